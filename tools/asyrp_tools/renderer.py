@@ -153,7 +153,7 @@ def _draw_eyes(d: ImageDraw.ImageDraw, p: FaceParams, cx, cy, a, b, skin):
             d.ellipse([ex - pr, ey - pr, ex + pr, ey + pr], fill=EYE_COLOUR)
         else:
             # A closed eye is a thick downward arc (lid), same width as an open eye.
-            t = max(1, int(0.09 * a))
+            t = max(1, int(0.13 * a))
             d.arc([ex - rx, ey - ry, ex + rx, ey + ry], 10, 170, fill=EYE_COLOUR, width=t)
         if p.glasses:
             gr = 0.3 * a

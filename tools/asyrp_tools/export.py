@@ -1,0 +1,146 @@
+"""Export a UNet to the engine's model package (issue #2):
+
+  models/<id>/model.json + unet.onnx
+  unet.onnx: x [B,3,R,R], t [B], delta_h [E,C,H,W] (0 <= E <= B)
+          -> eps [B,3,R,R], eps_edit [E,3,R,R], h [B,C,H,W]
+
+One graph, one copy of the weights.  The decoder runs once over the
+concatenated batch [h ; h[:E] + delta_h] (skips and time embeddings
+concatenated the same way), so E = 0 costs one decoder pass and an edit step
+costs one encoder plus a decoder over B + E rows (asyrp.md §1.3, §6).
+
+  python3 -m asyrp_tools.export --checkpoint runs/toyfaces-32/checkpoint.pt --out ../models/toyfaces-32
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .unet import UNet, UNetConfig
+
+OPSET = 14
+
+
+class _EditGraph(torch.nn.Module):
+    def __init__(self, unet: UNet):
+        super().__init__()
+        self.unet = unet
+
+    def forward(self, x, t, delta_h):
+        return self.unet.forward_edit(x, t, delta_h)
+
+
+def export_onnx(unet: UNet, path: str, input_names=("x", "t", "delta_h")):
+    """Trace with B=2, E=1 so no size is folded into a constant by accident."""
+    unet = unet.eval()
+    cfg = unet.cfg
+    r = cfg.resolution
+    c, hh, ww = cfg.hspace
+    x = torch.randn(2, 3, r, r)
+    t = torch.tensor([10.0, 900.0])
+    dh = torch.randn(1, c, hh, ww)
+    xn, tn, dn = input_names
+    torch.onnx.export(
+        _EditGraph(unet), (x, t, dh), path, opset_version=OPSET,
+        input_names=list(input_names), output_names=["eps", "eps_edit", "h"],
+        dynamic_axes={xn: {0: "B"}, tn: {0: "B"}, dn: {0: "E"},
+                      "eps": {0: "B"}, "eps_edit": {0: "E"}, "h": {0: "B"}},
+        do_constant_folding=True)
+    _pin_output_shapes(path, r, cfg.hspace)
+
+
+def _pin_output_shapes(path: str, r: int, hspace):
+    """The tracer leaves the slice outputs' channel/spatial dims symbolic; the
+    engine checks fixed dims against model.json, so write them down."""
+    import onnx
+    m = onnx.load(path)
+    fixed = {"eps": [3, r, r], "eps_edit": [3, r, r], "h": list(hspace)}
+    for out in m.graph.output:
+        dims = out.type.tensor_type.shape.dim
+        for d, v in zip(dims[1:], fixed[out.name]):
+            d.Clear()
+            d.dim_value = v
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def model_json(model_id: str, title: str, cfg: UNetConfig, extra: Optional[dict] = None) -> dict:
+    d = {
+        "format": "asyrp-model/1",
+        "id": model_id,
+        "title": title,
+        "resolution": cfg.resolution,
+        "schedule": {"type": "linear", "betaStart": 0.0001, "betaEnd": 0.02, "trainSteps": 1000},
+        "unet": "unet.onnx",
+        "hspace": cfg.hspace,
+        "preprocess": "center-crop",
+        "defaults": {"inversionSteps": 40, "generationSteps": 40, "tEdit": 500, "tBoost": 167},
+        "directions": "directions",
+    }
+    if extra:
+        d.update(extra)
+    return d
+
+
+def export_package(unet: UNet, out_dir: str, model_id: str, title: str, extra: Optional[dict] = None,
+                   input_names=("x", "t", "delta_h")):
+    os.makedirs(out_dir, exist_ok=True)
+    export_onnx(unet, os.path.join(out_dir, "unet.onnx"), input_names)
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(model_json(model_id, title, unet.cfg, extra), f, indent=2)
+        f.write("\n")
+
+
+def parity(unet: UNet, onnx_path: str, batch: int = 3, seed: int = 0) -> dict:
+    """Max |ONNX - PyTorch| over all outputs, for E = 0 and E = B, random inputs."""
+    from .ortcheck import run_onnx
+    unet = unet.eval()
+    g = torch.Generator().manual_seed(seed)
+    r = unet.cfg.resolution
+    c, hh, ww = unet.cfg.hspace
+    x = torch.randn(batch, 3, r, r, generator=g)
+    t = torch.randint(0, 1000, (batch,), generator=g).float()
+    result = {}
+    for e in (0, batch):
+        dh = torch.randn(e, c, hh, ww, generator=g)
+        with torch.no_grad():
+            ref = unet.forward_edit(x, t, dh)
+        out = run_onnx(onnx_path, {"x": x.numpy(), "t": t.numpy(), "delta_h": dh.numpy()})
+        err = 0.0
+        for name, r_ in zip(("eps", "eps_edit", "h"), ref):
+            assert out[name].shape == tuple(r_.shape), (name, out[name].shape, r_.shape)
+            if r_.numel():
+                err = max(err, float(np.abs(out[name] - r_.numpy()).max()))
+        result[f"E={e}"] = err
+    return result
+
+
+def load_unet(checkpoint: str, use_ema: bool = True) -> UNet:
+    state = torch.load(checkpoint, map_location="cpu")
+    unet = UNet(UNetConfig.from_dict(state["config"]))
+    unet.load_state_dict(state["ema" if use_ema else "model"])
+    return unet.eval()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--id", default=None)
+    ap.add_argument("--title", default="Toy faces (synthetic, trained here)")
+    ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(2)
+    unet = load_unet(args.checkpoint, use_ema=not args.raw)
+    model_id = args.id or os.path.basename(os.path.normpath(args.out))
+    export_package(unet, args.out, model_id, args.title)
+    print("parity (max abs error):", parity(unet, os.path.join(args.out, "unet.onnx")))
+
+
+if __name__ == "__main__":
+    main()
