@@ -121,12 +121,12 @@ def shift_direction():
     out = []
     for ts in SHIFT_TIMESTEPS:
         tau = ts / 999.0
-        out.append((0.1 + 0.3 * (1.0 - tau)) * p1 + 0.25 * tau * tau * p2 + 0.05 * (tau - 0.5))
+        out.append((0.05 + 0.15 * (1.0 - tau)) * p1 + 0.12 * tau * tau * p2 + 0.03 * (tau - 0.5))
     return f32(np.stack(out))
 
 
 def global_direction():
-    return f32(0.2 * _pattern(0.25, 0.6, 1.5)[None] - 0.03)
+    return f32(0.1 * _pattern(0.25, 0.6, 1.5)[None] - 0.02)
 
 
 # ---------------------------------------------------------------- safetensors
