@@ -1,0 +1,57 @@
+/**
+ * The `asyrp` command line. This is an entry module: it alone reads process.env and argv (through
+ * loadConfig), then hands a CliContext to the command.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config/load-config.js';
+import type { CliCommand, CliContext } from './cli-context.js';
+import { UsageError } from './parse-args.js';
+
+// Commands are loaded lazily so that `asyrp models` does not pay for onnxruntime or sharp start-up.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  edit: { summary: 'edit an image with a recipe: asyrp edit <image> <recipe...> [-o out.png]', load: async () => (await import('./commands/edit.js')).editCommand },
+  models: { summary: 'list installed models', load: async () => (await import('./commands/models.js')).modelsCommand },
+  directions: { summary: 'list installed directions: asyrp directions [--model <id>]', load: async () => (await import('./commands/directions.js')).directionsCommand },
+  bench: { summary: 'benchmark the engine on a model: asyrp bench [--model <id>]', load: async () => (await import('./commands/bench.js')).benchCommand },
+};
+
+/** The package root: config/ and models/ are found relative to it, wherever the command is run from. */
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function usage(): string {
+  const lines = ['usage: asyrp <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(11)} ${c.summary}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const err = { write: (t: string) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) };
+  const out = { write: (t: string) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) };
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    out.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    err.write(`asyrp: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  let ctx: CliContext;
+  try {
+    ctx = { config: loadConfig({ root: packageRoot }), out, err, cwd: process.cwd() };
+  } catch (e) {
+    err.write(`asyrp: ${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    return await (await command.load())(rest, ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`asyrp ${name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * A small, strict argument parser for the CLI: `--flag value`, `--flag=value`, boolean flags, `-o` short
+ * aliases, and positionals. Unknown flags are errors (a typo must not be silently ignored).
+ */
+export interface FlagSpec {
+  readonly [name: string]: { readonly type: 'string' | 'boolean'; readonly short?: string };
+}
+
+export interface ParsedArgs {
+  readonly positionals: string[];
+  readonly flags: Record<string, string | boolean | undefined>;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
+  const positionals: string[] = [];
+  const flags: Record<string, string | boolean | undefined> = {};
+  const byShort = new Map(Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let name: string | undefined;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    } else if (/^-[a-zA-Z]$/.test(arg)) {
+      name = byShort.get(arg.slice(1));
+      if (!name) throw new UsageError(`unknown option ${arg}`);
+    } else {
+      positionals.push(arg);
+      continue;
+    }
+    const s = spec[name];
+    if (!s) throw new UsageError(`unknown option --${name}; known: ${Object.keys(spec).map((k) => `--${k}`).join(', ') || '(none)'}`);
+    if (s.type === 'boolean') {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags[name] = true;
+    } else {
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      flags[name] = value;
+    }
+  }
+  return { positionals, flags };
+}

@@ -1,0 +1,159 @@
+/**
+ * Per-sample trajectories as step-wise state machines. A trajectory says what UNet evaluation it needs
+ * next (request) and takes the result (advance); it never calls the model itself. That lets one driver
+ * run a single edit, and the engine service batch many users' samples into one UNet call per tick, each
+ * with its own t and Δh (continuous batching).
+ */
+import { alphaBarAt } from './schedule.js';
+import { asyrpStep } from './ddim-step.js';
+
+export type Phase = 'inversion' | 'editing' | 'denoising' | 'boosting';
+
+export interface UNetRequest {
+  /** x_t of one sample, [3·R·R]. */
+  readonly x: Float32Array;
+  readonly t: number;
+  /** Δh_t for this sample, [C·H·W], or null for an unedited evaluation. */
+  readonly deltaH: Float32Array | null;
+}
+
+export interface UNetResult {
+  readonly eps: Float32Array;
+  /** ε̃ with h + Δh_t in place of the bottleneck; present exactly when the request had a Δh. */
+  readonly epsEdit: Float32Array | null;
+  /** The bottleneck h for this sample (direction learning reads it). */
+  readonly h: Float32Array;
+}
+
+export interface Trajectory {
+  readonly phase: Phase;
+  /** Model evaluations done so far, and in all. */
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly done: boolean;
+  /** The current sample: x_t while running, the result when done. */
+  readonly x: Float32Array;
+  request(): UNetRequest;
+  advance(result: UNetResult): void;
+}
+
+/** Called with h at each evaluated timestep (direction learning records trajectories of h). */
+export type HObserver = (t: number, h: Float32Array) => void;
+
+/**
+ * Deterministic DDIM inversion (asyrp.md §1.6): n − 1 evaluations from t = seq[0] = 0 up to seq[n−1],
+ * each x_{t'} = √ᾱ_{t'}·P_t(ε) + √(1−ᾱ_{t'})·ε with ε = ε_θ(x_t, t) at the lower timestep.
+ */
+export class InversionTrajectory implements Trajectory {
+  readonly phase: Phase = 'inversion';
+  readonly x: Float32Array;
+  private k = 1;
+
+  constructor(
+    x0: Float32Array,
+    private readonly seq: readonly number[],
+    private readonly alphasBar: Float64Array,
+    private readonly onH?: HObserver,
+  ) {
+    this.x = Float32Array.from(x0);
+  }
+
+  get step(): number {
+    return this.k - 1;
+  }
+  get totalSteps(): number {
+    return this.seq.length - 1;
+  }
+  get done(): boolean {
+    return this.k >= this.seq.length;
+  }
+
+  request(): UNetRequest {
+    if (this.done) throw new Error('inversion is already complete');
+    return { x: this.x, t: this.seq[this.k - 1]!, deltaH: null };
+  }
+
+  advance(result: UNetResult): void {
+    const t = this.seq[this.k - 1]!;
+    const tNext = this.seq[this.k]!;
+    this.onH?.(t, result.h);
+    const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta: 0 };
+    asyrpStep(this.x, this.x, result.eps, null, params, null);
+    this.k++;
+  }
+}
+
+export interface GenerationOptions {
+  /** Editing phase: t ≥ tEdit uses ε̃ for P_t (paper Eq. 9). */
+  readonly tEdit: number;
+  /** Quality boosting: t < tBoost uses η = 1 (0 turns it off). */
+  readonly tBoost: number;
+  /** Δh_t for the sample at timestep t, or null when nothing is edited. */
+  readonly deltaHAt: (t: number) => Float32Array | null;
+  /** Fills standard-normal noise for boosting steps (seeded by the caller). */
+  readonly noise: (out: Float32Array) => Float32Array;
+  readonly onH?: HObserver;
+}
+
+/**
+ * The asymmetric reverse process: n evaluations from t = seq[n−1] down, the last going to t' = −1
+ * (ᾱ = 1, so σ = 0 and the output is exactly P_0). Three intervals (asyrp.md §1.5): editing
+ * (t ≥ tEdit, η = 0), denoising (tBoost ≤ t < tEdit, η = 0), quality boosting (t < tBoost, η = 1).
+ */
+export class GenerationTrajectory implements Trajectory {
+  readonly x: Float32Array;
+  private k: number;
+  private readonly noiseBuf: Float32Array;
+
+  constructor(
+    xT: Float32Array,
+    private readonly seq: readonly number[],
+    private readonly alphasBar: Float64Array,
+    private readonly opts: GenerationOptions,
+  ) {
+    this.x = Float32Array.from(xT);
+    this.k = seq.length - 1;
+    this.noiseBuf = new Float32Array(xT.length);
+  }
+
+  get step(): number {
+    return this.seq.length - 1 - this.k;
+  }
+  get totalSteps(): number {
+    return this.seq.length;
+  }
+  get done(): boolean {
+    return this.k < 0;
+  }
+
+  private get t(): number {
+    return this.seq[this.k]!;
+  }
+
+  private deltaH(): Float32Array | null {
+    return this.t >= this.opts.tEdit ? this.opts.deltaHAt(this.t) : null;
+  }
+
+  get phase(): Phase {
+    if (this.done) return this.opts.tBoost > 0 ? 'boosting' : 'denoising';
+    if (this.t >= this.opts.tEdit && this.opts.deltaHAt(this.t)) return 'editing';
+    return this.t < this.opts.tBoost ? 'boosting' : 'denoising';
+  }
+
+  request(): UNetRequest {
+    if (this.done) throw new Error('generation is already complete');
+    return { x: this.x, t: this.t, deltaH: this.deltaH() };
+  }
+
+  advance(result: UNetResult): void {
+    const t = this.t;
+    const tNext = this.k > 0 ? this.seq[this.k - 1]! : -1;
+    this.opts.onH?.(t, result.h);
+    const eta = t < this.opts.tBoost ? 1 : 0;
+    const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta };
+    // Draw noise only for steps whose σ > 0, so the noise stream (and the fixtures) skip the final step.
+    const needsNoise = eta > 0 && tNext !== -1;
+    asyrpStep(this.x, this.x, result.eps, result.epsEdit, params, needsNoise ? this.opts.noise(this.noiseBuf) : null);
+    this.k--;
+  }
+}

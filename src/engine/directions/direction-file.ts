@@ -1,0 +1,138 @@
+/**
+ * Direction files: directions/<name>.safetensors holding `delta_h` float32 [K,C,H,W] and `timesteps`
+ * int32 [K] (ascending), with string metadata (name, description, and optionally tEdit, tBoost,
+ * defaultStrength, source). Δh at timestep t is the linear interpolation between the two nearest stored
+ * timesteps, clamped at the ends; K = 1 is a global direction (asyrp.md §2.3).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { EngineError } from '../errors.js';
+import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+
+export interface DirectionMeta {
+  readonly name: string;
+  readonly description: string;
+  readonly tEdit?: number;
+  readonly tBoost?: number;
+  readonly defaultStrength?: number;
+  readonly source?: string;
+  /** Every metadata string as stored (learning records example counts and the like). */
+  readonly raw: Readonly<Record<string, string>>;
+}
+
+export interface Direction {
+  readonly meta: DirectionMeta;
+  readonly timesteps: Int32Array;
+  /** [K·C·H·W] */
+  readonly deltaH: Float32Array;
+  readonly hspace: readonly [number, number, number];
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+function metaNumber(raw: Record<string, string>, key: string, file: string): number | undefined {
+  const v = raw[key];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new EngineError('DIRECTION_INVALID', `${file}: metadata "${key}" must be a number; got "${v}"`, { file });
+  return n;
+}
+
+export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonly [number, number, number]): Direction {
+  const { tensors, metadata } = parseSafetensors(bytes, file);
+  const dh = tensors.get('delta_h');
+  const ts = tensors.get('timesteps');
+  if (!dh || dh.dtype !== 'F32') throw new EngineError('DIRECTION_INVALID', `${file}: needs a float32 tensor "delta_h" [K,C,H,W]`, { file });
+  if (!ts || ts.dtype !== 'I32' || ts.shape.length !== 1) throw new EngineError('DIRECTION_INVALID', `${file}: needs an int32 tensor "timesteps" [K]`, { file });
+  const K = ts.shape[0]!;
+  const [C, H, W] = hspace;
+  const want = [K, C, H, W];
+  if (dh.shape.length !== 4 || dh.shape.some((d, i) => d !== want[i])) {
+    throw new EngineError('MODEL_MISMATCH', `${file}: delta_h has shape [${dh.shape.join(',')}] but this model's h-space needs [${want.join(',')}]`, { file, shape: dh.shape, expected: want });
+  }
+  if (K < 1) throw new EngineError('DIRECTION_INVALID', `${file}: no timesteps`, { file });
+  const timesteps = ts.data as Int32Array;
+  for (let i = 1; i < K; i++) {
+    if (timesteps[i]! <= timesteps[i - 1]!) throw new EngineError('DIRECTION_INVALID', `${file}: timesteps must be strictly ascending`, { file });
+  }
+  const values = dh.data as Float32Array;
+  if (!values.every(Number.isFinite)) throw new EngineError('DIRECTION_INVALID', `${file}: delta_h holds NaN or infinite values`, { file });
+  const name = metadata.name ?? basename(file).replace(/\.safetensors$/, '');
+  const tEdit = metaNumber(metadata, 'tEdit', file);
+  const tBoost = metaNumber(metadata, 'tBoost', file);
+  const defaultStrength = metaNumber(metadata, 'defaultStrength', file);
+  return {
+    meta: {
+      name,
+      description: metadata.description ?? '',
+      ...(tEdit !== undefined ? { tEdit } : {}),
+      ...(tBoost !== undefined ? { tBoost } : {}),
+      ...(defaultStrength !== undefined ? { defaultStrength } : {}),
+      ...(metadata.source !== undefined ? { source: metadata.source } : {}),
+      raw: metadata,
+    },
+    timesteps,
+    deltaH: values,
+    hspace,
+  };
+}
+
+export function encodeDirection(d: { meta: Omit<DirectionMeta, 'raw'> & { raw?: Record<string, string> }; timesteps: Int32Array; deltaH: Float32Array; hspace: readonly [number, number, number] }): Uint8Array {
+  const K = d.timesteps.length;
+  const metadata: Record<string, string> = { ...(d.meta.raw ?? {}), name: d.meta.name, description: d.meta.description };
+  for (const key of ['tEdit', 'tBoost', 'defaultStrength', 'source'] as const) {
+    const v = d.meta[key];
+    if (v !== undefined) metadata[key] = String(v);
+  }
+  return serializeSafetensors(
+    {
+      delta_h: { dtype: 'F32', shape: [K, ...d.hspace], data: d.deltaH },
+      timesteps: { dtype: 'I32', shape: [K], data: d.timesteps },
+    },
+    metadata,
+  );
+}
+
+/** Δh at timestep t: linear interpolation between stored timesteps, clamped at the ends. */
+export function directionAt(d: Direction, t: number, out?: Float32Array): Float32Array {
+  const size = d.hspace[0] * d.hspace[1] * d.hspace[2];
+  const res = out ?? new Float32Array(size);
+  const ts = d.timesteps;
+  const K = ts.length;
+  const row = (k: number) => d.deltaH.subarray(k * size, (k + 1) * size);
+  if (K === 1 || t <= ts[0]!) {
+    res.set(row(0));
+    return res;
+  }
+  if (t >= ts[K - 1]!) {
+    res.set(row(K - 1));
+    return res;
+  }
+  let k = 0;
+  while (ts[k + 1]! < t) k++;
+  const t0 = ts[k]!;
+  const t1 = ts[k + 1]!;
+  const w = (t - t0) / (t1 - t0);
+  const a = row(k);
+  const b = row(k + 1);
+  for (let i = 0; i < size; i++) res[i] = (1 - w) * a[i]! + w * b[i]!;
+  return res;
+}
+
+export function directionNames(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .map((f) => f.slice(0, -'.safetensors'.length))
+    .filter((n) => NAME.test(n))
+    .sort();
+}
+
+export function loadDirection(dir: string, name: string, hspace: readonly [number, number, number]): Direction {
+  if (!NAME.test(name)) throw new EngineError('DIRECTION_NOT_FOUND', `"${name}" is not a direction name`, { name });
+  const file = join(dir, `${name}.safetensors`);
+  if (!existsSync(file)) {
+    throw new EngineError('DIRECTION_NOT_FOUND', `direction "${name}" is not installed; installed: ${directionNames(dir).join(', ') || '(none)'}`, { name });
+  }
+  return decodeDirection(readFileSync(file), file, hspace);
+}

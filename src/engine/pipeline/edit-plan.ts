@@ -1,0 +1,76 @@
+/**
+ * Turns a parsed recipe into what the sampler needs: step counts, t_edit, t_boost, the seed, and the
+ * combined Δh_t = Σ s_i · d_i · Δh_i(t) (s_i the typed strength, 1 when omitted; d_i the direction's
+ * defaultStrength, 1 when absent). Asyrp's linearity in h-space (asyrp.md §2.4) is what makes the sum
+ * meaningful.
+ */
+import { EngineError } from '../errors.js';
+import { directionAt, type Direction } from '../directions/direction-file.js';
+import type { Recipe } from '../recipe/parse-recipe.js';
+import type { ModelManifest } from '../model/model-manifest.js';
+
+export interface PlannedTerm {
+  readonly direction: Direction;
+  readonly strength: number;
+  /** strength × defaultStrength: the factor Δh_i is multiplied by. */
+  readonly weight: number;
+}
+
+export interface EditPlan {
+  readonly inversionSteps: number;
+  readonly generationSteps: number;
+  readonly tEdit: number;
+  readonly tBoost: number;
+  readonly seed: number;
+  readonly terms: readonly PlannedTerm[];
+  /** Δh_t for one sample, or null when the recipe edits nothing (or every weight is 0). */
+  deltaHAt(t: number): Float32Array | null;
+}
+
+export const DEFAULT_SEED = 0;
+
+export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: (name: string) => Direction): EditPlan {
+  const terms: PlannedTerm[] = recipe.terms.map((term) => {
+    if (term.preset) throw new EngineError('RECIPE_UNKNOWN_DIRECTION', `"${term.name}" is a preset; resolve presets before planning an edit`, { name: term.name });
+    const direction = getDirection(term.name);
+    const strength = term.strength ?? 1;
+    return { direction, strength, weight: strength * (direction.meta.defaultStrength ?? 1) };
+  });
+  // Several directions: the highest tEdit among them, as the official implementation takes the attribute
+  // with the largest edit interval; tBoost comes from that same direction.
+  const lead = terms.filter((t) => t.direction.meta.tEdit !== undefined).sort((a, b) => b.direction.meta.tEdit! - a.direction.meta.tEdit!)[0];
+  const o = recipe.options;
+  const tMax = manifest.schedule.trainSteps - 1;
+  const tEdit = o.tEdit ?? lead?.direction.meta.tEdit ?? manifest.defaults.tEdit;
+  const tBoost = o.tBoost ?? lead?.direction.meta.tBoost ?? terms.find((t) => t.direction.meta.tBoost !== undefined)?.direction.meta.tBoost ?? manifest.defaults.tBoost;
+  if (tEdit > tMax || tBoost > tMax) throw new EngineError('RECIPE_BAD_VALUE', `t_edit and t_boost must be at most ${tMax} for this model`);
+
+  const active = terms.filter((t) => t.weight !== 0);
+  const [C, H, W] = manifest.hspace;
+  const size = C * H * W;
+  // Generation asks for the same t twice per step (phase, then request): remember the last one.
+  let cachedT = NaN;
+  let cached: Float32Array | null = null;
+  const scratch = new Float32Array(size);
+  const deltaHAt = (t: number): Float32Array | null => {
+    if (active.length === 0) return null;
+    if (t === cachedT) return cached;
+    const sum = new Float32Array(size);
+    for (const term of active) {
+      directionAt(term.direction, t, scratch);
+      for (let i = 0; i < size; i++) sum[i]! += term.weight * scratch[i]!;
+    }
+    cachedT = t;
+    cached = sum;
+    return sum;
+  };
+  return {
+    inversionSteps: o.steps ?? manifest.defaults.inversionSteps,
+    generationSteps: o.steps ?? manifest.defaults.generationSteps,
+    tEdit,
+    tBoost,
+    seed: o.seed ?? DEFAULT_SEED,
+    terms,
+    deltaHAt,
+  };
+}
