@@ -36,14 +36,15 @@ def run_onnx(feeds, tmp_path):
     {name: ndarray} (float64 holding the exact float32 outputs).
 
     tools/onnx_run.mjs is shared with tools/asyrp_tools; two call conventions
-    have existed, so both are supported:
+    have existed (the current one accepts both), so both are supported, JSON preferred:
     - directory: `node onnx_run.mjs DIR`, DIR/request.json = {"model", "inputs": {name: {"dims", "file"}}}
       with raw little-endian float32 .bin files; outputs DIR/out_<name>.bin + response.json {name: dims};
     - JSON files: `node onnx_run.mjs MODEL IN.json OUT.json` with {name: {"type", "dims", "data"}}."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed")
     model = os.path.join(MODEL_DIR, "unet.onnx")
-    if "request.json" in open(RUNNER).read():
+    runner_src = open(RUNNER).read()
+    if "<inputs.json>" not in runner_src and "request.json" in runner_src:  # directory-only runner
         results = []
         for i, feed in enumerate(feeds):
             d = tmp_path / f"run{i}"
