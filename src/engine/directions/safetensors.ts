@@ -57,8 +57,9 @@ export function parseSafetensors(bytes: Uint8Array, source = 'direction file'): 
     const [begin, end] = offs as [number, number];
     const count = (e.shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > dataLen || end - begin !== count * 4) throw invalid(source, `tensor "${name}" data (${begin}..${end}) does not match its shape or the file size`);
-    // Copy: the data may not be 4-byte aligned inside the file buffer.
-    const raw = bytes.slice(dataStart + begin, dataStart + end);
+    // Copy into a fresh buffer: the data may not be 4-byte aligned inside the file, and a Node Buffer's
+    // slice() is a view into a shared pool, not a copy.
+    const raw = new Uint8Array(bytes.subarray(dataStart + begin, dataStart + end));
     const data = e.dtype === 'F32' ? new Float32Array(raw.buffer, 0, count) : new Int32Array(raw.buffer, 0, count);
     tensors.set(name, { dtype: e.dtype, shape: e.shape as number[], data });
   }

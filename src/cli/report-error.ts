@@ -1,0 +1,11 @@
+/** The CLI's edge: typed errors become one clear message and exit code 1; anything else is a bug. */
+import type { CliContext } from './cli-context.js';
+import { EngineError } from '../engine/errors.js';
+
+export function reportEngineError(ctx: CliContext, command: string, e: unknown): number {
+  if (e instanceof EngineError) {
+    ctx.err.write(`asyrp ${command}: ${e.message}\n`);
+    return 1;
+  }
+  throw e;
+}

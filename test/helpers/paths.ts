@@ -1,0 +1,26 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const testModels = join(repoRoot, 'test', 'models');
+export const engineFixtures = join(repoRoot, 'test', 'fixtures', 'engine');
+/** ../shared/fixtures beside the checkout (never copied into the repo). */
+export const sharedFixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
+export const hasSharedFixtures = existsSync(sharedFixtures);
+
+export function readJson<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export function tempDir(prefix = 'asyrp-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
