@@ -1,0 +1,211 @@
+/**
+ * Engine jobs, persisted so that queued and running work survives a restart of the engine service (#6).
+ * Life cycle: queued -> running -> done | failed | cancelled; a job that was running when the process
+ * died is put back in the queue by requeueInterrupted() at start.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../open-database.js';
+import { StorageError } from '../storage-error.js';
+import type { Clock } from '../transactions.js';
+import { read, write } from '../transactions.js';
+import type { EditStatus } from '../types.js';
+import { checkCount, checkId, checkModelId, checkPath, STORAGE_LIMITS } from '../validation.js';
+import type { Row } from './row-mappers.js';
+
+export type JobKind = 'edit' | 'compare' | 'sweep';
+export type JobStatus = EditStatus;
+
+export interface EngineJob {
+  readonly id: string;
+  readonly idempotencyKey: string | null;
+  readonly ownerId: number | null;
+  readonly kind: JobKind;
+  readonly modelId: string;
+  readonly recipe: string;
+  readonly inputPath: string;
+  readonly inputHash: string;
+  readonly status: JobStatus;
+  readonly errorCode: string | null;
+  readonly progressStep: number;
+  readonly progressTotal: number;
+  /** How many times the job was started (more than 1 after a restart recovered it). */
+  readonly attempts: number;
+  readonly historyId: number | null;
+  readonly resultPath: string | null;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly updatedAt: number;
+}
+
+export interface NewJob {
+  /** Default: a random UUID. */
+  readonly id?: string;
+  readonly idempotencyKey?: string | null;
+  readonly ownerId?: number | null;
+  readonly kind: JobKind;
+  readonly modelId: string;
+  readonly recipe: string;
+  readonly inputPath: string;
+  readonly inputHash: string;
+  readonly historyId?: number | null;
+}
+
+const KINDS: readonly string[] = ['edit', 'compare', 'sweep'];
+
+function toJob(r: Row): EngineJob {
+  const n = (v: unknown) => (v as number | null) ?? null;
+  const s = (v: unknown) => (v as string | null) ?? null;
+  return {
+    id: r.id as string,
+    idempotencyKey: s(r.idempotency_key),
+    ownerId: n(r.owner_id),
+    kind: r.kind as JobKind,
+    modelId: r.model_id as string,
+    recipe: r.recipe as string,
+    inputPath: r.input_path as string,
+    inputHash: r.input_hash as string,
+    status: r.status as JobStatus,
+    errorCode: s(r.error_code),
+    progressStep: r.progress_step as number,
+    progressTotal: r.progress_total as number,
+    attempts: r.attempts as number,
+    historyId: n(r.history_id),
+    resultPath: s(r.result_path),
+    createdAt: r.created_at as number,
+    startedAt: n(r.started_at),
+    finishedAt: n(r.finished_at),
+    updatedAt: r.updated_at as number,
+  };
+}
+
+export class JobsRepo {
+  private readonly byId;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {
+    this.byId = db.prepare('SELECT * FROM engine_jobs WHERE id = ?');
+  }
+
+  /**
+   * Inserts a queued job. With an idempotency key already used by another job, that job is returned
+   * instead (created: false): a redelivered request never runs twice.
+   */
+  insert(job: NewJob): { job: EngineJob; created: boolean } {
+    if (!KINDS.includes(job.kind)) throw new StorageError('INVALID_INPUT', `Job kind must be edit, compare or sweep; got "${String(job.kind).slice(0, 20)}".`);
+    const id = checkId(job.id ?? randomUUID(), 'id', 64);
+    if (job.idempotencyKey != null) checkId(job.idempotencyKey, 'idempotencyKey');
+    checkModelId(job.modelId);
+    checkId(job.recipe, 'recipe', STORAGE_LIMITS.historyRecipeMax);
+    checkPath(job.inputPath, 'inputPath');
+    checkId(job.inputHash, 'inputHash');
+    return write(this.db, 'queue job', () => {
+      if (job.idempotencyKey != null) {
+        const seen = this.db.prepare('SELECT * FROM engine_jobs WHERE idempotency_key = ?').get(job.idempotencyKey) as Row | undefined;
+        if (seen) return { job: toJob(seen), created: false };
+      }
+      const now = this.clock();
+      this.db
+        .prepare(
+          `INSERT INTO engine_jobs (id, idempotency_key, owner_id, kind, model_id, recipe, input_path, input_hash, status, history_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        )
+        .run(id, job.idempotencyKey ?? null, job.ownerId ?? null, job.kind, job.modelId, job.recipe, job.inputPath, job.inputHash, job.historyId ?? null, now, now);
+      return { job: this.load(id)!, created: true };
+    });
+  }
+
+  private load(id: string): EngineJob | undefined {
+    const row = this.byId.get(id) as Row | undefined;
+    return row && toJob(row);
+  }
+
+  get(id: string): EngineJob {
+    const job = read('read job', () => this.load(id));
+    if (!job) throw new StorageError('NOT_FOUND', `No job ${id}.`, { id });
+    return job;
+  }
+
+  /** Takes the oldest queued job and marks it running, atomically (two workers never get the same job). */
+  claimNext(): EngineJob | undefined {
+    return write(this.db, 'claim job', () => {
+      const now = this.clock();
+      const row = this.db
+        .prepare(
+          `UPDATE engine_jobs SET status = 'running', started_at = ?, updated_at = ?, attempts = attempts + 1
+           WHERE id = (SELECT id FROM engine_jobs WHERE status = 'queued' ORDER BY created_at, id LIMIT 1) RETURNING *`,
+        )
+        .get(now, now) as Row | undefined;
+      return row && toJob(row);
+    });
+  }
+
+  /** Marks one particular queued job running (for a service that picks jobs itself). */
+  markRunning(id: string): EngineJob {
+    return this.transition(id, ['queued'], "status = 'running', started_at = @now, attempts = attempts + 1", {});
+  }
+
+  /** Progress is advisory (for "step 12/50" messages); it is not a state change. */
+  updateProgress(id: string, step: number, total: number): void {
+    checkCount(step, 'step', 1_000_000);
+    checkCount(total, 'total', 1_000_000);
+    this.transition(id, ['running'], 'progress_step = @step, progress_total = @total', { step, total });
+  }
+
+  markDone(id: string, resultPath: string): EngineJob {
+    checkPath(resultPath, 'resultPath');
+    return this.transition(id, ['running'], "status = 'done', result_path = @resultPath, finished_at = @now", { resultPath });
+  }
+
+  markFailed(id: string, errorCode: string): EngineJob {
+    checkId(errorCode, 'errorCode', 64);
+    return this.transition(id, ['queued', 'running'], "status = 'failed', error_code = @errorCode, finished_at = @now", { errorCode });
+  }
+
+  markCancelled(id: string): EngineJob {
+    return this.transition(id, ['queued', 'running'], "status = 'cancelled', finished_at = @now", {});
+  }
+
+  private transition(id: string, from: readonly JobStatus[], set: string, params: Record<string, unknown>): EngineJob {
+    return write(this.db, 'update job', () => {
+      const job = this.load(id);
+      if (!job) throw new StorageError('NOT_FOUND', `No job ${id}.`, { id });
+      if (!from.includes(job.status)) throw new StorageError('INVALID_STATE', `Job ${id} is ${job.status}.`, { id, status: job.status });
+      this.db.prepare(`UPDATE engine_jobs SET ${set}, updated_at = @now WHERE id = @id`).run({ ...params, id, now: this.clock() });
+      return this.load(id)!;
+    });
+  }
+
+  /** Queued and running jobs, oldest first: what a restarting engine service must look at. */
+  listUnfinished(): EngineJob[] {
+    return read('list unfinished jobs', () =>
+      (this.db.prepare("SELECT * FROM engine_jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id").all() as Row[]).map(toJob),
+    );
+  }
+
+  /**
+   * At start, before any worker runs: jobs left 'running' by a dead process go back to 'queued' (their
+   * progress reset) so they run again. Returns how many. Jobs started maxAttempts times fail instead
+   * with INTERRUPTED, so an input that crashes the process cannot crash it forever.
+   */
+  requeueInterrupted(maxAttempts = 3): number {
+    return write(this.db, 'requeue interrupted jobs', () => {
+      const now = this.clock();
+      this.db
+        .prepare("UPDATE engine_jobs SET status = 'failed', error_code = 'INTERRUPTED', finished_at = ?, updated_at = ? WHERE status = 'running' AND attempts >= ?")
+        .run(now, now, maxAttempts);
+      return this.db
+        .prepare("UPDATE engine_jobs SET status = 'queued', progress_step = 0, started_at = NULL, updated_at = ? WHERE status = 'running'")
+        .run(now).changes;
+    });
+  }
+
+  /** Deletes finished jobs older than the cutoff (their history rows stay). */
+  purgeFinished(olderThanMs: number): number {
+    return write(this.db, 'purge jobs', () =>
+      this.db.prepare("DELETE FROM engine_jobs WHERE status IN ('done', 'failed', 'cancelled') AND finished_at < ?").run(this.clock() - olderThanMs).changes,
+    );
+  }
+}
