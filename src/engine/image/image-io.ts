@@ -58,7 +58,8 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
   const options = { limitInputPixels: limits.maxInputPixels, failOn: 'error' as const, pages: 1 };
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>["metadata"]>>;
   try {
-    meta = await sharp(bytes, options).metadata();
+    // Header only: no pixels are decoded here, so the size can be checked (and named) before decoding.
+    meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
   } catch (e) {
     throw new EngineError('IMAGE_CORRUPT', `the ${format.toUpperCase()} image cannot be read: ${cleanSharpMessage(e)}`, { format }, { cause: e });
   }
