@@ -26,30 +26,35 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
   const err = { write: (t: string) => void process.stderr.write(t), isTTY: Boolean(process.stderr.isTTY) };
   const out = { write: (t: string) => void process.stdout.write(t), isTTY: Boolean(process.stdout.isTTY) };
+  let config: CliContext['config'];
+  try {
+    config = loadConfig({ root: packageRoot });
+  } catch (e) {
+    err.write(`asyrp: ${(e as Error).message}\n`);
+    return 1;
+  }
+  return dispatch(argv, { config, out, err, cwd: process.cwd() });
+}
+
+/** Runs one command with a ready context (tests call this with their own config and streams). */
+export async function dispatch(argv: string[], ctx: CliContext): Promise<number> {
+  const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    out.write(usage());
+    (name ? ctx.out : ctx.err).write(usage());
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];
   if (!command) {
-    err.write(`asyrp: unknown command "${name}"\n\n${usage()}`);
+    ctx.err.write(`asyrp: unknown command "${name}"\n\n${usage()}`);
     return 2;
-  }
-  let ctx: CliContext;
-  try {
-    ctx = { config: loadConfig({ root: packageRoot }), out, err, cwd: process.cwd() };
-  } catch (e) {
-    err.write(`asyrp: ${(e as Error).message}\n`);
-    return 1;
   }
   try {
     return await (await command.load())(rest, ctx);
   } catch (e) {
     if (e instanceof UsageError) {
-      err.write(`asyrp ${name}: ${e.message}\n`);
+      ctx.err.write(`asyrp ${name}: ${e.message}\n`);
       return 2;
     }
     throw e;

@@ -38,7 +38,7 @@ function describeUnknown(bytes: Uint8Array): string {
   if (head.startsWith('%pdf')) return 'a PDF document';
   if (head.startsWith('<svg') || (head.startsWith('<?xml') && head.includes('<svg'))) return 'an SVG drawing';
   if (head.startsWith('<!doctype html') || head.startsWith('<html')) return 'an HTML page';
-  if (/^[\x09\x0a\x0d\x20-\x7e]*$/.test(head)) return 'text';
+  if ([...head].every((c) => c === '\t' || c === '\n' || c === '\r' || (c >= ' ' && c <= '~'))) return 'text';
   return 'not a supported image';
 }
 
