@@ -1,0 +1,68 @@
+"""Export parity: the ONNX graph (run by onnxruntime-node) matches PyTorch."""
+import json
+import os
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from asyrp_tools.export import export_package, parity
+from asyrp_tools.unet import UNet, UNetConfig
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+
+
+def _tiny():
+    torch.manual_seed(0)
+    unet = UNet(UNetConfig(resolution=16, base_channels=8, channel_mult=(1, 2), groups=4, temb_in=16))
+    with torch.no_grad():
+        for p in unet.parameters():
+            p.copy_(torch.randn(p.shape) * 0.2)
+    return unet.eval()
+
+
+def test_forward_edit_matches_separate_passes():
+    unet = _tiny()
+    x, t = torch.randn(3, 3, 16, 16), torch.tensor([1.0, 500.0, 999.0])
+    dh = torch.randn(2, *unet.cfg.hspace)
+    with torch.no_grad():
+        eps, eps_edit, h = unet.forward_edit(x, t, dh)
+        h2, skips, temb = unet.encode(x, t)
+        ref_edit = unet.decode(h2[:2] + dh, [s[:2] for s in skips], temb[:2])
+        zero = unet.forward_edit(x, t, torch.zeros(2, *unet.cfg.hspace))[1]
+    assert torch.allclose(eps, unet(x, t), atol=1e-5)
+    assert torch.allclose(eps_edit, ref_edit, atol=1e-5)
+    assert torch.allclose(zero, eps[:2], atol=1e-5)
+    assert list(h.shape[1:]) == unet.cfg.hspace
+
+
+@needs_node
+def test_onnx_package_and_parity(tmp_path):
+    unet = _tiny()
+    export_package(unet, str(tmp_path), "tiny", "tiny")
+    meta = json.loads((tmp_path / "model.json").read_text())
+    assert meta["format"] == "asyrp-model/1" and meta["hspace"] == unet.cfg.hspace
+    assert meta["resolution"] == 16 and meta["unet"] == "unet.onnx"
+    m = onnx.load(str(tmp_path / "unet.onnx"))
+    assert [i.name for i in m.graph.input] == ["x", "t", "delta_h"]
+    assert [o.name for o in m.graph.output] == ["eps", "eps_edit", "h"]
+    dims = {o.name: [d.dim_param or d.dim_value for d in o.type.tensor_type.shape.dim] for o in m.graph.output}
+    assert dims["eps"] == ["B", 3, 16, 16] and dims["eps_edit"] == ["E", 3, 16, 16]
+    err = parity(unet, str(tmp_path / "unet.onnx"), batch=3)
+    assert err["E=0"] < 1e-4 and err["E=3"] < 1e-4, err
+
+
+def test_committed_test_models_are_current():
+    """test/models/tiny-unet must be what tools/make_test_models.py writes."""
+    import sys
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, here)
+    from make_test_models import tiny_unet
+    path = os.path.join(os.path.dirname(here), "test", "models", "tiny-unet", "unet.onnx")
+    m = onnx.load(path)
+    from onnx import numpy_helper
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    w = tiny_unet().conv_in.weight.detach().numpy()
+    assert any(a.shape == w.shape and np.allclose(a, w) for a in inits.values())

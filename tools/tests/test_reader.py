@@ -1,0 +1,45 @@
+"""Reader smoke test: trains a few steps, exports, runs through ORT."""
+import random
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from asyrp_tools.reader import OUTPUTS, Reader, export, loss_fn, make_batch
+
+
+def test_batches_mix_faces_and_nonfaces():
+    x, y = make_batch(random.Random(0), 64, 32)
+    assert x.shape == (64, 3, 32, 32)
+    assert 0 < float(y["face"].mean()) < 1
+    assert (y["hair_colour"][y["face"] < 0.5] == -1).all()
+
+
+def test_a_few_steps_reduce_the_loss():
+    torch.manual_seed(0)
+    m = Reader(32)
+    opt = torch.optim.Adam(m.parameters(), lr=2e-3)
+    x, y = make_batch(random.Random(1), 64, 32)
+    first = loss_fn(m, x, y).item()
+    for _ in range(15):
+        loss = loss_fn(m, x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_export_runs_in_onnxruntime(tmp_path):
+    from asyrp_tools.ortcheck import run_onnx
+    m = Reader(32).eval()
+    path = str(tmp_path / "attributes.onnx")
+    export(m, path, 32)
+    x = torch.randn(3, 3, 32, 32)
+    out = run_onnx(path, {"image": x.numpy()})
+    with torch.no_grad():
+        ref = dict(zip(OUTPUTS, m(x)))
+    assert set(out) == set(OUTPUTS)
+    for k in OUTPUTS:
+        assert np.abs(out[k] - ref[k].numpy()).max() < 1e-4
