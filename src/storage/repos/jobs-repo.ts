@@ -187,7 +187,7 @@ export class JobsRepo {
 
   /**
    * At start, before any worker runs: jobs left 'running' by a dead process go back to 'queued' (their
-   * progress reset) so they run again. Returns how many. Jobs started maxAttempts times fail instead
+   * progress reset) so they run again. Returns how many. A job interrupted on its maxAttempts-th start fails instead
    * with INTERRUPTED, so an input that crashes the process cannot crash it forever.
    */
   requeueInterrupted(maxAttempts = 3): number {
