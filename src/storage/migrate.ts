@@ -40,7 +40,6 @@ export function migrate(db: Db, options: { to?: number; now?: number } = {}): Mi
   if (!Number.isInteger(target) || target < 0 || target > LATEST_VERSION) {
     throw new StorageError('INVALID_INPUT', `Schema version ${target} does not exist; the newest is ${LATEST_VERSION}.`);
   }
-  ensureVersionTable(db);
   const from = schemaVersion(db);
   if (from > LATEST_VERSION) {
     throw new StorageError(
@@ -49,6 +48,10 @@ export function migrate(db: Db, options: { to?: number; now?: number } = {}): Mi
       { version: from, latest: LATEST_VERSION },
     );
   }
+  // Up to date: no write at all, so a start does not take the write lock and a read-only file still opens
+  // (its writes then fail with READ_ONLY).
+  if (from >= target) return { from, to: from, applied: [] };
+  ensureVersionTable(db);
   const applied: string[] = [];
   for (const m of MIGRATIONS) {
     if (m.version > target) break;
