@@ -49,8 +49,11 @@ export function makeCast(storage: Storage): Cast {
   };
   const owner = person('discord', 'g1', 'owner');
   const ownerSlack = person('slack', 'T1', 'owner-slack');
-  const { code } = storage.accounts.issueLinkCode({ accountId: owner.accountId, platform: 'discord' });
-  storage.accounts.redeemLinkCode(code, { accountId: ownerSlack.accountId, platform: 'slack' });
+  if (ownerSlack.accountId !== owner.accountId) {
+    // First time on this database (makeCast may be called again on a reopened file).
+    const { code } = storage.accounts.issueLinkCode({ accountId: owner.accountId, platform: 'discord' });
+    storage.accounts.redeemLinkCode(code, { accountId: ownerSlack.accountId, platform: 'slack' });
+  }
   return {
     owner,
     ownerOnSlack: { ...ownerSlack, accountId: owner.accountId },
