@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   models: { summary: 'list installed models', load: async () => (await import('./commands/models.js')).modelsCommand },
   directions: { summary: 'list installed directions: asyrp directions [--model <id>]', load: async () => (await import('./commands/directions.js')).directionsCommand },
   bench: { summary: 'benchmark the engine on a model: asyrp bench [--model <id>]', load: async () => (await import('./commands/bench.js')).benchCommand },
+  db: { summary: 'database upkeep: asyrp db migrate | backup <file> [--force] | restore <file> --force | check', load: async () => (await import('./commands/db.js')).dbCommand },
 };
 
 /** The package root: config/ and models/ are found relative to it, wherever the command is run from. */
