@@ -117,6 +117,14 @@ export class JobsRepo {
     });
   }
 
+  /** The job that used this idempotency key, if any (the engine answers a repeat before validating). */
+  findByIdempotencyKey(key: string): EngineJob | undefined {
+    return read('find job by key', () => {
+      const row = this.db.prepare('SELECT * FROM engine_jobs WHERE idempotency_key = ?').get(key) as Row | undefined;
+      return row && toJob(row);
+    });
+  }
+
   private load(id: string): EngineJob | undefined {
     const row = this.byId.get(id) as Row | undefined;
     return row && toJob(row);
