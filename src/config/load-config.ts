@@ -8,6 +8,25 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda';
 
+export interface EngineServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Bearer token; required when the engine listens on anything but loopback. */
+  readonly token: string | null;
+  /** Model ids to load; null loads every installed model. */
+  readonly models: readonly string[] | null;
+  /** Samples per batched UNet call. */
+  readonly maxBatch: number;
+  readonly maxQueued: number;
+  readonly maxQueuedPerOwner: number;
+  readonly maxRunningPerOwner: number;
+  readonly jobTimeoutMs: number;
+  readonly cacheMaxBytes: number;
+  /** How long SIGTERM waits for running jobs before exiting. */
+  readonly drainMs: number;
+  readonly previewEvery: number;
+}
+
 export interface AppConfig {
   /** The folder the relative paths below are resolved against. */
   readonly root: string;
@@ -19,7 +38,20 @@ export interface AppConfig {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly storage: { readonly path: string; readonly busyTimeoutMs: number };
   readonly limits: { readonly maxInputBytes: number; readonly maxInputPixels: number };
-  readonly engine: { readonly host: string; readonly port: number; readonly token: string | null };
+  readonly engine: EngineServiceConfig;
+  readonly discord: DiscordConfig;
+}
+
+/** The Discord bot (#7). The token is a secret: never logged, never echoed. */
+export interface DiscordConfig {
+  readonly token: string | null;
+  readonly appId: string | null;
+  /** REST base URL (tests point it at a fake on loopback); null: discord.js's default. */
+  readonly restApi: string | null;
+  /** Hosts attachments may be downloaded from. */
+  readonly cdnHosts: readonly string[];
+  /** Engine base URL for the bot; null: http://engine.host:engine.port. */
+  readonly engineUrl: string | null;
 }
 
 type Json = Record<string, unknown>;
@@ -64,6 +96,13 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (port !== undefined) engine.port = port;
   if (env.ASYRP_ENGINE_TOKEN) engine.token = env.ASYRP_ENGINE_TOKEN;
   if (Object.keys(engine).length) o.engine = engine;
+  const discord: Json = {};
+  if (env.DISCORD_TOKEN) discord.token = env.DISCORD_TOKEN;
+  if (env.DISCORD_APP_ID) discord.appId = env.DISCORD_APP_ID;
+  if (env.DISCORD_REST_API) discord.restApi = env.DISCORD_REST_API;
+  if (env.DISCORD_CDN_HOSTS) discord.cdnHosts = env.DISCORD_CDN_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+  if (env.ASYRP_ENGINE_URL) discord.engineUrl = env.ASYRP_ENGINE_URL;
+  if (Object.keys(discord).length) o.discord = discord;
   return o;
 }
 
@@ -95,6 +134,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const storage = (raw.storage ?? {}) as Json;
   const limits = (raw.limits ?? {}) as Json;
   const engine = (raw.engine ?? {}) as Json;
+  const discord = (raw.discord ?? {}) as Json;
+  const optString = (v: unknown, field: string) => {
+    check(v === undefined || v === null || (typeof v === 'string' && v.length > 0), field, 'a string or null', field === 'discord.token' ? '(hidden)' : v);
+    return (v as string | null | undefined) ?? null;
+  };
+  const cdnHosts = discord.cdnHosts ?? ['cdn.discordapp.com', 'media.discordapp.net'];
+  check(Array.isArray(cdnHosts) && cdnHosts.every((h) => typeof h === 'string' && h.length > 0), 'discord.cdnHosts', 'a list of host names', cdnHosts);
   const ep = raw.executionProvider ?? 'auto';
   check(ep === 'auto' || ep === 'cpu' || ep === 'cuda', 'executionProvider', '"auto", "cpu" or "cuda"', ep);
   const logLevel = raw.logLevel ?? 'info';
@@ -127,6 +173,22 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       host: typeof engine.host === 'string' ? engine.host : '127.0.0.1',
       port,
       token: typeof engine.token === 'string' ? engine.token : null,
+      models: Array.isArray(engine.models) ? engine.models.map((m) => String(m)) : null,
+      maxBatch: positive(engine.maxBatch, 'engine.maxBatch', 8),
+      maxQueued: positive(engine.maxQueued, 'engine.maxQueued', 200),
+      maxQueuedPerOwner: positive(engine.maxQueuedPerOwner, 'engine.maxQueuedPerOwner', 5),
+      maxRunningPerOwner: positive(engine.maxRunningPerOwner, 'engine.maxRunningPerOwner', 2),
+      jobTimeoutMs: positive(engine.jobTimeoutMs, 'engine.jobTimeoutMs', 600_000),
+      cacheMaxBytes: positive(engine.cacheMaxBytes, 'engine.cacheMaxBytes', 200_000_000),
+      drainMs: positive(engine.drainMs, 'engine.drainMs', 30_000),
+      previewEvery: positive(engine.previewEvery, 'engine.previewEvery', 5),
+    }),
+    discord: Object.freeze({
+      token: optString(discord.token, 'discord.token'),
+      appId: optString(discord.appId, 'discord.appId'),
+      restApi: optString(discord.restApi, 'discord.restApi'),
+      cdnHosts: Object.freeze([...(cdnHosts as string[])]),
+      engineUrl: optString(discord.engineUrl, 'discord.engineUrl'),
     }),
   });
 }

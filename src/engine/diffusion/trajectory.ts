@@ -5,7 +5,7 @@
  * with its own t and Δh (continuous batching).
  */
 import { alphaBarAt } from './schedule.js';
-import { asyrpStep } from './ddim-step.js';
+import { asyrpStep, predictX0 } from './ddim-step.js';
 
 export type Phase = 'inversion' | 'editing' | 'denoising' | 'boosting';
 
@@ -93,6 +93,8 @@ export interface GenerationOptions {
   /** Fills standard-normal noise for boosting steps (seeded by the caller). */
   readonly noise: (out: Float32Array) => Float32Array;
   readonly onH?: HObserver;
+  /** Keep P_t of the last step (the predicted x0, for progress previews). */
+  readonly trackX0?: boolean;
 }
 
 /**
@@ -102,6 +104,8 @@ export interface GenerationOptions {
  */
 export class GenerationTrajectory implements Trajectory {
   readonly x: Float32Array;
+  /** P_t(ε̃) of the last step when trackX0 is set; null before the first step. */
+  lastX0: Float32Array | null = null;
   private k: number;
   private readonly noiseBuf: Float32Array;
 
@@ -153,6 +157,10 @@ export class GenerationTrajectory implements Trajectory {
     const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta };
     // Draw noise only for steps whose σ > 0, so the noise stream (and the fixtures) skip the final step.
     const needsNoise = eta > 0 && tNext !== -1;
+    if (this.opts.trackX0) {
+      this.lastX0 ??= new Float32Array(this.x.length);
+      predictX0(this.lastX0, this.x, result.epsEdit ?? result.eps, params.alphaBar);
+    }
     asyrpStep(this.x, this.x, result.eps, result.epsEdit, params, needsNoise ? this.opts.noise(this.noiseBuf) : null);
     this.k--;
   }

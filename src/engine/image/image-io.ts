@@ -127,3 +127,11 @@ export async function sideBySide(images: readonly RgbImage[], gap = 4): Promise<
   }
   return { data: canvas, width, height };
 }
+
+/** An animated WebP of equally sized frames (sweeps: the edit growing in strength). */
+export async function encodeAnimatedWebp(frames: readonly RgbImage[], delayMs = 400): Promise<Buffer> {
+  const pngs = await Promise.all(frames.map((f) => encodePng(f)));
+  return sharp(pngs, { join: { animated: true } })
+    .webp({ loop: 0, delay: frames.map(() => delayMs), lossless: true })
+    .toBuffer();
+}

@@ -1,0 +1,130 @@
+/**
+ * The engine service's HTTP API, version 1 (docs/engine-api.md): the types both the server and the
+ * typed client use. Plain data only, so the bots depend on this file and the client, never on the
+ * engine's internals.
+ */
+
+export const API_VERSION = 'v1';
+
+export type JobKind = 'edit' | 'compare' | 'sweep';
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export type JobPhase = 'queued' | 'inversion' | 'editing' | 'denoising' | 'boosting' | 'encoding' | 'finished';
+
+/** Error codes over the API: the engine's own plus the service's. Closed: the bots map each to words. */
+export const API_ERROR_CODES = [
+  'RECIPE_SYNTAX',
+  'RECIPE_UNKNOWN_DIRECTION',
+  'RECIPE_BAD_VALUE',
+  'RECIPE_TOO_MANY',
+  'IMAGE_EMPTY',
+  'IMAGE_TOO_LARGE',
+  'IMAGE_UNSUPPORTED_FORMAT',
+  'IMAGE_CORRUPT',
+  'MODEL_NOT_FOUND',
+  'MODEL_INVALID',
+  'MODEL_MISMATCH',
+  'DIRECTION_NOT_FOUND',
+  'DIRECTION_INVALID',
+  'INFERENCE_FAILED',
+  'CANCELLED',
+  'IO_FAILED',
+  // Service-level.
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'NOT_READY',
+  'BUSY',
+  'OWNER_LIMIT',
+  'TIMEOUT',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+  // Client-side: the engine could not be reached.
+  'UNAVAILABLE',
+] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+
+export interface ApiError {
+  readonly code: ApiErrorCode;
+  readonly message: string;
+  /** For BUSY and OWNER_LIMIT: when trying again makes sense. */
+  readonly retryAfterMs?: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface SubmitRequest {
+  /** The input image, base64-encoded (PNG, JPEG, WebP or GIF). */
+  readonly imageBase64: string;
+  /** Recipe text in the shared grammar; presets must already be resolved to directions. */
+  readonly recipe: string;
+  /** Model id; the engine's default when absent. */
+  readonly model?: string;
+  /** Who asked, e.g. "discord:<guild>:<user>"; fairness and per-owner limits key on it. */
+  readonly owner: string;
+  /** A second submission with the same key returns the same job. */
+  readonly idempotencyKey?: string;
+  readonly kind?: JobKind;
+  /** sweep: the strength multipliers (default 0.25, 0.5, 1, 1.5). */
+  readonly strengths?: readonly number[];
+  /** Output edge length in pixels (the model's resolution when absent). */
+  readonly size?: number;
+  /** Free-form labels echoed back in status (platform message ids and the like). */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface SubmitResponse {
+  readonly id: string;
+  readonly state: JobState;
+  /** 1-based place in the queue, 0 once running. */
+  readonly position: number;
+  /** True when this idempotency key had already been used: the job is the earlier one. */
+  readonly duplicate: boolean;
+}
+
+export interface JobStatus {
+  readonly id: string;
+  readonly kind: JobKind;
+  readonly state: JobState;
+  readonly phase: JobPhase;
+  readonly position: number;
+  /** Model evaluations done and in all (all samples of a sweep together). */
+  readonly step: number;
+  readonly total: number;
+  readonly etaMs: number | null;
+  /** The inversion was taken from the cache (a re-edit of the same image). */
+  readonly cacheHit: boolean;
+  readonly model: string;
+  readonly recipe: string;
+  readonly owner: string;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly error: ApiError | null;
+  /** Result variants that can be fetched once done. */
+  readonly results: readonly ResultVariant[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** after: the edited image; before: the preprocessed input; compare: before | after; grid and animation for sweeps. */
+export type ResultVariant = 'after' | 'before' | 'compare' | 'grid' | 'animation';
+
+/** One server-sent event on /v1/jobs/:id/events (event name "progress", then one "end"). */
+export interface JobEvent {
+  readonly status: JobStatus;
+  /** A small PNG of the current predicted x0, base64, when previews were requested. */
+  readonly previewBase64?: string;
+}
+
+export interface ModelInfo {
+  readonly id: string;
+  readonly title: string;
+  readonly resolution: number;
+  readonly isDefault: boolean;
+  readonly directions: readonly { readonly name: string; readonly description: string; readonly defaultStrength: number }[];
+}
+
+export interface HealthResponse {
+  readonly status: 'ok' | 'draining';
+  readonly version: string;
+  readonly models: readonly string[];
+  readonly queue: { readonly queued: number; readonly running: number };
+}

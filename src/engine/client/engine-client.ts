@@ -1,0 +1,126 @@
+/**
+ * The typed client of the engine service (docs/engine-api.md). The bots and the CLI talk to the engine
+ * only through this: plain HTTP on loopback (or another host with a bearer token).
+ */
+import type { ApiError, ApiErrorCode, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from './api-types.js';
+import { API_ERROR_CODES, API_VERSION } from './api-types.js';
+
+export class EngineClientError extends Error {
+  override readonly name = 'EngineClientError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly status: number,
+    readonly retryAfterMs?: number,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+  }
+}
+
+export interface EngineClientOptions {
+  /** e.g. http://127.0.0.1:7860 */
+  readonly baseUrl: string;
+  readonly token?: string | null;
+  /** Per-request timeout for everything but the event stream. */
+  readonly timeoutMs?: number;
+}
+
+export class EngineClient {
+  private readonly base: string;
+
+  constructor(private readonly opts: EngineClientOptions) {
+    this.base = opts.baseUrl.replace(/\/+$/, '') + '/' + API_VERSION;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}), ...extra };
+  }
+
+  private async request(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
+    const signal = init.signal ?? AbortSignal.timeout(init.timeoutMs ?? this.opts.timeoutMs ?? 30_000);
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, { ...init, signal, headers: this.headers((init.headers as Record<string, string>) ?? {}) });
+    } catch (e) {
+      throw new EngineClientError('UNAVAILABLE', `the engine at ${this.opts.baseUrl} cannot be reached (${(e as Error).message})`, 0);
+    }
+    if (res.ok) return res;
+    let body: { error?: ApiError } = {};
+    try {
+      body = (await res.json()) as { error?: ApiError };
+    } catch {
+      // not JSON: keep the status line
+    }
+    const err = body.error;
+    const code = err && (API_ERROR_CODES as readonly string[]).includes(err.code) ? err.code : 'INTERNAL';
+    throw new EngineClientError(code, err?.message ?? `engine answered ${res.status}`, res.status, err?.retryAfterMs, err?.details);
+  }
+
+  private async json<T>(path: string, init: RequestInit = {}): Promise<T> {
+    return (await (await this.request(path, init)).json()) as T;
+  }
+
+  submit(req: SubmitRequest): Promise<SubmitResponse> {
+    return this.json('/jobs', { method: 'POST', body: JSON.stringify(req), headers: { 'content-type': 'application/json' } });
+  }
+
+  status(id: string): Promise<JobStatus> {
+    return this.json(`/jobs/${encodeURIComponent(id)}`);
+  }
+
+  cancel(id: string): Promise<JobStatus> {
+    return this.json(`/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+  }
+
+  async result(id: string, variant: ResultVariant = 'after'): Promise<Uint8Array> {
+    const res = await this.request(`/jobs/${encodeURIComponent(id)}/result?variant=${variant}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  health(): Promise<HealthResponse> {
+    return this.json('/health');
+  }
+
+  models(): Promise<{ models: ModelInfo[] }> {
+    return this.json('/models');
+  }
+
+  /** Progress events until the job ends (the last event has a final state). */
+  async *events(id: string, opts: { preview?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobEvent> {
+    const res = await this.request(`/jobs/${encodeURIComponent(id)}/events${opts.preview ? '?preview=1' : ''}`, {
+      headers: { accept: 'text/event-stream' },
+      signal: opts.signal ?? new AbortController().signal,
+    });
+    if (!res.body) return;
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let sep: number;
+      while ((sep = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, sep);
+        buffer = buffer.slice(sep + 2);
+        const data = frame
+          .split('\n')
+          .filter((l) => l.startsWith('data:'))
+          .map((l) => l.slice(5).trimStart())
+          .join('\n');
+        if (!data) continue;
+        const event = JSON.parse(data) as JobEvent;
+        yield event;
+        if (['done', 'failed', 'cancelled'].includes(event.status.state)) return;
+      }
+    }
+  }
+
+  /** Follows a job to its end, calling onEvent for progress; resolves with the final status. */
+  async wait(id: string, onEvent?: (e: JobEvent) => void, signal?: AbortSignal): Promise<JobStatus> {
+    let last: JobStatus | undefined;
+    for await (const e of this.events(id, signal ? { signal } : {})) {
+      last = e.status;
+      onEvent?.(e);
+    }
+    return last ?? this.status(id);
+  }
+}

@@ -1,0 +1,518 @@
+/**
+ * The engine service: accepts jobs, persists them, and runs them with continuous batching. Every tick
+ * makes one UNet call per model holding the current step of every running sample of that model (each
+ * with its own t and Δh); jobs join and leave between ticks. Queued jobs are admitted round robin by
+ * owner. A job is persisted when accepted, so a restart resumes it.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
+import { EngineError } from '../errors.js';
+import { stepTogether } from '../diffusion/batch-runner.js';
+import { GenerationTrajectory } from '../diffusion/trajectory.js';
+import { GaussianRng } from '../diffusion/gaussian-rng.js';
+import { timestepSequence } from '../diffusion/schedule.js';
+import { encodePng, resizeImage } from '../image/image-io.js';
+import { tensorToRgb } from '../image/pixels.js';
+import type { LoadedModel } from '../loaded-model.js';
+import { prepareInput } from '../pipeline/edit-image.js';
+import { planEdit, type EditPlan } from '../pipeline/edit-plan.js';
+import { inversionTrajectory } from '../pipeline/run-edit.js';
+import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { FairQueue } from './fair-queue.js';
+import { InversionCache } from './inversion-cache.js';
+import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
+import { RESULT_FILES, writeJobResults } from './job-results.js';
+import { EngineMetrics } from './metrics.js';
+import { isApiErrorCode, ServiceError, toApiError } from './service-error.js';
+import type { JobStore } from './job-store.js';
+
+export interface EngineServiceOptions {
+  readonly models: ReadonlyMap<string, LoadedModel>;
+  readonly defaultModel: string;
+  readonly store: JobStore;
+  /** Folder for job inputs and results (data/jobs) and the inversion cache (data/cache). */
+  readonly dataDir: string;
+  readonly limits: { readonly maxInputBytes: number; readonly maxInputPixels: number };
+  /** Samples per UNet call. */
+  readonly maxBatch: number;
+  readonly maxQueued: number;
+  readonly maxQueuedPerOwner: number;
+  readonly maxRunningPerOwner: number;
+  readonly jobTimeoutMs: number;
+  readonly cacheMaxBytes: number;
+  /** A preview PNG every this many steps when a client asks for previews. */
+  readonly previewEvery: number;
+  readonly version: string;
+}
+
+interface Subscriber {
+  readonly previews: boolean;
+  send(e: JobEvent): void;
+}
+
+export class EngineService {
+  readonly metrics = new EngineMetrics();
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue = new FairQueue<Job>();
+  private readonly running = new Map<string, Job>();
+  private readonly events = new EventEmitter();
+  private readonly subscribers = new Map<string, Set<Subscriber>>();
+  private readonly cache: InversionCache;
+  private readonly jobsDir: string;
+  private stopping = false;
+  private draining = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private modelTurn = 0;
+  private recentStepMs = 0;
+
+  constructor(private readonly opts: EngineServiceOptions) {
+    this.jobsDir = join(opts.dataDir, 'jobs');
+    mkdirSync(this.jobsDir, { recursive: true });
+    this.cache = new InversionCache(join(opts.dataDir, 'cache'), opts.cacheMaxBytes);
+    this.events.setMaxListeners(0);
+  }
+
+  // ---- Lifecycle ---------------------------------------------------------------------------------
+
+  /** Recovers persisted jobs (interrupted ones run again) and starts the worker. */
+  start(): { recovered: number } {
+    this.opts.store.requeueInterrupted();
+    let recovered = 0;
+    for (const row of this.opts.store.listUnfinished()) {
+      const request = this.readRequest(row.id);
+      if (!request) {
+        this.opts.store.markFailed(row.id, 'IO_FAILED');
+        continue;
+      }
+      const job = new Job(row.id, request);
+      this.jobs.set(job.id, job);
+      this.queue.push(job);
+      recovered++;
+    }
+    this.loop = this.runLoop();
+    return { recovered };
+  }
+
+  /** Stops intake; waits up to `ms` for running jobs; queued ones stay persisted for the next start. */
+  async drain(ms: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + ms;
+    while (this.running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  // ---- API operations ----------------------------------------------------------------------------
+
+  async submit(req: SubmitRequest): Promise<SubmitResponse> {
+    if (this.draining || this.stopping) throw new ServiceError('SHUTTING_DOWN', 'the engine is shutting down; try again shortly', { retryAfterMs: 5000 });
+    const owner = checkString(req.owner, 'owner', 200);
+    const modelId = req.model ?? this.opts.defaultModel;
+    const model = this.opts.models.get(modelId);
+    if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${modelId}" is not loaded; loaded: ${[...this.opts.models.keys()].join(', ')}`);
+    const kind = req.kind ?? 'edit';
+    if (!['edit', 'compare', 'sweep'].includes(kind)) throw new ServiceError('BAD_REQUEST', `kind must be edit, compare or sweep; got "${String(kind).slice(0, 20)}"`);
+    const strengths = kind === 'sweep' ? checkStrengths(req.strengths ?? DEFAULT_SWEEP, this.opts.maxBatch) : [1];
+    const size = req.size === undefined || req.size === null ? null : checkSize(req.size);
+    const idempotencyKey = req.idempotencyKey === undefined ? null : checkString(req.idempotencyKey, 'idempotencyKey', 200);
+
+    // Same key, same job: answered before any validation work or queue limits.
+    if (idempotencyKey) {
+      const existing = this.opts.store.findByIdempotencyKey(idempotencyKey);
+      if (existing) return { id: existing.id, state: existing.status, position: this.queue.position(existing.id), duplicate: true };
+    }
+    // Validate everything before queueing: a bad recipe or image never takes a place in the queue.
+    const recipe = parseRecipe(checkString(req.recipe ?? '', 'recipe', 500, true), { directions: model.directionNames() });
+    planEdit(model.manifest, recipe, (n) => model.direction(n));
+    const image = decodeBase64(req.imageBase64, this.opts.limits.maxInputBytes);
+    await prepareInput(image, model.manifest, this.opts.limits);
+
+    if (this.queue.size >= this.opts.maxQueued) {
+      throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in a minute`, { retryAfterMs: this.etaForQueue() });
+    }
+    if (this.queue.countFor(owner) + [...this.running.values()].filter((j) => j.owner === owner).length >= this.opts.maxQueuedPerOwner) {
+      throw new ServiceError('OWNER_LIMIT', `you already have ${this.opts.maxQueuedPerOwner} edits waiting; wait for one to finish`, { retryAfterMs: this.etaForQueue() });
+    }
+
+    const id = randomUUID();
+    const request: JobRequest = {
+      kind,
+      owner,
+      recipe: formatRecipe(recipe),
+      model: modelId,
+      strengths,
+      size,
+      labels: checkLabels(req.labels ?? {}),
+      idempotencyKey,
+      createdAt: new Date().toISOString(),
+    };
+    const dir = join(this.jobsDir, id);
+    writeFileAtomic(join(dir, 'input.bin'), image);
+    writeFileAtomic(join(dir, 'request.json'), JSON.stringify(request));
+    const { job: row, created } = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath: join(dir, 'input.bin'), inputHash: sha256(image) });
+    if (!created) {
+      // Lost a race with the same key: the other submission's job stands.
+      rmSync(dir, { recursive: true, force: true });
+      return { id: row.id, state: row.status, position: this.queue.position(row.id), duplicate: true };
+    }
+    const job = new Job(id, request);
+    this.jobs.set(id, job);
+    this.queue.push(job);
+    this.metrics.jobsSubmitted++;
+    this.wake?.();
+    this.publish(job);
+    return { id, state: 'queued', position: this.queue.position(id), duplicate: false };
+  }
+
+  status(id: string): JobStatus {
+    const job = this.jobs.get(id) ?? this.loadFinished(id);
+    return job.snapshot(this.queue.position(id), this.eta(job));
+  }
+
+  cancel(id: string): JobStatus {
+    const job = this.jobs.get(id) ?? this.loadFinished(id);
+    if (job.finished) return this.status(id);
+    if (this.queue.remove(id)) this.finish(job, 'cancelled', null);
+    else job.cancelRequested = true; // the worker stops it at the next tick boundary
+    return this.status(id);
+  }
+
+  result(id: string, variant: ResultVariant): { bytes: Buffer; contentType: string } {
+    const job = this.jobs.get(id) ?? this.loadFinished(id);
+    if (job.state !== 'done') throw new ServiceError('NOT_READY', `job ${id} is ${job.state}; results exist once it is done`);
+    const spec = RESULT_FILES[variant];
+    if (!spec || !job.results.includes(variant)) throw new ServiceError('NOT_FOUND', `job ${id} has no "${variant}" result; it has ${job.results.join(', ')}`);
+    try {
+      return { bytes: readFileSync(join(this.jobsDir, id, spec.file)), contentType: spec.contentType };
+    } catch {
+      throw new ServiceError('NOT_FOUND', `the result of job ${id} is no longer on disk`);
+    }
+  }
+
+  subscribe(id: string, previews: boolean, send: (e: JobEvent) => void): () => void {
+    this.status(id); // throws NOT_FOUND for unknown jobs
+    const sub: Subscriber = { previews, send };
+    let set = this.subscribers.get(id);
+    if (!set) this.subscribers.set(id, (set = new Set()));
+    set.add(sub);
+    return () => {
+      set!.delete(sub);
+      if (set!.size === 0) this.subscribers.delete(id);
+    };
+  }
+
+  health(): HealthResponse {
+    return {
+      status: this.draining || this.stopping ? 'draining' : 'ok',
+      version: this.opts.version,
+      models: [...this.opts.models.keys()],
+      queue: { queued: this.queue.size, running: this.running.size },
+    };
+  }
+
+  models(): ModelInfo[] {
+    return [...this.opts.models.values()].map((m) => ({
+      id: m.manifest.id,
+      title: m.manifest.title,
+      resolution: m.manifest.resolution,
+      isDefault: m.manifest.id === this.opts.defaultModel,
+      directions: m.directionNames().flatMap((name) => {
+        try {
+          const d = m.direction(name);
+          return [{ name, description: d.meta.description, defaultStrength: d.meta.defaultStrength ?? 1 }];
+        } catch {
+          return [];
+        }
+      }),
+    }));
+  }
+
+  renderMetrics(): string {
+    return this.metrics.render({ queued: this.queue.size, running: this.running.size, cacheHits: this.cache.hits, cacheMisses: this.cache.misses });
+  }
+
+  // ---- Worker --------------------------------------------------------------------------------------
+
+  private async runLoop(): Promise<void> {
+    while (!this.stopping) {
+      await this.admit();
+      const model = this.nextModel();
+      if (!model) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1000).unref();
+        });
+        this.wake = null;
+        continue;
+      }
+      await this.tick(model);
+    }
+  }
+
+  private runningOn(modelId: string): Job[] {
+    return [...this.running.values()].filter((j) => j.request.model === modelId);
+  }
+
+  private nextModel(): string | undefined {
+    const ids = [...new Set([...this.running.values()].map((j) => j.request.model))];
+    if (!ids.length) return undefined;
+    return ids[this.modelTurn++ % ids.length];
+  }
+
+  /** Moves queued jobs into the running set while their model's batch has room, round robin by owner. */
+  private async admit(): Promise<void> {
+    if (this.draining) return;
+    for (;;) {
+      const job = this.queue.shift((j) => {
+        const load = this.runningOn(j.request.model).reduce((n, r) => n + r.width, 0);
+        const ownerRunning = [...this.running.values()].filter((r) => r.owner === j.owner).length;
+        return load + j.width <= this.opts.maxBatch && ownerRunning < this.opts.maxRunningPerOwner;
+      });
+      if (!job) return;
+      try {
+        await this.startJob(job);
+      } catch (e) {
+        this.finish(job, 'failed', toApiError(e));
+      }
+    }
+  }
+
+  private async startJob(job: Job): Promise<void> {
+    const model = this.opts.models.get(job.request.model);
+    if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${job.request.model}" is no longer loaded`);
+    let image: Buffer;
+    try {
+      image = readFileSync(join(this.jobsDir, job.id, 'input.bin'));
+    } catch (e) {
+      throw new EngineError('IO_FAILED', `the input of job ${job.id} is missing (${(e as NodeJS.ErrnoException).code})`);
+    }
+    const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
+    const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
+    job.input = await prepareInput(image, model.manifest, this.opts.limits);
+    job.plan = plan;
+    job.state = 'running';
+    job.phase = 'inversion';
+    job.startedAt = new Date().toISOString();
+    job.startedMs = Date.now();
+    this.opts.store.markRunning(job.id);
+    const tMax = model.manifest.schedule.trainSteps - 1;
+    job.cacheKey = InversionCache.key(model.manifest.id, sha256(job.input.rgb.data), plan.inversionSteps);
+    const xT = this.cache.get(job.cacheKey, job.input.tensor.length);
+    job.total = job.width * plan.generationSteps;
+    if (xT) {
+      job.cacheHit = true;
+      this.startGeneration(job, xT, model);
+    } else {
+      job.inversion = inversionTrajectory(job.input.tensor, plan, model.alphasBar, tMax);
+      job.total += plan.inversionSteps - 1;
+    }
+    this.running.set(job.id, job);
+    this.publish(job);
+  }
+
+  private startGeneration(job: Job, xT: Float32Array, model: LoadedModel): void {
+    const plan = job.plan!;
+    const seq = timestepSequence(plan.generationSteps, model.manifest.schedule.trainSteps - 1);
+    job.generations = job.request.strengths.map((s) => {
+      const scaled: EditPlan = { ...plan, deltaHAt: scaleDelta(plan.deltaHAt, s) };
+      const rng = new GaussianRng(plan.seed);
+      return new GenerationTrajectory(xT, seq, model.alphasBar, {
+        tEdit: scaled.tEdit,
+        tBoost: scaled.tBoost,
+        deltaHAt: scaled.deltaHAt,
+        noise: (out) => rng.fillNormal(out),
+        trackX0: this.hasPreviewSubscribers(job.id),
+      });
+    });
+  }
+
+  private async tick(modelId: string): Promise<void> {
+    const model = this.opts.models.get(modelId)!;
+    const jobs = this.runningOn(modelId);
+    // Cancellations and timeouts take effect between steps.
+    for (const job of jobs) {
+      if (job.cancelRequested) this.finish(job, 'cancelled', null);
+      else if (Date.now() - job.startedMs > this.opts.jobTimeoutMs) this.finish(job, 'failed', { code: 'TIMEOUT', message: `the edit took longer than ${Math.round(this.opts.jobTimeoutMs / 1000)} s` });
+    }
+    const live = jobs.filter((j) => !j.finished);
+    const stepsThisTick = live.map((j) => j.active().length);
+    const trajectories = live.flatMap((j) => j.active());
+    if (trajectories.length) {
+      const t0 = performance.now();
+      try {
+        await stepTogether(model.unet, trajectories);
+      } catch (e) {
+        for (const job of live) this.finish(job, 'failed', toApiError(e));
+        return;
+      }
+      const ms = performance.now() - t0;
+      this.recentStepMs = this.recentStepMs ? 0.8 * this.recentStepMs + 0.2 * ms : ms;
+      this.metrics.observeStep(ms / 1000, trajectories.length);
+    }
+    for (const [i, job] of live.entries()) {
+      job.step += stepsThisTick[i]!;
+      if (job.inversion?.done && job.generations.length === 0) {
+        const xT = Float32Array.from(job.inversion.x);
+        this.cache.put(job.cacheKey, xT);
+        this.startGeneration(job, xT, model);
+      }
+      if (job.generations.length && job.generations.every((g) => g.done)) await this.complete(job, model);
+      else await this.publish(job);
+    }
+  }
+
+  private async complete(job: Job, model: LoadedModel): Promise<void> {
+    job.phase = 'encoding';
+    try {
+      job.results = await writeJobResults(job, join(this.jobsDir, job.id), model.manifest.resolution);
+      this.finish(job, 'done', null);
+    } catch (e) {
+      this.finish(job, 'failed', toApiError(e));
+    }
+  }
+
+  private finish(job: Job, state: 'done' | 'failed' | 'cancelled', error: ApiError | null): void {
+    if (job.finished) return;
+    job.state = state;
+    job.phase = 'finished';
+    job.error = error;
+    job.finishedAt = new Date().toISOString();
+    this.running.delete(job.id);
+    this.queue.remove(job.id);
+    // Free the tensors; the status stays answerable.
+    job.inversion = null;
+    job.generations = [];
+    job.input = null;
+    try {
+      if (state === 'done') this.opts.store.markDone(job.id, join(this.jobsDir, job.id), job.results);
+      else if (state === 'failed') this.opts.store.markFailed(job.id, error?.code ?? 'INTERNAL');
+      else this.opts.store.markCancelled(job.id);
+    } catch {
+      // The in-memory state is still right; a restart would re-run the job rather than lose it.
+    }
+    this.metrics.jobsFinished[state]++;
+    void this.publish(job);
+    this.wake?.();
+  }
+
+  // ---- Progress ----------------------------------------------------------------------------------
+
+  private hasPreviewSubscribers(id: string): boolean {
+    return [...(this.subscribers.get(id) ?? [])].some((s) => s.previews);
+  }
+
+  private async publish(job: Job): Promise<void> {
+    const subs = this.subscribers.get(job.id);
+    if (!subs?.size) return;
+    const status = job.snapshot(this.queue.position(job.id), this.eta(job));
+    let preview: string | undefined;
+    const g = job.generations.find((x) => !x.done && x.lastX0);
+    if (g?.lastX0 && job.step % this.opts.previewEvery === 0 && [...subs].some((s) => s.previews)) {
+      const R = Math.round(Math.sqrt(g.lastX0.length / 3));
+      preview = (await encodePng(await resizeImage(tensorToRgb(g.lastX0, R, R), Math.min(R, 128), Math.min(R, 128)))).toString('base64');
+    }
+    for (const s of subs) s.send(s.previews && preview ? { status, previewBase64: preview } : { status });
+  }
+
+  private eta(job: Job): number | null {
+    if (job.finished) return 0;
+    const stepMs = this.recentStepMs || null;
+    if (!stepMs) return null;
+    const perSample = Math.max(1, job.width);
+    const own = ((job.total || 80 * perSample) - job.step) / perSample;
+    const ahead = job.state === 'queued' ? this.queue.position(job.id) * 80 : 0;
+    return Math.round((own + ahead) * stepMs);
+  }
+
+  private etaForQueue(): number {
+    return Math.max(5000, Math.round(this.queue.size * 80 * (this.recentStepMs || 50)));
+  }
+
+  // ---- Persistence -------------------------------------------------------------------------------
+
+  private readRequest(id: string): JobRequest | null {
+    const file = join(this.jobsDir, id, 'request.json');
+    if (!existsSync(file) || !existsSync(join(this.jobsDir, id, 'input.bin'))) return null;
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as JobRequest;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A job that finished before this process started: rebuilt from its row and request file. */
+  private loadFinished(id: string): Job {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new ServiceError('NOT_FOUND', `no job ${id.slice(0, 64)}`);
+    const row = this.opts.store.get(id);
+    const request = this.readRequest(id);
+    if (!row || !request) throw new ServiceError('NOT_FOUND', `no job ${id}`);
+    const job = new Job(id, request);
+    job.state = row.status;
+    job.phase = 'finished';
+    job.results = row.results;
+    job.error = row.errorCode ? { code: isApiErrorCode(row.errorCode) ? row.errorCode : 'INTERNAL', message: `the job failed (${row.errorCode})` } : null;
+    job.startedAt = row.startedAt;
+    job.finishedAt = row.finishedAt;
+    return job;
+  }
+}
+
+function scaleDelta(f: (t: number) => Float32Array | null, s: number): (t: number) => Float32Array | null {
+  if (s === 1) return f;
+  return (t) => {
+    const d = f(t);
+    if (!d) return null;
+    const out = new Float32Array(d.length);
+    for (let i = 0; i < d.length; i++) out[i] = s * d[i]!;
+    return out;
+  };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function checkString(v: unknown, field: string, max: number, allowEmpty = false): string {
+  if (typeof v !== 'string' || (!allowEmpty && v.length === 0) || v.length > max) {
+    throw new ServiceError('BAD_REQUEST', `"${field}" must be a ${allowEmpty ? '' : 'non-empty '}string of at most ${max} characters`);
+  }
+  return v;
+}
+
+function checkStrengths(v: unknown, maxBatch: number): number[] {
+  if (!Array.isArray(v) || v.length < 1 || v.length > Math.min(8, maxBatch) || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= 3)) {
+    throw new ServiceError('BAD_REQUEST', `"strengths" must be 1 to ${Math.min(8, maxBatch)} numbers between -3 and 3`);
+  }
+  return v as number[];
+}
+
+function checkSize(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 16 || v > 2048) throw new ServiceError('BAD_REQUEST', '"size" must be a whole number of pixels from 16 to 2048');
+  return v;
+}
+
+function checkLabels(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ServiceError('BAD_REQUEST', '"labels" must be an object of strings');
+  const entries = Object.entries(v);
+  if (entries.length > 20 || !entries.every(([k, x]) => k.length <= 64 && typeof x === 'string' && x.length <= 200)) {
+    throw new ServiceError('BAD_REQUEST', '"labels" may hold at most 20 short strings');
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+function decodeBase64(v: unknown, maxBytes: number): Buffer {
+  if (typeof v !== 'string' || v.length === 0) throw new EngineError('IMAGE_EMPTY', 'the request carries no image ("imageBase64" is empty)');
+  if (v.length > Math.ceil(maxBytes / 3) * 4 + 4) throw new EngineError('IMAGE_TOO_LARGE', `the image is larger than ${maxBytes} bytes`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ServiceError('BAD_REQUEST', '"imageBase64" is not base64');
+  return Buffer.from(v, 'base64');
+}

@@ -1,0 +1,79 @@
+/**
+ * Queued jobs, served round robin by owner: one owner with fifty jobs waits its turn behind everyone
+ * with one. Per-owner caps on queued and running jobs, and a global cap, are enforced at submit time.
+ */
+export interface QueueItem {
+  readonly id: string;
+  readonly owner: string;
+}
+
+export class FairQueue<T extends QueueItem> {
+  private readonly byOwner = new Map<string, T[]>();
+  /** Owners in service order; the head is served next. */
+  private rotation: string[] = [];
+
+  get size(): number {
+    let n = 0;
+    for (const q of this.byOwner.values()) n += q.length;
+    return n;
+  }
+
+  countFor(owner: string): number {
+    return this.byOwner.get(owner)?.length ?? 0;
+  }
+
+  push(item: T): void {
+    const q = this.byOwner.get(item.owner);
+    if (q) q.push(item);
+    else {
+      this.byOwner.set(item.owner, [item]);
+      this.rotation.push(item.owner);
+    }
+  }
+
+  remove(id: string): T | undefined {
+    for (const [owner, q] of this.byOwner) {
+      const i = q.findIndex((x) => x.id === id);
+      if (i >= 0) {
+        const [item] = q.splice(i, 1);
+        if (q.length === 0) this.dropOwner(owner);
+        return item;
+      }
+    }
+    return undefined;
+  }
+
+  private dropOwner(owner: string): void {
+    this.byOwner.delete(owner);
+    this.rotation = this.rotation.filter((o) => o !== owner);
+  }
+
+  /** Takes the next job whose owner passes `eligible` (e.g. under its running cap), rotating owners. */
+  shift(eligible: (item: T) => boolean = () => true): T | undefined {
+    for (let i = 0; i < this.rotation.length; i++) {
+      const owner = this.rotation[i]!;
+      const q = this.byOwner.get(owner)!;
+      if (!eligible(q[0]!)) continue;
+      const item = q.shift()!;
+      // The served owner goes to the back of the line.
+      this.rotation.splice(i, 1);
+      if (q.length) this.rotation.push(owner);
+      else this.byOwner.delete(owner);
+      return item;
+    }
+    return undefined;
+  }
+
+  /** Service order as it stands now (round robin over owners), for queue positions. */
+  order(): T[] {
+    const queues = this.rotation.map((o) => [...this.byOwner.get(o)!]);
+    const out: T[] = [];
+    for (let round = 0; queues.some((q) => q.length); round++) for (const q of queues) if (q.length) out.push(q.shift()!);
+    return out;
+  }
+
+  /** 1-based position of a job in service order, 0 if not queued. */
+  position(id: string): number {
+    return this.order().findIndex((x) => x.id === id) + 1;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The engine's HTTP API (docs/engine-api.md) on node:http: JSON in and out, server-sent events for
+ * progress, PNG/WebP results, Prometheus metrics. Errors are mapped to statuses here and only here.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { ApiError, ResultVariant, SubmitRequest } from '../client/api-types.js';
+import type { EngineService } from './engine-service.js';
+import { HTTP_STATUS, ServiceError, toApiError } from './service-error.js';
+
+export interface HttpOptions {
+  /** Required on every request when set (and the server refuses to listen off loopback without it). */
+  readonly token: string | null;
+  readonly maxBodyBytes: number;
+  readonly log?: (line: string) => void;
+}
+
+const VARIANTS: readonly ResultVariant[] = ['after', 'before', 'compare', 'grid', 'animation'];
+
+export function createEngineHttpServer(service: EngineService, opts: HttpOptions): Server {
+  return createServer((req, res) => {
+    handle(service, opts, req, res).catch((e: unknown) => {
+      const err = toApiError(e);
+      if (err.code === 'INTERNAL') opts.log?.(`engine http: ${req.method} ${req.url?.split('?')[0]}: ${(e as Error)?.stack ?? String(e)}`);
+      sendError(res, err);
+    });
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.end();
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: ApiError): void {
+  if (res.headersSent) return void res.end();
+  if (error.retryAfterMs !== undefined) res.setHeader('retry-after', String(Math.ceil(error.retryAfterMs / 1000)));
+  sendJson(res, HTTP_STATUS[error.code] ?? 500, { error });
+}
+
+function authorized(req: IncomingMessage, token: string | null): boolean {
+  if (!token) return true;
+  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) throw new ServiceError('BAD_REQUEST', `the request body is larger than ${max} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new ServiceError('BAD_REQUEST', `the request body is larger than ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ServiceError('BAD_REQUEST', 'the request body is not valid JSON');
+  }
+}
+
+async function handle(service: EngineService, opts: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://engine.local');
+  const path = url.pathname;
+  if (!authorized(req, opts.token)) throw new ServiceError('UNAUTHORIZED', 'a valid bearer token is required');
+  const method = req.method ?? 'GET';
+
+  if (method === 'GET' && (path === '/metrics' || path === '/v1/metrics')) {
+    const text = service.renderMetrics();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) });
+    return void res.end(text);
+  }
+  if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, service.health());
+  if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: service.models() });
+  if (method === 'POST' && path === '/v1/jobs') {
+    const body = await readJson(req, opts.maxBodyBytes);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
+    const answer = await service.submit(body as SubmitRequest);
+    return sendJson(res, answer.duplicate ? 200 : 202, answer);
+  }
+  const m = /^\/v1\/jobs\/([^/]+)(\/(cancel|events|result))?$/.exec(path);
+  if (!m) throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
+  const id = decodeURIComponent(m[1]!);
+  const action = m[3];
+  if (!action && method === 'GET') return sendJson(res, 200, service.status(id));
+  if (action === 'cancel' && method === 'POST') return sendJson(res, 200, service.cancel(id));
+  if (action === 'result' && method === 'GET') {
+    const variant = (url.searchParams.get('variant') ?? 'after') as ResultVariant;
+    if (!VARIANTS.includes(variant)) throw new ServiceError('BAD_REQUEST', `variant must be one of ${VARIANTS.join(', ')}`);
+    const { bytes, contentType } = service.result(id, variant);
+    res.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length });
+    return void res.end(bytes);
+  }
+  if (action === 'events' && method === 'GET') return streamEvents(service, id, url.searchParams.get('preview') === '1', req, res);
+  throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
+}
+
+/** Server-sent events: the current status at once, then every change, ending with the final state. */
+function streamEvents(service: EngineService, id: string, previews: boolean, req: IncomingMessage, res: ServerResponse): void {
+  const first = service.status(id); // NOT_FOUND before any header is written
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  let closed = false;
+  const send = (e: { status: { state: string } }) => {
+    if (closed) return;
+    res.write(`event: progress\ndata: ${JSON.stringify(e)}\n\n`);
+    if (['done', 'failed', 'cancelled'].includes(e.status.state)) end();
+  };
+  const unsubscribe = service.subscribe(id, previews, send);
+  const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  const end = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepAlive);
+    unsubscribe();
+    res.end();
+  };
+  req.on('close', end);
+  send({ status: first });
+}

@@ -1,0 +1,37 @@
+/**
+ * Turns finished trajectories into the files a chat user gets: the edit, the preprocessed input, a
+ * before | after, and for sweeps a grid and an animated WebP. Written atomically into the job's folder.
+ */
+import { join } from 'node:path';
+import type { ResultVariant } from '../client/api-types.js';
+import { encodeAnimatedWebp, encodePng, resizeImage, sideBySide, type RgbImage } from '../image/image-io.js';
+import { tensorToRgb } from '../image/pixels.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { Job } from './job.js';
+
+export const RESULT_FILES: Record<ResultVariant, { file: string; contentType: string }> = {
+  after: { file: 'after.png', contentType: 'image/png' },
+  before: { file: 'before.png', contentType: 'image/png' },
+  compare: { file: 'compare.png', contentType: 'image/png' },
+  grid: { file: 'grid.png', contentType: 'image/png' },
+  animation: { file: 'animation.webp', contentType: 'image/webp' },
+};
+
+export async function writeJobResults(job: Job, dir: string, resolution: number): Promise<ResultVariant[]> {
+  const size = job.request.size ?? resolution;
+  const fit = (img: RgbImage) => resizeImage(img, size, size);
+  const before = await fit(job.input!.rgb);
+  const afters = await Promise.all(job.generations.map((g) => fit(tensorToRgb(g.x, resolution, resolution))));
+  const files: [ResultVariant, Uint8Array][] = [
+    ['before', await encodePng(before)],
+    // A sweep's "after" is its strongest sample; the grid shows them all.
+    ['after', await encodePng(afters[afters.length - 1]!)],
+    ['compare', await encodePng(await sideBySide([before, afters[afters.length - 1]!]))],
+  ];
+  if (job.request.kind === 'sweep') {
+    files.push(['grid', await encodePng(await sideBySide([before, ...afters]))]);
+    files.push(['animation', await encodeAnimatedWebp([before, ...afters])]);
+  }
+  for (const [variant, bytes] of files) writeFileAtomic(join(dir, RESULT_FILES[variant].file), bytes);
+  return files.map(([v]) => v);
+}

@@ -1,0 +1,94 @@
+/**
+ * Where the engine service persists jobs: an interface over the storage layer's jobs table (#5), so the
+ * service's logic does not depend on SQLite and a future shared queue (docs/scaling.md) can replace it.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobKind, JobState, ResultVariant } from '../client/api-types.js';
+import { RESULT_FILES } from './job-results.js';
+
+export interface StoredJob {
+  readonly id: string;
+  readonly status: JobState;
+  readonly errorCode: string | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly results: ResultVariant[];
+}
+
+export interface NewStoredJob {
+  readonly id: string;
+  readonly idempotencyKey: string | null;
+  readonly kind: JobKind;
+  readonly modelId: string;
+  readonly recipe: string;
+  readonly inputPath: string;
+  readonly inputHash: string;
+}
+
+export interface JobStore {
+  insert(job: NewStoredJob): { job: StoredJob; created: boolean };
+  findByIdempotencyKey(key: string): StoredJob | null;
+  get(id: string): StoredJob | null;
+  markRunning(id: string): void;
+  markDone(id: string, resultDir: string, results: ResultVariant[]): void;
+  markFailed(id: string, code: string): void;
+  markCancelled(id: string): void;
+  requeueInterrupted(): number;
+  listUnfinished(): StoredJob[];
+}
+
+/** The subset of the storage layer's JobsRepo this adapter uses. */
+export interface JobsRepoLike {
+  insert(job: NewStoredJob): { job: JobsRow; created: boolean };
+  get(id: string): JobsRow;
+  findByIdempotencyKey(key: string): JobsRow | undefined;
+  markRunning(id: string): unknown;
+  markDone(id: string, resultPath: string): unknown;
+  markFailed(id: string, errorCode: string): unknown;
+  markCancelled(id: string): unknown;
+  requeueInterrupted(maxAttempts?: number): number;
+  listUnfinished(): JobsRow[];
+}
+
+interface JobsRow {
+  readonly id: string;
+  readonly status: JobState;
+  readonly errorCode: string | null;
+  readonly resultPath: string | null;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+}
+
+function toStored(r: JobsRow): StoredJob {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const dir = r.resultPath;
+  const results = dir ? (Object.keys(RESULT_FILES) as ResultVariant[]).filter((v) => existsSync(join(dir, RESULT_FILES[v].file))) : [];
+  return { id: r.id, status: r.status, errorCode: r.errorCode, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), results };
+}
+
+export function jobStoreFromRepo(repo: JobsRepoLike): JobStore {
+  return {
+    insert: (job) => {
+      const r = repo.insert(job);
+      return { job: toStored(r.job), created: r.created };
+    },
+    findByIdempotencyKey: (key) => {
+      const r = repo.findByIdempotencyKey(key);
+      return r ? toStored(r) : null;
+    },
+    get: (id) => {
+      try {
+        return toStored(repo.get(id));
+      } catch {
+        return null;
+      }
+    },
+    markRunning: (id) => void repo.markRunning(id),
+    markDone: (id, dir) => void repo.markDone(id, dir),
+    markFailed: (id, code) => void repo.markFailed(id, code),
+    markCancelled: (id) => void repo.markCancelled(id),
+    requeueInterrupted: () => repo.requeueInterrupted(),
+    listUnfinished: () => repo.listUnfinished().map(toStored),
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * A job while this process holds it: its request, its state, and (once started) the trajectories the
+ * worker advances. One job is one inversion followed by one generation per output sample (a sweep has
+ * several, sharing the inversion).
+ */
+import type { ApiError, JobKind, JobPhase, JobState, JobStatus, ResultVariant } from '../client/api-types.js';
+import type { GenerationTrajectory, InversionTrajectory, Trajectory } from '../diffusion/trajectory.js';
+import type { PreparedInput } from '../pipeline/edit-image.js';
+import type { EditPlan } from '../pipeline/edit-plan.js';
+
+/** What is persisted beside the input image, enough to run the job again after a restart. */
+export interface JobRequest {
+  readonly kind: JobKind;
+  readonly owner: string;
+  /** Normalized recipe text. */
+  readonly recipe: string;
+  readonly model: string;
+  readonly strengths: readonly number[];
+  readonly size: number | null;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly idempotencyKey: string | null;
+  readonly createdAt: string;
+}
+
+export const DEFAULT_SWEEP = [0.25, 0.5, 1, 1.5] as const;
+
+export class Job {
+  state: JobState = 'queued';
+  phase: JobPhase = 'queued';
+  error: ApiError | null = null;
+  cacheHit = false;
+  startedAt: string | null = null;
+  finishedAt: string | null = null;
+  startedMs = 0;
+  cancelRequested = false;
+  results: ResultVariant[] = [];
+
+  input: PreparedInput | null = null;
+  plan: EditPlan | null = null;
+  cacheKey = '';
+  inversion: InversionTrajectory | null = null;
+  generations: GenerationTrajectory[] = [];
+  /** Evaluations done over all samples, and in all (known once started). */
+  step = 0;
+  total = 0;
+
+  constructor(
+    readonly id: string,
+    readonly request: JobRequest,
+  ) {}
+
+  get owner(): string {
+    return this.request.owner;
+  }
+
+  /** Samples this job puts in a batch while generating. */
+  get width(): number {
+    return this.request.kind === 'sweep' ? this.request.strengths.length : 1;
+  }
+
+  /** The trajectories to advance on the next tick. */
+  active(): Trajectory[] {
+    if (this.inversion && !this.inversion.done) return [this.inversion];
+    return this.generations.filter((g) => !g.done);
+  }
+
+  get finished(): boolean {
+    return this.state === 'done' || this.state === 'failed' || this.state === 'cancelled';
+  }
+
+  livePhase(): JobPhase {
+    if (this.state !== 'running') return this.phase;
+    if (this.inversion && !this.inversion.done) return 'inversion';
+    const g = this.generations.find((x) => !x.done);
+    return g ? g.phase : 'encoding';
+  }
+
+  snapshot(position: number, etaMs: number | null): JobStatus {
+    return {
+      id: this.id,
+      kind: this.request.kind,
+      state: this.state,
+      phase: this.livePhase(),
+      position,
+      step: this.step,
+      total: this.total,
+      etaMs,
+      cacheHit: this.cacheHit,
+      model: this.request.model,
+      recipe: this.request.recipe,
+      owner: this.request.owner,
+      createdAt: this.request.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      error: this.error,
+      results: this.results,
+      labels: this.request.labels,
+    };
+  }
+}

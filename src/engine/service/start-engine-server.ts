@@ -1,0 +1,94 @@
+/**
+ * Composition root of the engine process: open storage, load the configured models once, start the
+ * service (recovering persisted jobs) and the HTTP API. Used by `asyrp engine`, `asyrp start` and tests.
+ */
+import type { AddressInfo } from 'node:net';
+import type { AppConfig } from '../../config/load-config.js';
+import { openStorage, type Storage } from '../../storage/index.js';
+import { EngineError } from '../errors.js';
+import { LoadedModel } from '../loaded-model.js';
+import { listModelPackages, resolveModelPackage } from '../model/model-registry.js';
+import { chooseExecutionProvider, type ProviderChoice } from '../onnx/execution-provider.js';
+import { EngineService } from './engine-service.js';
+import { createEngineHttpServer } from './http-server.js';
+import { jobStoreFromRepo } from './job-store.js';
+
+export interface EngineServer {
+  readonly url: string;
+  readonly port: number;
+  readonly service: EngineService;
+  readonly provider: ProviderChoice;
+  readonly recovered: number;
+  /** SIGTERM behaviour: stop intake, let running jobs finish for up to drainMs, close. */
+  drain(ms?: number): Promise<void>;
+  /** Immediate stop (running jobs stay persisted as running and are resumed at the next start). */
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export async function startEngineServer(config: AppConfig, opts: { version?: string; log?: (line: string) => void; storage?: Storage } = {}): Promise<EngineServer> {
+  const e = config.engine;
+  if (!LOOPBACK.has(e.host) && !e.token) {
+    throw new EngineError('MODEL_INVALID', `the engine listens on ${e.host}, which is not loopback: set engine.token (ASYRP_ENGINE_TOKEN) so that requests need a bearer token`);
+  }
+  const log = opts.log ?? (() => undefined);
+  const provider = chooseExecutionProvider(config.executionProvider);
+  log(`engine: execution provider ${provider.provider} (${provider.reason})`);
+
+  const packages = e.models
+    ? e.models.map((id) => resolveModelPackage(config.modelsDir, id, null))
+    : listModelPackages(config.modelsDir, (dir, err) => log(`engine: skipping ${dir}: ${err.message}`));
+  if (!packages.length) throw new EngineError('MODEL_NOT_FOUND', `no models to load from ${config.modelsDir}`);
+  const models = new Map<string, LoadedModel>();
+  const storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
+  try {
+    for (const pkg of packages) models.set(pkg.manifest.id, await LoadedModel.open(pkg, { provider: provider.provider }));
+    const defaultModel = config.defaultModel && models.has(config.defaultModel) ? config.defaultModel : [...models.keys()][0]!;
+    if (config.defaultModel && !models.has(config.defaultModel)) log(`engine: default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
+
+    const service = new EngineService({
+      models,
+      defaultModel,
+      store: jobStoreFromRepo(storage.jobs),
+      dataDir: config.dataDir,
+      limits: config.limits,
+      maxBatch: e.maxBatch,
+      maxQueued: e.maxQueued,
+      maxQueuedPerOwner: e.maxQueuedPerOwner,
+      maxRunningPerOwner: e.maxRunningPerOwner,
+      jobTimeoutMs: e.jobTimeoutMs,
+      cacheMaxBytes: e.cacheMaxBytes,
+      previewEvery: e.previewEvery,
+      version: opts.version ?? '0.1.0',
+    });
+    const { recovered } = service.start();
+    if (recovered) log(`engine: resumed ${recovered} unfinished job(s)`);
+    // base64 inflates by 4/3; leave room for the JSON around it.
+    const http = createEngineHttpServer(service, { token: e.token, maxBodyBytes: Math.ceil((config.limits.maxInputBytes * 4) / 3) + 65_536, log });
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(e.port, e.host, () => resolve());
+    });
+    const port = (http.address() as AddressInfo).port;
+    const host = e.host.includes(':') ? `[${e.host}]` : e.host;
+    const url = `http://${host}:${port}`;
+    log(`engine: listening on ${url} with ${[...models.keys()].join(', ')} (default ${defaultModel})`);
+    let closed = false;
+    const shutdown = async (drainMs: number | null) => {
+      if (closed) return;
+      closed = true;
+      if (drainMs !== null) await service.drain(drainMs);
+      else await service.stop();
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+      for (const m of models.values()) await m.close();
+      if (!opts.storage) storage.close();
+    };
+    return { url, port, service, provider, recovered, drain: (ms = e.drainMs) => shutdown(ms), close: () => shutdown(null) };
+  } catch (err) {
+    for (const m of models.values()) await m.close();
+    if (!opts.storage) storage.close();
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+/** The engine API over real HTTP on loopback, with the real service and the analytic / tiny models. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import type { JobEvent, JobStatus } from '../../src/engine/client/api-types.js';
+import { EngineClientError, type EngineClient } from '../../src/engine/client/engine-client.js';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
+
+let server: EngineServer;
+let client: EngineClient;
+const image = sampleImageBase64();
+
+beforeAll(async () => {
+  ({ server, client } = await startTestEngine({ maxBatch: 8, maxQueuedPerOwner: 60, maxRunningPerOwner: 8 }));
+});
+afterAll(async () => server?.close());
+
+async function failure(p: Promise<unknown>): Promise<EngineClientError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof EngineClientError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function collect(id: string): Promise<JobEvent[]> {
+  const events: JobEvent[] = [];
+  for await (const e of client.events(id)) events.push(e);
+  return events;
+}
+
+describe('engine API', () => {
+  it('reports health and models with their directions', async () => {
+    const h = await client.health();
+    expect(h).toMatchObject({ status: 'ok', models: ['analytic', 'tiny-unet'] });
+    const { models } = await client.models();
+    const analytic = models.find((m) => m.id === 'analytic')!;
+    expect(analytic.isDefault).toBe(true);
+    expect(analytic.directions.map((d) => d.name)).toEqual(['global', 'shift']);
+  });
+
+  it('runs an edit: submit → progress events through every phase → PNG results', async () => {
+    const sub = await client.submit({ imageBase64: image, recipe: 'shift:0.8 steps:12 t_boost:300', owner: 'u1', kind: 'compare' });
+    expect(sub).toMatchObject({ state: 'queued', duplicate: false });
+    const events = await collect(sub.id);
+    const last = events.at(-1)!.status;
+    expect(last.state).toBe('done');
+    expect(last.results).toEqual(expect.arrayContaining(['after', 'before', 'compare']));
+    const phases = new Set(events.map((e) => e.status.phase));
+    for (const p of ['inversion', 'editing', 'denoising', 'boosting']) expect(phases).toContain(p);
+    const steps = events.map((e) => e.status.step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(last.step).toBe(last.total);
+    expect(last.total).toBe(11 + 12);
+    const after = await sharp(await client.result(sub.id)).metadata();
+    expect([after.format, after.width]).toEqual(['png', 16]);
+    const compare = await sharp(await client.result(sub.id, 'compare')).metadata();
+    expect(compare.width).toBe(36);
+    expect((await client.status(sub.id)).state).toBe('done');
+  });
+
+  it('validates before queueing, with typed codes and HTTP statuses', async () => {
+    const bad = await failure(client.submit({ imageBase64: image, recipe: 'smiel', owner: 'u1' }));
+    expect([bad.code, bad.status]).toEqual(['RECIPE_UNKNOWN_DIRECTION', 422]);
+    expect(bad.message).toContain('Directions: global, shift');
+    const text = await failure(client.submit({ imageBase64: Buffer.from('hello').toString('base64'), recipe: 'shift', owner: 'u1' }));
+    expect([text.code, text.status]).toEqual(['IMAGE_UNSUPPORTED_FORMAT', 415]);
+    const model = await failure(client.submit({ imageBase64: image, recipe: 'shift', owner: 'u1', model: 'nope' }));
+    expect([model.code, model.status]).toEqual(['MODEL_NOT_FOUND', 404]);
+    const empty = await failure(client.submit({ imageBase64: '', recipe: 'shift', owner: 'u1' }));
+    expect(empty.code).toBe('IMAGE_EMPTY');
+    const kind = await failure(client.submit({ imageBase64: image, recipe: 'shift', owner: 'u1', kind: 'paint' as never }));
+    expect([kind.code, kind.status]).toEqual(['BAD_REQUEST', 400]);
+    const missing = await failure(client.status('00000000-0000-0000-0000-000000000000'));
+    expect([missing.code, missing.status]).toEqual(['NOT_FOUND', 404]);
+    expect((await client.health()).queue.queued).toBe(0);
+  });
+
+  it('returns the same job for the same idempotency key', async () => {
+    const a = await client.submit({ imageBase64: image, recipe: 'shift steps:4', owner: 'u2', idempotencyKey: 'interaction-123' });
+    const b = await client.submit({ imageBase64: image, recipe: 'global steps:9', owner: 'u2', idempotencyKey: 'interaction-123' });
+    expect(b.id).toBe(a.id);
+    expect([a.duplicate, b.duplicate]).toEqual([false, true]);
+    await client.wait(a.id);
+  });
+
+  it('skips the inversion for a re-edit of the same image, and says so', async () => {
+    const first = await client.submit({ imageBase64: image, recipe: 'shift steps:10 seed:1', owner: 'u3' });
+    const s1 = await client.wait(first.id);
+    const second = await client.submit({ imageBase64: image, recipe: 'global:0.5 steps:10 seed:1', owner: 'u3' });
+    const s2 = await client.wait(second.id);
+    expect([s1.cacheHit, s2.cacheHit]).toEqual([false, true]);
+    expect(s2.total).toBe(10);
+    expect(server.service.renderMetrics()).toMatch(/asyrp_inversion_cache_hits_total [1-9]/);
+  });
+
+  it('cancels a queued job and a running one', async () => {
+    const jobs = await Promise.all(Array.from({ length: 10 }, (_, i) => client.submit({ imageBase64: image, recipe: `steps:200 seed:${i}`, model: 'tiny-unet', owner: `c${i}` })));
+    await new Promise((r) => setTimeout(r, 150));
+    const running = (await Promise.all(jobs.map((j) => client.status(j.id)))).filter((s) => s.state === 'running');
+    expect(running.length).toBeGreaterThan(0);
+    const queued = (await Promise.all(jobs.map((j) => client.status(j.id)))).find((s) => s.state === 'queued')!;
+    expect((await client.cancel(queued.id)).state).toBe('cancelled');
+    await client.cancel(running[0]!.id);
+    expect((await client.wait(running[0]!.id)).state).toBe('cancelled');
+    await Promise.all(jobs.map((j) => client.cancel(j.id)));
+    const final = await Promise.all(jobs.map((j) => client.wait(j.id)));
+    expect(final.every((s: JobStatus) => s.state === 'cancelled' || s.state === 'done')).toBe(true);
+    const notReady = await failure(client.result(queued.id));
+    expect(notReady.code).toBe('NOT_READY');
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^# HELP asyrp_queue_depth/m);
+    expect(text).toMatch(/asyrp_jobs_finished_total\{state="done"\} [1-9]/);
+    expect(text).toMatch(/asyrp_step_seconds_count [1-9]/);
+  });
+});
