@@ -151,8 +151,9 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     return n as number;
   };
   check(raw.defaultModel === null || raw.defaultModel === undefined || typeof raw.defaultModel === 'string', 'defaultModel', 'a model id or null', raw.defaultModel);
-  const port = positive(engine.port, 'engine.port', 7860);
-  check(Number.isInteger(port) && port < 65536, 'engine.port', 'a TCP port', port);
+  const port = engine.port ?? 7860;
+  // 0 asks the operating system for a free port (tests).
+  check(typeof port === 'number' && Number.isInteger(port) && port >= 0 && port < 65536, 'engine.port', 'a TCP port (0 = any free port)', port);
 
   return Object.freeze({
     root,
@@ -171,7 +172,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     }),
     engine: Object.freeze({
       host: typeof engine.host === 'string' ? engine.host : '127.0.0.1',
-      port,
+      port: port as number,
       token: typeof engine.token === 'string' ? engine.token : null,
       models: Array.isArray(engine.models) ? engine.models.map((m) => String(m)) : null,
       maxBatch: positive(engine.maxBatch, 'engine.maxBatch', 8),

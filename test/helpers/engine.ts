@@ -15,7 +15,7 @@ export function engineConfig(dataDir: string, engine: Record<string, unknown> = 
       defaultModel: 'analytic',
       logLevel: 'warn',
       storage: { path: join(dataDir, 'asyrp.db') },
-      engine: { host: '127.0.0.1', port: 1, models: ['analytic', 'tiny-unet'], ...engine },
+      engine: { host: '127.0.0.1', port: 0, models: ['analytic', 'tiny-unet'], ...engine },
     },
   });
 }
@@ -23,7 +23,7 @@ export function engineConfig(dataDir: string, engine: Record<string, unknown> = 
 /** A real engine server on an ephemeral loopback port, with its own data folder. */
 export async function startTestEngine(engine: Record<string, unknown> = {}, dataDir = tempDir('asyrp-engine-')): Promise<{ server: EngineServer; client: EngineClient; dataDir: string }> {
   const config = engineConfig(dataDir, { ...engine });
-  const server = await startEngineServer({ ...config, engine: { ...config.engine, port: 0 } });
+  const server = await startEngineServer(config);
   return { server, client: new EngineClient({ baseUrl: server.url }), dataDir };
 }
 
