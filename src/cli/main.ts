@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   models: { summary: 'list installed models', load: async () => (await import('./commands/models.js')).modelsCommand },
   directions: { summary: 'list installed directions: asyrp directions [--model <id>]', load: async () => (await import('./commands/directions.js')).directionsCommand },
   bench: { summary: 'benchmark the engine on a model: asyrp bench [--model <id>]', load: async () => (await import('./commands/bench.js')).benchCommand },
+  engine: { summary: 'run the engine service (HTTP API + worker) on the configured models', load: async () => (await import('./commands/engine.js')).engineCommand },
   db: { summary: 'database upkeep: asyrp db migrate | backup <file> [--force] | restore <file> --force | check', load: async () => (await import('./commands/db.js')).dbCommand },
 };
 

@@ -63,7 +63,7 @@ describe('scheduling', () => {
 
   it('answers BUSY with a retry hint when the queue is full, and limits each owner', async () => {
     const { client } = await start({ maxBatch: 1, maxRunningPerOwner: 1, maxQueuedPerOwner: 3, maxQueued: 4 });
-    const ids = [];
+    const ids: unknown[] = [];
     for (let i = 0; i < 3; i++) ids.push((await client.submit({ imageBase64: image, recipe: `steps:400 seed:${i}`, model: 'tiny-unet', owner: 'x' })).id);
     let limited: EngineClientError | undefined;
     try {
@@ -72,8 +72,8 @@ describe('scheduling', () => {
       limited = e as EngineClientError;
     }
     expect([limited?.code, limited?.status]).toEqual(['OWNER_LIMIT', 429]);
-    for (let i = 0; i < 4; i++) ids.push((await client.submit({ imageBase64: image, recipe: `steps:400 seed:${i}`, model: 'tiny-unet', owner: `y${i}` }).catch((e: unknown) => e)) as never);
-    const busy = ids.find((x) => x instanceof EngineClientError) as unknown as EngineClientError;
+    for (let i = 0; i < 4; i++) ids.push(await client.submit({ imageBase64: image, recipe: `steps:400 seed:${i}`, model: 'tiny-unet', owner: `y${i}` }).then((r) => r.id, (e: unknown) => e));
+    const busy = ids.find((x) => x instanceof EngineClientError) as EngineClientError;
     expect(busy?.code).toBe('BUSY');
     expect(busy.status).toBe(503);
     expect(busy.retryAfterMs).toBeGreaterThan(0);

@@ -43,7 +43,16 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
   const models = new Map<string, LoadedModel>();
   const storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
   try {
-    for (const pkg of packages) models.set(pkg.manifest.id, await LoadedModel.open(pkg, { provider: provider.provider }));
+    for (const pkg of packages) {
+      try {
+        models.set(pkg.manifest.id, await LoadedModel.open(pkg, { provider: provider.provider }));
+      } catch (err) {
+        // A model named in the config must load; one merely found on disk is skipped with a reason.
+        if (e.models || !(err instanceof EngineError)) throw err;
+        log(`engine: skipping model ${pkg.manifest.id}: ${err.message}`);
+      }
+    }
+    if (!models.size) throw new EngineError('MODEL_NOT_FOUND', `no model in ${config.modelsDir} could be loaded`);
     const defaultModel = config.defaultModel && models.has(config.defaultModel) ? config.defaultModel : [...models.keys()][0]!;
     if (config.defaultModel && !models.has(config.defaultModel)) log(`engine: default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
 

@@ -1,0 +1,39 @@
+/**
+ * `asyrp engine`: the engine process (models loaded once, HTTP API on engine.host:engine.port, the
+ * worker). SIGTERM or Ctrl-C stops intake and drains running jobs for engine.drainMs before exiting.
+ */
+import type { CliContext } from '../cli-context.js';
+import { parseArgs } from '../parse-args.js';
+import { reportEngineError } from '../report-error.js';
+import { startEngineServer, type EngineServer } from '../../engine/service/start-engine-server.js';
+import { isStorageError } from '../../storage/index.js';
+
+export async function startEngineForCli(ctx: CliContext): Promise<EngineServer> {
+  return startEngineServer(ctx.config, { log: (line) => ctx.err.write(`${new Date().toISOString()} ${line}\n`) });
+}
+
+/** Resolves when the process is asked to stop (SIGTERM or SIGINT). */
+export function stopRequested(): Promise<string> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
+export async function engineCommand(argv: string[], ctx: CliContext): Promise<number> {
+  parseArgs(argv, {});
+  let server: EngineServer;
+  try {
+    server = await startEngineForCli(ctx);
+  } catch (e) {
+    if (isStorageError(e)) {
+      ctx.err.write(`asyrp engine: ${e.message}\n`);
+      return 1;
+    }
+    return reportEngineError(ctx, 'engine', e);
+  }
+  const signal = await stopRequested();
+  ctx.err.write(`asyrp engine: ${signal}: draining running jobs (up to ${Math.round(ctx.config.engine.drainMs / 1000)} s)\n`);
+  await server.drain();
+  return 0;
+}
