@@ -72,6 +72,7 @@ describe('migrations', () => {
       const actor = { accountId: 1, platform: 'discord' as const, serverId: 'g1', isServerAdmin: false };
       if (from >= 1) expect(storage.accounts.get(1).handle).toBe('old-timer');
       if (from >= 2) expect(storage.presets.resolve(actor, '@old-timer/classic').recipe).toBe('smile:0.5');
+      if (from >= 2) expect(storage.presets.search(actor, 'classic').map((p) => p.name)).toEqual(['classic']); // indexed by migration 6
       if (from >= 3) expect(storage.history.listForAccount(1)).toHaveLength(1);
       if (from >= 4) expect(storage.serverSettings.get('discord', 'g1')).toMatchObject({ defaultModel: 'm1', reactionsEnabled: false });
       storage.close();

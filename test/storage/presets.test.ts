@@ -42,6 +42,24 @@ describe('presets', () => {
     expect(storage.presets.search(c.member, 'o', { limit: 1 })).toHaveLength(1);
   });
 
+  it('the search index follows renames, new descriptions and deletes, ignores case, and treats quotes literally', () => {
+    const { storage } = openTemp();
+    const c = makeCast(storage);
+    const p = storage.presets.create(c.owner, { name: 'sunny', recipe: 'smile', modelId: 'm1', scope: 'public', description: 'Warm LIGHT' });
+    storage.presets.create(c.owner, { name: 'quoted', recipe: 'smile', modelId: 'm1', scope: 'public', description: 'the "best" one' });
+    const find = (q: string) => storage.presets.search(c.member, q).map((x) => x.name);
+    expect(find('warm light')).toEqual(['sunny']);
+    expect(find('"best"')).toEqual(['quoted']);
+    expect(find('best" OR "x')).toEqual([]);
+    storage.presets.update(c.owner, p.id, { name: 'bright', description: 'cold shade' });
+    expect(find('warm')).toEqual([]);
+    expect(find('shade')).toEqual(['bright']);
+    expect(find('brig')).toEqual(['bright']);
+    storage.presets.remove(c.owner, p.id);
+    expect(find('shade')).toEqual([]);
+    expect(storage.integrityProblems()).toEqual([]);
+  });
+
   it('a new recipe makes a new version and keeps the old one; a description change does not', () => {
     const { storage } = openTemp();
     const c = makeCast(storage);

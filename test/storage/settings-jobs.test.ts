@@ -93,6 +93,8 @@ describe('engine jobs', () => {
     const again = storage.jobs.insert({ ...job, idempotencyKey: 'slack:event:9' });
     expect(first.created).toBe(true);
     expect(again).toEqual({ job: first.job, created: false });
+    expect(storage.jobs.findByIdempotencyKey('slack:event:9')).toEqual(first.job);
+    expect(storage.jobs.findByIdempotencyKey('slack:event:10')).toBeUndefined();
   });
 
   it('recovery at restart: running jobs go back to the queue, repeat offenders fail', () => {

@@ -24,18 +24,25 @@ const ORDER: Record<'top' | 'new', { inner: string; outer: string }> = {
 /** LIKE treats % and _ as wildcards; a search for "a_b" means the text "a_b". */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/**
+ * Substring search over name and description, case-insensitive. Three characters or more go through the
+ * trigram index (migration 6); shorter queries cannot use trigrams and fall back to a LIKE scan.
+ */
 export function searchPresets(db: Db, actor: Actor, query: string, page?: Page): Preset[] {
   checkId(query, 'query', 100);
   const { limit, offset } = pageOf(page);
+  const useIndex = [...query].length >= 3;
+  // As an FTS5 phrase, the whole query is one literal string: quotes doubled, no operators.
+  const match = useIndex ? `p.id IN (SELECT rowid FROM presets_fts WHERE presets_fts MATCH @phrase)` : `(p.name LIKE @q ESCAPE '\\' OR p.description LIKE @q ESCAPE '\\')`;
   return read('search presets', () =>
     (
       db
         .prepare(
           `SELECT ${PRESET_COLUMNS} FROM presets p JOIN accounts a ON a.id = p.owner_id
-           WHERE ${VISIBLE_SQL} AND (p.name LIKE @q ESCAPE '\\' OR p.description LIKE @q ESCAPE '\\')
+           WHERE ${VISIBLE_SQL} AND ${match}
            ORDER BY (p.name = @exact) DESC, p.star_count DESC, p.id LIMIT @limit OFFSET @offset`,
         )
-        .all({ ...actorParams(actor), q: likePattern(query), exact: query, limit, offset }) as Row[]
+        .all({ ...actorParams(actor), ...(useIndex ? { phrase: `"${query.replace(/"/g, '""')}"` } : { q: likePattern(query) }), exact: query, limit, offset }) as Row[]
     ).map(toPreset),
   );
 }
