@@ -22,7 +22,7 @@ import { planEdit, type EditPlan } from '../pipeline/edit-plan.js';
 import { inversionTrajectory } from '../pipeline/run-edit.js';
 import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { FairQueue } from './fair-queue.js';
+import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
 import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
 import { RESULT_FILES, writeJobResults } from './job-results.js';
@@ -57,7 +57,7 @@ interface Subscriber {
 export class EngineService {
   readonly metrics = new EngineMetrics();
   private readonly jobs = new Map<string, Job>();
-  private readonly queue = new FairQueue<Job>();
+  private readonly queue: JobQueue<Job> = new FairQueue<Job>();
   private readonly running = new Map<string, Job>();
   private readonly events = new EventEmitter();
   private readonly subscribers = new Map<string, Set<Subscriber>>();

@@ -7,7 +7,21 @@ export interface QueueItem {
   readonly owner: string;
 }
 
-export class FairQueue<T extends QueueItem> {
+/**
+ * The seam for a shared queue (docs/scaling.md): the service only needs these operations, so a queue on
+ * Redis (BullMQ groups give the same per-owner round robin) can stand in for the in-process one when
+ * several GPU hosts serve one API.
+ */
+export interface JobQueue<T extends QueueItem> {
+  readonly size: number;
+  countFor(owner: string): number;
+  push(item: T): void;
+  remove(id: string): T | undefined;
+  shift(eligible?: (item: T) => boolean): T | undefined;
+  position(id: string): number;
+}
+
+export class FairQueue<T extends QueueItem> implements JobQueue<T> {
   private readonly byOwner = new Map<string, T[]>();
   /** Owners in service order; the head is served next. */
   private rotation: string[] = [];
