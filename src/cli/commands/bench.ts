@@ -34,6 +34,7 @@ async function timeIt(repeat: number, fn: () => Promise<unknown>): Promise<numbe
 }
 
 export async function benchCommand(argv: string[], ctx: CliContext): Promise<number> {
+  if (argv[0] === 'service') return (await import('./bench-service.js')).benchServiceCommand(argv.slice(1), ctx);
   const { flags } = parseArgs(argv, { model: { type: 'string' }, batch: { type: 'string' }, repeat: { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
   const int = (v: unknown, dflt: number, name: string) => {
     const n = v === undefined ? dflt : Number(v);
