@@ -69,7 +69,17 @@ export function openStorage(options: StorageOptions): Storage {
       integrityProblems: () => integrityProblems(db),
       backup: (file, o) => backupDatabase(db, file, o),
       close: () => {
-        if (db.open) db.close();
+        if (!db.open) return;
+        // Lets SQLite refresh its planner statistics for the tables that changed a lot (cheap; the
+        // documented place to do it for short-lived connections is right before closing).
+        if (!options.readonly) {
+          try {
+            db.pragma('optimize');
+          } catch {
+            // Statistics are an optimisation; a full or read-only disk must not turn close into an error.
+          }
+        }
+        db.close();
       },
     };
   } catch (e) {

@@ -32,16 +32,20 @@ export function searchPresets(db: Db, actor: Actor, query: string, page?: Page):
   checkId(query, 'query', 100);
   const { limit, offset } = pageOf(page);
   const useIndex = [...query].length >= 3;
-  // As an FTS5 phrase, the whole query is one literal string: quotes doubled, no operators.
-  const match = useIndex ? `p.id IN (SELECT rowid FROM presets_fts WHERE presets_fts MATCH @phrase)` : `(p.name LIKE @q ESCAPE '\\' OR p.description LIKE @q ESCAPE '\\')`;
+  // With the index, the matches drive the query (CROSS JOIN pins that order); otherwise SQLite prefers
+  // to walk every visible preset and test each against the match list.
+  const matches = useIndex
+    ? 'SELECT rowid AS id FROM presets_fts WHERE presets_fts MATCH @phrase'
+    : "SELECT id FROM presets WHERE name LIKE @q ESCAPE '\\' OR description LIKE @q ESCAPE '\\'";
   return read('search presets', () =>
     (
       db
         .prepare(
-          `SELECT ${PRESET_COLUMNS} FROM presets p JOIN accounts a ON a.id = p.owner_id
-           WHERE ${VISIBLE_SQL} AND ${match}
+          `SELECT ${PRESET_COLUMNS} FROM (${matches}) m CROSS JOIN presets p ON p.id = m.id JOIN accounts a ON a.id = p.owner_id
+           WHERE ${VISIBLE_SQL}
            ORDER BY (p.name = @exact) DESC, p.star_count DESC, p.id LIMIT @limit OFFSET @offset`,
         )
+        // As an FTS5 phrase, the whole query is one literal string: quotes doubled, no operators.
         .all({ ...actorParams(actor), ...(useIndex ? { phrase: `"${query.replace(/"/g, '""')}"` } : { q: likePattern(query) }), exact: query, limit, offset }) as Row[]
     ).map(toPreset),
   );
@@ -81,12 +85,15 @@ function listTrending(db: Db, actor: Actor, o: { limit: number; offset: number; 
     (
       db
         .prepare(
+          // The plan is pinned: the few presets active this week drive the query (MATERIALIZED + CROSS
+          // JOIN keep SQLite from walking all public presets and probing the scores instead), and the
+          // event tables are read through their time indexes, not scanned in preset order.
           `WITH recent (preset_id, points) AS (
-             SELECT preset_id, COUNT(*) FROM preset_stars WHERE created_at > @since GROUP BY preset_id
+             SELECT preset_id, COUNT(*) FROM preset_stars INDEXED BY preset_stars_recent WHERE created_at > @since GROUP BY preset_id
              UNION ALL
-             SELECT preset_id, SUM(uses) FROM preset_use_days WHERE day > @sinceDay GROUP BY preset_id
-           ), score AS (SELECT preset_id, SUM(points) AS points FROM recent GROUP BY preset_id)
-           SELECT ${PRESET_COLUMNS} FROM score s JOIN presets p ON p.id = s.preset_id JOIN accounts a ON a.id = p.owner_id
+             SELECT preset_id, SUM(uses) FROM preset_use_days INDEXED BY preset_use_days_day WHERE day > @sinceDay GROUP BY preset_id
+           ), score AS MATERIALIZED (SELECT preset_id, SUM(points) AS points FROM recent GROUP BY preset_id)
+           SELECT ${PRESET_COLUMNS} FROM score s CROSS JOIN presets p ON p.id = s.preset_id JOIN accounts a ON a.id = p.owner_id
            WHERE p.scope = 'public' OR (p.scope = 'server' AND p.platform = @platform AND p.server_id = @serverId)
            ORDER BY s.points DESC, p.star_count DESC, p.id LIMIT @limit OFFSET @offset`,
         )
