@@ -1,0 +1,16 @@
+/** The storage Actor for a Requester: finds or creates their account on first contact. */
+import type { Actor, Storage } from '../../storage/index.js';
+import type { Requester } from './types.js';
+
+export function actorFor(storage: Storage, who: Requester): Actor {
+  const identity = storage.accounts.ensureIdentity({
+    platform: who.platform,
+    serverId: who.serverId,
+    userId: who.userId,
+    displayName: who.displayName.slice(0, 100) || 'user',
+  });
+  return { accountId: identity.accountId, platform: who.platform, serverId: who.serverId, isServerAdmin: who.isServerAdmin };
+}
+
+/** The engine's fairness key: one owner per person per server. */
+export const engineOwner = (who: Requester) => `${who.platform}:${who.serverId}:${who.userId}`;

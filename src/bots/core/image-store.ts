@@ -1,0 +1,39 @@
+/**
+ * Input images and results on disk, named by content hash (inputs) and edit id (results). Buttons and
+ * undo work from these files after a restart, so nothing depends on CDN links, which expire.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserFacingError } from './user-facing-error.js';
+
+export type StoredVariant = 'after' | 'compare' | 'grid';
+
+export class ImageStore {
+  constructor(private readonly dir: string) {}
+
+  saveInput(bytes: Uint8Array): { path: string; hash: string } {
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const folder = join(this.dir, 'inputs');
+    mkdirSync(folder, { recursive: true });
+    const path = join(folder, `${hash}.img`);
+    writeFileSync(path, bytes);
+    return { path, hash };
+  }
+
+  saveResult(editId: number, variant: StoredVariant, bytes: Uint8Array): string {
+    const folder = join(this.dir, 'results');
+    mkdirSync(folder, { recursive: true });
+    const path = join(folder, `${editId}-${variant}.png`);
+    writeFileSync(path, bytes);
+    return path;
+  }
+
+  read(path: string): Uint8Array {
+    try {
+      return readFileSync(path);
+    } catch {
+      throw new UserFacingError('not-found', 'The image for that edit is no longer stored on the bot server.');
+    }
+  }
+}

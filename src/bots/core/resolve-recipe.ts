@@ -1,0 +1,63 @@
+/**
+ * From what a person typed to what the engine runs: parse with the #2 grammar (directions of the
+ * current model, presets allowed), expand each preset reference (`name` or `@user/name`) into its
+ * directions scaled by the strength given to the preset, and re-check the result against the model.
+ */
+import type { Recipe, RecipeOptions } from '../../engine/recipe/parse-recipe.js';
+import { formatRecipe, parseRecipe, RECIPE_LIMITS } from '../../engine/recipe/parse-recipe.js';
+import type { Actor, Preset, Storage } from '../../storage/index.js';
+import { UserFacingError } from './user-facing-error.js';
+
+export interface ResolvedRecipe {
+  /** Directions only, normalized: what is sent to the engine and stored in history. */
+  readonly engineText: string;
+  /** What the person typed, normalized (may name presets): what the result message shows. */
+  readonly displayText: string;
+  /** The first preset used, for use counts and history. */
+  readonly preset: Preset | null;
+}
+
+export interface ResolveContext {
+  readonly directions: readonly string[];
+  readonly actor: Actor;
+  readonly presets: Storage['presets'];
+}
+
+const round = (v: number) => Number(v.toPrecision(6));
+
+export function resolveRecipe(text: string, ctx: ResolveContext): ResolvedRecipe {
+  const typed = parseRecipe(text, { directions: ctx.directions, allowPresets: true });
+  const strengths = new Map<string, number>();
+  const add = (name: string, v: number) => strengths.set(name, round((strengths.get(name) ?? 0) + v));
+  let options: RecipeOptions = {};
+  let firstPreset: Preset | null = null;
+  for (const term of typed.terms) {
+    if (!term.preset) {
+      add(term.name, term.strength ?? 1);
+      continue;
+    }
+    const preset = ctx.presets.resolve(ctx.actor, term.name);
+    firstPreset ??= preset;
+    // Preset recipes are stored normalized and never name other presets (storage enforces it).
+    const inner = parseRecipe(preset.recipe);
+    for (const t of inner.terms) add(t.name, (t.strength ?? 1) * (term.strength ?? 1));
+    options = { ...inner.options, ...options };
+  }
+  options = { ...options, ...typed.options };
+  const merged: Recipe = {
+    terms: [...strengths].map(([name, strength]) => (strength === 1 ? { name } : { name, strength })),
+    options,
+  };
+  // Re-parse the expansion: a preset made for another model, or sums out of range, fail here with the
+  // grammar's own pointed message instead of inside the engine.
+  const engineText = formatRecipe(parseRecipe(formatRecipe(merged), { directions: ctx.directions }));
+  if (merged.terms.length === 0) throw new UserFacingError('input', 'Name at least one direction, as in `smile:0.8`.');
+  return { engineText, displayText: formatRecipe(typed), preset: firstPreset };
+}
+
+/** The same recipe with every strength multiplied (weaker / stronger buttons), kept within the limits. */
+export function scaleRecipe(engineText: string, factor: number): string {
+  const r = parseRecipe(engineText);
+  const clamp = (v: number) => Math.max(-RECIPE_LIMITS.maxStrength, Math.min(RECIPE_LIMITS.maxStrength, v));
+  return formatRecipe({ terms: r.terms.map((t) => ({ name: t.name, strength: round(clamp((t.strength ?? 1) * factor)) })), options: r.options });
+}

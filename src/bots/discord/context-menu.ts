@@ -1,0 +1,82 @@
+/**
+ * The message context-menu command "Edit with Asyrp": works on any message with an image, with no
+ * privileged intent (Discord sends the target message). It answers with a private picker: a select of
+ * directions and presets, then strength buttons. The picker's state (which image) is stored in the
+ * database under the command's interaction id, which the controls carry.
+ */
+import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, StringSelectMenuBuilder } from 'discord.js';
+import type { ButtonInteraction, MessageContextMenuCommandInteraction, StringSelectMenuInteraction } from 'discord.js';
+import { actorFor } from '../core/actors.js';
+import { checkAttachment } from '../core/image-fetch.js';
+import type { AttachmentMeta } from '../core/image-fetch.js';
+import { presetSuggestions } from '../core/preset-actions.js';
+import { UserFacingError } from '../core/user-facing-error.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { pickSelectId, pickStrengthId } from './custom-ids.js';
+import { performEdit } from './edit-flow.js';
+import { imageIn, metaOf } from './find-image.js';
+import { requesterOf } from './requester.js';
+import { interactionStatus } from './status-surface.js';
+
+interface PickState {
+  readonly channelId: string;
+  readonly messageId: string;
+  readonly image: AttachmentMeta;
+}
+
+const PICK_TTL_MS = 24 * 3_600_000;
+const STRENGTHS = [0.5, 1, 1.5, 2, -1];
+const pickKey = (pickId: string) => `discord:pick:${pickId}`;
+
+function loadPick(ctx: DiscordBotContext, pickId: string): PickState {
+  const claim = ctx.storage.idempotency.claim(pickKey(pickId), PICK_TTL_MS);
+  if (claim.claimed || !claim.result) throw new UserFacingError('not-found', 'This picker has expired; right-click the image again.');
+  return JSON.parse(claim.result) as PickState;
+}
+
+export async function handleContextMenu(ctx: DiscordBotContext, i: MessageContextMenuCommandInteraction): Promise<void> {
+  const attachment = imageIn(i.targetMessage.attachments);
+  if (!attachment) throw new UserFacingError('input', 'That message has no image I can edit.');
+  checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
+  const state: PickState = { channelId: i.targetMessage.channelId, messageId: i.targetMessage.id, image: metaOf(attachment) };
+  ctx.storage.idempotency.claim(pickKey(i.id), PICK_TTL_MS);
+  ctx.storage.idempotency.setResult(pickKey(i.id), JSON.stringify(state));
+  const actor = actorFor(ctx.storage, requesterOf(i));
+  const options = [
+    ...ctx.catalog.current.directions.map((d) => ({ label: d.name, description: (d.description || 'direction').slice(0, 100), value: d.name })),
+    ...presetSuggestions(ctx.storage, actor, '', 10).map((p) => ({ label: `preset ${p.ref}`.slice(0, 100), description: p.label.slice(0, 100), value: p.ref.slice(0, 100) })),
+  ].slice(0, 25);
+  const select = new StringSelectMenuBuilder().setCustomId(pickSelectId(i.id)).setPlaceholder('Pick an edit').addOptions(options);
+  await i.reply({ content: 'What should I do to this image?', components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(select)], flags: MessageFlags.Ephemeral });
+}
+
+export async function handlePickSelect(ctx: DiscordBotContext, i: StringSelectMenuInteraction, pickId: string): Promise<void> {
+  loadPick(ctx, pickId);
+  const term = i.values[0] ?? '';
+  const buttons = STRENGTHS.map((s) =>
+    new ButtonBuilder().setCustomId(pickStrengthId(pickId, term, s)).setLabel(s > 0 ? `${s}×` : `opposite`).setStyle(s === 1 ? ButtonStyle.Primary : ButtonStyle.Secondary),
+  );
+  await i.update({ content: `How strong should **${term}** be?`, components: [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons)] });
+}
+
+export async function handlePickStrength(ctx: DiscordBotContext, i: ButtonInteraction, id: { pickId: string; term: string; strength: number }): Promise<void> {
+  const state = loadPick(ctx, id.pickId);
+  const requester = requesterOf(i);
+  const actor = actorFor(ctx.storage, requester);
+  const isDirection = ctx.catalog.directionNames.includes(id.term);
+  const strength = isDirection ? id.strength * ctx.catalog.defaultStrength(id.term) : id.strength;
+  const prepared = ctx.edits.prepare(actor, `${id.term}:${Number(strength.toPrecision(6))}`);
+  ctx.edits.admit(requester);
+  await i.update({ content: '⏳ Queued', components: [] });
+  await performEdit(ctx, {
+    requester,
+    actor,
+    recipe: prepared.engineText,
+    caption: `**${prepared.displayText}**`,
+    presetId: prepared.preset?.id ?? null,
+    idempotencyKey: `discord:i:${i.id}`,
+    input: () => ctx.edits.fetchInput(state.image),
+    anchor: { channelId: state.channelId, messageId: async () => state.messageId },
+    status: interactionStatus(i),
+  });
+}

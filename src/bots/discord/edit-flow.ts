@@ -1,0 +1,77 @@
+/**
+ * The Discord side of one edit, shared by slash commands, buttons, the context menu and reactions:
+ * get the input, run the job through the core with status updates, post the result in the thread,
+ * remember which message shows it, and close the status line. Failures become friendly words.
+ */
+import type { SendableChannels } from 'discord.js';
+import type { Actor } from '../../storage/index.js';
+import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import type { EditJob } from '../core/run-edit.js';
+import type { Requester } from '../core/types.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { postResult, resultChannel } from './result-message.js';
+import type { StatusSurface } from './status-surface.js';
+
+export interface DiscordEdit {
+  readonly requester: Requester;
+  readonly actor: Actor;
+  readonly recipe: string;
+  readonly caption: string;
+  readonly presetId?: number | null;
+  readonly parentId?: number | null;
+  readonly kind?: EditJob['kind'];
+  readonly modelId?: string;
+  readonly idempotencyKey: string;
+  /** The input image (downloaded or stored). Called after the status surface exists. */
+  readonly input: () => Promise<{ path: string; hash: string }>;
+  /** The message whose thread gets the result, or a function that learns it (the deferred reply). */
+  readonly anchor: { channelId: string; messageId: () => Promise<string | null> };
+  readonly status: StatusSurface | ((channel: SendableChannels) => StatusSurface);
+}
+
+export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promise<void> {
+  let channel: SendableChannels | null = null;
+  let status: StatusSurface | null = typeof e.status === 'function' ? null : e.status;
+  try {
+    channel = await resultChannel(ctx.client, {
+      channelId: e.anchor.channelId,
+      messageId: await e.anchor.messageId(),
+      threadName: `Asyrp: ${e.caption.replace(/[*`<>@]/g, '')}`,
+    });
+    if (!status) status = (e.status as (c: SendableChannels) => StatusSurface)(channel);
+    const surface = status;
+    const input = await e.input();
+    const outcome = await ctx.edits.run({
+      requester: e.requester,
+      actor: e.actor,
+      input,
+      recipe: e.recipe,
+      ...(e.modelId ? { modelId: e.modelId } : {}),
+      presetId: e.presetId ?? null,
+      parentId: e.parentId ?? null,
+      kind: e.kind ?? 'edit',
+      idempotencyKey: e.idempotencyKey,
+      location: { channelId: channel.id, threadId: channel.isThread() ? channel.id : null },
+      onStatus: (text) => surface.update(text),
+      statusIntervalMs: ctx.statusIntervalMs,
+    });
+    const note = outcome.cacheHit ? ' (re-used the inversion: fast)' : '';
+    const posted = await postResult(channel, {
+      editId: outcome.entry.id,
+      caption: `${e.caption} for <@${e.requester.userId}>${note}`,
+      after: outcome.after,
+      compare: outcome.compare,
+      sweep: e.kind === 'sweep',
+    });
+    ctx.storage.history.setMessage(outcome.entry.id, posted.id);
+    await surface.finish(`✅ Done: ${posted.url}`, channel);
+  } catch (err) {
+    const friendly = toFriendlyError(err);
+    if (friendly.logId) ctx.log.error(`[${friendly.logId}] edit failed: ${describeForLog(err)}`);
+    try {
+      if (status) await status.finish(`❌ ${friendly.text}`, channel);
+    } catch (e2) {
+      ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`);
+    }
+  }
+}

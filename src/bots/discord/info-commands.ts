@@ -1,0 +1,38 @@
+/** `/asyrp help` and `/asyrp history`: private answers, built from the model and the database. */
+import { MessageFlags } from 'discord.js';
+import type { ChatInputCommandInteraction } from 'discord.js';
+import { actorFor } from '../core/actors.js';
+import { defaultEmojiMap } from '../core/default-emoji.js';
+import { historyText } from '../core/history-text.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { requesterOf } from './requester.js';
+
+export async function handleHelp(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
+  const model = ctx.catalog.current;
+  const directions = model.directions.map((d) => `\`${d.name}\``).join(', ') || '(none)';
+  const settings = i.guildId ? ctx.storage.serverSettings.get('discord', i.guildId) : null;
+  const emoji = settings?.emoji.length
+    ? settings.emoji.map((e) => `${e.emoji} \`${e.recipe ?? `preset ${e.presetId}`}\``)
+    : [...defaultEmojiMap(model.directions.map((d) => d.name))].map(([e, d]) => `${e} \`${d}\``);
+  const text = [
+    `**Asyrp** edits faces in your images (model: ${model.title}).`,
+    `• \`/asyrp <direction> strength:0.8 image:<upload>\`: one edit. Directions: ${directions}.`,
+    '• `/asyrp edit recipe:smile:0.8 glasses:0.5`: mix directions, or use presets (`vintage`, `@alice/vintage`).',
+    '• Right-click an image → **Apps → Edit with Asyrp** to pick an edit.',
+    `• React to an image: ${emoji.join(' ') || '(no emoji mapped)'}${settings && !settings.reactionsEnabled ? ' (reactions are off here)' : ''}.`,
+    '• Results come in a thread with buttons: weaker, stronger, sweep, undo, save as preset, delete.',
+    '• `/asyrp preset ...` to save and share recipes; `/asyrp history` for your last edits.',
+    'Strengths go from -3 to 3; negative means the opposite direction.',
+  ].join('\n');
+  await i.reply({ content: text, flags: MessageFlags.Ephemeral });
+}
+
+export async function handleHistory(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
+  const actor = actorFor(ctx.storage, requesterOf(i));
+  const entries = ctx.storage.history.listForAccount(actor.accountId, { limit: 10 });
+  const text = historyText(entries, {
+    when: (ms) => `<t:${Math.floor(ms / 1000)}:R>`,
+    link: (e) => (e.messageId && e.platform === 'discord' ? `https://discord.com/channels/${e.serverId === 'dm' ? '@me' : e.serverId}/${e.threadId ?? e.channelId}/${e.messageId}` : null),
+  });
+  await i.reply({ content: text.slice(0, 2000), flags: MessageFlags.Ephemeral });
+}

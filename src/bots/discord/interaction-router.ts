@@ -1,0 +1,66 @@
+/**
+ * The single interactionCreate listener: deduplicates deliveries (a resumed gateway session may replay
+ * an interaction; the interaction id is claimed once in the database), routes by kind and name, and is
+ * the one place errors become friendly, private replies that know whether the interaction was deferred.
+ */
+import { MessageFlags } from 'discord.js';
+import type { ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
+import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { parseCustomId } from './custom-ids.js';
+import { handleResultButton, handleSaveModal } from './result-buttons.js';
+import { runSlashEdit } from './slash-edit.js';
+import { handleAutocomplete } from './autocomplete.js';
+import { handlePresetCommand } from './preset-commands.js';
+import { handleAdminCommand } from './admin-commands.js';
+import { handleHelp, handleHistory } from './info-commands.js';
+import { CONTEXT_MENU_NAME } from './command-definitions.js';
+import { handleContextMenu, handlePickSelect, handlePickStrength } from './context-menu.js';
+
+export async function routeInteraction(ctx: DiscordBotContext, i: Interaction): Promise<void> {
+  if (i.isAutocomplete()) {
+    await handleAutocomplete(ctx, i).catch((e: unknown) => ctx.log.warn(`autocomplete failed: ${describeForLog(e)}`));
+    return;
+  }
+  if (!ctx.storage.idempotency.claim(`discord:interaction:${i.id}`).claimed) return;
+  try {
+    if (i.isChatInputCommand()) await routeChatInput(ctx, i);
+    else if (i.isMessageContextMenuCommand() && i.commandName === CONTEXT_MENU_NAME) await handleContextMenu(ctx, i);
+    else if (i.isButton() || i.isStringSelectMenu() || i.isModalSubmit()) {
+      const id = parseCustomId(i.customId);
+      if (i.isButton() && id?.kind === 'result') await handleResultButton(ctx, i, id.action, id.editId);
+      else if (i.isButton() && id?.kind === 'pick-strength') await handlePickStrength(ctx, i, id);
+      else if (i.isStringSelectMenu() && id?.kind === 'pick') await handlePickSelect(ctx, i, id.pickId);
+      else if (i.isModalSubmit() && id?.kind === 'save') await handleSaveModal(ctx, i, id.editId);
+      else if (i.isRepliable()) await i.reply({ content: 'That control is no longer supported; run the command again.', flags: MessageFlags.Ephemeral });
+    }
+  } catch (e) {
+    if (i.isRepliable()) await replyWithError(ctx, i, e);
+    else ctx.log.warn(`interaction failed: ${describeForLog(e)}`);
+  }
+}
+
+async function routeChatInput(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
+  const group = i.options.getSubcommandGroup(false);
+  const sub = i.options.getSubcommand();
+  if (group === 'preset') return handlePresetCommand(ctx, i, sub);
+  if (group === 'admin') return handleAdminCommand(ctx, i, sub);
+  if (sub === 'edit') return runSlashEdit(ctx, i, i.options.getString('recipe', true));
+  if (sub === 'history') return handleHistory(ctx, i);
+  if (sub === 'help') return handleHelp(ctx, i);
+  // One subcommand per direction: `/asyrp smile strength:0.8`.
+  const strength = i.options.getNumber('strength') ?? ctx.catalog.defaultStrength(sub);
+  return runSlashEdit(ctx, i, `${sub}:${strength}`);
+}
+
+export async function replyWithError(ctx: DiscordBotContext, i: RepliableInteraction, e: unknown): Promise<void> {
+  const friendly = toFriendlyError(e);
+  if (friendly.logId) ctx.log.error(`[${friendly.logId}] ${describeForLog(e)}`);
+  const content = `❌ ${friendly.text}`.slice(0, 2000);
+  try {
+    if (i.deferred || i.replied) await i.editReply({ content, components: [] });
+    else await i.reply({ content, flags: MessageFlags.Ephemeral });
+  } catch (e2) {
+    ctx.log.warn(`could not send an error reply: ${describeForLog(e2)}`);
+  }
+}

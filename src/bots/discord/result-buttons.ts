@@ -1,0 +1,95 @@
+/**
+ * The buttons under a result. Everything they need is in the database, found by the edit id in the
+ * custom_id, so they keep working after a restart:
+ *   weaker / stronger / sweep - a child edit of the same input (parent = this edit);
+ *   undo - the parent edit's result again, with its own buttons;
+ *   save - a modal asking for a preset name; delete - the edit's owner only.
+ */
+import { ActionRowBuilder, MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
+import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
+import { actorFor } from '../core/actors.js';
+import type { ResultAction } from './custom-ids.js';
+import { saveModalId } from './custom-ids.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { performEdit } from './edit-flow.js';
+import { requesterOf } from './requester.js';
+import { postResult } from './result-message.js';
+import { interactionStatus } from './status-surface.js';
+
+const CAPTION: Record<'weaker' | 'stronger' | 'sweep', string> = { weaker: 'Weaker', stronger: 'Stronger', sweep: 'Strength sweep' };
+
+export async function handleResultButton(ctx: DiscordBotContext, i: ButtonInteraction, action: ResultAction, editId: number): Promise<void> {
+  const requester = requesterOf(i);
+  const actor = actorFor(ctx.storage, requester);
+  if (action === 'save') return showSaveModal(ctx, i, editId);
+  if (action === 'delete') {
+    const edit = ctx.edits.edit(actor, editId);
+    if (edit.accountId !== actor.accountId) {
+      await i.reply({ content: 'Only the person who made this edit can delete it.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    await i.message.delete();
+    await i.reply({ content: '🗑️ Deleted.', flags: MessageFlags.Ephemeral });
+    return;
+  }
+  if (action === 'undo') {
+    const target = ctx.edits.undoTarget(actor, editId);
+    if (!target) {
+      await i.reply({ content: 'This is the first edit of this image; the original is above.', flags: MessageFlags.Ephemeral });
+      return;
+    }
+    await i.deferReply();
+    const channel = i.channel;
+    if (!channel?.isSendable()) throw new Error('button channel is not sendable');
+    const posted = await postResult(channel, {
+      editId: target.entry.id,
+      caption: `↩️ Back to **${target.entry.recipe}** for <@${i.user.id}>`,
+      after: target.image,
+      compare: null,
+    });
+    ctx.storage.history.setMessage(target.entry.id, posted.id);
+    await i.editReply({ content: `✅ Undone: ${posted.url}` });
+    return;
+  }
+  const job = ctx.edits.followUpJob(actor, editId, action);
+  ctx.edits.admit(requester);
+  await i.deferReply();
+  await performEdit(ctx, {
+    requester,
+    actor,
+    recipe: job.recipe,
+    caption: `${CAPTION[action]}: **${job.recipe}**`,
+    parentId: job.parentId ?? null,
+    kind: job.kind ?? 'edit',
+    modelId: job.modelId,
+    idempotencyKey: `discord:i:${i.id}`,
+    input: async () => job.input,
+    anchor: { channelId: i.channelId, messageId: async () => i.message.id },
+    status: interactionStatus(i),
+  });
+}
+
+async function showSaveModal(ctx: DiscordBotContext, i: ButtonInteraction, editId: number): Promise<void> {
+  ctx.edits.edit(actorFor(ctx.storage, requesterOf(i)), editId); // visible to this person?
+  const name = new TextInputBuilder().setCustomId('name').setLabel('Preset name (a-z, 0-9, - and _)').setStyle(TextInputStyle.Short).setMaxLength(32).setRequired(true);
+  const scope = new TextInputBuilder().setCustomId('scope').setLabel('Who can use it: private, server or public').setStyle(TextInputStyle.Short).setRequired(false).setValue('private');
+  await i.showModal(
+    new ModalBuilder()
+      .setCustomId(saveModalId(editId))
+      .setTitle('Save as preset')
+      .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(name), new ActionRowBuilder<TextInputBuilder>().addComponents(scope)),
+  );
+}
+
+export async function handleSaveModal(ctx: DiscordBotContext, i: ModalSubmitInteraction, editId: number): Promise<void> {
+  const actor = actorFor(ctx.storage, requesterOf(i));
+  const edit = ctx.edits.edit(actor, editId);
+  const scope = (i.fields.getTextInputValue('scope') || 'private').trim().toLowerCase();
+  const preset = ctx.storage.presets.create(actor, {
+    name: i.fields.getTextInputValue('name').trim(),
+    recipe: edit.recipe,
+    modelId: edit.modelId,
+    scope: scope as 'private',
+  });
+  await i.reply({ content: `💾 Saved **${preset.name}** (${preset.scope}): \`${preset.recipe}\`. Use it with \`/asyrp preset use name:${preset.name}\`.`, flags: MessageFlags.Ephemeral });
+}

@@ -1,0 +1,51 @@
+/**
+ * `/asyrp <direction> [strength] [image]`, `/asyrp edit recipe: [image]` and `/asyrp preset use`.
+ * Fast checks (recipe, limits, attachment metadata) run before the acknowledgement so that a refusal
+ * is private; then deferReply inside Discord's 3 s, and the job runs with status edits.
+ */
+import type { ChatInputCommandInteraction } from 'discord.js';
+import { actorFor } from '../core/actors.js';
+import { checkAttachment } from '../core/image-fetch.js';
+import type { AttachmentMeta } from '../core/image-fetch.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { performEdit } from './edit-flow.js';
+import { latestImage, metaOf, NO_IMAGE_HINT } from './find-image.js';
+import { requesterOf } from './requester.js';
+import { interactionStatus } from './status-surface.js';
+
+export async function runSlashEdit(ctx: DiscordBotContext, i: ChatInputCommandInteraction, recipeText: string): Promise<void> {
+  const requester = requesterOf(i);
+  const actor = actorFor(ctx.storage, requester);
+  const prepared = ctx.edits.prepare(actor, recipeText);
+  const attachment = i.options.getAttachment('image');
+  if (attachment) checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
+  ctx.edits.admit(requester);
+  await i.deferReply();
+
+  let meta: AttachmentMeta;
+  let anchor: () => Promise<string | null>;
+  if (attachment) {
+    meta = metaOf(attachment);
+    // The image came with the command: the bot's own reply is the message the thread hangs on.
+    anchor = async () => (await i.fetchReply()).id;
+  } else {
+    const found = await latestImage(i.channel);
+    if (!found) {
+      await i.editReply({ content: ctx.messageContent ? NO_IMAGE_HINT : `${NO_IMAGE_HINT}\n(I cannot see images in other people's messages: the bot's MESSAGE CONTENT intent is off.)` });
+      return;
+    }
+    meta = metaOf(found.attachment);
+    anchor = async () => found.message.id;
+  }
+  await performEdit(ctx, {
+    requester,
+    actor,
+    recipe: prepared.engineText,
+    caption: `**${prepared.displayText}**`,
+    presetId: prepared.preset?.id ?? null,
+    idempotencyKey: `discord:i:${i.id}`,
+    input: () => ctx.edits.fetchInput(meta),
+    anchor: { channelId: i.channelId, messageId: anchor },
+    status: interactionStatus(i),
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * The Discord bot's composition: build the client, wire the listeners, log in. Commands are not
+ * registered here (deploy-commands does that, on purpose, never on ready). If the MESSAGE_CONTENT
+ * intent was asked for but is not enabled for the application (close 4014), the bot logs in again
+ * without it and says so, instead of failing.
+ */
+import { Events } from 'discord.js';
+import type { Client } from 'discord.js';
+import type { EditService } from '../core/edit-service.js';
+import { describeForLog } from '../core/friendly-errors.js';
+import type { ModelCatalog } from '../core/model-catalog.js';
+import type { BotLogger } from '../core/types.js';
+import type { Storage } from '../../storage/index.js';
+import type { DiscordBotContext } from './bot-context.js';
+import { createDiscordClient } from './discord-client.js';
+import { routeInteraction } from './interaction-router.js';
+import { handleReaction } from './reaction-handler.js';
+
+export interface StartDiscordOptions {
+  readonly token: string;
+  readonly restApi: string | null;
+  readonly edits: EditService;
+  readonly catalog: ModelCatalog;
+  readonly storage: Storage;
+  readonly log: BotLogger;
+  /** Ask for MESSAGE_CONTENT (default true); falls back without it when Discord refuses. */
+  readonly messageContent?: boolean;
+  readonly statusIntervalMs?: number;
+  readonly fastIdentify?: boolean;
+}
+
+export interface RunningDiscordBot {
+  readonly client: Client;
+  readonly context: DiscordBotContext;
+  stop(): Promise<void>;
+}
+
+const DISALLOWED_INTENTS = 4014;
+
+async function login(client: Client, token: string): Promise<void> {
+  const ready = new Promise<void>((resolve, reject) => {
+    client.once(Events.ClientReady, () => resolve());
+    client.once(Events.ShardDisconnect, (event) => reject(Object.assign(new Error(`gateway closed ${event.code}`), { closeCode: event.code })));
+  });
+  await client.login(token);
+  await ready;
+}
+
+export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDiscordBot> {
+  let messageContent = o.messageContent ?? true;
+  let client = createDiscordClient({ restApi: o.restApi, messageContent, fastIdentify: o.fastIdentify ?? false });
+  try {
+    await login(client, o.token);
+  } catch (e) {
+    if ((e as { closeCode?: number }).closeCode !== DISALLOWED_INTENTS || !messageContent) {
+      await client.destroy();
+      throw e;
+    }
+    o.log.warn('Discord refused the MESSAGE CONTENT intent; reactions and "latest image" will ask people to use the context menu. Enable it in the Developer Portal → Bot → Privileged Gateway Intents.');
+    await client.destroy();
+    messageContent = false;
+    client = createDiscordClient({ restApi: o.restApi, messageContent, fastIdentify: o.fastIdentify ?? false });
+    await login(client, o.token);
+  }
+  const context: DiscordBotContext = {
+    client,
+    edits: o.edits,
+    catalog: o.catalog,
+    storage: o.storage,
+    log: o.log,
+    messageContent,
+    statusIntervalMs: o.statusIntervalMs ?? 1500,
+  };
+  client.on(Events.InteractionCreate, (i) => void routeInteraction(context, i).catch((e: unknown) => o.log.error(`interaction: ${describeForLog(e)}`)));
+  client.on(Events.MessageReactionAdd, (r, u) => void handleReaction(context, r, u).catch((e: unknown) => o.log.error(`reaction: ${describeForLog(e)}`)));
+  client.on(Events.Error, (e) => o.log.error(`discord: ${describeForLog(e)}`));
+  client.on(Events.ShardResume, (_id, replayed) => o.log.info(`gateway resumed (${replayed} events replayed)`));
+  client.rest.on('rateLimited', (info) => o.log.warn(`discord rate limit on ${info.route} (${info.scope}), retry in ${info.retryAfter} ms`));
+  o.log.info(`Discord bot ready as ${client.user?.username ?? 'unknown'}${messageContent ? '' : ' (without MESSAGE CONTENT intent)'}`);
+  return {
+    client,
+    context,
+    stop: async () => {
+      await client.destroy();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Where a job's status line lives. For commands and buttons it is the deferred interaction reply,
+ * edited in place; once the 15-minute token has expired, the last word goes to the result channel as a
+ * normal message instead. For reactions (no interaction) it is a bot message in the result thread.
+ */
+import type { Message, RepliableInteraction, SendableChannels } from 'discord.js';
+import { isExpiredToken } from './discord-errors.js';
+
+export interface StatusSurface {
+  update(text: string): Promise<void>;
+  /** The final line; `channel` is where a fallback message may go. */
+  finish(text: string, fallback: SendableChannels | null): Promise<void>;
+}
+
+export function interactionStatus(i: RepliableInteraction): StatusSurface {
+  let expired = false;
+  return {
+    async update(text) {
+      if (expired) return;
+      try {
+        await i.editReply({ content: text, components: [] });
+      } catch (e) {
+        if (isExpiredToken(e)) expired = true;
+        else throw e;
+      }
+    },
+    async finish(text, fallback) {
+      if (!expired) {
+        try {
+          await i.editReply({ content: text, components: [] });
+          return;
+        } catch (e) {
+          if (!isExpiredToken(e)) throw e;
+        }
+      }
+      // The token is gone: tell the person in the thread, as a normal message (mentions never ping).
+      if (fallback) await fallback.send({ content: `<@${i.user.id}> ${text}`.slice(0, 2000) });
+    },
+  };
+}
+
+export function messageStatus(channel: SendableChannels, lead: string): StatusSurface {
+  let message: Message | null = null;
+  const show = async (text: string) => {
+    const content = `${lead} ${text}`.slice(0, 2000);
+    if (message) await message.edit({ content });
+    else message = await channel.send({ content });
+  };
+  return { update: show, finish: (text) => show(text) };
+}

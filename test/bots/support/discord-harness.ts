@@ -1,0 +1,58 @@
+/**
+ * One end-to-end setup: the fake Discord, a real engine server on the test models (or any EngineApi),
+ * a fresh database, and the real bot (discord.js) launched against them, all on 127.0.0.1.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineApi } from '../../../src/bots/core/types.js';
+import type { RateLimiter } from '../../../src/bots/core/rate-limiter.js';
+import { launchDiscordBot } from '../../../src/bots/discord/launch-discord-bot.js';
+import type { RunningDiscordBot } from '../../../src/bots/discord/start-discord-bot.js';
+import type { Storage } from '../../../src/storage/index.js';
+import { openStorage } from '../../../src/storage/index.js';
+import { FakeDiscord } from '../../fake-discord/fake-discord.js';
+import type { FakeDiscordOptions } from '../../fake-discord/fake-discord.js';
+import { repoRoot, tempDir } from '../../helpers/paths.js';
+
+export const samplePng = (): Uint8Array => readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
+
+export interface Harness {
+  readonly fake: FakeDiscord;
+  readonly bot: RunningDiscordBot;
+  readonly storage: Storage;
+  readonly logs: string[];
+  stop(): Promise<void>;
+}
+
+export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOptions; limiter?: RateLimiter; messageContent?: boolean } = {}): Promise<Harness> {
+  const fake = await new FakeDiscord(o.fake).start();
+  const dir = tempDir('asyrp-discord-');
+  const storage = openStorage({ path: join(dir, 'bot.db') });
+  const logs: string[] = [];
+  const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
+  const bot = await launchDiscordBot({
+    token: fake.token,
+    restApi: fake.restApi,
+    cdnHosts: [fake.cdnHost],
+    storage,
+    engine,
+    dataDir: dir,
+    limits: { maxInputBytes: 5_000_000, maxInputPixels: 20_000_000 },
+    log,
+    statusIntervalMs: 30,
+    fastIdentify: true,
+    ...(o.limiter ? { limiter: o.limiter } : {}),
+    ...(o.messageContent !== undefined ? { messageContent: o.messageContent } : {}),
+  });
+  return {
+    fake,
+    bot,
+    storage,
+    logs,
+    stop: async () => {
+      await bot.stop();
+      await fake.stop();
+      storage.close();
+    },
+  };
+}
