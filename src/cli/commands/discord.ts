@@ -1,0 +1,79 @@
+/**
+ * `asyrp discord`: runs the Discord bot until SIGINT/SIGTERM.
+ * `asyrp discord deploy-commands [--guild <id>]`: registers the slash and context-menu commands over
+ * REST (guild scope is instant, for development; global scope for release). Never done on start-up.
+ */
+import type { CliContext } from '../cli-context.js';
+import { parseArgs, UsageError } from '../parse-args.js';
+import { EngineClient } from '../../engine/client/engine-client.js';
+import { openStorage } from '../../storage/index.js';
+import { buildCommands } from '../../bots/discord/command-definitions.js';
+import { deployCommands } from '../../bots/discord/deploy-commands.js';
+import { launchDiscordBot } from '../../bots/discord/launch-discord-bot.js';
+import { ModelCatalog } from '../../bots/core/model-catalog.js';
+import { describeForLog } from '../../bots/core/friendly-errors.js';
+
+function engineClient(ctx: CliContext): EngineClient {
+  const { engine, discord } = ctx.config;
+  const host = engine.host.includes(':') ? `[${engine.host}]` : engine.host;
+  return new EngineClient({ baseUrl: discord.engineUrl ?? `http://${host}:${engine.port}`, token: engine.token });
+}
+
+function requireToken(ctx: CliContext): string {
+  const token = ctx.config.discord.token;
+  if (!token) throw new UsageError('set DISCORD_TOKEN (the bot token from the Discord Developer Portal)');
+  return token;
+}
+
+export async function discordCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, { guild: { type: 'string' }, 'no-message-content': { type: 'boolean' } });
+  const [sub] = positionals;
+  const log = {
+    info: (m: string) => ctx.err.write(`discord: ${m}\n`),
+    warn: (m: string) => ctx.err.write(`discord: warning: ${m}\n`),
+    error: (m: string) => ctx.err.write(`discord: error: ${m}\n`),
+  };
+  if (sub === 'deploy-commands') {
+    const appId = ctx.config.discord.appId;
+    if (!appId) throw new UsageError('set DISCORD_APP_ID (the application id from the Discord Developer Portal)');
+    const catalog = new ModelCatalog(engineClient(ctx));
+    try {
+      await catalog.refresh();
+    } catch (e) {
+      log.error(`cannot read the model list from the engine (${describeForLog(e)}); start it first with \`asyrp engine\``);
+      return 1;
+    }
+    const guildId = typeof flags.guild === 'string' ? flags.guild : null;
+    const n = await deployCommands({ token: requireToken(ctx), appId, restApi: ctx.config.discord.restApi, guildId, commands: buildCommands(catalog.current) });
+    ctx.out.write(`registered ${n} commands ${guildId ? `in guild ${guildId}` : 'globally (may take up to an hour to appear)'}\n`);
+    return 0;
+  }
+  if (sub !== undefined) throw new UsageError(`unknown subcommand "${sub}"; use \`asyrp discord\` or \`asyrp discord deploy-commands [--guild <id>]\``);
+
+  const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
+  try {
+    const bot = await launchDiscordBot({
+      token: requireToken(ctx),
+      restApi: ctx.config.discord.restApi,
+      cdnHosts: ctx.config.discord.cdnHosts,
+      storage,
+      engine: engineClient(ctx),
+      dataDir: ctx.config.dataDir,
+      limits: ctx.config.limits,
+      log,
+      messageContent: flags['no-message-content'] !== true,
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info('stopping');
+    await bot.stop();
+    return 0;
+  } catch (e) {
+    log.error(describeForLog(e));
+    return 1;
+  } finally {
+    storage.close();
+  }
+}
