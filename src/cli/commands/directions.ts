@@ -8,6 +8,7 @@ import { EngineError } from '../../engine/errors.js';
 import { join } from 'node:path';
 
 export async function directionsCommand(argv: string[], ctx: CliContext): Promise<number> {
+  if (argv[0] === 'learn') return (await import('./directions-learn.js')).directionsLearnCommand(argv.slice(1), ctx);
   const { positionals, flags } = parseArgs(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
   if (positionals.length) ctx.err.write(`asyrp directions: ignoring ${positionals.join(' ')}\n`);
   try {

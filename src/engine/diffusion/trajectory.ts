@@ -37,8 +37,11 @@ export interface Trajectory {
   advance(result: UNetResult): void;
 }
 
-/** Called with h at each evaluated timestep (direction learning records trajectories of h). */
-export type HObserver = (t: number, h: Float32Array) => void;
+/**
+ * Called at each evaluated timestep with h, ε and the x_t they were computed on, before x moves on
+ * (direction learning records trajectories of h and how much P_t has lost).
+ */
+export type HObserver = (t: number, h: Float32Array, eps: Float32Array, x: Float32Array) => void;
 
 /**
  * Deterministic DDIM inversion (asyrp.md §1.6): n − 1 evaluations from t = seq[0] = 0 up to seq[n−1],
@@ -76,7 +79,7 @@ export class InversionTrajectory implements Trajectory {
   advance(result: UNetResult): void {
     const t = this.seq[this.k - 1]!;
     const tNext = this.seq[this.k]!;
-    this.onH?.(t, result.h);
+    this.onH?.(t, result.h, result.eps, this.x);
     const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta: 0 };
     asyrpStep(this.x, this.x, result.eps, null, params, null);
     this.k++;
@@ -152,7 +155,7 @@ export class GenerationTrajectory implements Trajectory {
   advance(result: UNetResult): void {
     const t = this.t;
     const tNext = this.k > 0 ? this.seq[this.k - 1]! : -1;
-    this.opts.onH?.(t, result.h);
+    this.opts.onH?.(t, result.h, result.eps, this.x);
     const eta = t < this.opts.tBoost ? 1 : 0;
     const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta };
     // Draw noise only for steps whose σ > 0, so the noise stream (and the fixtures) skip the final step.
