@@ -144,12 +144,12 @@ export class FakeDiscord {
    * `/asyrp <sub> ...` (or `/asyrp <group> <sub> ...`). Options are name -> value; an `image` upload
    * becomes an attachment option with its resolved attachment.
    */
-  slash(user: FakeUser, path: string[], options: Record<string, string | number | boolean> = {}, o: { image?: ImageUpload; channelId?: string; admin?: boolean; focused?: string } = {}): FakeInteraction {
+  slash(user: FakeUser, path: string[], options: Record<string, string | number | boolean | { type: number; value: unknown }> = {}, o: { image?: ImageUpload; channelId?: string; admin?: boolean; focused?: string } = {}): FakeInteraction {
     const channelId = o.channelId ?? this.state.mainChannelId;
+    // Numbers are NUMBER options (type 10); pass { type: 4, value } for an INTEGER option.
     const opts: Record<string, unknown>[] = Object.entries(options).map(([name, value]) => ({
       name,
-      type: typeof value === 'number' ? 10 : typeof value === 'boolean' ? 5 : 3,
-      value,
+      ...(typeof value === 'object' ? value : { type: typeof value === 'number' ? 10 : typeof value === 'boolean' ? 5 : 3, value }),
       ...(o.focused === name ? { focused: true } : {}),
     }));
     const resolved: Record<string, unknown> = {};

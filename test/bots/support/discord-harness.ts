@@ -5,13 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineApi } from '../../../src/bots/core/types.js';
-import type { RateLimiter } from '../../../src/bots/core/rate-limiter.js';
+import { RateLimiter } from '../../../src/bots/core/rate-limiter.js';
 import { launchDiscordBot } from '../../../src/bots/discord/launch-discord-bot.js';
 import type { RunningDiscordBot } from '../../../src/bots/discord/start-discord-bot.js';
 import type { Storage } from '../../../src/storage/index.js';
 import { openStorage } from '../../../src/storage/index.js';
 import { FakeDiscord } from '../../fake-discord/fake-discord.js';
 import type { FakeDiscordOptions } from '../../fake-discord/fake-discord.js';
+import type { FakeInteraction } from '../../fake-discord/fake-interactions.js';
+import type { StoredMessage } from '../../fake-discord/fake-state.js';
 import { repoRoot, tempDir } from '../../helpers/paths.js';
 
 export const samplePng = (): Uint8Array => readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
@@ -41,7 +43,8 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     log,
     statusIntervalMs: 30,
     fastIdentify: true,
-    ...(o.limiter ? { limiter: o.limiter } : {}),
+    // Many edits by one person in a few seconds: the production burst limit would refuse them.
+    limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
     ...(o.messageContent !== undefined ? { messageContent: o.messageContent } : {}),
   });
   return {
@@ -56,3 +59,18 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     },
   };
 }
+
+/** Waits for an interaction's status line to end, and returns the result message it links to. */
+export async function awaitResult(h: Harness, i: FakeInteraction) {
+  const { fake } = h;
+  const status = await fake.waitFor(() => {
+    const c = fake.original(i)?.content ?? '';
+    return c.startsWith('✅') || c.startsWith('❌') ? c : undefined;
+  }, `the end of interaction ${i.id}`);
+  const id = /\/(\d+)$/.exec(status)?.[1];
+  const message = id ? fake.state.messages.get(id) : undefined;
+  return { status, message, edit: message ? h.storage.history.findByMessage('discord', message.id) : undefined };
+}
+
+export const customIds = (m: StoredMessage): string[] =>
+  (m.components as { components: { custom_id: string }[] }[]).flatMap((r) => r.components.map((c) => c.custom_id));
