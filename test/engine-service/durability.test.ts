@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { EngineClient, EngineClientError } from '../../src/engine/client/engine-client.js';
+import type { EngineClientError } from '../../src/engine/client/engine-client.js';
+import { EngineClient } from '../../src/engine/client/engine-client.js';
 import { sampleImageBase64 } from '../helpers/engine.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
