@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeGateway } from './fake-gateway.js';
+import { FakeGateway, MESSAGE_CONTENT_INTENT } from './fake-gateway.js';
 import type { FakeInteraction } from './fake-interactions.js';
 import { InteractionBook } from './fake-interactions.js';
 import type { RecordedCall, RestContext } from './fake-rest.js';
@@ -101,7 +101,9 @@ export class FakeDiscord {
   /** A person posts a message with an image in a channel (MESSAGE_CREATE is dispatched). */
   postImage(user: FakeUser, upload: ImageUpload, channelId = this.state.mainChannelId): StoredMessage {
     const m = this.state.addMessage(channelId, user, { content: 'look', attachments: [this.attachment(channelId, upload)] });
-    this.gateway.dispatch('MESSAGE_CREATE', { ...m, guild_id: this.state.guildId, member: this.member(user, false) });
+    // Like Discord: without the MESSAGE_CONTENT intent, other people's messages arrive without content.
+    const visible = this.gateway.intents & MESSAGE_CONTENT_INTENT ? m : { ...m, content: '', attachments: [], embeds: [] };
+    this.gateway.dispatch('MESSAGE_CREATE', { ...visible, guild_id: this.state.guildId, member: this.member(user, false) });
     return m;
   }
 

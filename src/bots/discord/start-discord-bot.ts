@@ -38,12 +38,23 @@ export interface RunningDiscordBot {
 const DISALLOWED_INTENTS = 4014;
 
 async function login(client: Client, token: string): Promise<void> {
+  let closeCode: number | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     client.once(Events.ClientReady, () => resolve());
-    client.once(Events.ShardDisconnect, (event) => reject(Object.assign(new Error(`gateway closed ${event.code}`), { closeCode: event.code })));
+    client.once(Events.ShardDisconnect, (event) => {
+      closeCode = event.code;
+      reject(new Error(`gateway closed ${event.code}`));
+    });
   });
-  await client.login(token);
-  await ready;
+  ready.catch(() => undefined); // login() may reject first; this one is then moot
+  try {
+    await client.login(token);
+    await ready;
+  } catch (e) {
+    // discord.js rejects login() with "Used disallowed intents" and emits the 4014 close separately.
+    if (closeCode === undefined && /disallowed intents/i.test((e as Error).message)) closeCode = DISALLOWED_INTENTS;
+    throw Object.assign(new Error(`Discord login failed: ${describeForLog(e)}`), { closeCode });
+  }
 }
 
 export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDiscordBot> {
