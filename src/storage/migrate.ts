@@ -55,13 +55,15 @@ export function migrate(db: Db, options: { to?: number; now?: number } = {}): Mi
   const applied: string[] = [];
   for (const m of MIGRATIONS) {
     if (m.version > target) break;
-    write(db, `migration ${m.version}-${m.name}`, () => {
+    // The push happens after the commit: write() may run the function again after a BUSY rollback.
+    const ran = write(db, `migration ${m.version}-${m.name}`, () => {
       const current = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
-      if ((current.v ?? 0) >= m.version) return; // another process got here first
+      if ((current.v ?? 0) >= m.version) return false; // another process got here first
       m.up(db);
       db.prepare('INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, options.now ?? Date.now());
-      applied.push(`${m.version}-${m.name}`);
+      return true;
     });
+    if (ran) applied.push(`${m.version}-${m.name}`);
   }
   return { from, to: Math.max(from, schemaVersion(db)), applied };
 }

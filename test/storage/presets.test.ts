@@ -73,6 +73,18 @@ describe('presets', () => {
     ]);
   });
 
+  it('setting scope server shares a preset with the server the owner is in now', () => {
+    const { storage } = openTemp();
+    const c = makeCast(storage);
+    const p = storage.presets.create(c.ownerOnSlack, { name: 'roam', recipe: 'smile', modelId: 'm1' });
+    expect(outcome(() => storage.presets.get(c.member, p.id))).toBe('NOT_FOUND');
+    expect(storage.presets.update(c.owner, p.id, { scope: 'server' })).toMatchObject({ platform: 'discord', serverId: 'g1', scope: 'server' });
+    expect(outcome(() => storage.presets.get(c.member, p.id))).toBe('ok');
+    expect(outcome(() => storage.presets.get(c.otherPlatform, p.id))).toBe('NOT_FOUND');
+    // Other changes leave the place alone.
+    expect(storage.presets.update(c.ownerOnSlack, p.id, { description: 'from slack' })).toMatchObject({ platform: 'discord', serverId: 'g1' });
+  });
+
   it('fork copies a visible preset into the forker\'s own, private by default, and remembers the source', () => {
     const { storage } = openTemp();
     const c = makeCast(storage);

@@ -114,16 +114,20 @@ export class PresetsRepo {
       const newVersion = recipe !== p.recipe || modelId !== p.modelId;
       const version = newVersion ? p.version + 1 : p.version;
       const now = this.clock();
+      // Setting scope 'server' shares the preset with the server the owner is in now.
+      const place = c.scope === 'server' ? { platform: actor.platform, serverId: actor.serverId } : { platform: p.platform, serverId: p.serverId };
       this.db
         .prepare(
-          `UPDATE presets SET name = ?, recipe = ?, model_id = ?, scope = ?, description = ?, before_path = ?, after_path = ?,
-                              version = ?, updated_at = ? WHERE id = ?`,
+          `UPDATE presets SET name = ?, recipe = ?, model_id = ?, scope = ?, platform = ?, server_id = ?, description = ?, before_path = ?,
+                              after_path = ?, version = ?, updated_at = ? WHERE id = ?`,
         )
         .run(
           c.name ?? p.name,
           recipe,
           modelId,
           c.scope ?? p.scope,
+          place.platform,
+          place.serverId,
           c.description ?? p.description,
           c.beforePath === undefined ? p.beforePath : c.beforePath,
           c.afterPath === undefined ? p.afterPath : c.afterPath,
