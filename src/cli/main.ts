@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   edit: { summary: 'edit an image with a recipe: asyrp edit <image> <recipe...> [-o out.png]', load: async () => (await import('./commands/edit.js')).editCommand },
   models: { summary: 'list installed models', load: async () => (await import('./commands/models.js')).modelsCommand },
   directions: { summary: 'list directions: asyrp directions [--model <id>]; learn one: asyrp directions learn <name> --positive … --negative …', load: async () => (await import('./commands/directions.js')).directionsCommand },
+  eval: { summary: 'measure directions with the model\'s attribute reader: asyrp eval --model <id> --direction <name|recipe> [--n 100]', load: async () => (await import('./commands/eval.js')).evalCommand },
   bench: { summary: 'benchmark the engine on a model: asyrp bench [--model <id>]', load: async () => (await import('./commands/bench.js')).benchCommand },
   discord: { summary: 'run the Discord bot; asyrp discord deploy-commands [--guild <id>] registers its commands', load: async () => (await import('./commands/discord.js')).discordCommand },
   engine: { summary: 'run the engine service (HTTP API + worker) on the configured models', load: async () => (await import('./commands/engine.js')).engineCommand },

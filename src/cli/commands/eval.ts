@@ -1,0 +1,69 @@
+/**
+ * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--target <direction>=<attr:value>]
+ *   [--strengths 0.25,0.5,1,1.5] [--json]`: edits held-out faces and judges them with the model's
+ * attribute reader (src/engine/eval/evaluate.ts; definitions in docs/quality.md).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CliContext } from '../cli-context.js';
+import { parseArgs, UsageError } from '../parse-args.js';
+import { openModel } from '../open-model.js';
+import { reportEngineError } from '../report-error.js';
+import { EngineError } from '../../engine/errors.js';
+import { AttributeReader } from '../../engine/onnx/attribute-reader.js';
+import { evaluateRecipe, parseTarget, type EvalRow } from '../../engine/eval/evaluate.js';
+import { readAttributeSchema, readEvalSet } from '../../engine/eval/eval-set.js';
+import { prepareInput } from '../../engine/pipeline/edit-image.js';
+import { formatRecipe, parseRecipe } from '../../engine/recipe/parse-recipe.js';
+
+const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
+
+export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' } });
+  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--strengths 0.25,0.5,1,1.5]');
+  const n = Number(flags.n ?? 100);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--n must be a whole number from 1 to 10000');
+  const strengths = String(flags.strengths ?? '0.25,0.5,1,1.5').split(',').map(Number);
+  if (!strengths.every((s) => Number.isFinite(s) && Math.abs(s) <= 3)) throw new UsageError('--strengths takes numbers between -3 and 3, comma-separated');
+  const batch = Number(flags.batch ?? 16);
+  try {
+    const model = await openModel(ctx, flags.model as string | undefined);
+    try {
+      if (!model.manifest.attributes) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json)`);
+      const reader = await AttributeReader.load(join(model.pkg.dir, model.manifest.attributes), model.manifest.resolution);
+      const schema = readAttributeSchema(model.pkg);
+      const recipe = parseRecipe(flags.direction as string, { directions: model.directionNames() });
+      if (!recipe.terms.length) throw new UsageError('--direction needs at least one direction');
+      const overrides = new Map(String(flags.target ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+      const specFor = (name: string) => {
+        const spec = overrides.get(name) ?? model.direction(name).meta.raw.evalTarget;
+        if (!spec) throw new EngineError('DIRECTION_INVALID', `direction "${name}" has no evalTarget in its metadata; pass --target ${name}=<attribute:value>`);
+        return spec;
+      };
+      const targetsFor = (scale: number) => recipe.terms.map((t) => parseTarget(specFor(t.name), schema, (t.strength ?? 1) * scale));
+      targetsFor(1); // fail early on a bad target
+      const faces = [];
+      for (const f of readEvalSet(model.pkg, n)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
+      const rows = await evaluateRecipe(model, reader, schema, faces, recipe, targetsFor, { strengths, batch, onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)) });
+      if (ctx.err.isTTY) ctx.err.write('\n');
+      await reader.release();
+      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, targets: targetsFor(1), rows };
+      if (flags.json) ctx.out.write(JSON.stringify(result, null, 2) + '\n');
+      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, rows));
+      return 0;
+    } finally {
+      await model.close();
+    }
+  } catch (e) {
+    return reportEngineError(ctx, 'eval', e);
+  }
+}
+
+function renderTable(recipe: string, model: string, n: number, rows: EvalRow[]): string {
+  const lines = [`${model}: "${recipe}" on ${n} held-out faces`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
+  for (const r of rows) {
+    const target = Object.entries(r.meanTarget).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+    lines.push(`| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${r.eligible} | ${pct(r.success)} | ${pct(r.preservation)} | ${target} | ${r.pixelChange.toFixed(1)} | ${r.faceScore.toFixed(3)} | ${r.roughness.toFixed(2)} |`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,209 @@
+/**
+ * Measuring edits with a model's attribute reader (docs/quality.md): edit held-out faces, read the
+ * attributes before and after, and report per recipe:
+ *   success      - share of eligible faces whose target attribute(s) moved the right way past a threshold;
+ *   preservation - share whose other attributes stayed (binary: same side of 0.5; classes: same argmax;
+ *                  a non-target smile within ±0.3);
+ *   pixel change - mean |after − before| in 0..255 units; face score - the reader's face probability;
+ *   a strength curve, and quality boosting on vs off.
+ */
+import { EngineError } from '../errors.js';
+import { stepTogether } from '../diffusion/batch-runner.js';
+import { timestepSequence } from '../diffusion/schedule.js';
+import { GaussianRng } from '../diffusion/gaussian-rng.js';
+import { GenerationTrajectory, InversionTrajectory } from '../diffusion/trajectory.js';
+import type { LoadedModel } from '../loaded-model.js';
+import type { AttributeReader, AttributeReading } from '../onnx/attribute-reader.js';
+import { planEdit, type EditPlan } from '../pipeline/edit-plan.js';
+import type { Recipe } from '../recipe/parse-recipe.js';
+
+/** What a direction is meant to change, from its metadata `evalTarget` ("smile:+", "glasses:1", "hair_colour:red"). */
+export type EvalTarget =
+  | { readonly kind: 'scalar'; readonly attribute: string; readonly sign: 1 | -1 }
+  | { readonly kind: 'binary'; readonly attribute: string; readonly want: 0 | 1 }
+  | { readonly kind: 'class'; readonly attribute: string; readonly index: number; readonly label: string };
+
+export interface AttributeSchema {
+  readonly scalars: readonly string[];
+  readonly binary: readonly string[];
+  readonly classes: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A continuous attribute counts as moved when it changes by at least this much (on −1..1). */
+export const SCALAR_SUCCESS_DELTA = 0.3;
+/** A non-target continuous attribute counts as preserved within this change. */
+export const SCALAR_PRESERVE_DELTA = 0.3;
+
+export function parseTarget(spec: string, schema: AttributeSchema, strength: number): EvalTarget {
+  const [attribute, value] = spec.split(':') as [string, string | undefined];
+  const flip = strength < 0;
+  if (schema.scalars.includes(attribute)) {
+    const sign = value === '-' ? -1 : 1;
+    return { kind: 'scalar', attribute, sign: (flip ? -sign : sign) as 1 | -1 };
+  }
+  if (schema.binary.includes(attribute)) {
+    const want = value === '0' ? 0 : 1;
+    return { kind: 'binary', attribute, want: (flip ? 1 - want : want) as 0 | 1 };
+  }
+  const labels = schema.classes[attribute];
+  if (labels && value && labels.includes(value)) {
+    if (flip) throw new EngineError('RECIPE_BAD_VALUE', `a negative strength has no target class for "${spec}"`);
+    return { kind: 'class', attribute, index: labels.indexOf(value), label: value };
+  }
+  throw new EngineError('DIRECTION_INVALID', `evalTarget "${spec}" names no attribute the reader knows (${[...schema.scalars, ...schema.binary, ...Object.keys(schema.classes)].join(', ')})`);
+}
+
+const argmax = (v: number[]) => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
+
+function reached(t: EvalTarget, before: AttributeReading, after: AttributeReading): boolean {
+  const a = after[t.attribute]!;
+  const b = before[t.attribute]!;
+  if (t.kind === 'scalar') return t.sign * ((a as number) - (b as number)) >= SCALAR_SUCCESS_DELTA;
+  if (t.kind === 'binary') return t.want === 1 ? (a as number) > 0.5 : (a as number) < 0.5;
+  return argmax(a as number[]) === t.index;
+}
+
+/** Faces that do not have the target already (an edit toward it can be observed). */
+function eligible(t: EvalTarget, before: AttributeReading): boolean {
+  const b = before[t.attribute]!;
+  if (t.kind === 'scalar') return t.sign * (b as number) < 1 - SCALAR_SUCCESS_DELTA - 0.05;
+  if (t.kind === 'binary') return t.want === 1 ? (b as number) < 0.5 : (b as number) > 0.5;
+  return argmax(b as number[]) !== t.index;
+}
+
+function preservedAttributes(targets: readonly EvalTarget[], schema: AttributeSchema, before: AttributeReading, after: AttributeReading): Record<string, boolean> {
+  const skip = new Set(targets.map((t) => t.attribute));
+  const out: Record<string, boolean> = {};
+  for (const s of schema.scalars) if (!skip.has(s)) out[s] = Math.abs((after[s] as number) - (before[s] as number)) < SCALAR_PRESERVE_DELTA;
+  for (const s of schema.binary) if (!skip.has(s)) out[s] = (after[s] as number) > 0.5 === (before[s] as number) > 0.5;
+  for (const s of Object.keys(schema.classes)) if (!skip.has(s)) out[s] = argmax(after[s] as number[]) === argmax(before[s] as number[]);
+  return out;
+}
+
+export interface EvalRow {
+  readonly strength: number;
+  readonly boosting: boolean;
+  readonly eligible: number;
+  readonly success: number;
+  readonly preservation: number;
+  readonly preservedBy: Record<string, number>;
+  readonly meanTarget: Record<string, number>;
+  readonly pixelChange: number;
+  readonly faceScore: number;
+  /** Mean |Laplacian| of the output: high-frequency noise, for boosting on vs off. */
+  readonly roughness: number;
+}
+
+export interface EvalOptions {
+  readonly strengths: readonly number[];
+  readonly batch: number;
+  readonly onProgress?: (what: string) => void;
+}
+
+function roughness(x: Float32Array, R: number): number {
+  let sum = 0;
+  let n = 0;
+  for (let c = 0; c < 3; c++)
+    for (let y = 1; y < R - 1; y++)
+      for (let xx = 1; xx < R - 1; xx++) {
+        const i = c * R * R + y * R + xx;
+        sum += Math.abs(4 * x[i]! - x[i - 1]! - x[i + 1]! - x[i - R]! - x[i + R]!);
+        n++;
+      }
+  return (sum / n) * 127.5;
+}
+
+async function generate(model: LoadedModel, xTs: Float32Array[], plan: EditPlan, batch: number): Promise<Float32Array[]> {
+  const seq = timestepSequence(plan.generationSteps, model.manifest.schedule.trainSteps - 1);
+  const out: Float32Array[] = [];
+  for (let i = 0; i < xTs.length; i += batch) {
+    const trs = xTs.slice(i, i + batch).map((xT, k) => {
+      const rng = new GaussianRng(plan.seed + i + k);
+      return new GenerationTrajectory(xT, seq, model.alphasBar, { tEdit: plan.tEdit, tBoost: plan.tBoost, deltaHAt: plan.deltaHAt, noise: (o) => rng.fillNormal(o) });
+    });
+    while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
+    out.push(...trs.map((t) => t.x));
+  }
+  return out;
+}
+
+async function readAll(reader: AttributeReader, xs: Float32Array[], batch: number): Promise<AttributeReading[]> {
+  const out: AttributeReading[] = [];
+  const size = xs[0]!.length;
+  for (let i = 0; i < xs.length; i += batch) {
+    const chunk = xs.slice(i, i + batch);
+    const t = new Float32Array(chunk.length * size);
+    chunk.forEach((x, k) => t.set(x.map((v) => Math.max(-1, Math.min(1, v))), k * size));
+    out.push(...(await reader.read(t, chunk.length)));
+  }
+  return out;
+}
+
+export async function evaluateRecipe(
+  model: LoadedModel,
+  reader: AttributeReader,
+  schema: AttributeSchema,
+  faces: readonly Float32Array[],
+  recipe: Recipe,
+  targetsFor: (strengthScale: number) => EvalTarget[],
+  opts: EvalOptions,
+): Promise<EvalRow[]> {
+  const base = planEdit(model.manifest, recipe, (n) => model.direction(n));
+  const R = model.manifest.resolution;
+  opts.onProgress?.(`inverting ${faces.length} faces`);
+  const seqInv = timestepSequence(base.inversionSteps, model.manifest.schedule.trainSteps - 1);
+  const xTs: Float32Array[] = [];
+  for (let i = 0; i < faces.length; i += opts.batch) {
+    const trs = faces.slice(i, i + opts.batch).map((x0) => new InversionTrajectory(x0, seqInv, model.alphasBar));
+    while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
+    xTs.push(...trs.map((t) => Float32Array.from(t.x)));
+  }
+  const before = await readAll(reader, [...faces], opts.batch);
+  const rows: EvalRow[] = [];
+  const runs = [...opts.strengths.map((s) => ({ s, boost: true })), { s: 1, boost: false }];
+  for (const { s, boost } of runs) {
+    opts.onProgress?.(`strength ${s}${boost ? '' : ', boosting off'}`);
+    const scaled: Recipe = { ...recipe, terms: recipe.terms.map((t) => ({ ...t, strength: (t.strength ?? 1) * s })), options: boost ? recipe.options : { ...recipe.options, tBoost: 0 } };
+    const plan = planEdit(model.manifest, scaled, (n) => model.direction(n));
+    const outs = await generate(model, xTs, plan, opts.batch);
+    const after = await readAll(reader, outs, opts.batch);
+    const targets = targetsFor(s);
+    const idx = faces.map((_, i) => i).filter((i) => targets.every((t) => eligible(t, before[i]!)));
+    const preservedBy: Record<string, number> = {};
+    let success = 0;
+    let preserved = 0;
+    let pixel = 0;
+    let face = 0;
+    let rough = 0;
+    const meanTarget: Record<string, number> = {};
+    for (const i of idx) {
+      if (targets.every((t) => reached(t, before[i]!, after[i]!))) success++;
+      const p = preservedAttributes(targets, schema, before[i]!, after[i]!);
+      if (Object.values(p).every(Boolean)) preserved++;
+      for (const [k, v] of Object.entries(p)) preservedBy[k] = (preservedBy[k] ?? 0) + (v ? 1 : 0);
+      for (const t of targets) {
+        const v = after[i]![t.attribute]!;
+        meanTarget[t.attribute] = (meanTarget[t.attribute] ?? 0) + (Array.isArray(v) ? v[t.kind === 'class' ? t.index : 0]! : v);
+      }
+      let d = 0;
+      for (let k = 0; k < outs[i]!.length; k++) d += Math.abs(Math.max(-1, Math.min(1, outs[i]![k]!)) - faces[i]![k]!);
+      pixel += (d / outs[i]!.length) * 127.5;
+      face += after[i]!.face as number;
+      rough += roughness(outs[i]!, R);
+    }
+    const n = Math.max(1, idx.length);
+    rows.push({
+      strength: s,
+      boosting: boost,
+      eligible: idx.length,
+      success: success / n,
+      preservation: preserved / n,
+      preservedBy: Object.fromEntries(Object.entries(preservedBy).map(([k, v]) => [k, v / n])),
+      meanTarget: Object.fromEntries(Object.entries(meanTarget).map(([k, v]) => [k, v / n])),
+      pixelChange: pixel / n,
+      faceScore: face / n,
+      roughness: rough / n,
+    });
+  }
+  return rows;
+}
