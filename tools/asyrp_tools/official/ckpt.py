@@ -62,17 +62,45 @@ class _Storage:
         return self._array
 
 
+class _PendingTensor:
+    """A tensor whose bytes may not be readable yet: the legacy format stores
+    the raw storages after the pickle, so tensors are built once it is read."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.storage, self.offset, self.size, self.stride = storage, offset, tuple(size), tuple(stride)
+
+    def build(self) -> torch.Tensor:
+        arr = self.storage.array()
+        item = arr.itemsize
+        extent = 1 + sum((s - 1) * st for s, st in zip(self.size, self.stride)) if all(self.size) else 0
+        if self.offset + extent > arr.size:
+            raise pickle.UnpicklingError(f"tensor view {list(self.size)} at offset {self.offset} "
+                                         f"exceeds its storage ({arr.size} elements)")
+        view = np.lib.stride_tricks.as_strided(arr[self.offset:], shape=self.size,
+                                               strides=tuple(s * item for s in self.stride))
+        return torch.from_numpy(np.array(view, copy=True))
+
+
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, *rest):
     if not isinstance(storage, _Storage):
         raise UnsafeCheckpoint("_rebuild_tensor_v2 called on something that is not a storage")
-    arr = storage.array()
-    item = arr.itemsize
-    n_needed = storage_offset + (1 + sum((s - 1) * st for s, st in zip(size, stride)) if all(size) else 0)
-    if n_needed > arr.size:
-        raise pickle.UnpicklingError(f"tensor view [{size}] at offset {storage_offset} exceeds its storage ({arr.size})")
-    view = np.lib.stride_tricks.as_strided(arr[storage_offset:], shape=tuple(size),
-                                           strides=tuple(s * item for s in stride))
-    return torch.from_numpy(np.array(view, copy=True))
+    return _PendingTensor(storage, storage_offset, size, stride)
+
+
+def _materialize(obj):
+    """Replace every _PendingTensor in the (plain) object tree by a tensor."""
+    if isinstance(obj, _PendingTensor):
+        return obj.build()
+    if isinstance(obj, dict):
+        out = type(obj)() if isinstance(obj, collections.OrderedDict) else {}
+        for k, v in obj.items():
+            out[k] = _materialize(v)
+        return out
+    if isinstance(obj, list):
+        return [_materialize(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_materialize(v) for v in obj)
+    return obj
 
 
 class _AllowListUnpickler(pickle.Unpickler):
@@ -163,8 +191,8 @@ def load_checkpoint(path: str):
     """The checkpoint's object tree: dicts, lists, tuples, scalars, strings and
     torch tensors (on CPU, in their stored dtype)."""
     if zipfile.is_zipfile(path):
-        return _load_zip(path)
-    return _load_legacy(path)
+        return _materialize(_load_zip(path))
+    return _materialize(_load_legacy(path))
 
 
 def state_dict_of(obj, path: str = "checkpoint") -> Dict[str, torch.Tensor]:
