@@ -20,7 +20,9 @@ export const samplePng = (): Uint8Array => readFileSync(join(repoRoot, 'test', '
 
 export interface Harness {
   readonly fake: FakeDiscord;
-  readonly bot: RunningDiscordBot;
+  bot: RunningDiscordBot;
+  /** Stops the bot and starts a new process-like instance on the same database and data folder. */
+  restart(): Promise<void>;
   readonly storage: Storage;
   readonly logs: string[];
   stop(): Promise<void>;
@@ -32,7 +34,7 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
   const storage = openStorage({ path: join(dir, 'bot.db') });
   const logs: string[] = [];
   const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
-  const bot = await launchDiscordBot({
+  const launch = () => launchDiscordBot({
     token: fake.token,
     restApi: fake.restApi,
     cdnHosts: [fake.cdnHost],
@@ -47,17 +49,22 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
     ...(o.messageContent !== undefined ? { messageContent: o.messageContent } : {}),
   });
-  return {
+  const h: Harness = {
     fake,
-    bot,
+    bot: await launch(),
     storage,
     logs,
+    restart: async () => {
+      await h.bot.stop();
+      h.bot = await launch();
+    },
     stop: async () => {
-      await bot.stop();
+      await h.bot.stop();
       await fake.stop();
       storage.close();
     },
   };
+  return h;
 }
 
 /** Waits for an interaction's status line to end, and returns the result message it links to. */

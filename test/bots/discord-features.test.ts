@@ -1,0 +1,120 @@
+/**
+ * End to end against the fake Discord and a real engine: buttons after a restart, the strength sweep,
+ * save-as-preset through a modal, history, help, autocomplete, the channel allow-list, and the preset
+ * commands (list, star, fork, share, delete).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { startTestEngine } from '../helpers/engine.js';
+import type { NetworkGuard } from '../fake-discord/network-guard.js';
+import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import type { Harness } from './support/discord-harness.js';
+import { awaitResult, samplePng, startHarness } from './support/discord-harness.js';
+
+let guard: NetworkGuard;
+let engine: EngineServer;
+let h: Harness;
+
+beforeAll(async () => {
+  guard = installNetworkGuard();
+  const started = await startTestEngine();
+  engine = started.server;
+  h = await startHarness(started.client);
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await engine?.close();
+  expect(guard.violations).toEqual([]);
+  guard?.restore();
+});
+
+const image = () => ({ image: { bytes: samplePng() } });
+const reply = (token: string, type = 4) =>
+  h.fake.waitFor(() => {
+    const i = h.fake.book.get(token);
+    return i?.callbackType === type ? i.callbackData! : undefined;
+  }, `callback type ${type}`);
+const replyText = async (token: string) => String((await reply(token)).content ?? '');
+
+describe('result buttons', () => {
+  it('keep working after the bot restarts (state in the database)', async () => {
+    const { fake } = h;
+    const first = await awaitResult(h, fake.slash(fake.users.alice, ['global'], { strength: 0.6 }, image()));
+    await h.restart();
+    const child = await awaitResult(h, fake.button(fake.users.alice, first.message!, `asyrp:r:weaker:${first.edit!.id}`));
+    expect(child.status).toMatch(/^✅ Done:/);
+    expect(child.edit).toMatchObject({ parentId: first.edit!.id, recipe: 'global:0.4' });
+  });
+
+  it('sweep posts a grid of strengths', async () => {
+    const { fake } = h;
+    const first = await awaitResult(h, fake.slash(fake.users.alice, ['shift'], {}, image()));
+    const sweep = await awaitResult(h, fake.button(fake.users.bob, first.message!, `asyrp:r:sweep:${first.edit!.id}`));
+    expect(sweep.status).toMatch(/^✅ Done:/);
+    expect(sweep.message!.attachments.map((a) => a.filename)).toEqual(['asyrp-sweep.png']);
+    expect(sweep.message!.content).toContain('Strength sweep');
+  });
+
+  it('save as preset opens a modal and stores the edit recipe', async () => {
+    const { fake } = h;
+    const first = await awaitResult(h, fake.slash(fake.users.alice, ['edit'], { recipe: 'global:0.7 shift:0.2' }, image()));
+    const press = fake.button(fake.users.alice, first.message!, `asyrp:r:save:${first.edit!.id}`);
+    const modal = await reply(press.token, 9);
+    expect(modal.custom_id).toBe(`asyrp:save:${first.edit!.id}`);
+    const submit = fake.modalSubmit(fake.users.alice, String(modal.custom_id), { name: 'keeper', scope: 'server' });
+    expect(await replyText(submit.token)).toContain('Saved **keeper** (server)');
+    const info = fake.slash(fake.users.bob, ['preset', 'info'], { name: 'keeper' });
+    expect(await replyText(info.token)).toContain('global:0.7 shift:0.2');
+  });
+});
+
+describe('history, help and autocomplete', () => {
+  it('history lists the last edits with links; help lists the directions', async () => {
+    const { fake } = h;
+    const edit = await awaitResult(h, fake.slash(fake.users.bob, ['global'], { strength: 0.25 }, image()));
+    const history = await replyText(fake.slash(fake.users.bob, ['history']).token);
+    expect(history.split('\n')[0]).toContain('`global:0.25`');
+    expect(history).toContain(`/${edit.message!.channel_id}/${edit.message!.id}`);
+    const help = await replyText(fake.slash(fake.users.bob, ['help']).token);
+    expect(help).toContain('`global`');
+    expect(help).toContain('`shift`');
+  });
+
+  it('completes the last word of a recipe with directions and presets', async () => {
+    const { fake } = h;
+    const ac = fake.slash(fake.users.bob, ['edit'], { recipe: 'shift:0.5 glo' }, { focused: 'recipe' });
+    const choices = (await reply(ac.token, 8)).choices as { name: string; value: string }[];
+    expect(choices[0]!.value).toMatch(/^shift:0\.5 global:/);
+    const presets = fake.slash(fake.users.bob, ['preset', 'info'], { name: 'kee' }, { focused: 'name' });
+    const found = (await reply(presets.token, 8)).choices as { value: string }[];
+    expect(found.map((c) => c.value)).toContain('@alice/keeper');
+  });
+});
+
+describe('admin and preset commands', () => {
+  it('the channel allow-list refuses edits elsewhere, privately', async () => {
+    const { fake } = h;
+    const other = fake.state.addChannel('bots');
+    const set = fake.slash(fake.users.admin, ['admin', 'channels'], { channels: `<#${other.id}>` }, { admin: true });
+    expect(await replyText(set.token)).toContain(other.id);
+    const refused = fake.slash(fake.users.alice, ['global'], {}, image());
+    expect(await replyText(refused.token)).toContain('not enabled in this channel');
+    expect(fake.book.get(refused.token)!.ephemeral).toBe(true);
+    const reset = fake.slash(fake.users.admin, ['admin', 'channels'], { channels: 'all' }, { admin: true });
+    expect(await replyText(reset.token)).toContain('every channel');
+  });
+
+  it('list, star, fork, share and delete', async () => {
+    const { fake } = h;
+    const { alice, bob } = fake.users;
+    await replyText(fake.slash(alice, ['preset', 'save'], { name: 'glow', recipe: 'global:0.9', scope: 'public' }).token);
+    expect(await replyText(fake.slash(bob, ['preset', 'star'], { name: 'glow' }).token)).toContain('Starred');
+    expect(await replyText(fake.slash(bob, ['preset', 'list'], { which: 'top' }).token)).toMatch(/\*\*glow\*\* by @alice \(public\) `global:0.9` ⭐1/);
+    expect(await replyText(fake.slash(bob, ['preset', 'fork'], { name: '@alice/glow', new_name: 'myglow' }).token)).toContain('myglow');
+    expect(await replyText(fake.slash(bob, ['preset', 'delete'], { name: '@alice/glow' }).token)).toContain('Only alice');
+    expect(await replyText(fake.slash(bob, ['preset', 'share'], { name: 'myglow', scope: 'server' }).token)).toContain('now server');
+    expect(await replyText(fake.slash(bob, ['preset', 'list']).token)).toContain('myglow');
+    expect(await replyText(fake.slash(alice, ['preset', 'delete'], { name: 'glow' }).token)).toContain('Deleted');
+  });
+});
