@@ -29,7 +29,9 @@ export async function runSlashEdit(ctx: DiscordBotContext, i: ChatInputCommandIn
     // The image came with the command: the bot's own reply is the message the thread hangs on.
     anchor = async () => (await i.fetchReply()).id;
   } else {
-    const found = await latestImage(i.channel);
+    // Threads the client has not cached yet arrive without a channel object.
+    const channel = i.channel ?? (await ctx.client.channels.fetch(i.channelId).catch(() => null));
+    const found = await latestImage(channel && channel.isTextBased() ? channel : null);
     if (!found) {
       await i.editReply({ content: ctx.messageContent ? NO_IMAGE_HINT : `${NO_IMAGE_HINT}\n(I cannot see images in other people's messages: the bot's MESSAGE CONTENT intent is off.)` });
       return;

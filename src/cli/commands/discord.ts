@@ -12,11 +12,23 @@ import { deployCommands } from '../../bots/discord/deploy-commands.js';
 import { launchDiscordBot } from '../../bots/discord/launch-discord-bot.js';
 import { ModelCatalog } from '../../bots/core/model-catalog.js';
 import { describeForLog } from '../../bots/core/friendly-errors.js';
+import { EngineClientError } from '../../engine/client/engine-client.js';
 
-function engineClient(ctx: CliContext): EngineClient {
+/** Start-up failures in words an operator can act on (never the token). */
+function startupProblem(e: unknown, engineUrl: string): string {
+  if (e instanceof EngineClientError && e.code === 'UNAVAILABLE') return `cannot reach the engine at ${engineUrl}; start it first with \`asyrp engine\``;
+  if (/TokenInvalid|401|Authentication failed/i.test(describeForLog(e))) return 'Discord refused the bot token; check DISCORD_TOKEN';
+  return describeForLog(e);
+}
+
+function engineUrl(ctx: CliContext): string {
   const { engine, discord } = ctx.config;
   const host = engine.host.includes(':') ? `[${engine.host}]` : engine.host;
-  return new EngineClient({ baseUrl: discord.engineUrl ?? `http://${host}:${engine.port}`, token: engine.token });
+  return discord.engineUrl ?? `http://${host}:${engine.port}`;
+}
+
+function engineClient(ctx: CliContext): EngineClient {
+  return new EngineClient({ baseUrl: engineUrl(ctx), token: ctx.config.engine.token });
 }
 
 function requireToken(ctx: CliContext): string {
@@ -40,7 +52,7 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
     try {
       await catalog.refresh();
     } catch (e) {
-      log.error(`cannot read the model list from the engine (${describeForLog(e)}); start it first with \`asyrp engine\``);
+      log.error(startupProblem(e, engineUrl(ctx)));
       return 1;
     }
     const guildId = typeof flags.guild === 'string' ? flags.guild : null;
@@ -50,10 +62,11 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
   }
   if (sub !== undefined) throw new UsageError(`unknown subcommand "${sub}"; use \`asyrp discord\` or \`asyrp discord deploy-commands [--guild <id>]\``);
 
+  const token = requireToken(ctx);
   const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
   try {
     const bot = await launchDiscordBot({
-      token: requireToken(ctx),
+      token,
       restApi: ctx.config.discord.restApi,
       cdnHosts: ctx.config.discord.cdnHosts,
       storage,
@@ -71,7 +84,7 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
     await bot.stop();
     return 0;
   } catch (e) {
-    log.error(describeForLog(e));
+    log.error(startupProblem(e, engineUrl(ctx)));
     return 1;
   } finally {
     storage.close();
