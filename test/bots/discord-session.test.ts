@@ -140,3 +140,27 @@ describe('network guard', () => {
     guard.violations.length = 0;
   });
 });
+
+describe('shutdown', () => {
+  it('refuses new work politely while a running edit finishes, then disconnects', async () => {
+    const gated = gatedEngine(client);
+    const h = await startHarness(gated);
+    try {
+      const { fake } = h;
+      gated.close();
+      const running = fake.slash(fake.users.alice, ['global'], {}, image());
+      await fake.waitFor(() => gated.submitted.length === 1, 'the running job');
+      const stopping = h.bot.stop({ drainMs: 10_000 });
+      const late = fake.slash(fake.users.bob, ['global'], {}, image());
+      await fake.waitFor(() => fake.book.get(late.token)?.callbackType === 4, 'the refusal');
+      expect(fake.book.get(late.token)!.callbackData?.content).toContain('restarting');
+      expect(fake.book.get(late.token)!.ephemeral).toBe(true);
+      gated.open();
+      await stopping;
+      expect(fake.original(running)?.content).toMatch(/^✅ Done:/);
+      expect(gated.submitted).toHaveLength(1);
+    } finally {
+      await h.stop();
+    }
+  });
+});

@@ -15,4 +15,6 @@ export interface DiscordBotContext {
   readonly messageContent: boolean;
   /** Minimum time between status edits (1.5 s; tests may lower it). */
   readonly statusIntervalMs: number;
+  /** Shutdown state: once closing, new work is refused politely while running edits finish. */
+  readonly lifecycle: { closing: boolean; readonly inFlight: Set<Promise<unknown>> };
 }

@@ -22,6 +22,10 @@ export async function routeInteraction(ctx: DiscordBotContext, i: Interaction): 
     await handleAutocomplete(ctx, i).catch((e: unknown) => ctx.log.warn(`autocomplete failed: ${describeForLog(e)}`));
     return;
   }
+  if (ctx.lifecycle.closing) {
+    if (i.isRepliable()) await i.reply({ content: 'The bot is restarting; try again in a minute.', flags: MessageFlags.Ephemeral }).catch(() => undefined);
+    return;
+  }
   if (!ctx.storage.idempotency.claim(`discord:interaction:${i.id}`).claimed) return;
   try {
     if (i.isChatInputCommand()) await routeChatInput(ctx, i);

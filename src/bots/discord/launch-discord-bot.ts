@@ -10,6 +10,9 @@ import type { RateLimiter } from '../core/rate-limiter.js';
 import type { BotLogger, CoreLimits, EngineApi } from '../core/types.js';
 import type { RunningDiscordBot } from './start-discord-bot.js';
 import { startDiscordBot } from './start-discord-bot.js';
+import { describeForLog } from '../core/friendly-errors.js';
+
+const CATALOG_REFRESH_MS = 5 * 60_000;
 
 export interface LaunchDiscordOptions {
   readonly token: string;
@@ -33,7 +36,7 @@ export async function launchDiscordBot(o: LaunchDiscordOptions): Promise<Running
     allowedHosts: o.cdnHosts,
     ...(o.limiter ? { limiter: o.limiter } : {}),
   });
-  return startDiscordBot({
+  const bot = await startDiscordBot({
     token: o.token,
     restApi: o.restApi,
     edits,
@@ -44,4 +47,17 @@ export async function launchDiscordBot(o: LaunchDiscordOptions): Promise<Running
     ...(o.statusIntervalMs !== undefined ? { statusIntervalMs: o.statusIntervalMs } : {}),
     ...(o.fastIdentify !== undefined ? { fastIdentify: o.fastIdentify } : {}),
   });
+  // The engine may be restarted with new directions; keep the list (recipes, emoji, help) current.
+  // Slash subcommands only change with `deploy-commands`.
+  const refresh = setInterval(() => {
+    catalog.refresh().catch((e: unknown) => o.log.warn(`could not refresh the model list: ${describeForLog(e)}`));
+  }, CATALOG_REFRESH_MS);
+  refresh.unref();
+  return {
+    ...bot,
+    stop: async (options) => {
+      clearInterval(refresh);
+      await bot.stop(options);
+    },
+  };
 }

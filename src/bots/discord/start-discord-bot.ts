@@ -32,7 +32,8 @@ export interface StartDiscordOptions {
 export interface RunningDiscordBot {
   readonly client: Client;
   readonly context: DiscordBotContext;
-  stop(): Promise<void>;
+  /** Refuses new work, waits up to drainMs (default 0) for running edits, then disconnects. */
+  stop(options?: { drainMs?: number }): Promise<void>;
 }
 
 const DISALLOWED_INTENTS = 4014;
@@ -81,9 +82,17 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
     log: o.log,
     messageContent,
     statusIntervalMs: o.statusIntervalMs ?? 1500,
+    lifecycle: { closing: false, inFlight: new Set() },
   };
-  client.on(Events.InteractionCreate, (i) => void routeInteraction(context, i).catch((e: unknown) => o.log.error(`interaction: ${describeForLog(e)}`)));
-  client.on(Events.MessageReactionAdd, (r, u) => void handleReaction(context, r, u).catch((e: unknown) => o.log.error(`reaction: ${describeForLog(e)}`)));
+  const track = (work: Promise<void>, what: string) => {
+    const p = work.catch((e: unknown) => o.log.error(`${what}: ${describeForLog(e)}`));
+    context.lifecycle.inFlight.add(p);
+    void p.finally(() => context.lifecycle.inFlight.delete(p));
+  };
+  client.on(Events.InteractionCreate, (i) => track(routeInteraction(context, i), 'interaction'));
+  client.on(Events.MessageReactionAdd, (r, u) => {
+    if (!context.lifecycle.closing) track(handleReaction(context, r, u), 'reaction');
+  });
   client.on(Events.Error, (e) => o.log.error(`discord: ${describeForLog(e)}`));
   client.on(Events.ShardResume, (_id, replayed) => o.log.info(`gateway resumed (${replayed} events replayed)`));
   client.rest.on('rateLimited', (info) => o.log.warn(`discord rate limit on ${info.route} (${info.scope}), retry in ${info.retryAfter} ms`));
@@ -91,7 +100,14 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
   return {
     client,
     context,
-    stop: async () => {
+    stop: async ({ drainMs = 0 } = {}) => {
+      context.lifecycle.closing = true;
+      if (drainMs > 0 && context.lifecycle.inFlight.size > 0) {
+        o.log.info(`waiting up to ${Math.round(drainMs / 1000)} s for ${context.lifecycle.inFlight.size} running edit(s)`);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled([...context.lifecycle.inFlight]), new Promise((r) => (timer = setTimeout(r, drainMs)))]);
+        clearTimeout(timer);
+      }
       await client.destroy();
     },
   };

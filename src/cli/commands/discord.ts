@@ -80,8 +80,8 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    log.info('stopping');
-    await bot.stop();
+    log.info('stopping: no new edits; waiting for running ones');
+    await bot.stop({ drainMs: 30_000 });
     return 0;
   } catch (e) {
     log.error(startupProblem(e, engineUrl(ctx)));
