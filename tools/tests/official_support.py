@@ -1,4 +1,7 @@
 """Shared helpers for the official-converter tests (not a test module)."""
+import contextlib
+import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -24,11 +27,12 @@ TINY = {
     "adm": dict(model_channels=32, channel_mult=[1, 2], num_res_blocks=1, attention_ds=[2],
                 num_head_channels=16, resolution=16),
 }
-# Middle block 512 wide and temb 512 (ch·4), as the released DeltaBlocks need.
+# Middle block 512 wide and temb 512 (ch·4), as the released DeltaBlocks need;
+# 8 px images (h 512x4x4: f_t is all 1x1 convs, so only C and temb must match).
 WIDE = {
-    "ddpm": dict(ch=128, ch_mult=[1, 4], num_res_blocks=1, attn_resolutions=[], resolution=16),
+    "ddpm": dict(ch=128, ch_mult=[1, 4], num_res_blocks=1, attn_resolutions=[], resolution=8),
     "adm": dict(model_channels=128, channel_mult=[1, 4], num_res_blocks=1, attention_ds=[],
-                num_head_channels=64, resolution=16),
+                num_head_channels=64, resolution=8),
 }
 
 
@@ -49,11 +53,34 @@ def make_checkpoint(tmp, family, d, seed=1, scale=0.05, legacy=False):
     return ck, cj
 
 
-def run_tool(script, *args, check=True):
-    p = subprocess.run([sys.executable, os.path.join(TOOLS, script), *args], capture_output=True, text=True, cwd=REPO)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{script} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
-    return p
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+_MODULES = {}
+
+
+def run_tool(script, *args, check=True, subprocess_=False):
+    """Run tools/<script> with args: in this process by default (saves the
+    torch import of a fresh interpreter), or as a real subprocess."""
+    if subprocess_:
+        p = subprocess.run([sys.executable, os.path.join(TOOLS, script), *args], capture_output=True, text=True,
+                           cwd=REPO)
+        res = Result(p.returncode, p.stdout, p.stderr)
+    else:
+        if script not in _MODULES:
+            spec = importlib.util.spec_from_file_location(script[:-3], os.path.join(TOOLS, script))
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            _MODULES[script] = mod
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = _MODULES[script].main(list(args))
+        res = Result(rc, out.getvalue(), err.getvalue())
+    if check and res.returncode != 0:
+        raise AssertionError(f"{script} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return res
 
 
 def last_json(stdout):

@@ -39,10 +39,16 @@ def alpha_bar() -> np.ndarray:
     return np.cumprod(1.0 - betas)
 
 
-def load_block(ckpt: str, hspace, temb_dim: int) -> torch.nn.Module:
+def load_block(ckpt: str, hspace, temb_dim: int, family: Optional[str] = None) -> torch.nn.Module:
+    """The DeltaBlock, loaded strictly and checked against the backbone: same
+    family (a DDPM block on an ADM backbone has matching shapes but was
+    trained on another h-space), C = h channels, temb width = the MLP's."""
     sd = load_direction_block(ckpt)
     block = deltablock_for(sd)
     load_strict(block, sd, ckpt)
+    if family is not None and block.family != family:
+        raise ValueError(f"{ckpt}: a {block.family.upper()} DeltaBlock cannot edit a {family.upper()} backbone "
+                         "(it was trained on another model's h-space)")
     c = next(iter(p for n, p in block.named_parameters() if n.endswith("weight") and p.dim() == 4)).shape[0]
     if c != hspace[0]:
         raise ValueError(f"{ckpt}: DeltaBlock is {c} channels wide but the model's h-space is {hspace}")
