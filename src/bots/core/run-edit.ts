@@ -10,6 +10,7 @@ import { engineOwner } from './actors.js';
 import { describeForLog, friendlyMessageForCode } from './friendly-errors.js';
 import type { ImageStore } from './image-store.js';
 import { StatusThrottle, statusText } from './status-text.js';
+import { followJob } from './follow-job.js';
 import type { CoreDeps, EditLocation, Requester } from './types.js';
 import { UserFacingError } from './user-facing-error.js';
 
@@ -69,7 +70,7 @@ export async function runEdit(deps: CoreDeps, images: ImageStore, job: EditJob):
     });
     throttle.update(statusText({ state: submitted.state, phase: 'queued', position: submitted.position, step: 0, total: 0, cacheHit: false }));
     storage.history.markStarted(entry.id);
-    const final = await engine.wait(submitted.id, (e) => throttle.update(statusText(e.status)));
+    const final = await followJob(engine, submitted.id, (e) => throttle.update(statusText(e.status)));
     await throttle.settle();
     if (final.state !== 'done') {
       const code = final.error?.code ?? (final.state === 'cancelled' ? 'CANCELLED' : 'INTERNAL');
