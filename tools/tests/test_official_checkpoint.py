@@ -166,3 +166,25 @@ def test_module_prefix_from_dataparallel_is_accepted(tmp_path):
     res = last_json(run_tool("convert_checkpoint.py", "--arch", "ddpm", "--ckpt", ck, "--dataset", "bedroom",
                              "--out", str(tmp_path / "m"), "--config", cj, "--no-parity").stdout)
     assert "parity" not in res and (tmp_path / "m" / "unet.onnx").exists()
+
+
+@pytest.mark.parametrize("fp16", [False, True])
+def test_external_data_above_the_protobuf_limit(tmp_path, monkeypatch, fp16):
+    """ImageNet fp32 (2.2 GB) cannot be one protobuf: the weights go to
+    unet.onnx.data.  Exercised here by lowering the limit on a tiny model."""
+    from asyrp_tools.official import export
+    monkeypatch.setattr(export, "ONNX_PROTO_LIMIT", 0)
+    ck, cj = make_checkpoint(str(tmp_path), "adm", TINY["adm"])
+    out = tmp_path / "pkg"
+    res = last_json(run_tool("convert_checkpoint.py", "--arch", "iddpm", "--ckpt", ck, "--dataset", "afhq",
+                             "--out", str(out), "--config", cj, *(["--fp16"] if fp16 else [])).stdout)
+    assert res["parity_ok"], res
+    files = sorted(os.listdir(out))
+    if fp16:   # fp16 weights fit in one file again
+        assert "unet.onnx.data" not in files
+    else:
+        assert "unet.onnx.data" in files
+        assert os.path.getsize(out / "unet.onnx") < os.path.getsize(out / "unet.onnx.data") / 4
+        assert not (out / "unet.onnx.parts").exists()
+    summary = engine_edit(str(out), _image(tmp_path), "steps:2", str(tmp_path / "o.png"))
+    assert summary["understood"]["directions"] == []

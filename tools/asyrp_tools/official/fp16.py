@@ -24,7 +24,7 @@ WEIGHTED = {"Conv": (1, 2), "Gemm": (1, 2), "MatMul": (1,)}
 
 def convert(src: str, dst: str) -> int:
     """Rewrite src into dst; returns the number of converted nodes."""
-    m = onnx.load(src)
+    m = onnx.load(src)  # also reads external data (unet.onnx.data) into the tensors
     g = m.graph
     inits = {t.name: t for t in g.initializer}
     consumers = defaultdict(list)
