@@ -61,6 +61,16 @@ describe('engine API', () => {
     expect((await client.status(sub.id)).state).toBe('done');
   });
 
+  it('sends preview PNGs of the predicted x0 when asked', async () => {
+    // Long enough (tiny UNet, 300 steps) that the stream is open well before generation starts.
+    const sub = await client.submit({ imageBase64: image, recipe: 'steps:300 seed:9', model: 'tiny-unet', owner: 'u9' });
+    const previews: string[] = [];
+    for await (const e of client.events(sub.id, { preview: true })) if (e.previewBase64) previews.push(e.previewBase64);
+    expect(previews.length).toBeGreaterThan(0);
+    const meta = await sharp(Buffer.from(previews[0]!, 'base64')).metadata();
+    expect([meta.format, meta.width]).toEqual(['png', 16]);
+  });
+
   it('validates before queueing, with typed codes and HTTP statuses', async () => {
     const bad = await failure(client.submit({ imageBase64: image, recipe: 'smiel', owner: 'u1' }));
     expect([bad.code, bad.status]).toEqual(['RECIPE_UNKNOWN_DIRECTION', 422]);

@@ -4,30 +4,27 @@
  * with its own t and Δh); jobs join and leave between ticks. Queued jobs are admitted round robin by
  * owner. A job is persisted when accepted, so a restart resumes it.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
 import { EngineError } from '../errors.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
 import { GenerationTrajectory } from '../diffusion/trajectory.js';
 import { GaussianRng } from '../diffusion/gaussian-rng.js';
 import { timestepSequence } from '../diffusion/schedule.js';
-import { encodePng, resizeImage } from '../image/image-io.js';
-import { tensorToRgb } from '../image/pixels.js';
 import type { LoadedModel } from '../loaded-model.js';
 import { prepareInput } from '../pipeline/edit-image.js';
 import { planEdit, type EditPlan } from '../pipeline/edit-plan.js';
 import { inversionTrajectory } from '../pipeline/run-edit.js';
 import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { JobFiles } from './job-files.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
 import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
-import { RESULT_FILES, writeJobResults } from './job-results.js';
+import { previewPng, RESULT_FILES, writeJobResults } from './job-results.js';
 import { EngineMetrics } from './metrics.js';
 import { isApiErrorCode, ServiceError, toApiError } from './service-error.js';
+import { checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
 import type { JobStore } from './job-store.js';
 
 export interface EngineServiceOptions {
@@ -59,10 +56,9 @@ export class EngineService {
   private readonly jobs = new Map<string, Job>();
   private readonly queue: JobQueue<Job> = new FairQueue<Job>();
   private readonly running = new Map<string, Job>();
-  private readonly events = new EventEmitter();
   private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly cache: InversionCache;
-  private readonly jobsDir: string;
+  private readonly files: JobFiles;
   private stopping = false;
   private draining = false;
   private loop: Promise<void> | null = null;
@@ -71,10 +67,8 @@ export class EngineService {
   private recentStepMs = 0;
 
   constructor(private readonly opts: EngineServiceOptions) {
-    this.jobsDir = join(opts.dataDir, 'jobs');
-    mkdirSync(this.jobsDir, { recursive: true });
+    this.files = new JobFiles(join(opts.dataDir, 'jobs'));
     this.cache = new InversionCache(join(opts.dataDir, 'cache'), opts.cacheMaxBytes);
-    this.events.setMaxListeners(0);
   }
 
   // ---- Lifecycle ---------------------------------------------------------------------------------
@@ -84,7 +78,7 @@ export class EngineService {
     this.opts.store.requeueInterrupted();
     let recovered = 0;
     for (const row of this.opts.store.listUnfinished()) {
-      const request = this.readRequest(row.id);
+      const request = this.files.readRequest(row.id);
       if (!request) {
         this.opts.store.markFailed(row.id, 'IO_FAILED');
         continue;
@@ -156,13 +150,11 @@ export class EngineService {
       idempotencyKey,
       createdAt: new Date().toISOString(),
     };
-    const dir = join(this.jobsDir, id);
-    writeFileAtomic(join(dir, 'input.bin'), image);
-    writeFileAtomic(join(dir, 'request.json'), JSON.stringify(request));
-    const { job: row, created } = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath: join(dir, 'input.bin'), inputHash: sha256(image) });
+    const inputPath = this.files.write(id, image, request);
+    const { job: row, created } = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
     if (!created) {
       // Lost a race with the same key: the other submission's job stands.
-      rmSync(dir, { recursive: true, force: true });
+      this.files.remove(id);
       return { id: row.id, state: row.status, position: this.queue.position(row.id), duplicate: true };
     }
     const job = new Job(id, request);
@@ -192,11 +184,9 @@ export class EngineService {
     if (job.state !== 'done') throw new ServiceError('NOT_READY', `job ${id} is ${job.state}; results exist once it is done`);
     const spec = RESULT_FILES[variant];
     if (!spec || !job.results.includes(variant)) throw new ServiceError('NOT_FOUND', `job ${id} has no "${variant}" result; it has ${job.results.join(', ')}`);
-    try {
-      return { bytes: readFileSync(join(this.jobsDir, id, spec.file)), contentType: spec.contentType };
-    } catch {
-      throw new ServiceError('NOT_FOUND', `the result of job ${id} is no longer on disk`);
-    }
+    const bytes = this.files.readResult(id, spec.file);
+    if (!bytes) throw new ServiceError('NOT_FOUND', `the result of job ${id} is no longer on disk`);
+    return { bytes, contentType: spec.contentType };
   }
 
   subscribe(id: string, previews: boolean, send: (e: JobEvent) => void): () => void {
@@ -290,12 +280,7 @@ export class EngineService {
   private async startJob(job: Job): Promise<void> {
     const model = this.opts.models.get(job.request.model);
     if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${job.request.model}" is no longer loaded`);
-    let image: Buffer;
-    try {
-      image = readFileSync(join(this.jobsDir, job.id, 'input.bin'));
-    } catch (e) {
-      throw new EngineError('IO_FAILED', `the input of job ${job.id} is missing (${(e as NodeJS.ErrnoException).code})`);
-    }
+    const image = this.files.readInput(job.id);
     const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
     const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
     job.input = await prepareInput(image, model.manifest, this.opts.limits);
@@ -331,7 +316,8 @@ export class EngineService {
         tBoost: scaled.tBoost,
         deltaHAt: scaled.deltaHAt,
         noise: (out) => rng.fillNormal(out),
-        trackX0: this.hasPreviewSubscribers(job.id),
+        // P_t for previews costs one pass over the sample per step: negligible next to the UNet.
+        trackX0: true,
       });
     });
   }
@@ -374,7 +360,7 @@ export class EngineService {
   private async complete(job: Job, model: LoadedModel): Promise<void> {
     job.phase = 'encoding';
     try {
-      job.results = await writeJobResults(job, join(this.jobsDir, job.id), model.manifest.resolution);
+      job.results = await writeJobResults(job, this.files.dir(job.id), model.manifest.resolution);
       this.finish(job, 'done', null);
     } catch (e) {
       this.finish(job, 'failed', toApiError(e));
@@ -394,7 +380,7 @@ export class EngineService {
     job.generations = [];
     job.input = null;
     try {
-      if (state === 'done') this.opts.store.markDone(job.id, join(this.jobsDir, job.id), job.results);
+      if (state === 'done') this.opts.store.markDone(job.id, this.files.dir(job.id), job.results);
       else if (state === 'failed') this.opts.store.markFailed(job.id, error?.code ?? 'INTERNAL');
       else this.opts.store.markCancelled(job.id);
     } catch {
@@ -407,20 +393,13 @@ export class EngineService {
 
   // ---- Progress ----------------------------------------------------------------------------------
 
-  private hasPreviewSubscribers(id: string): boolean {
-    return [...(this.subscribers.get(id) ?? [])].some((s) => s.previews);
-  }
-
   private async publish(job: Job): Promise<void> {
     const subs = this.subscribers.get(job.id);
     if (!subs?.size) return;
     const status = job.snapshot(this.queue.position(job.id), this.eta(job));
-    let preview: string | undefined;
     const g = job.generations.find((x) => !x.done && x.lastX0);
-    if (g?.lastX0 && job.step % this.opts.previewEvery === 0 && [...subs].some((s) => s.previews)) {
-      const R = Math.round(Math.sqrt(g.lastX0.length / 3));
-      preview = (await encodePng(await resizeImage(tensorToRgb(g.lastX0, R, R), Math.min(R, 128), Math.min(R, 128)))).toString('base64');
-    }
+    const wantPreview = g?.lastX0 && job.step % this.opts.previewEvery === 0 && [...subs].some((s) => s.previews);
+    const preview = wantPreview ? await previewPng(g.lastX0!) : undefined;
     for (const s of subs) s.send(s.previews && preview ? { status, previewBase64: preview } : { status });
   }
 
@@ -440,21 +419,11 @@ export class EngineService {
 
   // ---- Persistence -------------------------------------------------------------------------------
 
-  private readRequest(id: string): JobRequest | null {
-    const file = join(this.jobsDir, id, 'request.json');
-    if (!existsSync(file) || !existsSync(join(this.jobsDir, id, 'input.bin'))) return null;
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as JobRequest;
-    } catch {
-      return null;
-    }
-  }
-
   /** A job that finished before this process started: rebuilt from its row and request file. */
   private loadFinished(id: string): Job {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new ServiceError('NOT_FOUND', `no job ${id.slice(0, 64)}`);
     const row = this.opts.store.get(id);
-    const request = this.readRequest(id);
+    const request = this.files.readRequest(id);
     if (!row || !request) throw new ServiceError('NOT_FOUND', `no job ${id}`);
     const job = new Job(id, request);
     job.state = row.status;
@@ -478,41 +447,3 @@ function scaleDelta(f: (t: number) => Float32Array | null, s: number): (t: numbe
   };
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-function checkString(v: unknown, field: string, max: number, allowEmpty = false): string {
-  if (typeof v !== 'string' || (!allowEmpty && v.length === 0) || v.length > max) {
-    throw new ServiceError('BAD_REQUEST', `"${field}" must be a ${allowEmpty ? '' : 'non-empty '}string of at most ${max} characters`);
-  }
-  return v;
-}
-
-function checkStrengths(v: unknown, maxBatch: number): number[] {
-  if (!Array.isArray(v) || v.length < 1 || v.length > Math.min(8, maxBatch) || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= 3)) {
-    throw new ServiceError('BAD_REQUEST', `"strengths" must be 1 to ${Math.min(8, maxBatch)} numbers between -3 and 3`);
-  }
-  return v as number[];
-}
-
-function checkSize(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 16 || v > 2048) throw new ServiceError('BAD_REQUEST', '"size" must be a whole number of pixels from 16 to 2048');
-  return v;
-}
-
-function checkLabels(v: unknown): Record<string, string> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ServiceError('BAD_REQUEST', '"labels" must be an object of strings');
-  const entries = Object.entries(v);
-  if (entries.length > 20 || !entries.every(([k, x]) => k.length <= 64 && typeof x === 'string' && x.length <= 200)) {
-    throw new ServiceError('BAD_REQUEST', '"labels" may hold at most 20 short strings');
-  }
-  return Object.fromEntries(entries) as Record<string, string>;
-}
-
-function decodeBase64(v: unknown, maxBytes: number): Buffer {
-  if (typeof v !== 'string' || v.length === 0) throw new EngineError('IMAGE_EMPTY', 'the request carries no image ("imageBase64" is empty)');
-  if (v.length > Math.ceil(maxBytes / 3) * 4 + 4) throw new EngineError('IMAGE_TOO_LARGE', `the image is larger than ${maxBytes} bytes`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ServiceError('BAD_REQUEST', '"imageBase64" is not base64');
-  return Buffer.from(v, 'base64');
-}

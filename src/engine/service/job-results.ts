@@ -35,3 +35,10 @@ export async function writeJobResults(job: Job, dir: string, resolution: number)
   for (const [variant, bytes] of files) writeFileAtomic(join(dir, RESULT_FILES[variant].file), bytes);
   return files.map(([v]) => v);
 }
+
+/** A small PNG of a predicted x0 (P_t) for progress previews, base64. */
+export async function previewPng(x0: Float32Array): Promise<string> {
+  const R = Math.round(Math.sqrt(x0.length / 3));
+  const edge = Math.min(R, 128);
+  return (await encodePng(await resizeImage(tensorToRgb(x0, R, R), edge, edge))).toString('base64');
+}

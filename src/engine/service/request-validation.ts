@@ -1,0 +1,43 @@
+/** Checks on the fields of a submit request, before anything is queued or written. */
+import { createHash } from 'node:crypto';
+import { EngineError } from '../errors.js';
+import { ServiceError } from './service-error.js';
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export function checkString(v: unknown, field: string, max: number, allowEmpty = false): string {
+  if (typeof v !== 'string' || (!allowEmpty && v.length === 0) || v.length > max) {
+    throw new ServiceError('BAD_REQUEST', `"${field}" must be a ${allowEmpty ? '' : 'non-empty '}string of at most ${max} characters`);
+  }
+  return v;
+}
+
+export function checkStrengths(v: unknown, maxBatch: number): number[] {
+  if (!Array.isArray(v) || v.length < 1 || v.length > Math.min(8, maxBatch) || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= 3)) {
+    throw new ServiceError('BAD_REQUEST', `"strengths" must be 1 to ${Math.min(8, maxBatch)} numbers between -3 and 3`);
+  }
+  return v as number[];
+}
+
+export function checkSize(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 16 || v > 2048) throw new ServiceError('BAD_REQUEST', '"size" must be a whole number of pixels from 16 to 2048');
+  return v;
+}
+
+export function checkLabels(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ServiceError('BAD_REQUEST', '"labels" must be an object of strings');
+  const entries = Object.entries(v);
+  if (entries.length > 20 || !entries.every(([k, x]) => k.length <= 64 && typeof x === 'string' && x.length <= 200)) {
+    throw new ServiceError('BAD_REQUEST', '"labels" may hold at most 20 short strings');
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+export function decodeBase64(v: unknown, maxBytes: number): Buffer {
+  if (typeof v !== 'string' || v.length === 0) throw new EngineError('IMAGE_EMPTY', 'the request carries no image ("imageBase64" is empty)');
+  if (v.length > Math.ceil(maxBytes / 3) * 4 + 4) throw new EngineError('IMAGE_TOO_LARGE', `the image is larger than ${maxBytes} bytes`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ServiceError('BAD_REQUEST', '"imageBase64" is not base64');
+  return Buffer.from(v, 'base64');
+}
