@@ -77,7 +77,7 @@ describe('resolveRecipe', () => {
   });
 
   it('does not let others use a private preset, and points at unknown directions', () => {
-    expect(() => resolveRecipe('mine', { directions, actor: bob, presets: storage.presets })).toThrow(/No preset "mine"/);
+    expect(() => resolveRecipe('mine', { directions, actor: bob, presets: storage.presets })).toThrow(/Unknown direction or preset "mine"/);
     expect(resolveRecipe('mine', { directions, actor: alice, presets: storage.presets }).engineText).toBe('glasses');
     expect(() => resolveRecipe('@bob/happy', { directions, actor: bob, presets: storage.presets })).toThrow(/No preset/);
     expect(() => resolveRecipe('steps:10', { directions, actor: bob, presets: storage.presets })).toThrow(/at least one direction/);

@@ -92,6 +92,19 @@ describe('history, help and autocomplete', () => {
   });
 });
 
+describe('mistakes', () => {
+  it('a bad recipe gets a private answer pointing at the word, before anything is queued', async () => {
+    const { fake } = h;
+    const before = h.storage.history.listForAccount(1, { limit: 100 }).length;
+    const bad = fake.slash(fake.users.alice, ['edit'], { recipe: 'global:0.5 glbal' }, image());
+    const text = await replyText(bad.token);
+    expect(fake.book.get(bad.token)!.ephemeral).toBe(true);
+    expect(text).toContain('Unknown direction or preset "glbal". Did you mean "global"?');
+    expect(text).toContain('```\nglobal:0.5 glbal\n           ^^^^^\n```');
+    expect(h.storage.history.listForAccount(1, { limit: 100 })).toHaveLength(before);
+  });
+});
+
 describe('admin and preset commands', () => {
   it('the channel allow-list refuses edits elsewhere, privately', async () => {
     const { fake } = h;

@@ -120,7 +120,7 @@ describe('presets', () => {
     expect(used.edit!.presetId).not.toBeNull();
 
     const hidden = fake.slash(fake.users.bob, ['edit'], { recipe: 'secret' }, image());
-    expect(await ephemeralReply(h, hidden.token)).toContain('No preset "secret" that you can use');
+    expect(await ephemeralReply(h, hidden.token)).toContain('Unknown direction or preset "secret"');
     const byRef = fake.slash(fake.users.bob, ['preset', 'info'], { name: '@alice/secret' });
     expect(await ephemeralReply(h, byRef.token)).toContain('No preset');
   });

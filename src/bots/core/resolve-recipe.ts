@@ -6,6 +6,8 @@
 import type { Recipe, RecipeOptions } from '../../engine/recipe/parse-recipe.js';
 import { formatRecipe, parseRecipe, RECIPE_LIMITS } from '../../engine/recipe/parse-recipe.js';
 import type { Actor, Preset, Storage } from '../../storage/index.js';
+import { isStorageError } from '../../storage/index.js';
+import { EngineError } from '../../engine/errors.js';
 import { UserFacingError } from './user-facing-error.js';
 
 export interface ResolvedRecipe {
@@ -36,7 +38,13 @@ export function resolveRecipe(text: string, ctx: ResolveContext): ResolvedRecipe
       add(term.name, term.strength ?? 1);
       continue;
     }
-    const preset = ctx.presets.resolve(ctx.actor, term.name);
+    let preset: Preset;
+    try {
+      preset = ctx.presets.resolve(ctx.actor, term.name);
+    } catch (e) {
+      if (isStorageError(e, 'NOT_FOUND') && !term.name.startsWith('@')) throw unknownName(text, term.name, ctx.directions);
+      throw e;
+    }
     firstPreset ??= preset;
     // Preset recipes are stored normalized and never name other presets (storage enforces it).
     const inner = parseRecipe(preset.recipe);
@@ -60,4 +68,38 @@ export function scaleRecipe(engineText: string, factor: number): string {
   const r = parseRecipe(engineText);
   const clamp = (v: number) => Math.max(-RECIPE_LIMITS.maxStrength, Math.min(RECIPE_LIMITS.maxStrength, v));
   return formatRecipe({ terms: r.terms.map((t) => ({ name: t.name, strength: round(clamp((t.strength ?? 1) * factor)) })), options: r.options });
+}
+
+/** A bare name that is neither a direction nor a preset: most often a typo, so point at it and guess. */
+function unknownName(text: string, name: string, directions: readonly string[]): EngineError {
+  const at = Math.max(0, text.toLowerCase().search(new RegExp(`(^|[\\s,])${name.replace(/[-]/g, '\\-')}`)));
+  const offset = at > 0 ? at + 1 : 0;
+  const guess = closest(name, directions);
+  const lines = [
+    `Unknown direction or preset "${name}".${guess ? ` Did you mean "${guess}"?` : ''}`,
+    `  ${text.replace(/[\r\n\t]/g, ' ')}`,
+    `  ${' '.repeat(offset)}${'^'.repeat(name.length)}`,
+    `Directions: ${directions.join(', ') || '(none installed)'}.`,
+  ];
+  return new EngineError('RECIPE_UNKNOWN_DIRECTION', lines.join('\n'), { token: name });
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -60,11 +60,16 @@ async function routeChatInput(ctx: DiscordBotContext, i: ChatInputCommandInterac
 export async function replyWithError(ctx: DiscordBotContext, i: RepliableInteraction, e: unknown): Promise<void> {
   const friendly = toFriendlyError(e);
   if (friendly.logId) ctx.log.error(`[${friendly.logId}] ${describeForLog(e)}`);
-  const content = `❌ ${friendly.text}`.slice(0, 2000);
+  const content = `❌ ${fenceIndented(friendly.text)}`.slice(0, 2000);
   try {
     if (i.deferred || i.replied) await i.editReply({ content, components: [] });
     else await i.reply({ content, flags: MessageFlags.Ephemeral });
   } catch (e2) {
     ctx.log.warn(`could not send an error reply: ${describeForLog(e2)}`);
   }
+}
+
+/** Recipe errors point at the bad token with indented lines; in Discord they only line up in a code block. */
+export function fenceIndented(text: string): string {
+  return text.replace(/(?:^ {2}.*(?:\n|$))+/gm, (block) => '```\n' + block.replace(/^ {2}/gm, '').replace(/\n$/, '') + '\n```\n');
 }
