@@ -1,0 +1,73 @@
+/**
+ * `asyrp start`: the engine and every bot whose credentials are configured, each in its own process
+ * (a bot that crashes cannot take the engine down, and is restarted with a growing delay). Bots start
+ * once the engine answers /v1/health. SIGTERM/SIGINT is passed on; the engine drains before exiting.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { CliContext } from '../cli-context.js';
+import { parseArgs } from '../parse-args.js';
+import { EngineClient } from '../../engine/client/engine-client.js';
+
+/** Children run the same entry point with the same Node flags as this process (bin/asyrp.js normally). */
+const childCommand = (args: string[]) => [...process.execArgv, process.argv[1]!, ...args];
+
+interface Service {
+  readonly name: string;
+  readonly args: string[];
+  child?: ChildProcess;
+  restarts: number;
+}
+
+export async function startCommand(argv: string[], ctx: CliContext): Promise<number> {
+  parseArgs(argv, {});
+  const c = ctx.config;
+  const services: Service[] = [{ name: 'engine', args: ['engine'], restarts: 0 }];
+  if (c.discord.token) services.push({ name: 'discord', args: ['discord'], restarts: 0 });
+  const slack = (c as unknown as { slack?: { botToken?: string | null; signingSecret?: string | null } }).slack;
+  if (slack?.botToken && slack.signingSecret) services.push({ name: 'slack', args: ['slack'], restarts: 0 });
+  if (services.length === 1) ctx.err.write('asyrp start: no bot credentials configured (DISCORD_TOKEN, SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET); running the engine alone\n');
+
+  let stopping = false;
+  const launch = (s: Service) => {
+    const child = spawn(process.execPath, childCommand(s.args), { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    s.child = child;
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      s.restarts++;
+      const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, s.restarts));
+      ctx.err.write(`asyrp start: ${s.name} exited (${signal ?? code}); restarting in ${delay / 1000} s\n`);
+      setTimeout(() => !stopping && launch(s), delay).unref();
+    });
+  };
+
+  launch(services[0]!);
+  const host = c.engine.host.includes(':') ? `[${c.engine.host}]` : c.engine.host;
+  const client = new EngineClient({ baseUrl: `http://${host}:${c.engine.port}`, token: c.engine.token, timeoutMs: 2000 });
+  for (let i = 0; ; i++) {
+    try {
+      await client.health();
+      break;
+    } catch {
+      if (i > 600) {
+        ctx.err.write('asyrp start: the engine did not come up within 5 minutes\n');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  for (const s of services.slice(1)) launch(s);
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  stopping = true;
+  // Bots first (no new edits), then the engine, which drains running jobs.
+  for (const s of [...services.slice(1), services[0]!]) {
+    const child = s.child;
+    if (!child || child.exitCode !== null) continue;
+    child.kill(signal);
+    await new Promise((r) => child.once('exit', r));
+  }
+  return 0;
+}
