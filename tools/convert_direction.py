@@ -77,7 +77,9 @@ def main(argv=None) -> int:
     ap.add_argument("--global", dest="global_", action="store_true",
                     help="store one global Δh (mean over t >= tEdit; K = 1) instead of Δh_t")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=4, help="trajectories per onnxruntime call")
+    ap.add_argument("--provider", default="cpu", choices=["cpu", "cuda"],
+                    help="onnxruntime-node execution provider for the calibration run")
     args = ap.parse_args(argv)
     try:
         return convert(args)
@@ -113,7 +115,7 @@ def convert(args) -> int:
     block = calibrate.load_block(args.ckpt, meta["hspace"], _temb_dim(args.model, official), official["family"])
     images = load_images(args.images, meta["resolution"]) if args.images else None
     dh = calibrate.mean_delta_h(args.model, block, args.n, args.steps, t_edit, seed=args.seed,
-                                images=images, batch=args.batch)
+                                images=images, batch=args.batch, provider=args.provider)
     seq = calibrate.timesteps(args.steps).astype(np.int32)
     if args.global_:
         dh = dh[seq >= t_edit].mean(axis=0, keepdims=True)

@@ -74,7 +74,7 @@ def export_block(block, hspace, temb_dim: int, path: str) -> None:
 
 
 def mean_delta_h(model_dir: str, block, n: int, steps: int, t_edit: int, seed: int = 0,
-                 images: Optional[np.ndarray] = None, batch: int = 4) -> np.ndarray:
+                 images: Optional[np.ndarray] = None, batch: int = 4, provider: str = "cpu") -> np.ndarray:
     """Δh_t^mean [K, C, H, W] at the K = steps generation timesteps (ascending)."""
     with open(os.path.join(model_dir, "model.json")) as f:
         meta = json.load(f)
@@ -95,7 +95,8 @@ def mean_delta_h(model_dir: str, block, n: int, steps: int, t_edit: int, seed: i
         req = {"unet": os.path.abspath(os.path.join(model_dir, meta["unet"])), "delta": os.path.join(d, "delta.onnx"),
                "x": {"dims": [n, 3, r, r], "file": "x.bin"}, "mode": mode, "seq": seq.tolist(),
                "alphaBar": alpha_bar().tolist(), "tEdit": int(t_edit), "hspace": hspace,
-               "temb": {"dims": [len(seq), int(temb_all.shape[1])], "file": "temb.bin"}, "batch": batch}
+               "temb": {"dims": [len(seq), int(temb_all.shape[1])], "file": "temb.bin"}, "batch": batch,
+               "executionProviders": [provider]}
         with open(os.path.join(d, "request.json"), "w") as f:
             json.dump(req, f)
         subprocess.run(["node", DRIVER, d], check=True)
