@@ -29,7 +29,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
 
   let stopping = false;
   const launch = (s: Service) => {
-    const child = spawn(process.execPath, childCommand(s.args), { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    const child = spawn(process.execPath, childCommand(s.args), { stdio: ['ignore', 'inherit', 'inherit'] });
     s.child = child;
     child.on('exit', (code, signal) => {
       if (stopping) return;
