@@ -55,13 +55,14 @@ def main(argv=None):
     ap.add_argument("--resolution", type=int, default=32)
     ap.add_argument("--base-channels", type=int, default=32)
     ap.add_argument("--channel-mult", default="1,2,4")
+    ap.add_argument("--prediction", default="v", choices=["v", "eps"])
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--steps", type=int, default=100000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ckpt-every-s", type=float, default=300)
     ap.add_argument("--log-every", type=int, default=25)
     args = ap.parse_args(argv)
@@ -79,7 +80,8 @@ def main(argv=None):
         cfg = UNetConfig.from_dict(state["config"])
     else:
         cfg = UNetConfig(resolution=args.resolution, base_channels=args.base_channels,
-                         channel_mult=tuple(int(v) for v in args.channel_mult.split(",")))
+                         channel_mult=tuple(int(v) for v in args.channel_mult.split(",")),
+                         prediction=args.prediction)
     torch.manual_seed(args.seed)
     model = UNet(cfg)
     ema = copy.deepcopy(model).requires_grad_(False)
@@ -111,8 +113,16 @@ def main(argv=None):
         xt = q_sample(x0, t, noise)
         for pg in opt.param_groups:
             pg["lr"] = args.lr * min(1.0, (step + 1) / args.warmup)
-        # Plain epsilon-prediction objective (DDPM L_simple).
-        loss = (model(xt, t.float()) - noise).pow(2).mean()
+        if cfg.prediction == "eps":
+            # DDPM L_simple: MSE on epsilon.
+            target = noise
+        else:
+            # MSE on v = sqrt(a) eps - sqrt(1-a) x0: epsilon-MSE weighted by
+            # 1/abar, so the high-noise steps where coarse structure (and the
+            # Asyrp edit interval) lives get a useful gradient.
+            sa = model.sqrt_abar[t].view(-1, 1, 1, 1)
+            target = sa * noise - (1 - sa * sa).sqrt() * x0
+        loss = (model.raw(xt, t.float()) - target).pow(2).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -30,7 +30,7 @@ def test_forward_edit_matches_separate_passes():
     with torch.no_grad():
         eps, eps_edit, h = unet.forward_edit(x, t, dh)
         h2, skips, temb = unet.encode(x, t)
-        ref_edit = unet.decode(h2[:2] + dh, [s[:2] for s in skips], temb[:2])
+        ref_edit = unet.to_eps(unet.decode(h2[:2] + dh, [s[:2] for s in skips], temb[:2]), x[:2], t[:2])
         zero = unet.forward_edit(x, t, torch.zeros(2, *unet.cfg.hspace))[1]
     assert torch.allclose(eps, unet(x, t), atol=1e-5)
     assert torch.allclose(eps_edit, ref_edit, atol=1e-5)
