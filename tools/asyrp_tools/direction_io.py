@@ -1,0 +1,54 @@
+"""Direction files (issue #2 format) from Python, without the safetensors package.
+
+directions/<name>.safetensors: an 8-byte little-endian header length, a JSON
+header {"__metadata__": {str: str}, "delta_h": {...}, "timesteps": {...}}
+padded with spaces so the data starts 8-byte aligned, then the raw data:
+delta_h float32 [K,C,H,W] and timesteps int32 [K] (strictly ascending).
+The engine's reader is src/engine/directions/direction-file.ts; Δh between
+stored timesteps is interpolated there, clamped at the ends.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from typing import Dict, Tuple
+
+import numpy as np
+
+
+def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[str, object]) -> None:
+    dh = np.ascontiguousarray(delta_h, dtype="<f4")
+    ts = np.ascontiguousarray(np.asarray(timesteps), dtype="<i4")
+    if dh.ndim != 4 or ts.ndim != 1 or dh.shape[0] != ts.shape[0] or ts.shape[0] < 1:
+        raise ValueError(f"delta_h {dh.shape} and timesteps {ts.shape} do not match [K,C,H,W] / [K]")
+    if np.any(np.diff(ts) <= 0):
+        raise ValueError("timesteps must be strictly ascending")
+    if not np.all(np.isfinite(dh)):
+        raise ValueError("delta_h holds NaN or infinite values")
+    a, b = dh.tobytes(), ts.tobytes()
+    header = {
+        "__metadata__": {str(k): str(v) for k, v in metadata.items()},
+        "delta_h": {"dtype": "F32", "shape": list(dh.shape), "data_offsets": [0, len(a)]},
+        "timesteps": {"dtype": "I32", "shape": list(ts.shape), "data_offsets": [len(a), len(a) + len(b)]},
+    }
+    hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    hb += b" " * ((-(8 + len(hb))) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hb)))
+        f.write(hb)
+        f.write(a)
+        f.write(b)
+
+
+def read_direction(path: str) -> Tuple[np.ndarray, np.ndarray, Dict[str, str]]:
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n].decode("utf-8"))
+    data = raw[8 + n:]
+    out = {}
+    for name, dtype in (("delta_h", "<f4"), ("timesteps", "<i4")):
+        e = header[name]
+        lo, hi = e["data_offsets"]
+        out[name] = np.frombuffer(data[lo:hi], dtype=dtype).reshape(e["shape"]).copy()
+    return out["delta_h"], out["timesteps"], header.get("__metadata__", {})

@@ -1,0 +1,139 @@
+"""Differentiable guides for optimizing a direction (asyrp.md §2.2).
+
+A guide is any callable  guide(x_edit, x_src) -> per-sample loss [B]  on
+predicted-x0 images in [-1, 1]: x_edit = P_t(eps_edit), x_src = P_t(eps).
+Lower is better.  The paper's guide is CLIP's directional loss
+-log((2 - L_dir)/2) with L_dir = 1 - cos(E(x_edit) - E(x_src), ΔT); a CLIP
+guide with a text pair would plug in here unchanged.  No CLIP weights are
+available for the toy model, so the guide used here is its attribute reader
+(asyrp_tools.reader.Reader), loaded from the exported attributes.onnx.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import torch
+import torch.nn as nn
+
+Guide = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the direction should change, in the evalTarget syntax `asyrp eval`
+    reads: "smile:+" (scalar, sign), "glasses:1" (binary, want), "hair_colour:red"
+    (class, index)."""
+    kind: str
+    attribute: str
+    sign: int = 1
+    want: int = 1
+    index: int = 0
+    spec: str = ""
+
+
+def parse_target(spec: str, schema: dict) -> Target:
+    attribute, _, value = spec.partition(":")
+    if attribute in schema.get("scalars", []):
+        return Target("scalar", attribute, sign=-1 if value == "-" else 1, spec=spec)
+    if attribute in schema.get("binary", []):
+        return Target("binary", attribute, want=0 if value == "0" else 1, spec=spec)
+    labels = schema.get("classes", {}).get(attribute)
+    if labels and value in labels:
+        return Target("class", attribute, index=labels.index(value), spec=spec)
+    raise ValueError(f'target "{spec}" names no attribute of the reader schema')
+
+
+def load_schema(path: str) -> dict:
+    with open(path) as f:
+        return json.load(f)
+
+
+class ReaderGuide:
+    """Pushes the target attribute of P_t(eps_edit) and, with weight `keep`,
+    holds every other attribute at its value on the unedited P_t(eps).
+
+    The keep term is the attribute-level analogue of the paper's L1 term: the
+    L1 term keeps pixels close, this one keeps what the judge will check for
+    preservation (asyrp eval's definition) close.  `outputs` names the reader's
+    outputs in order; the reader returns probabilities (smile in -1..1)."""
+
+    def __init__(self, reader: nn.Module, outputs: List[str], schema: dict, target: Target,
+                 keep: float = 1.0, face: float = 0.1):
+        self.reader = reader.eval()
+        for p in self.reader.parameters():
+            p.requires_grad_(False)
+        self.outputs = outputs
+        self.schema = schema
+        self.target = target
+        self.keep = keep
+        self.face = face
+
+    def read(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
+        # The judge reads clamped images (asyrp eval clamps outputs to [-1, 1]).
+        return dict(zip(self.outputs, self.reader(x.clamp(-1, 1))))
+
+    def target_loss(self, a: Dict[str, torch.Tensor]) -> torch.Tensor:
+        t = self.target
+        v = a[t.attribute]
+        if t.kind == "scalar":          # -1..1: move it as far as it goes in `sign`
+            return -t.sign * v
+        if t.kind == "binary":          # cross-entropy toward `want`
+            p = v if t.want == 1 else 1 - v
+            return -torch.log(p + EPS)
+        return -torch.log(v[:, t.index] + EPS)
+
+    def keep_loss(self, a: Dict[str, torch.Tensor], s: Dict[str, torch.Tensor]) -> torch.Tensor:
+        terms = []
+        for name in self.schema.get("scalars", []):
+            if name != self.target.attribute:
+                terms.append((a[name] - s[name]).abs())
+        for name in self.schema.get("binary", []):
+            if name != self.target.attribute:
+                terms.append((a[name] - s[name]).abs())
+        for name in self.schema.get("classes", {}):
+            if name != self.target.attribute:
+                terms.append((a[name] - s[name]).abs().sum(dim=1))
+        return torch.stack(terms, dim=1).sum(dim=1) if terms else torch.zeros(())
+
+    def __call__(self, x_edit: torch.Tensor, x_src: torch.Tensor) -> torch.Tensor:
+        a = self.read(x_edit)
+        with torch.no_grad():
+            s = self.read(x_src)
+        loss = self.target_loss(a) + self.keep * self.keep_loss(a, s)
+        if self.face and "face" in a:
+            loss = loss - self.face * torch.log(a["face"] + EPS)
+        return loss
+
+    @torch.no_grad()
+    def success(self, before: torch.Tensor, after: torch.Tensor, delta: float = 0.3) -> torch.Tensor:
+        """Per-sample success with asyrp eval's thresholds (for quick Python-side checks)."""
+        a, b = self.read(after), self.read(before)
+        t = self.target
+        if t.kind == "scalar":
+            return t.sign * (a[t.attribute] - b[t.attribute]) >= delta
+        if t.kind == "binary":
+            return (a[t.attribute] > 0.5) if t.want == 1 else (a[t.attribute] < 0.5)
+        return a[t.attribute].argmax(dim=1) == t.index
+
+
+def load_reader_onnx(path: str, resolution: int, width: Optional[int] = None) -> nn.Module:
+    """The exported reader's exact weights as a PyTorch Reader: torch.onnx keeps
+    the parameter names as initializer names, so the state dict maps 1:1."""
+    import onnx
+    from onnx import numpy_helper
+
+    from .reader import Reader
+
+    init = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in onnx.load(path).graph.initializer}
+    w = width or int(init["features.0.weight"].shape[0])
+    reader = Reader(resolution, width=w)
+    state = reader.state_dict()
+    missing = [k for k in state if k not in init]
+    if missing:
+        raise ValueError(f"{path}: not a reader export (missing {missing[:3]})")
+    reader.load_state_dict({k: init[k] for k in state})
+    return reader.eval()

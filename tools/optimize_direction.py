@@ -1,0 +1,128 @@
+"""Optimize an h-space direction Asyrp's way and write it as a direction file.
+
+  cd tools && python3 optimize_direction.py --checkpoint runs/toyfaces-32/checkpoint.pt \
+      --reader ../models/toyfaces-32/attributes.onnx --schema ../models/toyfaces-32/attributes.json \
+      --target smile:+ --name smile --t-edit 538 --out ../models/toyfaces-32/directions/smile.safetensors
+
+The loss (asyrp_tools/optimize.py) is the paper's: a guide on P_t(eps_edit)
+plus an L1 term to the unedited P_t(eps), at every editing timestep.  The
+guide here is the model's attribute reader (asyrp_tools/guides.py); any
+callable guide(x_edit, x_src) -> loss[B] can replace it.  Training faces are
+rendered (toy models, --faces) or read from a folder (--images).  Seeded and
+deterministic; single-threaded by default (shared CPUs).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from asyrp_tools.direction_io import write_direction  # noqa: E402
+from asyrp_tools.export import load_unet  # noqa: E402
+from asyrp_tools.guides import ReaderGuide, load_reader_onnx, load_schema, parse_target  # noqa: E402
+from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
+from asyrp_tools.reader import OUTPUTS  # noqa: E402
+
+# render_dataset seeds for the optimizer's faces: disjoint from the eval set (4242),
+# the example pairs (777_000) and the UNet's training range (1e12 + k).
+TRAIN_FACES_SEED = 5151
+VAL_FACES_SEED = 5152
+
+
+def load_images(folder: str, resolution: int) -> torch.Tensor:
+    from PIL import Image
+    files = sorted(f for f in os.listdir(folder) if f.lower().endswith((".png", ".jpg", ".jpeg")))
+    if not files:
+        raise SystemExit(f"{folder}: no images")
+    xs = []
+    for f in files:
+        img = Image.open(os.path.join(folder, f)).convert("RGB")
+        s = min(img.size)   # center-crop then resize, as the engine's "center-crop" preprocess
+        left, top = (img.width - s) // 2, (img.height - s) // 2
+        img = img.crop((left, top, left + s, top + s)).resize((resolution, resolution), Image.BICUBIC)
+        xs.append(np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1.0)
+    return torch.from_numpy(np.stack(xs))
+
+
+def rendered_faces(n: int, resolution: int, seed: int) -> torch.Tensor:
+    from asyrp_tools.renderer import render_dataset
+    arr, _ = render_dataset(n, resolution, seed=seed)
+    return torch.from_numpy(arr)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checkpoint", required=True, help="UNet training checkpoint (asyrp_tools.train)")
+    ap.add_argument("--raw", action="store_true", help="use the raw weights instead of the EMA (the export's default)")
+    ap.add_argument("--reader", required=True, help="attribute reader ONNX (the guide)")
+    ap.add_argument("--schema", required=True, help="attributes.json of the model")
+    ap.add_argument("--target", required=True, help='evalTarget syntax: "smile:+", "glasses:1", "eyes_open:0", "hair_colour:red"')
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--description", default="")
+    ap.add_argument("--out", required=True, help="directions/<name>.safetensors")
+    ap.add_argument("--t-edit", type=int, default=500)
+    ap.add_argument("--t-boost", type=int, default=167)
+    ap.add_argument("--default-strength", type=float, default=1.0)
+    ap.add_argument("--faces", type=int, default=64, help="rendered training faces (toy models)")
+    ap.add_argument("--images", help="folder of training images instead of rendered faces")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=0.05, help="Adam step relative to RMS(h)")
+    ap.add_argument("--l1", type=float, default=3.0, help="weight of |P_t(eps_edit) - P_t(eps)|_1 (paper: 3)")
+    ap.add_argument("--keep", type=float, default=1.0, help="weight of the guide's keep-other-attributes term")
+    ap.add_argument("--param", choices=("per-t", "global"), default="per-t")
+    ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
+    ap.add_argument("--val", type=int, default=32, help="held-out faces for a quick Python-side check (0: none)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t0 = time.time()
+
+    unet = load_unet(args.checkpoint, use_ema=not args.raw)
+    r = unet.cfg.resolution
+    schema = load_schema(args.schema)
+    target = parse_target(args.target, schema)
+    guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep)
+    x0 = load_images(args.images, r) if args.images else rendered_faces(args.faces, r, TRAIN_FACES_SEED)
+    cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
+                         batch=args.batch, epochs=args.epochs, lr=args.lr, l1_weight=args.l1,
+                         param=args.param, seed=args.seed, log=lambda s: print(s, flush=True))
+    res = optimize_direction(unet, guide, x0, cfg)
+
+    meta = {
+        "name": args.name,
+        "description": args.description or f"optimized toward {args.target} with the attribute reader as guide",
+        "tEdit": args.t_edit,
+        "tBoost": args.t_boost,
+        "defaultStrength": args.default_strength,
+        "evalTarget": args.target,
+        "method": "optimized (Asyrp loss: guide on P_t(eps_edit) + L1 to P_t(eps), global per-timestep Δh)",
+        "source": "cd tools && python3 optimize_direction.py " + shlex.join(argv),
+        "trainingImages": str(len(x0)),
+        "guideLoss": f"{res.history[-1]['guide']:.4f}",
+        "l1": f"{res.history[-1]['l1']:.4f}",
+        "rmsOverH": f"{res.history[-1]['delta_rms_over_h']:.4f}",
+    }
+    if args.val:
+        xv = rendered_faces(args.val, r, VAL_FACES_SEED)
+        for s in (0.0, 1.0):
+            out = edit_images(unet, xv, res, s, args.t_edit, args.steps, args.steps, args.batch)
+            ok = guide.success(xv, out).float().mean().item()
+            print(f"validation (python, no boosting): strength {s}: success {ok:.2f}", flush=True)
+            meta[f"pythonValSuccess{s:g}"] = f"{ok:.3f}"
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    write_direction(args.out, res.delta_h.numpy(), res.timesteps, meta)
+    print(f"wrote {args.out}: {len(res.timesteps)} timesteps >= {args.t_edit}, "
+          f"|Δh|/|h| {res.history[-1]['delta_rms_over_h']:.3f}, {time.time() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
