@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { FairQueue } from '../../src/engine/service/fair-queue.js';
+import { InversionCache } from '../../src/engine/service/inversion-cache.js';
+import { tempDir } from '../helpers/paths.js';
+
+describe('FairQueue', () => {
+  it('serves owners round robin and positions jobs accordingly', () => {
+    const q = new FairQueue<{ id: string; owner: string }>();
+    for (let i = 0; i < 3; i++) q.push({ id: `a${i}`, owner: 'a' });
+    q.push({ id: 'b0', owner: 'b' });
+    q.push({ id: 'c0', owner: 'c' });
+    expect(q.position('b0')).toBe(2);
+    expect(q.position('a2')).toBe(5);
+    const order = [];
+    for (let item = q.shift(); item; item = q.shift()) order.push(item.id);
+    expect(order).toEqual(['a0', 'b0', 'c0', 'a1', 'a2']);
+  });
+
+  it('skips owners that are not eligible and removes jobs', () => {
+    const q = new FairQueue<{ id: string; owner: string }>();
+    q.push({ id: 'a0', owner: 'a' });
+    q.push({ id: 'b0', owner: 'b' });
+    expect(q.shift((x) => x.owner !== 'a')?.id).toBe('b0');
+    expect(q.remove('a0')?.id).toBe('a0');
+    expect(q.size).toBe(0);
+    expect(q.shift()).toBeUndefined();
+  });
+});
+
+describe('InversionCache', () => {
+  it('keeps x_T by key, refreshes on use, and evicts the least recently used beyond its size', () => {
+    const dir = tempDir('asyrp-cache-');
+    const cache = new InversionCache(dir, 2 * 4 * 100);
+    const v = (x: number) => new Float32Array(100).fill(x);
+    const k = (n: string) => InversionCache.key('m', n, 40);
+    cache.put(k('a'), v(1));
+    utimesSync(join(dir, `${k('a')}.f32`), new Date(1000), new Date(1000));
+    cache.put(k('b'), v(2));
+    utimesSync(join(dir, `${k('b')}.f32`), new Date(2000), new Date(2000));
+    expect(cache.get(k('a'), 100)?.[0]).toBe(1); // a is now the most recent
+    cache.put(k('c'), v(3));
+    expect(cache.get(k('b'), 100)).toBeNull();
+    expect(cache.get(k('a'), 100)?.[0]).toBe(1);
+    expect(cache.get(k('c'), 100)?.[0]).toBe(3);
+    expect(cache.get(k('a'), 99)).toBeNull(); // a size mismatch is a miss, not garbage
+    expect(InversionCache.key('m', 'a', 40)).not.toBe(InversionCache.key('m', 'a', 50));
+    expect(cache.hits).toBe(3);
+  });
+});
