@@ -40,6 +40,25 @@ export interface AppConfig {
   readonly limits: { readonly maxInputBytes: number; readonly maxInputPixels: number };
   readonly engine: EngineServiceConfig;
   readonly discord: DiscordConfig;
+  readonly slack: SlackConfig;
+}
+
+/** The Slack app (#8). Tokens and the signing secret are secrets: never logged, never echoed. */
+export interface SlackConfig {
+  readonly botToken: string | null;
+  readonly signingSecret: string | null;
+  /** App-level token (xapp-): when set, the bot runs over Socket Mode instead of HTTP. */
+  readonly appToken: string | null;
+  /** Web API base URL (tests point it at a fake on loopback); null: https://slack.com/api/. */
+  readonly apiUrl: string | null;
+  /** Hosts files may be downloaded from (with the bot token). */
+  readonly fileHosts: readonly string[];
+  /** HTTP port for signed requests (POST /slack/events). */
+  readonly port: number;
+  /** How far back `/asyrp` looks for the person's latest image in the channel. */
+  readonly recentImageWindowMs: number;
+  /** Engine base URL for the bot; null: http://engine.host:engine.port. */
+  readonly engineUrl: string | null;
 }
 
 /** The Discord bot (#7). The token is a secret: never logged, never echoed. */
@@ -103,6 +122,16 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.DISCORD_CDN_HOSTS) discord.cdnHosts = env.DISCORD_CDN_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
   if (env.ASYRP_ENGINE_URL) discord.engineUrl = env.ASYRP_ENGINE_URL;
   if (Object.keys(discord).length) o.discord = discord;
+  const slack: Json = {};
+  if (env.SLACK_BOT_TOKEN) slack.botToken = env.SLACK_BOT_TOKEN;
+  if (env.SLACK_SIGNING_SECRET) slack.signingSecret = env.SLACK_SIGNING_SECRET;
+  if (env.SLACK_APP_TOKEN) slack.appToken = env.SLACK_APP_TOKEN;
+  if (env.SLACK_API_URL) slack.apiUrl = env.SLACK_API_URL;
+  if (env.SLACK_FILE_HOSTS) slack.fileHosts = env.SLACK_FILE_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
+  const slackPort = num('SLACK_PORT');
+  if (slackPort !== undefined) slack.port = slackPort;
+  if (env.ASYRP_ENGINE_URL) slack.engineUrl = env.ASYRP_ENGINE_URL;
+  if (Object.keys(slack).length) o.slack = slack;
   return o;
 }
 
@@ -135,12 +164,17 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const limits = (raw.limits ?? {}) as Json;
   const engine = (raw.engine ?? {}) as Json;
   const discord = (raw.discord ?? {}) as Json;
+  const slack = (raw.slack ?? {}) as Json;
   const optString = (v: unknown, field: string) => {
-    check(v === undefined || v === null || (typeof v === 'string' && v.length > 0), field, 'a string or null', field === 'discord.token' ? '(hidden)' : v);
+    check(v === undefined || v === null || (typeof v === 'string' && v.length > 0), field, 'a string or null', /token|secret/i.test(field) ? '(hidden)' : v);
     return (v as string | null | undefined) ?? null;
   };
   const cdnHosts = discord.cdnHosts ?? ['cdn.discordapp.com', 'media.discordapp.net'];
   check(Array.isArray(cdnHosts) && cdnHosts.every((h) => typeof h === 'string' && h.length > 0), 'discord.cdnHosts', 'a list of host names', cdnHosts);
+  const fileHosts = slack.fileHosts ?? ['files.slack.com'];
+  check(Array.isArray(fileHosts) && fileHosts.every((h) => typeof h === 'string' && h.length > 0), 'slack.fileHosts', 'a list of host names', fileHosts);
+  const slackPort = slack.port ?? 3000;
+  check(typeof slackPort === 'number' && Number.isInteger(slackPort) && slackPort >= 0 && slackPort < 65536, 'slack.port', 'a TCP port (0 = any free port)', slackPort);
   const ep = raw.executionProvider ?? 'auto';
   check(ep === 'auto' || ep === 'cpu' || ep === 'cuda', 'executionProvider', '"auto", "cpu" or "cuda"', ep);
   const logLevel = raw.logLevel ?? 'info';
@@ -190,6 +224,16 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       restApi: optString(discord.restApi, 'discord.restApi'),
       cdnHosts: Object.freeze([...(cdnHosts as string[])]),
       engineUrl: optString(discord.engineUrl, 'discord.engineUrl'),
+    }),
+    slack: Object.freeze({
+      botToken: optString(slack.botToken, 'slack.botToken'),
+      signingSecret: optString(slack.signingSecret, 'slack.signingSecret'),
+      appToken: optString(slack.appToken, 'slack.appToken'),
+      apiUrl: optString(slack.apiUrl, 'slack.apiUrl'),
+      fileHosts: Object.freeze([...(fileHosts as string[])]),
+      port: slackPort as number,
+      recentImageWindowMs: positive(slack.recentImageWindowMs, 'slack.recentImageWindowMs', 3_600_000),
+      engineUrl: optString(slack.engineUrl, 'slack.engineUrl'),
     }),
   });
 }

@@ -1,0 +1,42 @@
+/**
+ * Wires every Slack listener to its handler. One global middleware drops redelivered events: Slack
+ * retries an event (same event_id, X-Slack-Retry-Num) when the first ack was slow, and in Socket Mode
+ * after a reconnect; the event_id is claimed in the database, so a retry that arrives after a restart is
+ * dropped too. Listener errors are logged by code only (never a payload: it may hold response_url).
+ */
+import type { App } from '@slack/bolt';
+import { describeForLog } from '../core/friendly-errors.js';
+import { EDIT_VIEW_ID, handleEditSubmit, handleShortcut, SHORTCUT_ID } from './edit-modal.js';
+import { handleMention } from './mention-handler.js';
+import { handleReaction } from './reaction-handler.js';
+import { handleResultAction, handleSaveSubmit } from './result-actions.js';
+import { RESULT_ACTION_PATTERN, SAVE_VIEW_PATTERN } from './result-blocks.js';
+import type { SlackBotContext } from './slack-context.js';
+import { handleSlashCommand } from './slash-command.js';
+
+export const COMMAND_NAME = '/asyrp';
+
+export function registerListeners(app: App, ctx: SlackBotContext): void {
+  app.use(async ({ body, next }) => {
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !ctx.storage.idempotency.claim(`slack:event:${eventId}`).claimed) return;
+    await next();
+  });
+  const guard =
+    <A>(what: string, fn: (ctx: SlackBotContext, args: A) => Promise<void>) =>
+    async (args: A) => {
+      try {
+        await fn(ctx, args);
+      } catch (e) {
+        ctx.log.error(`slack ${what} failed: ${describeForLog(e)}`);
+      }
+    };
+  app.command(COMMAND_NAME, guard('command', handleSlashCommand));
+  app.shortcut({ callback_id: SHORTCUT_ID, type: 'message_action' }, guard('shortcut', handleShortcut));
+  app.view(EDIT_VIEW_ID, guard('edit modal', handleEditSubmit));
+  app.view(SAVE_VIEW_PATTERN, guard('save modal', handleSaveSubmit));
+  app.action(RESULT_ACTION_PATTERN, guard('button', handleResultAction));
+  app.event('reaction_added', guard('reaction', handleReaction));
+  app.event('app_mention', guard('mention', handleMention));
+  app.error(async (e) => ctx.log.error(`slack: ${describeForLog(e)}`));
+}

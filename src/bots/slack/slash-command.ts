@@ -1,0 +1,80 @@
+/**
+ * `/asyrp ...`. Everything Slack needs within 3 s happens before ack(): the route, the recipe and the
+ * limits are checked synchronously, and the answer (a private "working on it", or a private refusal)
+ * is the ack body itself. The slow parts (finding the image, the job) run after the ack. Commands are
+ * not retried by Slack, but a double submit is possible, so each trigger_id is claimed once.
+ */
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { actorFor } from '../core/actors.js';
+import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { parseCommandText } from './command-text.js';
+import { downloadSlackFile } from './slack-files.js';
+import { NO_IMAGE_HINT, recentImageOf } from './find-image.js';
+import { performSlackEdit } from './edit-flow.js';
+import { escapeMrkdwn } from './mrkdwn.js';
+import { requesterOf } from './slack-requester.js';
+import type { SlackBotContext } from './slack-context.js';
+import { textCommand } from './text-commands.js';
+
+type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, respond }: Args): Promise<void> {
+  if (!ctx.storage.idempotency.claim(`slack:command:${command.trigger_id}`).claimed) {
+    await ack();
+    return;
+  }
+  const who = { teamId: command.team_id, channelId: command.channel_id, userId: command.user_id, userName: command.user_name };
+  let route;
+  try {
+    route = parseCommandText(command.text ?? '', (d) => (ctx.catalog.directionNames.includes(d) ? ctx.catalog.defaultStrength(d) : undefined));
+    if (route.kind !== 'edit') {
+      const text = await textCommand(ctx, who, route);
+      await ack({ response_type: 'ephemeral', text });
+      return;
+    }
+  } catch (e) {
+    await ack({ response_type: 'ephemeral', text: errorText(ctx, e) });
+    return;
+  }
+  const requester = requesterOf(who);
+  let prepared;
+  let actor;
+  try {
+    actor = actorFor(ctx.storage, requester);
+    prepared = ctx.edits.prepare(actor, route.recipe);
+    ctx.edits.admit(requester);
+  } catch (e) {
+    await ack({ response_type: 'ephemeral', text: errorText(ctx, e) });
+    return;
+  }
+  await ack({ response_type: 'ephemeral', text: `⏳ Working on \`${escapeMrkdwn(prepared.displayText)}\`: the result comes in your image's thread.` });
+
+  let found;
+  try {
+    found = await recentImageOf(ctx, command.channel_id, command.user_id);
+  } catch (e) {
+    ctx.log.warn(`conversations.history failed: ${describeForLog(e)}`);
+  }
+  if (!found) {
+    await respond({ response_type: 'ephemeral', replace_original: true, text: NO_IMAGE_HINT });
+    return;
+  }
+  const file = found.file;
+  await performSlackEdit(ctx, {
+    requester,
+    actor,
+    recipe: prepared.engineText,
+    caption: prepared.displayText,
+    presetId: prepared.preset?.id ?? null,
+    idempotencyKey: `slack:command:${command.trigger_id}`,
+    input: async () =>
+      ctx.edits.images.saveInput(await downloadSlackFile(file, { botToken: ctx.botToken, fileHosts: ctx.edits.allowedHosts, limits: ctx.edits.deps.limits })),
+    where: { channel: command.channel_id, sourceTs: found.message.ts, threadTs: found.threadTs },
+  });
+}
+
+export function errorText(ctx: SlackBotContext, e: unknown): string {
+  const friendly = toFriendlyError(e);
+  if (friendly.logId) ctx.log.error(`[${friendly.logId}] ${describeForLog(e)}`);
+  return `❌ ${escapeMrkdwn(friendly.text)}`.slice(0, 3000);
+}

@@ -1,0 +1,90 @@
+/**
+ * Builds the Slack bot from its dependencies and starts it: the model catalog (the engine's
+ * /v1/models), the core edit service, then the Bolt app, over HTTP (signed requests on
+ * POST /slack/events; signature verification always on) or over Socket Mode when an app token is given.
+ * The CLI and the end-to-end tests start the bot through here, so they run the same wiring.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App } from '@slack/bolt';
+import type { Storage } from '../../storage/index.js';
+import { EditService } from '../core/edit-service.js';
+import { ModelCatalog } from '../core/model-catalog.js';
+import type { RateLimiter } from '../core/rate-limiter.js';
+import type { BotLogger, CoreLimits, EngineApi } from '../core/types.js';
+import { registerListeners } from './register-listeners.js';
+import type { SlackBotContext } from './slack-context.js';
+import { boltLogger } from './slack-logger.js';
+
+export interface LaunchSlackOptions {
+  readonly botToken: string;
+  /** Required for HTTP; unused in Socket Mode. */
+  readonly signingSecret: string | null;
+  /** Set: Socket Mode. */
+  readonly appToken: string | null;
+  /** Web API base URL; null: Slack's. */
+  readonly apiUrl: string | null;
+  readonly fileHosts: readonly string[];
+  readonly port: number;
+  readonly host?: string;
+  readonly storage: Storage;
+  readonly engine: EngineApi;
+  readonly dataDir: string;
+  readonly limits: CoreLimits;
+  readonly log: BotLogger;
+  readonly recentImageWindowMs: number;
+  readonly statusIntervalMs?: number;
+  readonly limiter?: RateLimiter;
+}
+
+export interface RunningSlackBot {
+  readonly app: InstanceType<typeof App>;
+  readonly context: SlackBotContext;
+  /** POST URL for signed requests (HTTP mode), null in Socket Mode. */
+  readonly eventsUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlackBot> {
+  const socketMode = Boolean(o.appToken);
+  if (!socketMode && !o.signingSecret) throw new Error('the Slack signing secret is required over HTTP (set SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)');
+  const catalog = new ModelCatalog(o.engine);
+  await catalog.refresh();
+  const edits = new EditService({ storage: o.storage, engine: o.engine, dataDir: o.dataDir, limits: o.limits, log: o.log }, catalog, {
+    allowedHosts: o.fileHosts,
+    ...(o.limiter ? { limiter: o.limiter } : {}),
+  });
+  const app = new App({
+    token: o.botToken,
+    logger: boltLogger(o.log),
+    // web-api's default is ten retries over half an hour and no timeout: a dead Slack must not hang jobs.
+    clientOptions: { ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}), retryConfig: { retries: 2, factor: 2, minTimeout: 500 }, timeout: 30_000 },
+    deferInitialization: true,
+    ...(socketMode ? { socketMode: true, appToken: o.appToken! } : { signingSecret: o.signingSecret!, signatureVerification: true, processBeforeResponse: false }),
+  });
+  await app.init(); // auth.test: a wrong bot token fails here, at start, not on the first command
+  const auth = await app.client.auth.test();
+  const context: SlackBotContext = {
+    client: app.client,
+    botToken: o.botToken,
+    botUserId: auth.user_id ?? '',
+    edits,
+    catalog,
+    storage: o.storage,
+    log: o.log,
+    recentImageWindowMs: o.recentImageWindowMs,
+    statusIntervalMs: o.statusIntervalMs ?? 2000,
+  };
+  registerListeners(app, context);
+  let eventsUrl: string | null = null;
+  if (socketMode) {
+    await app.start();
+  } else {
+    const server = (await app.start({ port: o.port, host: o.host ?? '0.0.0.0' })) as Server;
+    const addr = server.address() as AddressInfo;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    eventsUrl = `http://${host}:${addr.port}/slack/events`;
+  }
+  o.log.info(`Slack bot ready as ${auth.user ?? 'unknown'} (${socketMode ? 'Socket Mode' : `HTTP on ${eventsUrl}`})`);
+  return { app, context, eventsUrl, stop: () => app.stop().then(() => undefined) };
+}

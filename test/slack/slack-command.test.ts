@@ -1,0 +1,79 @@
+/**
+ * End to end: the real Bolt app over HTTP against the fake Slack Web API, with a real engine server on
+ * the analytic test model. A signed `/asyrp global strength:0.8` is acked within 3 s, finds the
+ * person's latest image in the channel, shows ⏳ and a status message in the image's thread, and
+ * uploads the result there with files.uploadV2 and the result buttons.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { startTestEngine } from '../helpers/engine.js';
+import type { NetworkGuard } from '../fake-discord/network-guard.js';
+import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import type { SlackHarness } from './support/slack-harness.js';
+import { actionIds, CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+
+let guard: NetworkGuard;
+let engine: EngineServer;
+let h: SlackHarness;
+
+beforeAll(async () => {
+  guard = installNetworkGuard();
+  const started = await startTestEngine();
+  engine = started.server;
+  h = await startSlackHarness(started.client);
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await engine?.close();
+  guard?.restore();
+});
+
+const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+
+describe('/asyrp with a recipe', () => {
+  it('acks within 3 s and uploads the result into the image thread with buttons', async () => {
+    const { fake } = h;
+    const older = fake.postImage(fake.users.alice, CHANNEL, samplePng(), { name: 'old.png' });
+    fake.postImage(fake.users.bob, CHANNEL, samplePng(), { name: 'bobs.png' }); // someone else's, newer
+    const image = fake.postImage(fake.users.alice, CHANNEL, samplePng());
+
+    const res = await fake.command(fake.users.alice, CHANNEL, 'global strength:0.8');
+    expect(res.status).toBe(200);
+    expect(res.ms).toBeLessThan(3000);
+    expect(res.json()).toMatchObject({ response_type: 'ephemeral' });
+    expect(res.json<{ text: string }>().text).toContain('global:0.8');
+
+    const result = await fake.waitFor(() => resultIn(h, CHANNEL, image.ts), 'the result in the image thread');
+    expect(fake.threadReplies(CHANNEL, older.ts)).toEqual([]);
+
+    // files.uploadV2: upload URL, bytes, then completeUploadExternal with the thread and the blocks.
+    const complete = fake.calls.find((c) => c.method === 'files.completeUploadExternal')!;
+    expect(complete.args.channel_id).toBe(CHANNEL);
+    expect(complete.args.thread_ts).toBe(image.ts);
+    expect(fake.calls.some((c) => c.method === 'files.upload')).toBe(false);
+    expect(result.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^asyrp-\d+\.png$/), expect.stringMatching(/before-after\.png$/)]);
+    expect(result.files!.every((f) => isPng(f.bytes))).toBe(true);
+
+    const edit = await fake.waitFor(() => h.storage.history.findByMessage('slack', result.files![0]!.id), 'the edit remembered by its file');
+    expect(edit).toMatchObject({ status: 'done', recipe: 'global:0.8', platform: 'slack', channelId: CHANNEL });
+    expect(actionIds(result)).toEqual(['weaker', 'stronger', 'sweep', 'undo', 'save', 'delete'].map((a) => `asyrp:r:${a}:${edit.id}`));
+
+    // The image got ⏳ then ✅; the one status message in the thread was updated in place.
+    await fake.waitFor(() => image.reactions.some((r) => r.name === 'white_check_mark'), 'the done reaction');
+    const reacts = fake.calls.filter((c) => c.method.startsWith('reactions.')).map((c) => `${c.method}:${c.args.name}`);
+    expect(reacts).toEqual(['reactions.add:hourglass_flowing_sand', 'reactions.remove:hourglass_flowing_sand', 'reactions.add:white_check_mark']);
+    expect(image.reactions.map((r) => r.name)).toEqual(['white_check_mark']);
+    const statusPosts = fake.calls.filter((c) => c.method === 'chat.postMessage');
+    expect(statusPosts).toHaveLength(1);
+    expect(statusPosts[0]!.args.thread_ts).toBe(image.ts);
+    const status = fake.state.message(CHANNEL, fake.threadReplies(CHANNEL, image.ts)[0]!.ts)!;
+    expect(status.text).toMatch(/✅ Done/);
+    expect(fake.calls.filter((c) => c.method === 'chat.update').length).toBeGreaterThan(0);
+
+    // The private file was fetched with the bot token from the allow-listed host.
+    expect(fake.fileRequests.at(-1)?.auth).toBe(`Bearer ${fake.botToken}`);
+    expect(h.logs.join('\n')).not.toContain(fake.botToken);
+    expect(guard.violations).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * One end-to-end setup: the fake Slack, a real engine server on the analytic test model (or any
+ * EngineApi), a fresh database, and the real Bolt app launched against them, all on 127.0.0.1.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EngineApi } from '../../../src/bots/core/types.js';
+import { RateLimiter } from '../../../src/bots/core/rate-limiter.js';
+import { launchSlackBot } from '../../../src/bots/slack/start-slack-bot.js';
+import type { RunningSlackBot } from '../../../src/bots/slack/start-slack-bot.js';
+import type { Storage } from '../../../src/storage/index.js';
+import { openStorage } from '../../../src/storage/index.js';
+import { FakeSlack } from '../../fake-slack/fake-slack.js';
+import type { FakeMessage } from '../../fake-slack/fake-slack-state.js';
+import { repoRoot, tempDir } from '../../helpers/paths.js';
+
+export const samplePng = (): Uint8Array => readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
+export const CHANNEL = 'C0GENERAL';
+
+export interface SlackHarness {
+  readonly fake: FakeSlack;
+  bot: RunningSlackBot;
+  readonly storage: Storage;
+  readonly logs: string[];
+  readonly dataDir: string;
+  /** Stops the app and starts a new one on the same database and data folder. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly socketMode?: boolean;
+  readonly limiter?: RateLimiter;
+  readonly storage?: Storage;
+  readonly dataDir?: string;
+}
+
+export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {}): Promise<SlackHarness> {
+  const fake = await new FakeSlack().start();
+  const dir = o.dataDir ?? tempDir('asyrp-slack-');
+  const storage = o.storage ?? openStorage({ path: join(dir, 'bot.db') });
+  const logs: string[] = [];
+  const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
+  const launch = async () => {
+    const bot = await launchSlackBot({
+      botToken: fake.botToken,
+      signingSecret: o.socketMode ? null : fake.signingSecret,
+      appToken: o.socketMode ? fake.appToken : null,
+      apiUrl: fake.apiUrl,
+      fileHosts: [fake.fileHost],
+      port: 0,
+      host: '127.0.0.1',
+      storage,
+      engine,
+      dataDir: dir,
+      limits: { maxInputBytes: 5_000_000, maxInputPixels: 20_000_000 },
+      log,
+      recentImageWindowMs: 3_600_000,
+      statusIntervalMs: 30,
+      // Many edits by one person in a few seconds: the production burst limit would refuse them.
+      limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
+    });
+    fake.appUrl = bot.eventsUrl ?? '';
+    return bot;
+  };
+  const h: SlackHarness = {
+    fake,
+    bot: await launch(),
+    storage,
+    logs,
+    dataDir: dir,
+    restart: async () => {
+      await h.bot.stop();
+      h.bot = await launch();
+    },
+    stop: async () => {
+      await h.bot.stop().catch(() => undefined);
+      await fake.stop();
+      if (!o.storage) storage.close();
+    },
+  };
+  return h;
+}
+
+/** The bot's message in a thread that carries uploaded files (the result), once it exists. */
+export function resultIn(h: SlackHarness, channel: string, threadTs: string, after = 0): FakeMessage | undefined {
+  return h.fake.threadReplies(channel, threadTs).filter((m) => m.files?.length && m.bot_id)[after];
+}
+
+export function actionIds(m: FakeMessage): string[] {
+  return (m.blocks as { type: string; elements?: { action_id: string }[] }[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements!.map((e) => e.action_id));
+}
+
+/** A block_actions payload for pressing one of a result's buttons. */
+export function buttonPayload(h: SlackHarness, user: { id: string; name: string }, m: FakeMessage, actionId: string): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    team: { id: h.fake.teamId, domain: 'fake' },
+    user: { id: user.id, username: user.name, name: user.name, team_id: h.fake.teamId },
+    api_app_id: 'A0FAKE',
+    token: 'legacy',
+    container: { type: 'message', message_ts: m.ts, channel_id: m.channel, is_ephemeral: false, thread_ts: m.thread_ts },
+    trigger_id: h.fake.triggerId(),
+    channel: { id: m.channel, name: 'general' },
+    message: { type: 'message', ts: m.ts, thread_ts: m.thread_ts, text: m.text, blocks: m.blocks, user: m.user, bot_id: m.bot_id },
+    response_url: `${h.fake.base}/response/a1`,
+    actions: [{ type: 'button', action_id: actionId, block_id: 'b', value: 'x', action_ts: String(Date.now() / 1000) }],
+  };
+}
