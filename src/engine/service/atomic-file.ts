@@ -1,5 +1,5 @@
 /** Writes that are all-or-nothing: a killed process leaves the old file or the new one, never half. */
-import { mkdirSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../errors.js';
@@ -17,6 +17,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     }
     renameSync(tmp, path);
   } catch (e) {
+    rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     throw new EngineError('IO_FAILED', code === 'ENOSPC' ? `the disk is full (writing ${path})` : `cannot write ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
   }

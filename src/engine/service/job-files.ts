@@ -19,8 +19,14 @@ export class JobFiles {
 
   write(id: string, image: Uint8Array, request: JobRequest): string {
     const input = join(this.dir(id), 'input.bin');
-    writeFileAtomic(input, image);
-    writeFileAtomic(join(this.dir(id), 'request.json'), JSON.stringify(request));
+    try {
+      writeFileAtomic(input, image);
+      writeFileAtomic(join(this.dir(id), 'request.json'), JSON.stringify(request));
+    } catch (e) {
+      // No half-written job folder: a restart must not find an input without its request.
+      this.remove(id);
+      throw e;
+    }
     return input;
   }
 
