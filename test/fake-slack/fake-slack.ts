@@ -44,6 +44,8 @@ export class FakeSlack {
   readonly users = { alice: { id: 'U0ALICE', name: 'alice' }, bob: { id: 'U0BOB', name: 'bob' }, admin: { id: 'U0ADMIN', name: 'boss', is_admin: true } };
   /** Serve an HTML login page even with the token (a revoked files:read scope). */
   htmlFiles = false;
+  /** Answer file requests with a redirect to this URL, even with the token (an off-host hop). */
+  redirectFilesTo: string | null = null;
   /** The app's POST /slack/events URL (HTTP mode). */
   appUrl = '';
   private server: Server | null = null;
@@ -110,6 +112,7 @@ export class FakeSlack {
       const id = url.pathname.split('/')[2]?.split('-').slice(1).join('-') ?? '';
       const file = this.state.files.get(id);
       if (auth !== `Bearer ${this.botToken}`) return this.send(res, 302, '', { location: `${this.base}/login` });
+      if (this.redirectFilesTo) return this.send(res, 302, '', { location: this.redirectFilesTo });
       if (this.htmlFiles || !file) return this.send(res, 200, '<!DOCTYPE html><html><body>Sign in to Slack</body></html>', { 'content-type': 'text/html' });
       res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) });
       return void res.end(Buffer.from(file.bytes));

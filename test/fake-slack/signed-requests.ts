@@ -4,6 +4,7 @@
  * security tests: another secret, another timestamp, no headers at all, retry headers.
  */
 import { createHmac } from 'node:crypto';
+import { request } from 'node:http';
 
 export interface SignOptions {
   readonly secret: string;
@@ -36,9 +37,24 @@ export async function postSigned(url: string, body: string, contentType: string,
     headers['x-slack-retry-reason'] = 'http_timeout';
   }
   const started = Date.now();
-  const res = await fetch(url, { method: 'POST', body, headers });
-  const text = await res.text();
-  return { status: res.status, text, ms: Date.now() - started, json: <T>() => (text ? JSON.parse(text) : {}) as T };
+  // A fresh connection per request (agent: false): a refused oversized body resets its socket, which
+  // must not poison a pooled connection that the next request would reuse.
+  const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    // The server may answer (413) and close before the whole body is written.
+    req.on('error', (e) => (early ? resolve(early) : reject(e)));
+    let early: { status: number; text: string } | null = null;
+    req.on('response', (res) => {
+      early = { status: res.statusCode ?? 0, text: '' };
+    });
+    req.end(body);
+  });
+  return { status, text, ms: Date.now() - started, json: <T>() => (text ? JSON.parse(text) : {}) as T };
 }
 
 export const formBody = (fields: Record<string, string>) => new URLSearchParams(fields).toString();

@@ -1,0 +1,119 @@
+/**
+ * Security at the edges of the Slack app: every request must be signed with the signing secret and
+ * recent (else 401, and nothing runs); oversized bodies are refused (413) before verification; files
+ * come only from the allow-listed host, with the token, never through a redirect, never an HTML page;
+ * people's text is escaped in mrkdwn; tokens never reach the log.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { startTestEngine } from '../helpers/engine.js';
+import type { NetworkGuard } from '../fake-discord/network-guard.js';
+import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import { formBody, postSigned } from '../fake-slack/signed-requests.js';
+import type { SlackHarness } from './support/slack-harness.js';
+import { CHANNEL, samplePng, startSlackHarness } from './support/slack-harness.js';
+
+let guard: NetworkGuard;
+let engine: EngineServer;
+let h: SlackHarness;
+
+beforeAll(async () => {
+  guard = installNetworkGuard();
+  const started = await startTestEngine();
+  engine = started.server;
+  h = await startSlackHarness(started.client);
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await engine?.close();
+  guard?.restore();
+});
+
+const jobsStarted = () => h.fake.calls.filter((c) => c.method === 'conversations.history').length;
+
+describe('request signatures', () => {
+  it('accepts a signed request and refuses wrong secret, stale timestamp and missing headers with 401', async () => {
+    const { fake } = h;
+    expect((await fake.command(fake.users.alice, CHANNEL, 'help')).status).toBe(200);
+    const before = jobsStarted();
+    const wrong = await fake.command(fake.users.alice, CHANNEL, 'global 0.5', { secret: 'not-the-secret' });
+    const stale = await fake.command(fake.users.alice, CHANNEL, 'global 0.5', { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
+    const unsigned = await fake.command(fake.users.alice, CHANNEL, 'global 0.5', { unsigned: true });
+    expect([wrong.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
+    const event = await fake.event(fake.eventEnvelope({ type: 'reaction_added', user: fake.users.alice.id, reaction: 'star', item: { type: 'message', channel: CHANNEL, ts: '1.000001' } }), { secret: 'nope' });
+    expect(event.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(jobsStarted()).toBe(before);
+  });
+
+  it('refuses a 5 MB body with 413 before checking anything', async () => {
+    const huge = formBody({ ...h.fake.commandFields(h.fake.users.alice, CHANNEL, 'global'), padding: 'x'.repeat(5 * 1024 * 1024) });
+    const res = await postSigned(h.fake.appUrl, huge, 'application/x-www-form-urlencoded', h.fake.sign());
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('file downloads', () => {
+  const runAndWaitForFailure = async (user: { id: string; name: string }, channel: string) => {
+    const { fake } = h;
+    const image = fake.postImage(user, channel, samplePng());
+    expect((await fake.command(user, channel, 'global 0.5')).status).toBe(200);
+    await fake.waitFor(() => image.reactions.some((r) => r.name === 'warning'), 'the failure reaction');
+    return fake.threadReplies(channel, image.ts).map((m) => m.text).join('\n');
+  };
+
+  it('rejects an HTML login page instead of an image', async () => {
+    h.fake.htmlFiles = true;
+    try {
+      const text = await runAndWaitForFailure(h.fake.users.alice, 'C0HTML');
+      expect(text).toMatch(/⚠️.*login page/);
+    } finally {
+      h.fake.htmlFiles = false;
+    }
+  });
+
+  it('never follows a redirect to another host (and so never sends the token there)', async () => {
+    const hits: string[] = [];
+    const other = createServer((req, res) => {
+      hits.push(String(req.headers.authorization));
+      res.end('x');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    h.fake.redirectFilesTo = `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal`;
+    try {
+      const text = await runAndWaitForFailure(h.fake.users.alice, 'C0REDIR');
+      expect(text).toContain('could not download');
+      expect(hits).toEqual([]);
+    } finally {
+      h.fake.redirectFilesTo = null;
+      await new Promise((r) => other.close(r));
+    }
+  });
+
+  it('refuses files on hosts outside the allow-list without requesting them', async () => {
+    const { fake } = h;
+    const image = fake.postImage(fake.users.bob, 'C0HOST', samplePng());
+    image.files![0]!.url_private = image.files![0]!.url_private_download = 'http://localhost:9/files-pri/evil.png';
+    const before = fake.fileRequests.length;
+    await fake.command(fake.users.bob, 'C0HOST', 'global 0.5');
+    await fake.waitFor(() => image.reactions.some((r) => r.name === 'warning'), 'the failure reaction');
+    expect(fake.threadReplies('C0HOST', image.ts).map((m) => m.text).join('\n')).toContain('only download images that were uploaded');
+    expect(fake.fileRequests.length).toBe(before);
+  });
+});
+
+describe('text and secrets', () => {
+  it('escapes what people typed and never logs tokens or response_url', async () => {
+    const res = await h.fake.command(h.fake.users.alice, CHANNEL, '<!channel> <https://evil.example|click>');
+    const text = res.json<{ text: string }>().text;
+    expect(text).toMatch(/^❌/);
+    expect(text).not.toMatch(/<!channel>|<https:/);
+    const logs = h.logs.join('\n');
+    expect(logs).not.toContain(h.fake.botToken);
+    expect(logs).not.toMatch(/\/response\/c\d+/);
+    expect(guard.violations).toEqual([]);
+  });
+});
