@@ -9,16 +9,20 @@ import { startTestEngine } from '../helpers/engine.js';
 import type { NetworkGuard } from '../fake-discord/network-guard.js';
 import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { Harness } from './support/discord-harness.js';
+import type { EngineClient } from '../../src/engine/client/engine-client.js';
+import { gatedEngine } from './support/gated-engine.js';
 import { awaitResult, samplePng, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
 let engine: EngineServer;
 let h: Harness;
+let engineClient: EngineClient;
 
 beforeAll(async () => {
   guard = installNetworkGuard();
   const started = await startTestEngine();
   engine = started.server;
+  engineClient = started.client;
   h = await startHarness(started.client);
 });
 
@@ -129,5 +133,27 @@ describe('admin and preset commands', () => {
     expect(await replyText(fake.slash(bob, ['preset', 'share'], { name: 'myglow', scope: 'server' }).token)).toContain('now server');
     expect(await replyText(fake.slash(bob, ['preset', 'list']).token)).toContain('myglow');
     expect(await replyText(fake.slash(alice, ['preset', 'delete'], { name: 'glow' }).token)).toContain('Deleted');
+  });
+});
+
+describe('restart in the middle of an edit', () => {
+  it('the next bot process finishes the accepted edit and posts it in its thread, once', async () => {
+    const { fake } = h;
+    const dead = gatedEngine(h.bot.context.edits.deps.engine);
+    await h.restart(dead);
+    dead.close(); // this process "dies" before its job finishes: its wait never returns
+    const i = fake.slash(fake.users.alice, ['global'], { strength: 0.9 }, image());
+    await fake.waitFor(() => dead.submitted.length === 1, 'the accepted job');
+    const thread = await fake.waitFor(() => fake.state.channels.get(fake.original(i)?.id ?? ''), 'the thread');
+    await fake.waitFor(() => h.bot.context.edits.pending.list().length === 1, 'the pending record');
+
+    await h.restart(engineClient);
+    const result = await fake.waitFor(() => fake.messagesIn(thread.id).find((m) => m.attachments.length > 0), 'the resumed result');
+    expect(result.content).toContain('finished after the bot restarted');
+    expect(result.content).toContain(`<@${fake.users.alice.id}>`);
+    const edit = await fake.waitFor(() => h.storage.history.findByMessage('discord', result.id), 'the edit to point at its message');
+    expect(edit).toMatchObject({ status: 'done', recipe: 'global:0.9' });
+    await fake.waitFor(() => h.bot.context.edits.pending.list().length === 0, 'the pending record to clear');
+    expect(fake.messagesIn(thread.id).filter((m) => m.attachments.length > 0)).toHaveLength(1);
   });
 });

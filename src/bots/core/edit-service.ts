@@ -13,6 +13,7 @@ import { fetchImage } from './image-fetch.js';
 import { ImageStore } from './image-store.js';
 import type { ModelCatalog } from './model-catalog.js';
 import { RateLimiter } from './rate-limiter.js';
+import { PendingEdits } from './pending-edits.js';
 import type { ResolvedRecipe } from './resolve-recipe.js';
 import { resolveRecipe, scaleRecipe } from './resolve-recipe.js';
 import type { EditJob, EditOutcome } from './run-edit.js';
@@ -32,6 +33,8 @@ export interface EditServiceOptions {
 export class EditService {
   readonly images: ImageStore;
   readonly limiter: RateLimiter;
+  /** Accepted edits not yet posted, to finish after a restart. */
+  readonly pending: PendingEdits;
 
   constructor(
     readonly deps: CoreDeps,
@@ -39,6 +42,7 @@ export class EditService {
     private readonly options: EditServiceOptions,
   ) {
     this.images = new ImageStore(join(deps.dataDir, 'images'));
+    this.pending = new PendingEdits(deps.dataDir);
     this.limiter = options.limiter ?? new RateLimiter(deps.now ? { now: deps.now } : {});
   }
 

@@ -7,7 +7,8 @@ import type { JobKind } from '../../engine/client/api-types.js';
 import { EngineClientError } from '../../engine/client/engine-client.js';
 import type { Actor, HistoryEntry } from '../../storage/index.js';
 import { engineOwner } from './actors.js';
-import { describeForLog, friendlyMessageForCode } from './friendly-errors.js';
+import { describeForLog } from './friendly-errors.js';
+import { finishJob } from './finish-job.js';
 import type { ImageStore } from './image-store.js';
 import { StatusThrottle, statusText } from './status-text.js';
 import { followJob } from './follow-job.js';
@@ -29,6 +30,8 @@ export interface EditJob {
   /** Status lines, already throttled to one per 1.5 s. */
   readonly onStatus?: (text: string) => Promise<void>;
   readonly statusIntervalMs?: number;
+  /** Called once the engine accepted the job: adapters record it to resume after a restart. */
+  readonly onSubmitted?: (job: { editId: number; jobId: string }) => void;
 }
 
 export interface EditOutcome {
@@ -70,19 +73,10 @@ export async function runEdit(deps: CoreDeps, images: ImageStore, job: EditJob):
     });
     throttle.update(statusText({ state: submitted.state, phase: 'queued', position: submitted.position, step: 0, total: 0, cacheHit: false }));
     storage.history.markStarted(entry.id);
+    job.onSubmitted?.({ editId: entry.id, jobId: submitted.id });
     const final = await followJob(engine, submitted.id, (e) => throttle.update(statusText(e.status)));
     await throttle.settle();
-    if (final.state !== 'done') {
-      const code = final.error?.code ?? (final.state === 'cancelled' ? 'CANCELLED' : 'INTERNAL');
-      storage.history.finish(entry.id, { status: final.state === 'cancelled' ? 'cancelled' : 'failed', errorCode: code });
-      throw new UserFacingError('internal', code.startsWith('RECIPE_') && final.error ? final.error.message : friendlyMessageForCode(code));
-    }
-    const after = await engine.result(submitted.id, kind === 'sweep' ? 'grid' : 'after');
-    const compare = kind === 'sweep' ? null : await engine.result(submitted.id, 'compare').catch(() => null);
-    const outputPath = images.saveResult(entry.id, kind === 'sweep' ? 'grid' : 'after', after);
-    if (compare) images.saveResult(entry.id, 'compare', compare);
-    const done = storage.history.finish(entry.id, { status: 'done', outputPath });
-    return { entry: done, after, compare, cacheHit: final.cacheHit };
+    return await finishJob(deps, images, { editId: entry.id, jobId: submitted.id, kind, final });
   } catch (e) {
     await throttle.settle();
     const current = storage.history.get(job.actor, entry.id);

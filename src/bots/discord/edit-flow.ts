@@ -31,6 +31,7 @@ export interface DiscordEdit {
 
 export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promise<void> {
   let channel: SendableChannels | null = null;
+  let editId: number | null = null;
   let status: StatusSurface | null = typeof e.status === 'function' ? null : e.status;
   try {
     channel = await resultChannel(ctx.client, {
@@ -39,6 +40,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       threadName: `Asyrp: ${e.caption.replace(/[*`<>@]/g, '')}`,
     });
     if (!status) status = (e.status as (c: SendableChannels) => StatusSurface)(channel);
+    const target = channel;
     const surface = status;
     const input = await e.input();
     const outcome = await ctx.edits.run({
@@ -54,6 +56,10 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       location: { channelId: channel.id, threadId: channel.isThread() ? channel.id : null },
       onStatus: (text) => surface.update(text),
       statusIntervalMs: ctx.statusIntervalMs,
+      onSubmitted: (job) => {
+        editId = job.editId;
+        ctx.edits.pending.add({ ...job, kind: e.kind ?? 'edit', platform: 'discord', userId: e.requester.userId, channelId: target.id, caption: e.caption, createdAt: Date.now() });
+      },
     });
     const note = outcome.cacheHit ? ' (re-used the inversion: fast)' : '';
     const posted = await postResult(channel, {
@@ -73,5 +79,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
     } catch (e2) {
       ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`);
     }
+  } finally {
+    if (editId !== null) ctx.edits.pending.remove(editId);
   }
 }

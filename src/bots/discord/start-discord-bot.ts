@@ -15,6 +15,7 @@ import type { DiscordBotContext } from './bot-context.js';
 import { createDiscordClient } from './discord-client.js';
 import { routeInteraction } from './interaction-router.js';
 import { handleReaction } from './reaction-handler.js';
+import { resumePendingEdits } from './resume-pending.js';
 
 export interface StartDiscordOptions {
   readonly token: string;
@@ -96,6 +97,7 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
   client.on(Events.Error, (e) => o.log.error(`discord: ${describeForLog(e)}`));
   client.on(Events.ShardResume, (_id, replayed) => o.log.info(`gateway resumed (${replayed} events replayed)`));
   client.rest.on('rateLimited', (info) => o.log.warn(`discord rate limit on ${info.route} (${info.scope}), retry in ${info.retryAfter} ms`));
+  track(resumePendingEdits(context).then(() => undefined), 'resuming edits');
   o.log.info(`Discord bot ready as ${client.user?.username ?? 'unknown'}${messageContent ? '' : ' (without MESSAGE CONTENT intent)'}`);
   return {
     client,

@@ -22,7 +22,7 @@ export interface Harness {
   readonly fake: FakeDiscord;
   bot: RunningDiscordBot;
   /** Stops the bot and starts a new process-like instance on the same database and data folder. */
-  restart(): Promise<void>;
+  restart(engine?: EngineApi): Promise<void>;
   readonly storage: Storage;
   readonly logs: string[];
   stop(): Promise<void>;
@@ -34,12 +34,13 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
   const storage = openStorage({ path: join(dir, 'bot.db') });
   const logs: string[] = [];
   const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
+  let currentEngine = engine;
   const launch = () => launchDiscordBot({
     token: fake.token,
     restApi: fake.restApi,
     cdnHosts: [fake.cdnHost],
     storage,
-    engine,
+    engine: currentEngine,
     dataDir: dir,
     limits: { maxInputBytes: 5_000_000, maxInputPixels: 20_000_000 },
     log,
@@ -54,8 +55,9 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     bot: await launch(),
     storage,
     logs,
-    restart: async () => {
+    restart: async (next) => {
       await h.bot.stop();
+      if (next) currentEngine = next;
       h.bot = await launch();
     },
     stop: async () => {
