@@ -4,7 +4,7 @@
  * `/asyrp edit recipe:` for mixes and presets; groups for presets and admin settings; the message
  * context-menu command. Built from the engine's model list, never from a hard-coded one.
  */
-import { ApplicationCommandOptionType as O, ApplicationCommandType } from 'discord.js';
+import { ApplicationCommandOptionType as O, ApplicationCommandType, ApplicationIntegrationType, InteractionContextType } from 'discord.js';
 import type { RESTPostAPIApplicationCommandsJSONBody, APIApplicationCommandOption } from 'discord.js';
 import type { ModelInfo } from '../../engine/client/api-types.js';
 
@@ -81,6 +81,12 @@ export function directionSubcommands(model: ModelInfo): { name: string; descript
     .map((d) => ({ name: d.name, description: (d.description || `Edit: ${d.name}`).slice(0, 100), defaultStrength: d.defaultStrength }));
 }
 
+/**
+ * Server channels only, installed to a server: limits, emoji maps, channel lists and shared presets are
+ * all per server, and direct messages are not supported (yet).
+ */
+const WHERE = { contexts: [InteractionContextType.Guild], integration_types: [ApplicationIntegrationType.GuildInstall] };
+
 export function buildCommands(model: ModelInfo): RESTPostAPIApplicationCommandsJSONBody[] {
   const directions: APIApplicationCommandOption[] = directionSubcommands(model).map((d) => ({
     type: O.Subcommand,
@@ -93,6 +99,7 @@ export function buildCommands(model: ModelInfo): RESTPostAPIApplicationCommandsJ
       name: COMMAND_NAME,
       description: 'Edit faces in images with Asyrp',
       type: ApplicationCommandType.ChatInput,
+      ...WHERE,
       options: [
         ...directions,
         { type: O.Subcommand, name: 'edit', description: 'Edit with a recipe: directions, strengths, presets', options: [
@@ -105,6 +112,6 @@ export function buildCommands(model: ModelInfo): RESTPostAPIApplicationCommandsJ
         adminGroup(),
       ],
     },
-    { name: CONTEXT_MENU_NAME, type: ApplicationCommandType.Message },
+    { name: CONTEXT_MENU_NAME, type: ApplicationCommandType.Message, ...WHERE },
   ];
 }

@@ -7,7 +7,7 @@
 import { Events } from 'discord.js';
 import type { Client } from 'discord.js';
 import type { EditService } from '../core/edit-service.js';
-import { describeForLog } from '../core/friendly-errors.js';
+import { describeForLog, redactSecrets } from '../core/friendly-errors.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import type { BotLogger } from '../core/types.js';
 import type { Storage } from '../../storage/index.js';
@@ -96,7 +96,7 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
   });
   client.on(Events.Error, (e) => o.log.error(`discord: ${describeForLog(e)}`));
   client.on(Events.ShardResume, (_id, replayed) => o.log.info(`gateway resumed (${replayed} events replayed)`));
-  client.rest.on('rateLimited', (info) => o.log.warn(`discord rate limit on ${info.route} (${info.scope}), retry in ${info.retryAfter} ms`));
+  client.rest.on('rateLimited', (info) => o.log.warn(`discord rate limit on ${redactSecrets(info.route)} (${info.scope}), retry in ${info.retryAfter} ms`));
   track(resumePendingEdits(context).then(() => undefined), 'resuming edits');
   o.log.info(`Discord bot ready as ${client.user?.username ?? 'unknown'}${messageContent ? '' : ' (without MESSAGE CONTENT intent)'}`);
   return {
