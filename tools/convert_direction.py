@@ -133,6 +133,9 @@ def convert(args) -> int:
         "name": name, "description": desc, "tEdit": str(t_edit), "tBoost": str(t_boost),
         "defaultStrength": "1", "source": f"kwonminki/Asyrp_official checkpoint/{os.path.basename(args.ckpt)} (MIT)",
         "sourceSha256": digest, "tEditFrom": how,
+        # f_t was trained for this many generation steps; the official code
+        # scales Δh by trainSteps / steps when sampling with more (asyrp.md §1.4)
+        "trainSteps": str(_train_steps(args.ckpt)),
         "calibration": json.dumps({"n": len(images) if images is not None else args.n,
                                    "mode": "invert" if images is not None else "noise", "seed": args.seed,
                                    "steps": args.steps, "global": bool(args.global_)}),
@@ -144,6 +147,11 @@ def convert(args) -> int:
                       "norm_mean": float(np.sqrt((dh ** 2).sum(axis=(1, 2, 3))).mean()),
                       "seconds": round(time.time() - t0, 1)}))
     return 0
+
+
+def _train_steps(path: str) -> int:
+    m = re.search(r"_ngen(\d+)_", os.path.basename(path))
+    return int(m.group(1)) if m else 40
 
 
 def _temb_dim(model_dir: str, official: dict) -> int:

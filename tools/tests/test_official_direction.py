@@ -105,7 +105,7 @@ def test_convert_released_direction(wide_models, ckpt, dataset, name, t_edit, t_
     assert tensors["timesteps"].tolist() == timesteps(STEPS).tolist() == [0, 333, 666, 999]
     assert {k: meta[k] for k in ("name", "tEdit", "tBoost", "defaultStrength")} == \
         {"name": name, "tEdit": str(t_edit), "tBoost": str(t_boost), "defaultStrength": "1"}
-    assert meta["description"] and os.path.basename(ckpt) in meta["source"]
+    assert meta["description"] and os.path.basename(ckpt) in meta["source"] and meta["trainSteps"] == "40"
     assert json.loads(meta["calibration"]) == {"n": 2, "mode": "noise", "seed": 0, "steps": STEPS, "global": False}
 
     # the same average computed independently in PyTorch from the same x_T
