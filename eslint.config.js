@@ -22,6 +22,11 @@ const vendorRule = (allowed, noBots = false) => ({
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'tools/**', 'models/**'] },
   js.configs.recommended,
+  {
+    // Plain JavaScript entry points and scripts run on Node.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly' } },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
