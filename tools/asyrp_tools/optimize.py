@@ -61,6 +61,12 @@ def _eps_fn(unet):
     return fn
 
 
+def _to_eps(unet, out, x, t):
+    """The decoder's raw output as epsilon (v-prediction UNets convert inside the graph;
+    older ones predict epsilon directly)."""
+    return unet.to_eps(out, x, t) if hasattr(unet, "to_eps") else out
+
+
 def predicted_x0(x: torch.Tensor, eps: torch.Tensor, a: float) -> torch.Tensor:
     """P_t(eps) = (x_t − sqrt(1 − ᾱ_t) eps) / sqrt(ᾱ_t)  (paper Eq. 2-3)."""
     return (x - math.sqrt(1 - a) * eps) / math.sqrt(a)
@@ -87,10 +93,10 @@ def edit_pass(unet, guide: Guide, x: torch.Tensor, cfg: "OptimizeConfig", delta_
         tt = torch.full((b,), float(t))
         with torch.no_grad():
             h, skips, temb = unet.encode(x, tt)
-            eps = unet.decode(h, skips, temb)
+            eps = _to_eps(unet, unet.decode(h, skips, temb), x, tt)
         with torch.set_grad_enabled(opt is not None):
             # Δh is added to h only; the skips stay those of the unedited pass (asyrp.md §1.3).
-            eps_edit = unet.decode(h + delta_at(t), skips, temb)
+            eps_edit = _to_eps(unet, unet.decode(h + delta_at(t), skips, temb), x, tt)
             a = abar(t)
             p_edit = predicted_x0(x, eps_edit, a)
             p_src = predicted_x0(x, eps, a)

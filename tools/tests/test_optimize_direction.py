@@ -135,3 +135,20 @@ def test_cli_writes_a_valid_direction(tmp_path):
     dh_again = out.replace("glasses.", "again.")
     cli.main([a if a != out else dh_again for a in argv])
     assert np.array_equal(dh, read_direction(dh_again)[0])
+
+
+@pytest.mark.parametrize("prediction", ["eps", "v"])
+def test_edited_epsilon_matches_the_exported_graph(prediction):
+    # The optimizer splits encode/decode to get gradients into Δh only; its eps_edit
+    # must be the one the engine runs (UNet.forward_edit, what unet.onnx contains).
+    from asyrp_tools.optimize import _to_eps
+    unet = tiny_unet()
+    unet.cfg.prediction = prediction
+    x, t = faces(2), torch.tensor([700.0, 700.0])
+    dh = torch.randn(2, 16, 4, 4, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        eps, eps_edit, _ = unet.forward_edit(x, t, dh)
+        h, skips, temb = unet.encode(x, t)
+        mine = _to_eps(unet, unet.decode(h + dh, skips, temb), x, t)
+        plain = _to_eps(unet, unet.decode(h, skips, temb), x, t)
+    assert torch.allclose(mine, eps_edit, atol=1e-5) and torch.allclose(plain, eps, atol=1e-5)
