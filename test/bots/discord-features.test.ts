@@ -107,6 +107,17 @@ describe('mistakes', () => {
     expect(text).toContain('```\nglobal:0.5 glbal\n           ^^^^^\n```');
     expect(h.storage.history.listForAccount(1, { limit: 100 })).toHaveLength(before);
   });
+
+  it('an image over the pixel limit is refused from its metadata, before downloading', async () => {
+    const { fake } = h;
+    const downloads = () => fake.calls.filter((c) => c.path.startsWith('/cdn/')).length;
+    const before = downloads();
+    expect(before).toBeGreaterThan(0); // earlier edits did download their images
+    const huge = fake.slash(fake.users.alice, ['global'], {}, { image: { bytes: samplePng(), width: 10_000, height: 10_000 } });
+    expect(await replyText(huge.token)).toContain('10000×10000');
+    expect(fake.book.get(huge.token)!.ephemeral).toBe(true);
+    expect(downloads()).toBe(before);
+  });
 });
 
 describe('admin and preset commands', () => {

@@ -203,6 +203,7 @@ export async function handleRest(ctx: RestContext, req: IncomingMessage, res: Se
   const url = new URL(req.url ?? '/', 'http://fake');
   if (url.pathname.startsWith('/cdn/')) {
     const file = ctx.state.files.get(url.pathname);
+    ctx.calls.push({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, authorization: req.headers.authorization, json: undefined, files: [], status: file ? 200 : 404 });
     if (!file) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) });
     return void res.end(file.bytes);

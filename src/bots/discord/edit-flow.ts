@@ -34,6 +34,8 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
   let editId: number | null = null;
   let status: StatusSurface | null = typeof e.status === 'function' ? null : e.status;
   try {
+    // Download first: a refused image should not leave an empty thread behind.
+    const input = await e.input();
     channel = await resultChannel(ctx.client, {
       channelId: e.anchor.channelId,
       messageId: await e.anchor.messageId(),
@@ -42,7 +44,6 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
     if (!status) status = (e.status as (c: SendableChannels) => StatusSurface)(channel);
     const target = channel;
     const surface = status;
-    const input = await e.input();
     const outcome = await ctx.edits.run({
       requester: e.requester,
       actor: e.actor,

@@ -49,8 +49,14 @@ export async function launchDiscordBot(o: LaunchDiscordOptions): Promise<Running
   });
   // The engine may be restarted with new directions; keep the list (recipes, emoji, help) current.
   // Slash subcommands only change with `deploy-commands`.
+  // Deduplication keys (interactions, reactions, pickers) expire after a day; drop them now and then.
   const refresh = setInterval(() => {
     catalog.refresh().catch((e: unknown) => o.log.warn(`could not refresh the model list: ${describeForLog(e)}`));
+    try {
+      o.storage.idempotency.purgeExpired();
+    } catch (e) {
+      o.log.warn(`could not purge old deduplication keys: ${describeForLog(e)}`);
+    }
   }, CATALOG_REFRESH_MS);
   refresh.unref();
   return {

@@ -8,6 +8,7 @@ import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 
 import { actorFor } from '../core/actors.js';
 import { emojiRecipe } from '../core/default-emoji.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
+import { checkAttachment } from '../core/image-fetch.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { performEdit } from './edit-flow.js';
 import { imageIn, metaOf } from './find-image.js';
@@ -45,6 +46,7 @@ export async function handleReaction(ctx: DiscordBotContext, r: MessageReaction 
   let prepared;
   try {
     prepared = ctx.edits.prepare(actor, recipe);
+    checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
     ctx.edits.admit(requester);
   } catch (e) {
     // No private replies for reactions: a short public note, without pinging anyone.

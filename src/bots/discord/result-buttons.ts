@@ -39,7 +39,8 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
       return;
     }
     await i.deferReply();
-    const channel = i.channel;
+    // Threads the client has not cached arrive without a channel object.
+    const channel = i.channel ?? (await ctx.client.channels.fetch(i.channelId));
     if (!channel?.isSendable()) throw new Error('button channel is not sendable');
     const posted = await postResult(channel, {
       editId: target.entry.id,
