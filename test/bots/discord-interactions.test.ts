@@ -104,6 +104,22 @@ describe('reactions', () => {
     expect(gated.submitted.length - before).toBe(1);
     expect(fake.messagesIn(posted.id).filter((m) => m.attachments.length > 0)).toHaveLength(1);
   });
+
+  it('does nothing when an admin has turned reactions off', async () => {
+    const { fake } = h;
+    const map = fake.slash(fake.users.admin, ['admin', 'emoji'], { emoji: '🌀', recipe: 'shift:0.5' }, { admin: true });
+    await ephemeralReply(h, map.token);
+    const off = fake.slash(fake.users.admin, ['admin', 'reactions'], { enabled: false }, { admin: true });
+    expect(await ephemeralReply(h, off.token)).toBe('Emoji reactions are off.');
+    const posted = fake.postImage(fake.users.bob, { bytes: samplePng() });
+    const before = gated.submitted.length;
+    fake.react(fake.users.bob, posted, '🌀');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(gated.submitted.length).toBe(before);
+    expect(fake.state.channels.has(posted.id)).toBe(false);
+    const on = fake.slash(fake.users.admin, ['admin', 'reactions'], { enabled: true }, { admin: true });
+    expect(await ephemeralReply(h, on.token)).toBe('Emoji reactions are on.');
+  });
 });
 
 describe('presets', () => {
