@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   eval: { summary: 'measure directions with the model\'s attribute reader: asyrp eval --model <id> --direction <name|recipe> [--n 100]', load: async () => (await import('./commands/eval.js')).evalCommand },
   bench: { summary: 'benchmark the engine on a model: asyrp bench [--model <id>]', load: async () => (await import('./commands/bench.js')).benchCommand },
   discord: { summary: 'run the Discord bot; asyrp discord deploy-commands [--guild <id>] registers its commands', load: async () => (await import('./commands/discord.js')).discordCommand },
+  slack: { summary: 'run the Slack app (HTTP with SLACK_SIGNING_SECRET, or Socket Mode with SLACK_APP_TOKEN)', load: async () => (await import('./commands/slack.js')).slackCommand },
   start: { summary: 'run the engine and every bot whose credentials are configured', load: async () => (await import('./commands/start.js')).startCommand },
   engine: { summary: 'run the engine service (HTTP API + worker) on the configured models', load: async () => (await import('./commands/engine.js')).engineCommand },
   db: { summary: 'database upkeep: asyrp db migrate | backup <file> [--force] | restore <file> --force | check', load: async () => (await import('./commands/db.js')).dbCommand },

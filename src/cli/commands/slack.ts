@@ -1,0 +1,69 @@
+/**
+ * `asyrp slack`: runs the Slack app until SIGINT/SIGTERM. Over HTTP (signed requests on
+ * POST /slack/events, port slack.port / SLACK_PORT) with SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET, or over
+ * Socket Mode (no public URL needed) when SLACK_APP_TOKEN is set too.
+ */
+import type { CliContext } from '../cli-context.js';
+import { parseArgs, UsageError } from '../parse-args.js';
+import { EngineClient, EngineClientError } from '../../engine/client/engine-client.js';
+import { openStorage } from '../../storage/index.js';
+import { describeForLog } from '../../bots/core/friendly-errors.js';
+import { launchSlackBot } from '../../bots/slack/start-slack-bot.js';
+import { redactSlack } from '../../bots/slack/slack-logger.js';
+
+function engineUrl(ctx: CliContext): string {
+  const { engine, slack } = ctx.config;
+  const host = engine.host.includes(':') ? `[${engine.host}]` : engine.host;
+  return slack.engineUrl ?? `http://${host}:${engine.port}`;
+}
+
+/** Start-up failures in words an operator can act on (never a token). */
+function startupProblem(e: unknown, url: string): string {
+  if (e instanceof EngineClientError && e.code === 'UNAVAILABLE') return `cannot reach the engine at ${url}; start it first with \`asyrp engine\``;
+  const text = describeForLog(e);
+  if (/invalid_auth|not_authed|account_inactive|token_revoked/.test(text)) return 'Slack refused the bot token; check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN for Socket Mode)';
+  return redactSlack(text);
+}
+
+export async function slackCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { positionals } = parseArgs(argv, {});
+  if (positionals.length) throw new UsageError(`unknown argument "${positionals[0]}"; use \`asyrp slack\``);
+  const s = ctx.config.slack;
+  if (!s.botToken) throw new UsageError('set SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token, xoxb-…)');
+  if (!s.appToken && !s.signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');
+  const log = {
+    info: (m: string) => ctx.err.write(`slack: ${redactSlack(m)}\n`),
+    warn: (m: string) => ctx.err.write(`slack: warning: ${redactSlack(m)}\n`),
+    error: (m: string) => ctx.err.write(`slack: error: ${redactSlack(m)}\n`),
+  };
+  const url = engineUrl(ctx);
+  const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
+  try {
+    const bot = await launchSlackBot({
+      botToken: s.botToken,
+      signingSecret: s.signingSecret,
+      appToken: s.appToken,
+      apiUrl: s.apiUrl,
+      fileHosts: s.fileHosts,
+      port: s.port,
+      storage,
+      engine: new EngineClient({ baseUrl: url, token: ctx.config.engine.token }),
+      dataDir: ctx.config.dataDir,
+      limits: ctx.config.limits,
+      log,
+      recentImageWindowMs: s.recentImageWindowMs,
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info('stopping');
+    await bot.stop();
+    return 0;
+  } catch (e) {
+    log.error(startupProblem(e, url));
+    return 1;
+  } finally {
+    storage.close();
+  }
+}

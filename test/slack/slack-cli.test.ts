@@ -1,0 +1,89 @@
+/**
+ * `asyrp slack` through the CLI dispatcher, with config from the environment or overrides: it asks for
+ * what is missing, explains start-up failures without printing tokens, and, given credentials, serves
+ * signed requests until SIGINT.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { dispatch } from '../../src/cli/main.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { startTestEngine } from '../helpers/engine.js';
+import { runCli } from '../helpers/cli.js';
+import { repoRoot, tempDir } from '../helpers/paths.js';
+import type { NetworkGuard } from '../fake-discord/network-guard.js';
+import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import { FakeSlack } from '../fake-slack/fake-slack.js';
+
+let guard: NetworkGuard;
+let engine: EngineServer;
+let fake: FakeSlack;
+
+beforeAll(async () => {
+  guard = installNetworkGuard();
+  engine = (await startTestEngine()).server;
+  fake = await new FakeSlack().start();
+});
+
+afterAll(async () => {
+  await fake?.stop();
+  await engine?.close();
+  guard?.restore();
+});
+
+const slackOverrides = (slack: Record<string, unknown>) => ({ storage: { path: join(tempDir(), 'bot.db') }, dataDir: tempDir(), slack: { apiUrl: fake.apiUrl, engineUrl: engine.url, port: 0, ...slack } });
+
+describe('config', () => {
+  it('reads the slack section from the environment, with Slack\'s file host by default', () => {
+    const config = loadConfig({ root: repoRoot, env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://127.0.0.1:1/api/', SLACK_FILE_HOSTS: 'a.example, b.example', SLACK_PORT: '3100' } });
+    expect(config.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', fileHosts: ['a.example', 'b.example'], port: 3100, recentImageWindowMs: 3_600_000 });
+    expect(loadConfig({ root: repoRoot, env: {} }).slack).toMatchObject({ fileHosts: ['files.slack.com'], port: 3000, botToken: null });
+  });
+});
+
+describe('asyrp slack', () => {
+  it('asks for the bot token, then for a signing secret or app token', async () => {
+    const noToken = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({}) });
+    expect(noToken.code).toBe(2);
+    expect(noToken.err).toContain('SLACK_BOT_TOKEN');
+    const noSecret = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ botToken: 'xoxb-x' }) });
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.err).toContain('SLACK_SIGNING_SECRET');
+  });
+
+  it('explains an unreachable engine and a refused token without printing either secret', async () => {
+    const down = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ botToken: 'xoxb-secret-1', signingSecret: 'sig-secret', engineUrl: 'http://127.0.0.1:9' }) });
+    expect(down.code).toBe(1);
+    expect(down.err).toContain('cannot reach the engine at http://127.0.0.1:9');
+    const refused = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ botToken: 'xoxb-wrong-token', signingSecret: 'sig-secret' }) });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('Slack refused the bot token');
+    for (const text of [down.err, refused.err]) expect(text).not.toMatch(/xoxb-(secret|wrong)|sig-secret/);
+  });
+
+  it('serves signed requests over HTTP until SIGINT', async () => {
+    let err = '';
+    // Only the command's own handler may see the signal (the test runner's would end the worker).
+    const others = process.listeners('SIGINT');
+    const config = loadConfig({ root: repoRoot, env: {}, overrides: slackOverrides({ botToken: fake.botToken, signingSecret: fake.signingSecret }) });
+    const running = dispatch(['slack'], { config, cwd: tempDir(), out: { write: () => undefined, isTTY: false }, err: { write: (t) => void (err += t), isTTY: false } });
+    const url = await fake.waitFor(() => /HTTP on (http:\/\/[^\s)]+)/.exec(err)?.[1], 'the ready line');
+    fake.appUrl = url.replace('0.0.0.0', '127.0.0.1'); // it listens on every interface
+    const help = await fake.command(fake.users.alice, 'C0CLI', 'help');
+    expect(help.status).toBe(200);
+    expect(help.json<{ text: string }>().text).toContain('`global`');
+    others.forEach((l) => process.off('SIGINT', l));
+    const own = () => undefined;
+    try {
+      expect(process.listenerCount('SIGINT')).toBe(1);
+      process.on('SIGINT', own);
+      process.emit('SIGINT');
+      expect(await running).toBe(0);
+    } finally {
+      process.off('SIGINT', own);
+      others.forEach((l) => process.on('SIGINT', l));
+    }
+    expect(err).not.toContain(fake.botToken);
+    expect(guard.violations).toEqual([]);
+  });
+});
