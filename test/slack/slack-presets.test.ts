@@ -108,7 +108,7 @@ describe('limits', () => {
     expect(limited).toMatchObject({ response_type: 'ephemeral' });
     expect(limited.text).toContain('used your edits for this hour');
     await say(admin, 'admin limits none none');
-    expect((await say(admin, 'admin channels <#C0OTHER|other>')).text).toContain('C0OTHER');
+    expect((await say(admin, 'admin channels here C0THIRD', 'C0OTHER')).text).toBe('Edits are allowed in <#C0OTHER>, <#C0THIRD>.');
     expect((await say(alice, 'global 0.5')).text).toContain('not enabled in this channel');
     await say(admin, 'admin channels all');
     expect(guard.violations).toEqual([]);

@@ -40,9 +40,10 @@ export function adminCommand(ctx: SlackBotContext, requester: Requester, sub: st
     case 'channels': {
       const raw = args.join(' ').trim();
       const all = raw.toLowerCase() === 'all';
-      // Slack turns #channel into <#C123|name> in command text when "escape channels" is on.
-      const ids = all ? [] : [...raw.matchAll(/<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|\b([CG][A-Z0-9]{6,})\b/g)].map((m) => (m[1] ?? m[2])!);
-      if (!all && ids.length === 0) throw new UserFacingError('input', 'Name channels as #channel or ids, or say `all`.');
+      // Channel ids (C…/G…), `<#C123|name>` when the command escapes channels, or `here`.
+      const here = /\bhere\b/i.test(raw) ? [requester.channelId] : [];
+      const ids = all ? [] : [...here, ...[...raw.matchAll(/<#([CG][A-Z0-9]+)(?:\|[^>]*)?>|\b([CG][A-Z0-9]{6,})\b/g)].map((m) => (m[1] ?? m[2])!)];
+      if (!all && ids.length === 0) throw new UserFacingError('input', 'Name channels by id (channel details → bottom), say `here` for this one, or `all`.');
       settings.setAllowedChannels(actor, ids);
       return ids.length ? `Edits are allowed in ${ids.map((c) => `<#${c}>`).join(', ')}.` : 'Edits are allowed in every channel.';
     }
@@ -52,6 +53,6 @@ export function adminCommand(ctx: SlackBotContext, requester: Requester, sub: st
       return s.reactionsEnabled ? 'Emoji reactions are on.' : 'Emoji reactions are off.';
     }
     default:
-      return 'Admin commands: `emoji :smile: <recipe>`, `limits <per-user|none> <per-workspace|none>`, `channels #a #b|all`, `reactions on|off`.';
+      return 'Admin commands: `emoji :smile: <recipe>`, `limits <per-user|none> <per-workspace|none>`, `channels here|<ids>|all`, `reactions on|off`.';
   }
 }
