@@ -23,10 +23,15 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   const c = ctx.config;
   const services: Service[] = [{ name: 'engine', args: ['engine'], restarts: 0 }];
   if (c.discord.token) services.push({ name: 'discord', args: ['discord'], restarts: 0 });
-  const slack = (c as unknown as { slack?: { botToken?: string | null; signingSecret?: string | null } }).slack;
-  if (slack?.botToken && slack.signingSecret) services.push({ name: 'slack', args: ['slack'], restarts: 0 });
+  // Slack runs over HTTP with a signing secret, or over Socket Mode with an app token.
+  if (c.slack.botToken && (c.slack.signingSecret || c.slack.appToken)) services.push({ name: 'slack', args: ['slack'], restarts: 0 });
   if (services.length === 1) ctx.err.write('asyrp start: no bot credentials configured (DISCORD_TOKEN, SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET); running the engine alone\n');
 
+  // Listen for the stop signal before anything starts, so an early SIGTERM is never the default (fatal) one.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   let stopping = false;
   const launch = (s: Service) => {
     const child = spawn(process.execPath, childCommand(s.args), { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -43,24 +48,21 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   launch(services[0]!);
   const host = c.engine.host.includes(':') ? `[${c.engine.host}]` : c.engine.host;
   const client = new EngineClient({ baseUrl: `http://${host}:${c.engine.port}`, token: c.engine.token, timeoutMs: 2000 });
-  for (let i = 0; ; i++) {
-    try {
-      await client.health();
-      break;
-    } catch {
-      if (i > 600) {
-        ctx.err.write('asyrp start: the engine did not come up within 5 minutes\n');
-        break;
+  let stopRequested = false;
+  void stopSignal.then(() => (stopRequested = true));
+  const engineUp = (async () => {
+    for (let i = 0; i <= 600 && !stopRequested; i++) {
+      if (await client.health().then(() => true, () => false)) {
+        if (!stopRequested) for (const s of services.slice(1)) launch(s);
+        return;
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-  }
-  for (const s of services.slice(1)) launch(s);
+    if (!stopRequested) ctx.err.write('asyrp start: the engine did not come up within 5 minutes; bots not started\n');
+  })();
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
+  await engineUp;
   stopping = true;
   // Bots first (no new edits), then the engine, which drains running jobs.
   for (const s of [...services.slice(1), services[0]!]) {
