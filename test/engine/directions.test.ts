@@ -109,6 +109,14 @@ describe('edit plans', () => {
     expect(plan('').deltaHAt(800)).toBeNull();
   });
 
+  it('rescales a direction calibrated for S steps by S / steps (the official step-ratio scaling)', () => {
+    make('cal', 1, { raw: { trainSteps: '40' } } as never);
+    const at = (text: string) => plan(text).deltaHAt(900)![0];
+    expect(at('cal steps:40')).toBeCloseTo(1, 6);
+    expect(at('cal steps:80')).toBeCloseTo(0.5, 6);
+    expect(at('c steps:80')).toBe(100);
+  });
+
   it('takes t_edit / t_boost from the recipe, else the direction with the highest tEdit, else model.json', () => {
     expect([plan('a b').tEdit, plan('a b').tBoost]).toEqual([700, 300]);
     expect([plan('a').tEdit, plan('a').tBoost]).toEqual([600, 100]);

@@ -45,7 +45,14 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
   const tBoost = o.tBoost ?? lead?.direction.meta.tBoost ?? terms.find((t) => t.direction.meta.tBoost !== undefined)?.direction.meta.tBoost ?? manifest.defaults.tBoost;
   if (tEdit > tMax || tBoost > tMax) throw new EngineError('RECIPE_BAD_VALUE', `t_edit and t_boost must be at most ${tMax} for this model`);
 
-  const active = terms.filter((t) => t.weight !== 0);
+  const generationSteps = o.steps ?? manifest.defaults.generationSteps;
+  // A direction calibrated for S steps (metadata trainSteps) is rescaled by S / S̃ when sampling with S̃
+  // steps, as the official implementation does (asyrp.md §1.4; the paper's Δh̃ = f(h)·S/S̃).
+  const stepScale = (d: Direction) => {
+    const s = Number(d.meta.raw.trainSteps);
+    return Number.isFinite(s) && s > 0 ? s / generationSteps : 1;
+  };
+  const active = terms.filter((t) => t.weight !== 0).map((t) => ({ ...t, weight: t.weight * stepScale(t.direction) }));
   const [C, H, W] = manifest.hspace;
   const size = C * H * W;
   // Generation asks for the same t twice per step (phase, then request): remember the last one.
@@ -66,7 +73,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
   };
   return {
     inversionSteps: o.steps ?? manifest.defaults.inversionSteps,
-    generationSteps: o.steps ?? manifest.defaults.generationSteps,
+    generationSteps,
     tEdit,
     tBoost,
     seed: o.seed ?? DEFAULT_SEED,
