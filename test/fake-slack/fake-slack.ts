@@ -46,6 +46,10 @@ export class FakeSlack {
   htmlFiles = false;
   /** Answer file requests with a redirect to this URL, even with the token (an off-host hop). */
   redirectFilesTo: string | null = null;
+  /** Milliseconds a Web API method waits before answering (a slow Slack). */
+  readonly delays = new Map<string, number>();
+  /** Scripted failures: the next `times` calls of a method get a 429 (with Retry-After) or {ok:false,error}. */
+  readonly faults = new Map<string, { times: number; status?: 429; retryAfterS?: number; error?: string }>();
   /** The app's POST /slack/events URL (HTTP mode). */
   appUrl = '';
   private server: Server | null = null;
@@ -96,6 +100,14 @@ export class FakeSlack {
       this.calls.push({ method, args, auth, at: Date.now() });
       const expected = method === 'apps.connections.open' ? this.appToken : this.botToken;
       if (auth !== `Bearer ${expected}`) return this.send(res, 200, { ok: false, error: 'invalid_auth' });
+      const delay = this.delays.get(method);
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      const fault = this.faults.get(method);
+      if (fault && fault.times > 0) {
+        fault.times--;
+        if (fault.status === 429) return this.send(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(fault.retryAfterS ?? 1) });
+        return this.send(res, 200, { ok: false, error: fault.error ?? 'internal_error' });
+      }
       return this.send(res, 200, callMethod(this.env(), method, args));
     }
     if (req.method === 'POST' && url.pathname.startsWith('/upload/')) {

@@ -13,7 +13,7 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import type { SlackMessage } from './slack-files.js';
 import { downloadSlackFile } from './slack-files.js';
 import type { SlackBotContext } from './slack-context.js';
-import { requesterOf } from './slack-requester.js';
+import { requesterWithAdmin } from './slack-requester.js';
 
 type Args = SlackEventMiddlewareArgs<'app_mention'> & AllMiddlewareArgs;
 
@@ -32,7 +32,8 @@ export async function handleMention(ctx: SlackBotContext, { event, body }: Args)
     await tell('Mention me with a recipe next to an image, like `@asyrp smile 0.8`. `/asyrp help` says more.');
     return;
   }
-  const requester = requesterOf({ teamId, channelId: channel, userId: user });
+  // users.info (cached): the person's name for a first-contact account, and the admin flag.
+  const requester = await requesterWithAdmin(ctx, { teamId, channelId: channel, userId: user });
   const actor = actorFor(ctx.storage, requester);
   let prepared;
   try {

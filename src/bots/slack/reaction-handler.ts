@@ -6,7 +6,7 @@
  */
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { actorFor } from '../core/actors.js';
-import { emojiRecipe } from '../core/default-emoji.js';
+import { defaultEmojiMap, emojiRecipe } from '../core/default-emoji.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
 import { performSlackEdit } from './edit-flow.js';
 import { imageAt } from './find-image.js';
@@ -14,7 +14,7 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import { downloadSlackFile } from './slack-files.js';
 import type { SlackBotContext } from './slack-context.js';
 import { emojiKey } from './slack-emoji.js';
-import { requesterOf } from './slack-requester.js';
+import { requesterWithAdmin } from './slack-requester.js';
 
 type Args = SlackEventMiddlewareArgs<'reaction_added'> & AllMiddlewareArgs;
 
@@ -25,13 +25,16 @@ export async function handleReaction(ctx: SlackBotContext, { event, body }: Args
   const settings = ctx.storage.serverSettings.get('slack', teamId);
   if (!settings.reactionsEnabled) return;
   const emoji = emojiKey(event.reaction);
-  const requester = requesterOf({ teamId, channelId: channel, userId: event.user });
+  const mapped = settings.emoji.find((e) => e.emoji === emoji);
+  if (!mapped && !defaultEmojiMap(ctx.catalog.directionNames).has(emoji)) return; // an ordinary reaction
+  // users.info (cached): the person's name for a first-contact account, and the admin flag.
+  const requester = await requesterWithAdmin(ctx, { teamId, channelId: channel, userId: event.user });
   const actor = actorFor(ctx.storage, requester);
-  const recipe = emojiRecipe(emoji, settings.emoji.find((e) => e.emoji === emoji), ctx.catalog.directionNames, (id) => {
+  const recipe = emojiRecipe(emoji, mapped, ctx.catalog.directionNames, (id) => {
     const p = ctx.storage.presets.get(actor, id);
     return `@${p.ownerHandle}/${p.name}`;
   });
-  if (!recipe) return; // an ordinary reaction, not a command
+  if (!recipe) return;
   const key = `slack:reaction:${teamId}:${channel}:${ts}:${emoji}:${event.user}`;
   if (!ctx.storage.idempotency.claim(key).claimed) return;
   const found = await imageAt(ctx, channel, ts);

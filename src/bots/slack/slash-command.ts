@@ -18,6 +18,9 @@ import { textCommand } from './text-commands.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
+/** Slack drops a command not acked within 3 s; leave room for the network. */
+export const TEXT_ACK_BUDGET_MS = 2000;
+
 export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, respond }: Args): Promise<void> {
   if (!ctx.storage.idempotency.claim(`slack:command:${command.trigger_id}`).claimed) {
     await ack();
@@ -27,13 +30,20 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
   let route;
   try {
     route = parseCommandText(command.text ?? '', (d) => (ctx.catalog.directionNames.includes(d) ? ctx.catalog.defaultStrength(d) : undefined));
-    if (route.kind !== 'edit') {
-      const text = await textCommand(ctx, who, route);
-      await ack({ response_type: 'ephemeral', text });
-      return;
-    }
   } catch (e) {
     await ack({ response_type: 'ephemeral', text: errorText(ctx, e) });
+    return;
+  }
+  if (route.kind !== 'edit') {
+    const answer = textCommand(ctx, who, route).catch((e: unknown) => errorText(ctx, e));
+    // Admin commands ask users.info first; if Slack is slow, ack in time and answer through response_url.
+    const quick = await Promise.race([answer, new Promise<null>((r) => setTimeout(() => r(null), TEXT_ACK_BUDGET_MS).unref())]);
+    if (quick !== null) {
+      await ack({ response_type: 'ephemeral', text: quick });
+      return;
+    }
+    await ack({ response_type: 'ephemeral', text: '⏳ One moment…' });
+    await respond({ response_type: 'ephemeral', replace_original: true, text: await answer });
     return;
   }
   const requester = requesterOf(who);

@@ -1,0 +1,74 @@
+/**
+ * When things around the bot go wrong: a slow Slack API must not make the bot miss the 3 s ack (the
+ * answer then comes through response_url); a 429 from Slack is waited out and retried; an engine that
+ * went away gives a friendly ⚠️ in the thread instead of silence or a raw error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { startTestEngine } from '../helpers/engine.js';
+import type { NetworkGuard } from '../fake-discord/network-guard.js';
+import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import type { SlackHarness } from './support/slack-harness.js';
+import { CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+
+let guard: NetworkGuard;
+let engine: EngineServer;
+let h: SlackHarness;
+
+beforeAll(async () => {
+  guard = installNetworkGuard();
+  const started = await startTestEngine();
+  engine = started.server;
+  h = await startSlackHarness(started.client);
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await engine?.close();
+  guard?.restore();
+});
+
+describe('a slow or rate-limiting Slack', () => {
+  it('acks an admin command in time when users.info is slow, and answers through response_url', async () => {
+    const { fake } = h;
+    const slowAdmin = { id: 'U0SLOWADM', name: 'slowadmin', is_admin: true };
+    fake.state.users.set(slowAdmin.id, slowAdmin);
+    fake.delays.set('users.info', 2600);
+    try {
+      const res = await fake.command(slowAdmin, CHANNEL, 'admin reactions off');
+      expect(res.status).toBe(200);
+      expect(res.ms).toBeLessThan(3000);
+      expect(res.json<{ text: string }>().text).toContain('One moment');
+      const answer = await fake.waitFor(() => fake.responses.find((r) => String(r.body.text).includes('reactions are off')), 'the late answer');
+      expect(answer.body).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+      expect(h.storage.serverSettings.get('slack', fake.teamId).reactionsEnabled).toBe(false);
+    } finally {
+      fake.delays.delete('users.info');
+    }
+  });
+
+  it('waits out a 429 on the status message and still delivers the result', async () => {
+    const { fake } = h;
+    const image = fake.postImage(fake.users.alice, 'C0BUSY', samplePng());
+    fake.faults.set('chat.postMessage', { times: 1, status: 429, retryAfterS: 1 });
+    await fake.command(fake.users.alice, 'C0BUSY', 'global 0.5');
+    await fake.waitFor(() => resultIn(h, 'C0BUSY', image.ts), 'the result');
+    expect(fake.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === 'C0BUSY')).toHaveLength(2);
+    await fake.waitFor(() => fake.threadReplies('C0BUSY', image.ts).find((m) => !m.files && m.text.includes('✅ Done')), 'the status message');
+  });
+});
+
+describe('an engine that went away', () => {
+  it('marks the image ⚠️ and says so in plain words', async () => {
+    const { fake } = h;
+    const image = fake.postImage(fake.users.bob, 'C0DOWN', samplePng());
+    await engine.close();
+    const res = await fake.command(fake.users.bob, 'C0DOWN', 'global 0.5');
+    expect(res.status).toBe(200);
+    await fake.waitFor(() => image.reactions.some((r) => r.name === 'warning'), 'the failure reaction');
+    const status = fake.threadReplies('C0DOWN', image.ts).map((m) => m.text).join('\n');
+    expect(status).toContain('⚠️ The edit engine is offline right now');
+    expect(status).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|Error:/);
+    expect(guard.violations).toEqual([]);
+  });
+});
