@@ -20,6 +20,7 @@ export interface StatusTarget {
 
 export class SlackStatus {
   private statusTs: string | null = null;
+  private lastAt = -Infinity;
 
   constructor(
     private readonly ctx: SlackBotContext,
@@ -40,7 +41,14 @@ export class SlackStatus {
     await this.update(text);
   }
 
-  async update(text: string): Promise<void> {
+  /**
+   * A progress line. The core throttles its own lines, but its first one follows the "Queued" post
+   * at once; lines inside the interval are dropped here (the next one is never far), the final is not.
+   */
+  async update(text: string, force = false): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastAt < this.ctx.statusIntervalMs) return;
+    this.lastAt = now;
     const line = `${this.target.lead} ${text}`.slice(0, 3000);
     try {
       if (this.statusTs) {
@@ -55,7 +63,7 @@ export class SlackStatus {
   }
 
   async finish(ok: boolean, text: string): Promise<void> {
-    await this.update(text);
+    await this.update(text, true);
     await this.react('remove', REACTION.working);
     await this.react('add', ok ? REACTION.done : REACTION.failed);
   }

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   readonly limiter?: RateLimiter;
   readonly storage?: Storage;
   readonly dataDir?: string;
+  /** Status update interval; left out, the production default (2 s) applies. */
+  readonly statusIntervalMs?: number | null;
 }
 
 export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {}): Promise<SlackHarness> {
@@ -56,7 +58,7 @@ export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {
       limits: { maxInputBytes: 5_000_000, maxInputPixels: 20_000_000 },
       log,
       recentImageWindowMs: 3_600_000,
-      statusIntervalMs: 30,
+      ...(o.statusIntervalMs === null ? {} : { statusIntervalMs: o.statusIntervalMs ?? 30 }),
       // Many edits by one person in a few seconds: the production burst limit would refuse them.
       limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
     });
