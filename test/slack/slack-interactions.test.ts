@@ -88,6 +88,15 @@ describe('result buttons', () => {
     expect(actionIds(undone)[0]).toBe(`asyrp:r:weaker:${parent.id}`);
   });
 
+  it('sweep posts one strength grid as a child edit', async () => {
+    const { fake } = h;
+    const shown = fake.threadReplies(CH, image.ts).filter((m) => m.files?.length).length;
+    await fake.interactive(buttonPayload(h, fake.users.alice, first, actionIds(first).find((a) => a.includes(':sweep:'))!));
+    const grid = await fake.waitFor(() => resultIn(h, CH, image.ts, shown), 'the sweep result');
+    expect(grid.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^asyrp-\d+-sweep\.png$/)]);
+    expect(await editOf(grid)).toMatchObject({ parentId: (await editOf(first)).id, recipe: 'global:0.8' });
+  });
+
   it('save opens a modal and its submission creates a preset', async () => {
     const { fake } = h;
     await fake.interactive(buttonPayload(h, fake.users.alice, first, actionIds(first).find((a) => a.includes(':save:'))!));
