@@ -5,7 +5,9 @@
 import { letterbox } from '../image/letterbox.js';
 import type { RgbImage } from '../image/image-io.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
-import type { Point } from './affine.js';
+import { applyAffine, distance, type Affine, type Point } from './affine.js';
+import { alignFace } from './face-alignment.js';
+import { warpAffine } from './warp.js';
 import { blazeFaceAnchors, decodeBlazeFace, type Box, type FaceKeypoints, type RawFace } from './blazeface-decode.js';
 
 export interface DetectedFace {
@@ -31,7 +33,26 @@ export interface DetectOptions {
    * are common in chat.
    */
   readonly tryRotations?: boolean;
+  /**
+   * Closer looks at each face (default 2 passes; 0 turns this off). The first detection sees the whole
+   * photo at 256 px, where a small face spans a few dozen pixels and its keypoints are off by a pixel or
+   * two, which is 10+ pixels in a 256 crop. Each pass re-runs the detector on windows around the face,
+   * turned upright and scaled so the face fills them about as a CelebA-HQ crop does: the first pass
+   * recentres, the last averages six window sizes, each also mirrored. The keypoints then become nearly
+   * independent of where, how large and how tilted the face was in the photo (≤ 1 px at 256 in tests).
+   */
+  readonly refinePasses?: number;
 }
+
+/**
+ * Detector windows for the last refinement pass, as multiples of the alignment crop's edge (a little
+ * context around the crop): six sizes, so the face meets the anchor grids at different scales and phases.
+ * (Measured on the test photos: windows tighter than the crop, half-stride shifts on top of the sizes, or
+ * a third pass cost more and did not reduce the error.)
+ */
+const REFINE_WINDOWS: readonly number[] = [1.1, 1.2, 1.3, 1.4, 1.5, 1.6];
+/** The earlier passes only recentre. */
+const RECENTRE_WINDOW: readonly number[] = [1.25];
 
 /** Copies an NHWC square image turned clockwise by quarter turns. */
 function rotateSquare(src: Float32Array, size: number, quarterTurns: number): Float32Array {
@@ -73,7 +94,13 @@ export async function detectFaces(detector: FaceDetectorModel, photo: RgbImage, 
     const out = await detector.run(rotateSquare(input, S, q));
     const raw = decodeBlazeFace(out.logits, out.regressors, anchors, opts);
     if (raw.length === 0) continue;
-    const faces = raw.map((f) => mapFace(f, (p) => toPhoto(unrotatePoint(p, S, q))));
+    let faces = raw.map((f) => mapFace(f, (p) => toPhoto(unrotatePoint(p, S, q))));
+    const passes = opts.refinePasses ?? 2;
+    for (let pass = 0; pass < passes; pass++) {
+      // The first pass only recentres; the last one averages over several window sizes.
+      const windows = pass === passes - 1 ? REFINE_WINDOWS : RECENTRE_WINDOW;
+      faces = await Promise.all(faces.map(async (f) => (await refineFace(detector, photo, f, anchors, opts, windows)) ?? f));
+    }
     faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
     return faces.slice(0, opts.maxFaces ?? 8);
   }
@@ -90,4 +117,75 @@ function mapFace(f: RawFace, map: (p: Point) => Point): DetectedFace {
   const y = Math.min(corners[0]!.y, corners[1]!.y);
   const box = { x, y, width: Math.abs(corners[1]!.x - corners[0]!.x), height: Math.abs(corners[1]!.y - corners[0]!.y) };
   return { score: f.score, box, keypoints, eyeLeft: keypoints[0], eyeRight: keypoints[1], mouth: keypoints[3] };
+}
+
+/**
+ * Looks at one face again through an upright window centred on its alignment crop. Returns null when the
+ * detector does not confirm a face there (the coarse result is then kept).
+ */
+async function refineFace(detector: FaceDetectorModel, photo: RgbImage, face: DetectedFace, anchors: ReturnType<typeof blazeFaceAnchors>, opts: DetectOptions, windows: readonly number[]): Promise<DetectedFace | null> {
+  const S = detector.inputSize;
+  const crop = alignFace(face, S);
+  const mid = { x: S / 2, y: S / 2 };
+  const centreOf = (f: RawFace) => ({ x: f.box.x + f.box.width / 2, y: f.box.y + f.box.height / 2 });
+  const nearest = async (nhwc: Float32Array): Promise<RawFace | null> => {
+    const out = await detector.run(nhwc);
+    const raw = decodeBlazeFace(out.logits, out.regressors, anchors, opts);
+    // The face we came for is the one nearest the window's centre.
+    const best = raw.reduce<RawFace | null>((p, q) => (p === null || distance(centreOf(q), mid) < distance(centreOf(p), mid) ? q : p), null);
+    return best && distance(centreOf(best), mid) <= S / 4 ? best : null;
+  };
+  const seen: DetectedFace[] = [];
+  for (const k of windows) {
+    // The window: the alignment crop grown k times about its centre, in the same orientation (face upright).
+    const shift = (S * (1 - k)) / 2;
+    const origin = applyAffine(crop.cropToPhoto, { x: shift, y: shift });
+    const m = crop.cropToPhoto;
+    const windowToPhoto: Affine = { a: m.a * k, b: m.b * k, c: origin.x, d: m.d * k, e: m.e * k, f: origin.y };
+    // Clamped, not mirrored, borders: a mirrored copy of a face near the photo's edge would be a second face.
+    const window = warpAffine(photo, windowToPhoto, S, S, { border: 'clamp' });
+    const input = new Float32Array(S * S * 3);
+    for (let i = 0; i < input.length; i++) input[i] = window.data[i]! / 127.5 - 1;
+    // Each window is also seen mirrored: the detector's left/right biases cancel in the average.
+    const direct = await nearest(input);
+    const mirrored = await nearest(mirrorX(input, S));
+    for (const f of [direct, mirrored && unmirror(mirrored, S)]) if (f) seen.push(mapFace(f, (p) => applyAffine(windowToPhoto, p)));
+  }
+  if (seen.length === 0) return null;
+  // Averaging looks through windows of different sizes (so different anchor grids and pixel phases)
+  // removes most of the detector's jitter, which the alignment would otherwise magnify at the crop corners.
+  const avg = (pick: (f: DetectedFace) => Point): Point => ({ x: seen.reduce((t, f) => t + pick(f).x, 0) / seen.length, y: seen.reduce((t, f) => t + pick(f).y, 0) / seen.length });
+  const keypoints = [0, 1, 2, 3, 4, 5].map((i) => avg((f) => f.keypoints[i]!)) as unknown as FaceKeypoints;
+  const box = {
+    x: seen.reduce((t, f) => t + f.box.x, 0) / seen.length,
+    y: seen.reduce((t, f) => t + f.box.y, 0) / seen.length,
+    width: seen.reduce((t, f) => t + f.box.width, 0) / seen.length,
+    height: seen.reduce((t, f) => t + f.box.height, 0) / seen.length,
+  };
+  return { score: Math.max(face.score, ...seen.map((f) => f.score)), box, keypoints, eyeLeft: keypoints[0], eyeRight: keypoints[1], mouth: keypoints[3] };
+}
+
+function mirrorX(src: Float32Array, size: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const o = (y * size + x) * 3;
+      const i = (y * size + size - 1 - x) * 3;
+      out[o] = src[i]!;
+      out[o + 1] = src[i + 1]!;
+      out[o + 2] = src[i + 2]!;
+    }
+  }
+  return out;
+}
+
+/** A detection in the mirrored window, expressed in the unmirrored one (left and right points swap roles). */
+function unmirror(f: RawFace, size: number): RawFace {
+  const m = (p: Point): Point => ({ x: size - p.x, y: p.y });
+  const k = f.keypoints;
+  return {
+    score: f.score,
+    box: { x: size - f.box.x - f.box.width, y: f.box.y, width: f.box.width, height: f.box.height },
+    keypoints: [m(k[1]), m(k[0]), m(k[2]), m(k[3]), m(k[5]), m(k[4])],
+  };
 }
