@@ -10,7 +10,7 @@ import { startTestEngine } from '../helpers/engine.js';
 import type { NetworkGuard } from '../fake-discord/network-guard.js';
 import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { Harness } from '../bots/support/discord-harness.js';
-import { startHarness } from '../bots/support/discord-harness.js';
+import { awaitResult, startHarness } from '../bots/support/discord-harness.js';
 import type { SlackHarness } from './support/slack-harness.js';
 import { CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
 
@@ -57,6 +57,17 @@ describe('a preset made on Discord', () => {
     expect(edit.recipe).toBe('global:0.45');
     expect(edit.presetId).not.toBeNull();
     expect(JSON.stringify(result.blocks)).toContain(`@${discordHandle}/warm:0.5`);
+  });
+});
+
+describe('a preset made on Slack', () => {
+  it('is used from Discord by @owner/name', async () => {
+    const saved = (await say(h.fake.users.bob, 'preset save dim global:-0.4 scope:public')).text;
+    const handle = /by @([a-z0-9_.-]+)/.exec(saved)![1];
+    const i = discord.fake.slash(discord.fake.users.bob, ['edit'], { recipe: `@${handle}/dim` }, { image: { bytes: samplePng() } });
+    const result = await awaitResult(discord, i);
+    expect(result.status).toMatch(/^✅/);
+    expect(result.edit).toMatchObject({ platform: 'discord', recipe: 'global:-0.4' });
   });
 });
 
