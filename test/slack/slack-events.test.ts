@@ -99,6 +99,15 @@ describe('mentions', () => {
     expect(fake.calls.find((c) => c.method === 'files.completeUploadExternal' && c.args.channel_id === 'C0THREADS')!.args.thread_ts).toBe(parent.ts);
   });
 
+  it('edits an image attached to the mentioning message itself', async () => {
+    const { fake } = h;
+    const m = fake.postImage(fake.users.bob, 'C0ATTACH', samplePng(), { text: `<@${fake.botUserId}> shift:0.2 global:0.1` });
+    await fake.event(fake.eventEnvelope({ type: 'app_mention', user: fake.users.bob.id, text: m.text, ts: m.ts, channel: 'C0ATTACH', event_ts: m.ts, files: m.files!.map(({ bytes: _b, ...f }) => f) }));
+    const result = await fake.waitFor(() => resultIn(h, 'C0ATTACH', m.ts), 'the result in the message thread');
+    const edit = await fake.waitFor(() => h.storage.history.findByMessage('slack', result.files![0]!.id), 'the edit');
+    expect(edit.recipe).toBe('shift:0.2 global:0.1');
+  });
+
   it('answers privately when there is no image to edit', async () => {
     const { fake } = h;
     const m = fake.state.add({ channel: 'C0EMPTY', user: fake.users.alice.id, text: `<@${fake.botUserId}> global` });

@@ -56,6 +56,16 @@ describe('message shortcut', () => {
     expect(await editOf(first)).toMatchObject({ recipe: 'global:0.8', parentId: null });
   });
 
+  it('adds the optional extra directions from the modal', async () => {
+    const { fake } = h;
+    const other = fake.postImage(fake.users.bob, 'C0EXTRA', samplePng());
+    await fake.interactive(shortcutPayload(h, fake.users.bob, other));
+    const opened = await fake.waitFor(() => fake.state.views.find((v) => v.view.private_metadata && String(v.view.private_metadata).includes(other.ts)), 'the modal');
+    await fake.interactive(submitPayload(h, fake.users.bob, opened, { what: selectValue('d:global'), strength: textValue('-0.5'), extra: textValue('shift:0.3') }));
+    const result = await fake.waitFor(() => resultIn(h, 'C0EXTRA', other.ts), 'the result');
+    expect(await editOf(result)).toMatchObject({ recipe: 'global:-0.5 shift:0.3' });
+  });
+
   it('says so privately when the message has no image', async () => {
     const { fake } = h;
     const text = fake.state.add({ channel: CH, user: fake.users.bob.id, text: 'just words' });

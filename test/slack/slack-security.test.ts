@@ -105,6 +105,23 @@ describe('file downloads', () => {
   });
 });
 
+describe('declared metadata', () => {
+  it('refuses oversized files and pixel bombs from Slack\'s metadata, before downloading', async () => {
+    const { fake } = h;
+    const big = fake.postImage(fake.users.bob, 'C0META', samplePng());
+    big.files![0]!.size = 50_000_000;
+    const wide = fake.postImage(fake.users.alice, 'C0META', samplePng());
+    Object.assign(wide.files![0]!, { original_w: 20_000, original_h: 20_000 });
+    const before = fake.fileRequests.length;
+    await fake.command(fake.users.bob, 'C0META', 'global 0.5');
+    await fake.command(fake.users.alice, 'C0META', 'global 0.5');
+    await fake.waitFor(() => big.reactions.some((r) => r.name === 'warning') && wide.reactions.some((r) => r.name === 'warning'), 'both refusals');
+    expect(fake.threadReplies('C0META', big.ts).map((m) => m.text).join('\n')).toContain('larger than 5 MB');
+    expect(fake.threadReplies('C0META', wide.ts).map((m) => m.text).join('\n')).toContain('20000×20000');
+    expect(fake.fileRequests.length).toBe(before);
+  });
+});
+
 describe('text and secrets', () => {
   it('escapes what people typed and never logs tokens or response_url', async () => {
     const res = await h.fake.command(h.fake.users.alice, CHANNEL, '<!channel> <https://evil.example|click>');
