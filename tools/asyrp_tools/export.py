@@ -87,12 +87,20 @@ def model_json(model_id: str, title: str, cfg: UNetConfig, extra: Optional[dict]
     return d
 
 
+def _with_reader(out_dir: str, extra: Optional[dict]) -> Optional[dict]:
+    """Name the attribute reader (optional "attributes" field the engine's
+    `asyrp eval` reads) when the package ships one."""
+    if os.path.exists(os.path.join(out_dir, "attributes.onnx")):
+        return {"attributes": "attributes.onnx", **(extra or {})}
+    return extra
+
+
 def export_package(unet: UNet, out_dir: str, model_id: str, title: str, extra: Optional[dict] = None,
                    input_names=("x", "t", "delta_h")):
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(unet, os.path.join(out_dir, "unet.onnx"), input_names)
     with open(os.path.join(out_dir, "model.json"), "w") as f:
-        json.dump(model_json(model_id, title, unet.cfg, extra), f, indent=2)
+        json.dump(model_json(model_id, title, unet.cfg, _with_reader(out_dir, extra)), f, indent=2)
         f.write("\n")
 
 
