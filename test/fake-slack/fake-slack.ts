@@ -50,6 +50,8 @@ export class FakeSlack {
   readonly delays = new Map<string, number>();
   /** Scripted failures: the next `times` calls of a method get a 429 (with Retry-After) or {ok:false,error}. */
   readonly faults = new Map<string, { times: number; status?: 429; retryAfterS?: number; error?: string }>();
+  /** Channels the bot was never invited to: reading or posting there gives not_in_channel. */
+  readonly notMember = new Set<string>();
   /** The app's POST /slack/events URL (HTTP mode). */
   appUrl = '';
   private server: Server | null = null;
@@ -102,6 +104,7 @@ export class FakeSlack {
       if (auth !== `Bearer ${expected}`) return this.send(res, 200, { ok: false, error: 'invalid_auth' });
       const delay = this.delays.get(method);
       if (delay) await new Promise((r) => setTimeout(r, delay));
+      if (this.notMember.has(args.channel ?? args.channel_id ?? '')) return this.send(res, 200, { ok: false, error: 'not_in_channel' });
       const fault = this.faults.get(method);
       if (fault && fault.times > 0) {
         fault.times--;

@@ -58,6 +58,19 @@ describe('a slow or rate-limiting Slack', () => {
   });
 });
 
+describe('a channel the bot is not in', () => {
+  it('tells the person to invite the bot, privately', async () => {
+    const { fake } = h;
+    fake.notMember.add('C0NOTIN');
+    fake.postImage(fake.users.alice, 'C0NOTIN', samplePng());
+    const res = await fake.command(fake.users.alice, 'C0NOTIN', 'global 0.5');
+    expect(res.status).toBe(200);
+    const answer = await fake.waitFor(() => fake.responses.find((r) => String(r.body.text).includes('/invite @asyrp')), 'the hint');
+    expect(answer.body).toMatchObject({ response_type: 'ephemeral' });
+    expect(h.logs.join('\n')).toContain('conversations.history failed: not_in_channel');
+  });
+});
+
 describe('an engine that went away', () => {
   it('marks the image ⚠️ and says so in plain words', async () => {
     const { fake } = h;

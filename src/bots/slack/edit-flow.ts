@@ -9,6 +9,7 @@ import type { EditJob } from '../core/run-edit.js';
 import type { Requester } from '../core/types.js';
 import type { Actor } from '../../storage/index.js';
 import { escapeMrkdwn, mention } from './mrkdwn.js';
+import { slackFriendlyText } from './slack-errors.js';
 import { uploadResult } from './upload-result.js';
 import type { SlackBotContext } from './slack-context.js';
 import { SlackStatus } from './status-surface.js';
@@ -65,8 +66,9 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
     if (posted.fileId) ctx.storage.history.setMessage(outcome.entry.id, posted.fileId);
     await status.finish(true, posted.permalink ? `✅ Done: ${posted.permalink}` : '✅ Done');
   } catch (err) {
-    const friendly = toFriendlyError(err);
-    if (friendly.logId) ctx.log.error(`[${friendly.logId}] slack edit failed: ${describeForLog(err)}`);
-    await status.finish(false, `⚠️ ${escapeMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
+    const slackWords = slackFriendlyText(err);
+    const friendly = slackWords ? { text: slackWords } : toFriendlyError(err);
+    if ('logId' in friendly && friendly.logId) ctx.log.error(`[${friendly.logId}] slack edit failed: ${describeForLog(err)}`);
+    await status.finish(false, `⚠️ ${slackWords ?? escapeMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
   }
 }

@@ -12,6 +12,7 @@ import { downloadSlackFile } from './slack-files.js';
 import { NO_IMAGE_HINT, recentImageOf } from './find-image.js';
 import { performSlackEdit } from './edit-flow.js';
 import { escapeMrkdwn } from './mrkdwn.js';
+import { slackErrorCode, slackFriendlyText } from './slack-errors.js';
 import { requesterOf } from './slack-requester.js';
 import type { SlackBotContext } from './slack-context.js';
 import { textCommand } from './text-commands.js';
@@ -63,7 +64,10 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
   try {
     found = await recentImageOf(ctx, command.channel_id, command.user_id);
   } catch (e) {
-    ctx.log.warn(`conversations.history failed: ${describeForLog(e)}`);
+    // Typically not_in_channel: the command works in any channel, reading it needs membership.
+    ctx.log.warn(`conversations.history failed: ${slackErrorCode(e) ?? describeForLog(e)}`);
+    await respond({ response_type: 'ephemeral', replace_original: true, text: slackFriendlyText(e) ?? errorText(ctx, e) });
+    return;
   }
   if (!found) {
     await respond({ response_type: 'ephemeral', replace_original: true, text: NO_IMAGE_HINT });
