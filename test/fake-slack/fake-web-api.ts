@@ -80,6 +80,12 @@ export function callMethod(env: ApiEnv, method: string, a: Args): Result {
       const u = state.users.get(a.user!);
       return u ? { ok: true, user: { ...u, team_id: env.teamId } } : { ok: false, error: 'user_not_found' };
     }
+    case 'files.delete': {
+      const f = state.files.get(a.file!);
+      if (!f) return { ok: false, error: 'file_not_found' };
+      state.files.delete(f.id);
+      return { ok: true };
+    }
     case 'views.open': {
       const id = `V${++fileCounter}`;
       state.views.push({ trigger_id: a.trigger_id!, view: json(a.view, {}), id });

@@ -126,6 +126,7 @@ describe('result buttons', () => {
     expect(fake.state.message(CH, first.ts)).toBeDefined();
     await fake.interactive(buttonPayload(h, fake.users.alice, first, del));
     await fake.waitFor(() => first.deleted, 'the deletion');
+    await fake.waitFor(() => first.files!.every((f) => !fake.state.files.has(f.id)), 'the files deleted');
   });
 
   it('keep working after the app restarts', async () => {

@@ -13,6 +13,7 @@ import { handleResultAction, handleSaveSubmit } from './result-actions.js';
 import { RESULT_ACTION_PATTERN, SAVE_VIEW_PATTERN } from './result-blocks.js';
 import type { SlackBotContext } from './slack-context.js';
 import { handleSlashCommand } from './slash-command.js';
+import { redactSlack } from './slack-logger.js';
 
 export const COMMAND_NAME = '/asyrp';
 
@@ -28,7 +29,7 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
       try {
         await fn(ctx, args);
       } catch (e) {
-        ctx.log.error(`slack ${what} failed: ${describeForLog(e)}`);
+        ctx.log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`);
       }
     };
   app.command(COMMAND_NAME, guard('command', handleSlashCommand));
@@ -38,5 +39,5 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
   app.action(RESULT_ACTION_PATTERN, guard('button', handleResultAction));
   app.event('reaction_added', guard('reaction', handleReaction));
   app.event('app_mention', guard('mention', handleMention));
-  app.error(async (e) => ctx.log.error(`slack: ${describeForLog(e)}`));
+  app.error(async (e) => ctx.log.error(`slack: ${redactSlack(describeForLog(e))}`));
 }

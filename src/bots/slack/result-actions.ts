@@ -48,6 +48,9 @@ export async function handleResultAction(ctx: SlackBotContext, { action, body, a
         return;
       }
       await client.chat.delete({ channel, ts: messageTs });
+      // The message is gone; its files would stay reachable by permalink, so they go too.
+      const files = ((body.message as { files?: { id?: string }[] } | undefined)?.files ?? []).map((f) => f.id).filter((id): id is string => Boolean(id));
+      for (const file of files) await client.files.delete({ file }).catch(() => undefined);
       return;
     }
     if (what === 'undo') {

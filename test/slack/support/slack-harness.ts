@@ -104,7 +104,7 @@ export function buttonPayload(h: SlackHarness, user: { id: string; name: string 
     container: { type: 'message', message_ts: m.ts, channel_id: m.channel, is_ephemeral: false, thread_ts: m.thread_ts },
     trigger_id: h.fake.triggerId(),
     channel: { id: m.channel, name: 'general' },
-    message: { type: 'message', ts: m.ts, thread_ts: m.thread_ts, text: m.text, blocks: m.blocks, user: m.user, bot_id: m.bot_id },
+    message: { type: 'message', ts: m.ts, thread_ts: m.thread_ts, text: m.text, blocks: m.blocks, user: m.user, bot_id: m.bot_id, files: m.files?.map(({ bytes: _b, ...f }) => f) },
     response_url: `${h.fake.base}/response/a1`,
     actions: [{ type: 'button', action_id: actionId, block_id: 'b', value: 'x', action_ts: String(Date.now() / 1000) }],
   };
