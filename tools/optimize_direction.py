@@ -77,6 +77,7 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=0.05, help="Adam step relative to RMS(h)")
     ap.add_argument("--l1", type=float, default=3.0, help="weight of |P_t(eps_edit) - P_t(eps)|_1 (paper: 3)")
     ap.add_argument("--keep", type=float, default=1.0, help="weight of the guide's keep-other-attributes term")
+    ap.add_argument("--face", type=float, default=0.0, help="weight of -log(face score) of P_t (0: off)")
     ap.add_argument("--param", choices=("per-t", "global"), default="per-t")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
     ap.add_argument("--val", type=int, default=32, help="held-out faces for a quick Python-side check (0: none)")
@@ -90,7 +91,7 @@ def main(argv=None):
     r = unet.cfg.resolution
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
-    guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep)
+    guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face)
     x0 = load_images(args.images, r) if args.images else rendered_faces(args.faces, r, TRAIN_FACES_SEED)
     cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
                          batch=args.batch, epochs=args.epochs, lr=args.lr, l1_weight=args.l1,
@@ -116,8 +117,10 @@ def main(argv=None):
         for s in (0.0, 1.0):
             out = edit_images(unet, xv, res, s, args.t_edit, args.steps, args.steps, args.batch)
             ok = guide.success(xv, out).float().mean().item()
-            print(f"validation (python, no boosting): strength {s}: success {ok:.2f}", flush=True)
-            meta[f"pythonValSuccess{s:g}"] = f"{ok:.3f}"
+            kept = guide.preserved(xv, out).float().mean().item()
+            print(f"validation ({args.val} faces, python, no boosting): strength {s:g}: success {ok:.2f}, "
+                  f"preservation {kept:.2f}", flush=True)
+            meta[f"pythonVal{s:g}"] = f"success {ok:.3f} preservation {kept:.3f}"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     write_direction(args.out, res.delta_h.numpy(), res.timesteps, meta)
     print(f"wrote {args.out}: {len(res.timesteps)} timesteps >= {args.t_edit}, "

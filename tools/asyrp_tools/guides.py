@@ -62,7 +62,7 @@ class ReaderGuide:
     outputs in order; the reader returns probabilities (smile in -1..1)."""
 
     def __init__(self, reader: nn.Module, outputs: List[str], schema: dict, target: Target,
-                 keep: float = 1.0, face: float = 0.1):
+                 keep: float = 1.0, face: float = 0.0):
         self.reader = reader.eval()
         for p in self.reader.parameters():
             p.requires_grad_(False)
@@ -71,6 +71,7 @@ class ReaderGuide:
         self.target = target
         self.keep = keep
         self.face = face
+        self.parts: Dict[str, float] = {}   # running sums of the loss terms, for logging
 
     def read(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         # The judge reads clamped images (asyrp eval clamps outputs to [-1, 1]).
@@ -103,7 +104,12 @@ class ReaderGuide:
         a = self.read(x_edit)
         with torch.no_grad():
             s = self.read(x_src)
-        loss = self.target_loss(a) + self.keep * self.keep_loss(a, s)
+        tl, kl = self.target_loss(a), self.keep_loss(a, s)
+        loss = tl + self.keep * kl
+        for k, v in (("target", tl), ("keep", kl)):
+            self.parts[k] = self.parts.get(k, 0.0) + float(v.detach().mean())
+        self.parts["n"] = self.parts.get("n", 0.0) + 1
+        # The face score only means something once P_t looks like an image (low t); off by default.
         if self.face and "face" in a:
             loss = loss - self.face * torch.log(a["face"] + EPS)
         return loss
@@ -118,6 +124,24 @@ class ReaderGuide:
         if t.kind == "binary":
             return (a[t.attribute] > 0.5) if t.want == 1 else (a[t.attribute] < 0.5)
         return a[t.attribute].argmax(dim=1) == t.index
+
+
+    @torch.no_grad()
+    def preserved(self, before: torch.Tensor, after: torch.Tensor, delta: float = 0.3) -> torch.Tensor:
+        """Per-sample preservation with asyrp eval's definition: every other attribute
+        keeps its side of 0.5 / its argmax / (scalars) stays within ±delta."""
+        a, b = self.read(after), self.read(before)
+        ok = torch.ones(len(before), dtype=torch.bool)
+        for name in self.schema.get("scalars", []):
+            if name != self.target.attribute:
+                ok &= (a[name] - b[name]).abs() < delta
+        for name in self.schema.get("binary", []):
+            if name != self.target.attribute:
+                ok &= (a[name] > 0.5) == (b[name] > 0.5)
+        for name in self.schema.get("classes", {}):
+            if name != self.target.attribute:
+                ok &= a[name].argmax(1) == b[name].argmax(1)
+        return ok
 
 
 def load_reader_onnx(path: str, resolution: int, width: Optional[int] = None) -> nn.Module:

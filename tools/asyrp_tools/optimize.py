@@ -160,9 +160,13 @@ def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig
             sums["guide"] += g
             sums["l1"] += l1
             sums["n"] += n
+        parts = getattr(guide, "parts", None)
         row = {"epoch": epoch + 1, "guide": sums["guide"] / max(1, sums["n"]), "l1": sums["l1"] / max(1, sums["n"]),
                "delta_rms_over_h": float(delta.detach().pow(2).mean().sqrt()) / (h_rms or 1.0),
                "wall_s": round(time.time() - t0, 1)}
+        if parts:   # per-step means of the guide's own terms (e.g. target / keep)
+            row.update({k: v / parts["n"] for k, v in parts.items() if k != "n"})
+            parts.clear()
         history.append(row)
         if cfg.log:
             cfg.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
