@@ -14,6 +14,8 @@ export const ENGINE_ERROR_CODES = [
   'IMAGE_TOO_LARGE',
   'IMAGE_UNSUPPORTED_FORMAT',
   'IMAGE_CORRUPT',
+  // A face model was given a photo in which no face (or not the face asked for) was found.
+  'NO_FACE',
   // Model packages and direction files.
   'MODEL_NOT_FOUND',
   'MODEL_INVALID',

@@ -85,3 +85,38 @@ export async function runEdit(unet: UNet, alphasBar: Float64Array, x0: Float32Ar
   timings.generationMs = performance.now() - start;
   return { x0: gen.x, xT, timings };
 }
+
+/**
+ * The same edit applied to several independent images (the faces of one photo) in one batch: every
+ * UNet call carries all of them, so n faces cost about one face's calls with a larger batch.
+ */
+export async function runEditBatch(unet: UNet, alphasBar: Float64Array, x0s: readonly Float32Array[], plan: EditPlan, opts: Omit<RunEditOptions, 'xT'> = {}): Promise<{ x0s: Float32Array[]; timings: EditTimings }> {
+  const tMax = alphasBar.length - 1;
+  const timings: EditTimings = { inversionMs: 0, generationMs: 0, phases: { editing: 0, denoising: 0, boosting: 0 } };
+  const total = plan.inversionSteps - 1 + plan.generationSteps;
+  let done = 0;
+  const report = (tr: Trajectory) => opts.onProgress?.({ phase: tr.phase, done, total });
+
+  let start = performance.now();
+  const invs = x0s.map((x0) => inversionTrajectory(x0, plan, alphasBar, tMax));
+  report(invs[0]!);
+  await runToCompletion(unet, invs, () => (done++, report(invs[0]!)), opts.signal);
+  timings.inversionMs = performance.now() - start;
+
+  start = performance.now();
+  // Each face gets its own generator, seeded alike: the same recipe gives the same result per face
+  // whether it is edited alone or with others.
+  const gens = invs.map((inv) => generationTrajectory(Float32Array.from(inv.x), plan, alphasBar, tMax));
+  report(gens[0]!);
+  while (!gens[0]!.done) {
+    opts.signal?.throwIfAborted();
+    const phase = gens[0]!.phase as keyof EditTimings['phases'];
+    const stepStart = performance.now();
+    await stepTogether(unet, gens);
+    timings.phases[phase] += performance.now() - stepStart;
+    done++;
+    report(gens[0]!);
+  }
+  timings.generationMs = performance.now() - start;
+  return { x0s: gens.map((g) => g.x), timings };
+}
