@@ -8,7 +8,6 @@
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import type { PresetScope } from '../../storage/index.js';
-const PRESET_SCOPES: readonly PresetScope[] = ['private', 'server', 'public'];
 import { actorFor } from '../core/actors.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
 import { performSlackEdit } from './edit-flow.js';
@@ -17,6 +16,8 @@ import { parseResultAction, SAVE_VIEW_PATTERN, saveViewId } from './result-block
 import type { SlackBotContext } from './slack-context.js';
 import { requesterOf } from './slack-requester.js';
 import { uploadResult } from './upload-result.js';
+
+const PRESET_SCOPES: readonly PresetScope[] = ['private', 'server', 'public'];
 
 const CAPTION = { weaker: 'Weaker', stronger: 'Stronger', sweep: 'Strength sweep' } as const;
 

@@ -4,7 +4,6 @@
  * settings go through the same core and storage calls as on Discord.
  */
 import type { PresetScope } from '../../storage/index.js';
-const PRESET_SCOPES: readonly PresetScope[] = ['private', 'server', 'public'];
 import { actorFor } from '../core/actors.js';
 import { defaultEmojiMap } from '../core/default-emoji.js';
 import { historyText } from '../core/history-text.js';
@@ -16,6 +15,8 @@ import { fromMarkdown } from './mrkdwn.js';
 import type { SlackBotContext } from './slack-context.js';
 import type { SlackWho } from './slack-requester.js';
 import { requesterOf, requesterWithAdmin } from './slack-requester.js';
+
+const PRESET_SCOPES: readonly PresetScope[] = ['private', 'server', 'public'];
 
 export async function textCommand(ctx: SlackBotContext, who: SlackWho, route: Exclude<CommandRoute, { kind: 'edit' }>): Promise<string> {
   switch (route.kind) {
