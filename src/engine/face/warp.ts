@@ -4,7 +4,7 @@
  * when the map shrinks the image (a large face → a 256 crop) each output pixel averages k×k bilinear
  * samples spread over its footprint, so fine detail such as hair does not alias into moiré.
  */
-import { applyAffine, linearScale, type Affine } from './affine.js';
+import { linearScale, type Affine } from './affine.js';
 import type { RgbImage } from '../image/image-io.js';
 
 /** Beyond this many samples per axis the extra cost buys nothing visible. */
@@ -59,6 +59,8 @@ export function supersampleFor(scale: number): number {
 export interface WarpOptions {
   /** How pixels outside the source are made up: mirrored (default; looks like more background) or edge-clamped. */
   readonly border?: BorderMode;
+  /** Cap on samples per axis when shrinking (default 8); the detector's windows need less than a crop. */
+  readonly maxSupersample?: number;
 }
 
 /**
@@ -67,17 +69,20 @@ export interface WarpOptions {
  */
 export function warpAffine(src: RgbImage, dstToSrc: Affine, width: number, height: number, opts: WarpOptions = {}): RgbImage {
   const mode = opts.border ?? 'reflect';
-  const k = supersampleFor(linearScale(dstToSrc));
+  const k = Math.min(opts.maxSupersample ?? MAX_SUPERSAMPLE, supersampleFor(linearScale(dstToSrc)));
   const weight = 1 / (k * k);
   const out = new Uint8Array(width * height * 3);
   const acc = new Float64Array(3);
+  const { a, b, c, d, e, f } = dstToSrc;
   for (let v = 0; v < height; v++) {
     for (let u = 0; u < width; u++) {
       acc.fill(0);
       for (let j = 0; j < k; j++) {
+        const y = v + (j + 0.5) / k;
         for (let i = 0; i < k; i++) {
-          const p = applyAffine(dstToSrc, { x: u + (i + 0.5) / k, y: v + (j + 0.5) / k });
-          sampleBilinear(src, p.x, p.y, mode, acc, weight);
+          const x = u + (i + 0.5) / k;
+          // applyAffine inlined: this loop runs millions of times per crop.
+          sampleBilinear(src, a * x + b * y + c, d * x + e * y + f, mode, acc, weight);
         }
       }
       const o = (v * width + u) * 3;
