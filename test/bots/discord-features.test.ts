@@ -11,6 +11,8 @@ import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { Harness } from './support/discord-harness.js';
 import type { EngineClient } from '../../src/engine/client/engine-client.js';
 import { gatedEngine } from './support/gated-engine.js';
+import { snowflake } from '../fake-discord/snowflake.js';
+import type { FakeUser } from '../fake-discord/fake-state.js';
 import { awaitResult, samplePng, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
@@ -83,6 +85,25 @@ describe('history, help and autocomplete', () => {
     const help = await replyText(fake.slash(fake.users.bob, ['help']).token);
     expect(help).toContain('`global`');
     expect(help).toContain('`shift`');
+  });
+
+  it('/asyrp link issues a code Slack can redeem, and redeems a code issued on Slack', async () => {
+    const { fake } = h;
+    // Users of their own, so that merging accounts does not change the handles other tests expect.
+    const carol = { id: snowflake(), username: 'carol' } as FakeUser;
+    const dave = { id: snowflake(), username: 'dave' } as FakeUser;
+    const issued = await replyText(fake.slash(carol, ['link']).token);
+    const code = /`([^`]+)`/.exec(issued)![1]!;
+    const slackUser = h.storage.accounts.ensureIdentity({ platform: 'slack', serverId: 'T1', userId: 'U-carol', displayName: 'carol on slack' });
+    const merged = h.storage.accounts.redeemLinkCode(code, { accountId: slackUser.accountId, platform: 'slack' });
+    expect(merged.identities.map((x) => x.platform).sort()).toEqual(['discord', 'slack']);
+
+    const slackDave = h.storage.accounts.ensureIdentity({ platform: 'slack', serverId: 'T1', userId: 'U-dave', displayName: 'dave on slack' });
+    const fromSlack = h.storage.accounts.issueLinkCode({ accountId: slackDave.accountId, platform: 'slack' });
+    const redeemed = await replyText(fake.slash(dave, ['link'], { code: fromSlack.code }).token);
+    expect(redeemed).toMatch(/Linked: you are \*\*@.+\*\* on (discord and slack|slack and discord)/);
+    const reused = await replyText(fake.slash(dave, ['link'], { code: fromSlack.code }).token);
+    expect(reused).toMatch(/already linked|wrong or has expired/);
   });
 
   it('completes the last word of a recipe with directions and presets', async () => {

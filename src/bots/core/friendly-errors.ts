@@ -49,7 +49,7 @@ const STORAGE_WORDS: Partial<Record<StorageErrorCode, string>> = {
 };
 
 // Storage messages for these codes are written for people and name the field or limit to fix.
-const STORAGE_SELF_EXPLAINING: readonly StorageErrorCode[] = ['NAME_TAKEN', 'INVALID_NAME', 'INVALID_DESCRIPTION', 'INVALID_RECIPE', 'INVALID_INPUT', 'TOO_MANY_PRESETS', 'NOT_FOUND', 'FORBIDDEN'];
+const STORAGE_SELF_EXPLAINING: readonly StorageErrorCode[] = ['NAME_TAKEN', 'INVALID_NAME', 'INVALID_DESCRIPTION', 'INVALID_RECIPE', 'INVALID_INPUT', 'TOO_MANY_PRESETS', 'NOT_FOUND', 'FORBIDDEN', 'LINK_CODE_INVALID', 'ALREADY_LINKED'];
 
 export interface FriendlyError {
   readonly text: string;

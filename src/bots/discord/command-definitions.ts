@@ -11,9 +11,9 @@ import type { ModelInfo } from '../../engine/client/api-types.js';
 export const COMMAND_NAME = 'asyrp';
 export const CONTEXT_MENU_NAME = 'Edit with Asyrp';
 /** Subcommand names the bot uses itself; a direction with one of these names is reachable via `edit`. */
-const RESERVED = new Set(['edit', 'history', 'help', 'preset', 'admin']);
-/** Discord allows 25 subcommands and groups per command; 5 are ours. */
-const MAX_DIRECTION_SUBCOMMANDS = 20;
+const RESERVED = new Set(['edit', 'history', 'help', 'link', 'preset', 'admin']);
+/** Discord allows 25 subcommands and groups per command; 6 are ours. */
+const MAX_DIRECTION_SUBCOMMANDS = 19;
 
 const imageOption = { type: O.Attachment, name: 'image', description: 'The image to edit (default: the latest image here)' } as const;
 const presetName = (description = 'Preset name, or @user/name') =>
@@ -108,6 +108,9 @@ export function buildCommands(model: ModelInfo): RESTPostAPIApplicationCommandsJ
         ] },
         { type: O.Subcommand, name: 'history', description: 'Your last 10 edits' },
         { type: O.Subcommand, name: 'help', description: 'How to use the bot' },
+        { type: O.Subcommand, name: 'link', description: 'Join your Discord and Slack accounts (no code: get one; with a code from Slack: redeem it)', options: [
+          { type: O.String, name: 'code', description: 'A link code issued on Slack', max_length: 64 },
+        ] },
         presetGroup(),
         adminGroup(),
       ],

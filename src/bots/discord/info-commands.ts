@@ -1,4 +1,4 @@
-/** `/asyrp help` and `/asyrp history`: private answers, built from the model and the database. */
+/** `/asyrp help`, `/asyrp history` and `/asyrp link`: private answers, built from the model and the database. */
 import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { actorFor } from '../core/actors.js';
@@ -35,4 +35,23 @@ export async function handleHistory(ctx: DiscordBotContext, i: ChatInputCommandI
     link: (e) => (e.messageId && e.platform === 'discord' ? `https://discord.com/channels/${e.serverId === 'dm' ? '@me' : e.serverId}/${e.threadId ?? e.channelId}/${e.messageId}` : null),
   });
   await i.reply({ content: text.slice(0, 2000), flags: MessageFlags.Ephemeral });
+}
+
+/**
+ * `/asyrp link` issues a one-time code to redeem on Slack; `/asyrp link code:<code>` redeems a code
+ * issued on Slack. Either way the two identities become one account (presets and history together).
+ */
+export async function handleLink(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
+  const actor = actorFor(ctx.storage, requesterOf(i));
+  const code = i.options.getString('code')?.trim();
+  let content: string;
+  if (!code) {
+    const issued = ctx.storage.accounts.issueLinkCode({ accountId: actor.accountId, platform: 'discord' });
+    const minutes = Math.max(1, Math.round((issued.expiresAt - Date.now()) / 60_000));
+    content = `🔗 Your link code is \`${issued.code}\` (valid for ${minutes} min). On Slack, type \`/asyrp link ${issued.code}\` to join your accounts; your presets and history come along.`;
+  } else {
+    const account = ctx.storage.accounts.redeemLinkCode(code, { accountId: actor.accountId, platform: 'discord' });
+    content = `🔗 Linked: you are **@${account.handle}** on ${account.identities.map((x) => x.platform).join(' and ')}.`;
+  }
+  await i.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
 }

@@ -13,7 +13,7 @@ import { runSlashEdit } from './slash-edit.js';
 import { handleAutocomplete } from './autocomplete.js';
 import { handlePresetCommand } from './preset-commands.js';
 import { handleAdminCommand } from './admin-commands.js';
-import { handleHelp, handleHistory } from './info-commands.js';
+import { handleHelp, handleHistory, handleLink } from './info-commands.js';
 import { CONTEXT_MENU_NAME } from './command-definitions.js';
 import { handleContextMenu, handlePickSelect, handlePickStrength } from './context-menu.js';
 
@@ -52,6 +52,7 @@ async function routeChatInput(ctx: DiscordBotContext, i: ChatInputCommandInterac
   if (sub === 'edit') return runSlashEdit(ctx, i, i.options.getString('recipe', true));
   if (sub === 'history') return handleHistory(ctx, i);
   if (sub === 'help') return handleHelp(ctx, i);
+  if (sub === 'link') return handleLink(ctx, i);
   // One subcommand per direction: `/asyrp smile strength:0.8`.
   const strength = i.options.getNumber('strength') ?? ctx.catalog.defaultStrength(sub);
   return runSlashEdit(ctx, i, `${sub}:${strength}`);
