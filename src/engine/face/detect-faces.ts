@@ -8,7 +8,7 @@ import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 import { applyAffine, distance, type Affine, type Point } from './affine.js';
 import { alignFace } from './face-alignment.js';
 import { warpAffine } from './warp.js';
-import { blazeFaceAnchors, decodeBlazeFace, type Box, type FaceKeypoints, type RawFace } from './blazeface-decode.js';
+import { blazeFaceAnchors, decodeBlazeFace, iou, type Box, type FaceKeypoints, type RawFace } from './blazeface-decode.js';
 
 export interface DetectedFace {
   readonly score: number;
@@ -94,15 +94,21 @@ export async function detectFaces(detector: FaceDetectorModel, photo: RgbImage, 
     const out = await detector.run(rotateSquare(input, S, q));
     const raw = decodeBlazeFace(out.logits, out.regressors, anchors, opts);
     if (raw.length === 0) continue;
-    let faces = raw.map((f) => mapFace(f, (p) => toPhoto(unrotatePoint(p, S, q))));
+    const bySize = (a: DetectedFace, b: DetectedFace) => b.box.width * b.box.height - a.box.width * a.box.height;
+    // Refining costs about a second per face: only the faces that will be returned get it.
+    let faces = raw.map((f) => mapFace(f, (p) => toPhoto(unrotatePoint(p, S, q)))).sort(bySize).slice(0, opts.maxFaces ?? 8);
     const passes = opts.refinePasses ?? 2;
     for (let pass = 0; pass < passes; pass++) {
       // The first pass only recentres; the last one averages over several window sizes.
       const windows = pass === passes - 1 ? REFINE_WINDOWS : RECENTRE_WINDOW;
-      faces = await Promise.all(faces.map(async (f) => (await refineFace(detector, photo, f, anchors, opts, windows)) ?? f));
+      const refined: DetectedFace[] = [];
+      for (const f of faces) refined.push((await refineFace(detector, photo, f, anchors, opts, windows)) ?? f);
+      faces = refined;
     }
-    faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height);
-    return faces.slice(0, opts.maxFaces ?? 8);
+    // Two coarse detections of one face (overlapping too little to be merged) converge when refined.
+    const kept: DetectedFace[] = [];
+    for (const f of faces.sort(bySize)) if (!kept.some((k) => iou(k.box, f.box) > 0.5)) kept.push(f);
+    return kept;
   }
   return [];
 }
@@ -125,7 +131,12 @@ function mapFace(f: RawFace, map: (p: Point) => Point): DetectedFace {
  */
 async function refineFace(detector: FaceDetectorModel, photo: RgbImage, face: DetectedFace, anchors: ReturnType<typeof blazeFaceAnchors>, opts: DetectOptions, windows: readonly number[]): Promise<DetectedFace | null> {
   const S = detector.inputSize;
-  const crop = alignFace(face, S);
+  let crop: ReturnType<typeof alignFace>;
+  try {
+    crop = alignFace(face, S);
+  } catch {
+    return null; // degenerate keypoints (all in one spot): keep the coarse detection
+  }
   const mid = { x: S / 2, y: S / 2 };
   const centreOf = (f: RawFace) => ({ x: f.box.x + f.box.width / 2, y: f.box.y + f.box.height / 2 });
   const nearest = async (nhwc: Float32Array): Promise<RawFace | null> => {
