@@ -1,8 +1,13 @@
 /** The engine API over real HTTP on loopback, with the real service and the analytic / tiny models. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load-config.js';
+import { startEngineServer } from '../../src/engine/service/start-engine-server.js';
+import { repoRoot, tempDir, testModels } from '../helpers/paths.js';
 import type { JobEvent, JobStatus } from '../../src/engine/client/api-types.js';
-import { EngineClientError, type EngineClient } from '../../src/engine/client/engine-client.js';
+import { EngineClient, EngineClientError } from '../../src/engine/client/engine-client.js';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
 import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
 
@@ -128,4 +133,23 @@ describe('engine API', () => {
     expect(text).toMatch(/asyrp_jobs_finished_total\{state="done"\} [1-9]/);
     expect(text).toMatch(/asyrp_step_seconds_count [1-9]/);
   });
+});
+
+describe('face models over the API', () => {
+  it('answers NO_FACE (422) for a photo without a face, before queueing', async () => {
+    const dir = tempDir('asyrp-faces-api-');
+    cpSync(join(testModels, 'tiny-unet'), join(dir, 'models', 'tiny-face'), { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(dir, 'models', 'tiny-face', 'model.json'), 'utf8'));
+    writeFileSync(join(dir, 'models', 'tiny-face', 'model.json'), JSON.stringify({ ...manifest, id: 'tiny-face', preprocess: 'align-face' }));
+    const s = await startEngineServer(loadConfig({ root: repoRoot, env: {}, overrides: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), logLevel: 'warn', storage: { path: join(dir, 'a.db') }, engine: { port: 0 } } }));
+    try {
+      const c = new EngineClient({ baseUrl: s.url });
+      const err = await failure(c.submit({ imageBase64: image, recipe: '', owner: 'f' }));
+      expect([err.code, err.status]).toEqual(['NO_FACE', 422]);
+      expect(err.message).toMatch(/no face found/);
+      expect((await c.health()).queue.queued).toBe(0);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
 });

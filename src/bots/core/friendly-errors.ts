@@ -20,6 +20,7 @@ const API_WORDS: Record<ApiErrorCode, string> = {
   IMAGE_TOO_LARGE: 'That image is too large. Try a smaller one.',
   IMAGE_UNSUPPORTED_FORMAT: 'I can only edit PNG, JPEG, WebP or GIF images.',
   IMAGE_CORRUPT: 'That image looks damaged; I could not read it.',
+  NO_FACE: 'I could not find a face in that photo. Try one where a face is clearly visible.',
   MODEL_NOT_FOUND: 'The model for this edit is not installed any more.',
   MODEL_INVALID: 'The edit model is broken on this server; an admin has to look at it.',
   MODEL_MISMATCH: 'That direction does not belong to the loaded model.',

@@ -24,8 +24,7 @@ export function toApiError(e: unknown): ApiError {
   if (e instanceof ServiceError) return { code: e.code, message: e.message, ...(e.extra.retryAfterMs !== undefined ? { retryAfterMs: e.extra.retryAfterMs } : {}) };
   if (e instanceof EngineError) {
     const details = Object.fromEntries(Object.entries(e.details).filter(([, v]) => v !== undefined));
-    // Engine codes the API does not list yet (NO_FACE: the bots have no words for it so far) go out as
-    // BAD_REQUEST with the engine's own message and code in details.
+    // Every engine code is an API code; the check keeps an unknown one from leaking out as-is.
     const code = isApiErrorCode(e.code) ? e.code : 'BAD_REQUEST';
     if (code !== e.code) details['engineCode'] = e.code;
     return { code, message: e.message, ...(Object.keys(details).length ? { details } : {}) };
@@ -42,6 +41,7 @@ export const HTTP_STATUS: Record<ApiErrorCode, number> = {
   IMAGE_TOO_LARGE: 413,
   IMAGE_UNSUPPORTED_FORMAT: 415,
   IMAGE_CORRUPT: 422,
+  NO_FACE: 422,
   MODEL_NOT_FOUND: 404,
   MODEL_INVALID: 500,
   MODEL_MISMATCH: 500,
