@@ -1,11 +1,11 @@
 /** The engine API over real HTTP on loopback, with the real service and the analytic / tiny models. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import { startEngineServer } from '../../src/engine/service/start-engine-server.js';
-import { repoRoot, tempDir, testModels } from '../helpers/paths.js';
+import { repoRoot, sharedFixtures, tempDir, testModels } from '../helpers/paths.js';
 import type { JobEvent, JobStatus } from '../../src/engine/client/api-types.js';
 import { EngineClient, EngineClientError } from '../../src/engine/client/engine-client.js';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
@@ -152,4 +152,40 @@ describe('face models over the API', () => {
       await s.close();
     }
   }, 60_000);
+});
+
+describe('face models over the API, with a real photo', () => {
+  const photos = join(sharedFixtures, 'asyrp-official', 'photos', 'celeba');
+  it.skipIf(!existsSync(photos))(`edits the chosen face and pastes it back into the whole photo (needs ${photos})`, async () => {
+    const dir = tempDir('asyrp-faces-api-');
+    cpSync(join(testModels, 'tiny-unet'), join(dir, 'models', 'tiny-face'), { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(dir, 'models', 'tiny-face', 'model.json'), 'utf8'));
+    writeFileSync(join(dir, 'models', 'tiny-face', 'model.json'), JSON.stringify({ ...manifest, id: 'tiny-face', preprocess: 'align-face' }));
+    // The photo on a larger grey canvas: everything outside the face must come back unchanged.
+    const face = await sharp(join(photos, '000121.jpg')).resize(300, 300).png().toBuffer();
+    const photo = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#777777' } }).composite([{ input: face, left: 200, top: 100 }]).png().toBuffer();
+    const s = await startEngineServer(loadConfig({ root: repoRoot, env: {}, overrides: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), logLevel: 'warn', storage: { path: join(dir, 'a.db') }, engine: { port: 0 } } }));
+    try {
+      const c = new EngineClient({ baseUrl: s.url });
+      const job = await c.submit({ imageBase64: photo.toString('base64'), recipe: 'steps:6 t_boost:0', owner: 'f', kind: 'compare' });
+      expect((await c.wait(job.id)).state).toBe('done');
+      const after = await sharp(await c.result(job.id)).raw().toBuffer({ resolveWithObject: true });
+      expect([after.info.width, after.info.height]).toEqual([640, 480]);
+      const original = await sharp(photo).removeAlpha().raw().toBuffer();
+      // Corners are far from the face: bit-identical. The face region changed (a random-weight UNet).
+      for (const [x, y] of [[5, 5], [630, 5], [5, 470], [630, 470], [100, 240]]) {
+        const k = (y! * 640 + x!) * 3;
+        expect(Array.from(after.data.subarray(k, k + 3))).toEqual(Array.from(original.subarray(k, k + 3)));
+      }
+      let changed = 0;
+      for (let y = 150; y < 350; y++) for (let x = 250; x < 450; x++) if (after.data[(y * 640 + x) * 3] !== original[(y * 640 + x) * 3]) changed++;
+      expect(changed).toBeGreaterThan(1000);
+      const cmp = await sharp(await c.result(job.id, 'compare')).metadata();
+      expect([cmp.width, cmp.height]).toEqual([640 * 2 + 4, 480]);
+      const noSuchFace = await failure(c.submit({ imageBase64: photo.toString('base64'), recipe: '', owner: 'f', faceIndex: 3 }));
+      expect(noSuchFace.code).toBe('NO_FACE');
+    } finally {
+      await s.close();
+    }
+  }, 120_000);
 });

@@ -66,8 +66,10 @@ export interface SubmitRequest {
   readonly kind?: JobKind;
   /** sweep: the strength multipliers (default 0.25, 0.5, 1, 1.5). */
   readonly strengths?: readonly number[];
-  /** Output edge length in pixels (the model's resolution when absent). */
+  /** Output edge length in pixels (the model's resolution when absent; ignored for face models, whose result is the whole photo). */
   readonly size?: number;
+  /** Face models: which face to edit, 0 = the largest (default). */
+  readonly faceIndex?: number;
   /** Free-form labels echoed back in status (platform message ids and the like). */
   readonly labels?: Readonly<Record<string, string>>;
 }

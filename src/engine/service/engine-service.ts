@@ -24,7 +24,7 @@ import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
 import { previewPng, RESULT_FILES, writeJobResults } from './job-results.js';
 import { EngineMetrics } from './metrics.js';
 import { isApiErrorCode, ServiceError, toApiError } from './service-error.js';
-import { checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
+import { checkFaceIndex, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
 import type { JobStore } from './job-store.js';
 
 export interface EngineServiceOptions {
@@ -118,6 +118,7 @@ export class EngineService {
     if (!['edit', 'compare', 'sweep'].includes(kind)) throw new ServiceError('BAD_REQUEST', `kind must be edit, compare or sweep; got "${String(kind).slice(0, 20)}"`);
     const strengths = kind === 'sweep' ? checkStrengths(req.strengths ?? DEFAULT_SWEEP, this.opts.maxBatch) : [1];
     const size = req.size === undefined || req.size === null ? null : checkSize(req.size);
+    const faceIndex = req.faceIndex === undefined ? 0 : checkFaceIndex(req.faceIndex);
     const idempotencyKey = req.idempotencyKey === undefined ? null : checkString(req.idempotencyKey, 'idempotencyKey', 200);
 
     // Same key, same job: answered before any validation work or queue limits.
@@ -129,7 +130,7 @@ export class EngineService {
     const recipe = parseRecipe(checkString(req.recipe ?? '', 'recipe', 500, true), { directions: model.directionNames() });
     planEdit(model.manifest, recipe, (n) => model.direction(n));
     const image = decodeBase64(req.imageBase64, this.opts.limits.maxInputBytes);
-    await prepareInput(image, model.manifest, this.opts.limits);
+    await prepareInput(image, model.manifest, this.opts.limits, { faceIndex });
 
     if (this.queue.size >= this.opts.maxQueued) {
       throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in a minute`, { retryAfterMs: this.etaForQueue() });
@@ -146,6 +147,7 @@ export class EngineService {
       model: modelId,
       strengths,
       size,
+      faceIndex,
       labels: checkLabels(req.labels ?? {}),
       idempotencyKey,
       createdAt: new Date().toISOString(),
@@ -283,7 +285,7 @@ export class EngineService {
     const image = this.files.readInput(job.id);
     const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
     const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
-    job.input = await prepareInput(image, model.manifest, this.opts.limits);
+    job.input = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex: job.request.faceIndex ?? 0 });
     job.plan = plan;
     job.state = 'running';
     job.phase = 'inversion';

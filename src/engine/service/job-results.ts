@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ResultVariant } from '../client/api-types.js';
 import { encodeAnimatedWebp, encodePng, resizeImage, sideBySide, type RgbImage } from '../image/image-io.js';
 import { tensorToRgb } from '../image/pixels.js';
+import { pasteFaces } from '../face/face-crops.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Job } from './job.js';
 
@@ -18,10 +19,14 @@ export const RESULT_FILES: Record<ResultVariant, { file: string; contentType: st
 };
 
 export async function writeJobResults(job: Job, dir: string, resolution: number): Promise<ResultVariant[]> {
+  const input = job.input!;
+  const face = input.faces?.[0];
   const size = job.request.size ?? resolution;
-  const fit = (img: RgbImage) => resizeImage(img, size, size);
-  const before = await fit(job.input!.rgb);
-  const afters = await Promise.all(job.generations.map((g) => fit(tensorToRgb(g.x, resolution, resolution))));
+  // Face models: the edited crop goes back into the whole photo (pixels outside the face are untouched);
+  // other models: the model-sized square, resized on request.
+  const place = face && input.photo ? async (crop: RgbImage) => pasteFaces(input.photo!, [{ alignment: face.alignment, edited: crop }]) : (img: RgbImage) => resizeImage(img, size, size);
+  const before = face && input.photo ? input.photo : await place(input.rgb);
+  const afters = await Promise.all(job.generations.map((g) => place(tensorToRgb(g.x, resolution, resolution))));
   const files: [ResultVariant, Uint8Array][] = [
     ['before', await encodePng(before)],
     // A sweep's "after" is its strongest sample; the grid shows them all.

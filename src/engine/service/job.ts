@@ -17,6 +17,8 @@ export interface JobRequest {
   readonly model: string;
   readonly strengths: readonly number[];
   readonly size: number | null;
+  /** Face models: the face to edit (0 = largest). Absent in requests persisted before faces existed. */
+  readonly faceIndex?: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly idempotencyKey: string | null;
   readonly createdAt: string;

@@ -41,3 +41,8 @@ export function decodeBase64(v: unknown, maxBytes: number): Buffer {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ServiceError('BAD_REQUEST', '"imageBase64" is not base64');
   return Buffer.from(v, 'base64');
 }
+
+export function checkFaceIndex(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 31) throw new ServiceError('BAD_REQUEST', '"faceIndex" must be a whole number from 0 to 31 (0 = the largest face)');
+  return v;
+}
