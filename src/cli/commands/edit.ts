@@ -1,4 +1,7 @@
-/** `asyrp edit <image> <recipe...> [--model <id|dir>] [-o out.png] [--compare out.png] [--size N] [--json]` */
+/**
+ * `asyrp edit <image> <recipe...> [--model <id|dir>] [-o out.png] [--compare out.png] [--size N] [--json]
+ *   [--face N] [--face-crop]` (the last two for face models: which face, and the aligned crop instead of the photo)
+ */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
@@ -17,14 +20,18 @@ const FLAGS = {
   compare: { type: 'string' },
   size: { type: 'string' },
   json: { type: 'boolean' },
+  face: { type: 'string' },
+  'face-crop': { type: 'boolean' },
 } as const;
 
 export async function editCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { positionals, flags } = parseArgs(argv, FLAGS);
   const [imageArg, ...recipeWords] = positionals;
-  if (!imageArg) throw new UsageError('usage: asyrp edit <image> <recipe...> [--model <id|dir>] [-o out.png] [--compare out.png] [--size N] [--json]');
+  if (!imageArg) throw new UsageError('usage: asyrp edit <image> <recipe...> [--model <id|dir>] [-o out.png] [--compare out.png] [--size N] [--json] [--face N] [--face-crop]');
   const size = flags.size === undefined ? undefined : Number(flags.size);
   if (size !== undefined && (!Number.isInteger(size) || size < 8 || size > 4096)) throw new UsageError('--size must be a whole number from 8 to 4096');
+  const face = flags.face === undefined ? undefined : Number(flags.face);
+  if (face !== undefined && (!Number.isInteger(face) || face < 0 || face > 31)) throw new UsageError('--face must be a whole number from 0 (the largest face) to 31');
 
   const imagePath = resolve(ctx.cwd, imageArg);
   const outPath = resolve(ctx.cwd, (flags.out as string | undefined) ?? `${basename(imageArg, extname(imageArg))}.asyrp.png`);
@@ -41,6 +48,8 @@ export async function editCommand(argv: string[], ctx: CliContext): Promise<numb
       const result = await editImage(model, bytes, recipeWords.join(' '), {
         limits: ctx.config.limits,
         ...(size ? { size } : {}),
+        ...(face !== undefined ? { faceIndex: face } : {}),
+        ...(flags['face-crop'] ? { faceOutput: 'crop' as const } : {}),
         onProgress: (p) => bar.update(p),
       });
       bar.finish();
@@ -53,6 +62,7 @@ export async function editCommand(argv: string[], ctx: CliContext): Promise<numb
         output: outPath,
         ...(comparePath ? { compare: comparePath } : {}),
         recipe: formatRecipe(result.recipe),
+        ...(result.faces ? { faces: result.faces.map((f) => ({ index: f.index, score: Math.round(f.score * 1000) / 1000, box: f.box })) } : {}),
         understood: {
           directions: result.plan.terms.map((t) => ({ name: t.direction.meta.name, strength: t.strength, weight: t.weight })),
           inversionSteps: result.plan.inversionSteps,
