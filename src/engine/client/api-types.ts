@@ -4,31 +4,20 @@
  * engine's internals.
  */
 
+import { ENGINE_ERROR_CODES } from '../errors.js';
+
 export const API_VERSION = 'v1';
 
 export type JobKind = 'edit' | 'compare' | 'sweep';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 export type JobPhase = 'queued' | 'inversion' | 'editing' | 'denoising' | 'boosting' | 'encoding' | 'finished';
 
-/** Error codes over the API: the engine's own plus the service's. Closed: the bots map each to words. */
+/**
+ * Error codes over the API: every engine code (src/engine/errors.ts, a pure list) plus the service's and
+ * the client's. Closed: the bots map each to words, and a new engine code makes their typecheck say so.
+ */
 export const API_ERROR_CODES = [
-  'RECIPE_SYNTAX',
-  'RECIPE_UNKNOWN_DIRECTION',
-  'RECIPE_BAD_VALUE',
-  'RECIPE_TOO_MANY',
-  'IMAGE_EMPTY',
-  'IMAGE_TOO_LARGE',
-  'IMAGE_UNSUPPORTED_FORMAT',
-  'IMAGE_CORRUPT',
-  'NO_FACE',
-  'MODEL_NOT_FOUND',
-  'MODEL_INVALID',
-  'MODEL_MISMATCH',
-  'DIRECTION_NOT_FOUND',
-  'DIRECTION_INVALID',
-  'INFERENCE_FAILED',
-  'CANCELLED',
-  'IO_FAILED',
+  ...ENGINE_ERROR_CODES,
   // Service-level.
   'BAD_REQUEST',
   'UNAUTHORIZED',
