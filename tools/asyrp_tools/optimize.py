@@ -104,7 +104,7 @@ def edit_pass(unet, guide: Guide, x: torch.Tensor, cfg: "OptimizeConfig", delta_
             l1 = (p_edit - p_src).abs().mean()
             if opt is not None:
                 loss = cfg.guide_weight * g + cfg.l1_weight * l1
-                opt.zero_grad()
+                opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
         g_sum += float(g) * b
@@ -147,8 +147,11 @@ def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig
         h, _, _ = unet.encode(x_T[: cfg.batch], torch.full((min(cfg.batch, len(x_T)),), float(seq[-1])))
         h_rms = float(h.pow(2).mean().sqrt())
     k_param = 1 if cfg.param == "global" else len(edit_ts)
-    delta = torch.zeros(k_param, c, hh, ww, requires_grad=True)
-    opt = torch.optim.Adam([delta], lr=cfg.lr * h_rms)
+    # One tensor per Δh_t: a step at timestep t must move Δh_t only.  With a single [K,...]
+    # tensor, Adam's momentum would keep moving every other Δh_t at each step (zero gradient,
+    # non-zero moment); separate tensors whose .grad stays None are skipped by Adam.
+    deltas = [torch.zeros(c, hh, ww, requires_grad=True) for _ in range(k_param)]
+    opt = torch.optim.Adam(deltas, lr=cfg.lr * h_rms)
     index = {t: (0 if k_param == 1 else i) for i, t in enumerate(edit_ts)}
     gen = torch.Generator().manual_seed(cfg.seed)
     history = []
@@ -156,13 +159,13 @@ def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig
         order = torch.randperm(len(x_T), generator=gen)
         sums = {"guide": 0.0, "l1": 0.0, "n": 0}
         for i in range(0, len(order), cfg.batch):
-            g, l1, n = edit_pass(unet, guide, x_T[order[i:i + cfg.batch]], cfg, lambda t: delta[index[t]], opt)
+            g, l1, n = edit_pass(unet, guide, x_T[order[i:i + cfg.batch]], cfg, lambda t: deltas[index[t]], opt)
             sums["guide"] += g
             sums["l1"] += l1
             sums["n"] += n
         parts = getattr(guide, "parts", None)
         row = {"epoch": epoch + 1, "guide": sums["guide"] / max(1, sums["n"]), "l1": sums["l1"] / max(1, sums["n"]),
-               "delta_rms_over_h": float(delta.detach().pow(2).mean().sqrt()) / (h_rms or 1.0),
+               "delta_rms_over_h": float(torch.stack(deltas).detach().pow(2).mean().sqrt()) / (h_rms or 1.0),
                "wall_s": round(time.time() - t0, 1)}
         if parts:   # per-step means of the guide's own terms (e.g. target / keep)
             row.update({k: v / parts["n"] for k, v in parts.items() if k != "n"})
@@ -170,7 +173,7 @@ def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig
         history.append(row)
         if cfg.log:
             cfg.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-    dh = delta.detach()
+    dh = torch.stack(deltas).detach()
     if k_param == 1:
         dh = dh.expand(len(edit_ts), -1, -1, -1)
     # The file stores timesteps ascending (direction-file.ts); edit_ts is already ascending.

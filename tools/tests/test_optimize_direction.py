@@ -152,3 +152,14 @@ def test_edited_epsilon_matches_the_exported_graph(prediction):
         mine = _to_eps(unet, unet.decode(h + dh, skips, temb), x, t)
         plain = _to_eps(unet, unet.decode(h, skips, temb), x, t)
     assert torch.allclose(mine, eps_edit, atol=1e-5) and torch.allclose(plain, eps, atol=1e-5)
+
+
+def test_each_step_moves_only_its_own_timestep():
+    # One pass over one batch: every Δh_t gets exactly one Adam step, so no element can
+    # exceed the step size (Adam's first step is lr per element).  A shared [K,...] tensor
+    # would let momentum move earlier Δh_t again at every later step.
+    cfg = OptimizeConfig(t_edit=400, generation_steps=10, inversion_steps=10, batch=8, epochs=1,
+                         lr=0.05, l1_weight=0.1, seed=3)
+    res = optimize_direction(tiny_unet(), guide_for("glasses:1"), faces(), cfg)
+    step = cfg.lr * res.h_rms
+    assert float(res.delta_h.abs().max()) <= step * 1.001
