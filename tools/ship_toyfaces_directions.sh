@@ -38,7 +38,7 @@ echo "t_edit $T_EDIT"
 optimize() { # name target
   (cd tools && /usr/bin/python3 optimize_direction.py --checkpoint "$CKPT" \
     --reader ../$MODEL/attributes.onnx --schema ../$MODEL/attributes.json --target "$2" \
-    --name "$1" --t-edit "$T_EDIT" --faces 16 --epochs 4 --keep 20 --val 0 \
+    --name "$1" --t-edit "$T_EDIT" --faces 16 --epochs 6 --lr 0.1 --keep 5 --val 0 \
     --out "../$MODEL/directions/$1.safetensors") 2>&1 | grep -v -i warn > "$OUT/optimize-$1.txt"
 }
 optimize smile smile:+ & optimize glasses glasses:1 & wait
