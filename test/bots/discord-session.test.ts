@@ -125,7 +125,7 @@ describe('deploy-commands', () => {
       expect(put.path).toBe(`/api/v10/applications/${fake.state.appId}/guilds/${fake.state.guildId}/commands`);
       const [slash, menu] = put.json as unknown as { name: string; type: number; options: { name: string; type: number }[] }[];
       const names = slash!.options.map((o) => o.name);
-      expect(names).toEqual([...model.directions.map((d) => d.name), 'edit', 'history', 'help', 'preset', 'admin']);
+      expect(names).toEqual([...model.directions.map((d) => d.name), 'edit', 'history', 'help', 'link', 'preset', 'admin']);
       expect(menu).toMatchObject({ name: 'Edit with Asyrp', type: 3, contexts: [0] });
       expect(slash).toMatchObject({ contexts: [0], integration_types: [0] });
     } finally {
