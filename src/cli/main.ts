@@ -1,5 +1,5 @@
 /**
- * The `asyrp` command line. This is an entry module: it alone reads process.env and argv (through
+ * The `asyrp` command line. This is an entry module: it alone reads the environment and argv (through
  * loadConfig), then hands a CliContext to the command.
  */
 import { dirname, resolve } from 'node:path';

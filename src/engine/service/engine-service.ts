@@ -21,7 +21,8 @@ import { JobFiles } from './job-files.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
 import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
-import { previewPng, RESULT_FILES, writeJobResults } from './job-results.js';
+import { RESULT_FILES, writeJobResults } from './job-results.js';
+import { ProgressHub } from './job-progress.js';
 import { EngineMetrics } from './metrics.js';
 import { isApiErrorCode, ServiceError, toApiError } from './service-error.js';
 import { checkFaceIndex, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
@@ -46,17 +47,12 @@ export interface EngineServiceOptions {
   readonly version: string;
 }
 
-interface Subscriber {
-  readonly previews: boolean;
-  send(e: JobEvent): void;
-}
-
 export class EngineService {
   readonly metrics = new EngineMetrics();
+  private readonly progress: ProgressHub;
   private readonly jobs = new Map<string, Job>();
   private readonly queue: JobQueue<Job> = new FairQueue<Job>();
   private readonly running = new Map<string, Job>();
-  private readonly subscribers = new Map<string, Set<Subscriber>>();
   private readonly cache: InversionCache;
   private readonly files: JobFiles;
   private stopping = false;
@@ -64,10 +60,10 @@ export class EngineService {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private modelTurn = 0;
-  private recentStepMs = 0;
 
   constructor(private readonly opts: EngineServiceOptions) {
     this.files = new JobFiles(join(opts.dataDir, 'jobs'));
+    this.progress = new ProgressHub(opts.previewEvery);
     this.cache = new InversionCache(join(opts.dataDir, 'cache'), opts.cacheMaxBytes);
   }
 
@@ -133,10 +129,10 @@ export class EngineService {
     await prepareInput(image, model.manifest, this.opts.limits, { faceIndex });
 
     if (this.queue.size >= this.opts.maxQueued) {
-      throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in a minute`, { retryAfterMs: this.etaForQueue() });
+      throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in a minute`, { retryAfterMs: this.progress.retryAfter(this.queue.size) });
     }
     if (this.queue.countFor(owner) + [...this.running.values()].filter((j) => j.owner === owner).length >= this.opts.maxQueuedPerOwner) {
-      throw new ServiceError('OWNER_LIMIT', `you already have ${this.opts.maxQueuedPerOwner} edits waiting; wait for one to finish`, { retryAfterMs: this.etaForQueue() });
+      throw new ServiceError('OWNER_LIMIT', `you already have ${this.opts.maxQueuedPerOwner} edits waiting; wait for one to finish`, { retryAfterMs: this.progress.retryAfter(this.queue.size) });
     }
 
     const id = randomUUID();
@@ -193,14 +189,7 @@ export class EngineService {
 
   subscribe(id: string, previews: boolean, send: (e: JobEvent) => void): () => void {
     this.status(id); // throws NOT_FOUND for unknown jobs
-    const sub: Subscriber = { previews, send };
-    let set = this.subscribers.get(id);
-    if (!set) this.subscribers.set(id, (set = new Set()));
-    set.add(sub);
-    return () => {
-      set!.delete(sub);
-      if (set!.size === 0) this.subscribers.delete(id);
-    };
+    return this.progress.subscribe(id, previews, send);
   }
 
   health(): HealthResponse {
@@ -344,7 +333,7 @@ export class EngineService {
         return;
       }
       const ms = performance.now() - t0;
-      this.recentStepMs = this.recentStepMs ? 0.8 * this.recentStepMs + 0.2 * ms : ms;
+      this.progress.observeStep(ms);
       this.metrics.observeStep(ms / 1000, trajectories.length);
     }
     for (const [i, job] of live.entries()) {
@@ -395,28 +384,12 @@ export class EngineService {
 
   // ---- Progress ----------------------------------------------------------------------------------
 
-  private async publish(job: Job): Promise<void> {
-    const subs = this.subscribers.get(job.id);
-    if (!subs?.size) return;
-    const status = job.snapshot(this.queue.position(job.id), this.eta(job));
-    const g = job.generations.find((x) => !x.done && x.lastX0);
-    const wantPreview = g?.lastX0 && job.step % this.opts.previewEvery === 0 && [...subs].some((s) => s.previews);
-    const preview = wantPreview ? await previewPng(g.lastX0!) : undefined;
-    for (const s of subs) s.send(s.previews && preview ? { status, previewBase64: preview } : { status });
+  private publish(job: Job): Promise<void> {
+    return this.progress.publish(job, () => job.snapshot(this.queue.position(job.id), this.eta(job)));
   }
 
   private eta(job: Job): number | null {
-    if (job.finished) return 0;
-    const stepMs = this.recentStepMs || null;
-    if (!stepMs) return null;
-    const perSample = Math.max(1, job.width);
-    const own = ((job.total || 80 * perSample) - job.step) / perSample;
-    const ahead = job.state === 'queued' ? this.queue.position(job.id) * 80 : 0;
-    return Math.round((own + ahead) * stepMs);
-  }
-
-  private etaForQueue(): number {
-    return Math.max(5000, Math.round(this.queue.size * 80 * (this.recentStepMs || 50)));
+    return this.progress.eta(job, this.queue.position(job.id));
   }
 
   // ---- Persistence -------------------------------------------------------------------------------
