@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   models: { summary: 'list installed models', load: async () => (await import('./commands/models.js')).modelsCommand },
   directions: { summary: 'list directions: asyrp directions [--model <id>]; learn one: asyrp directions learn <name> --positive … --negative …', load: async () => (await import('./commands/directions.js')).directionsCommand },
   eval: { summary: 'measure directions with the model\'s attribute reader: asyrp eval --model <id> --direction <name|recipe> [--n 100]', load: async () => (await import('./commands/eval.js')).evalCommand },
+  generate: { summary: 'samples from noise, the share read as faces, a grid: asyrp generate --model <id> [--n 100] [--steps 40] [--seed 0] [--out grid.png] [--json]', load: async () => (await import('./commands/generate.js')).generateCommand },
   bench: { summary: 'benchmark the engine on a model: asyrp bench [--model <id>]', load: async () => (await import('./commands/bench.js')).benchCommand },
   discord: { summary: 'run the Discord bot; asyrp discord deploy-commands [--guild <id>] registers its commands', load: async () => (await import('./commands/discord.js')).discordCommand },
   slack: { summary: 'run the Slack app (HTTP with SLACK_SIGNING_SECRET, or Socket Mode with SLACK_APP_TOKEN)', load: async () => (await import('./commands/slack.js')).slackCommand },
