@@ -26,7 +26,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asyrp_tools.direction_io import write_direction  # noqa: E402
 from asyrp_tools.export import load_unet  # noqa: E402
 from asyrp_tools.guides import ReaderGuide, load_reader_onnx, load_schema, parse_target  # noqa: E402
+from asyrp_tools.direction_io import read_direction  # noqa: E402
 from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
+from asyrp_tools.optimize_final import FinalConfig, optimize_final  # noqa: E402
 from asyrp_tools.reader import OUTPUTS  # noqa: E402
 
 # render_dataset seeds for the optimizer's faces: disjoint from the eval set (4242),
@@ -79,6 +81,20 @@ def main(argv=None):
     ap.add_argument("--keep", type=float, default=1.0, help="weight of the guide's keep-other-attributes term")
     ap.add_argument("--face", type=float, default=0.0, help="weight of -log(face score) of P_t (0: off)")
     ap.add_argument("--param", choices=("per-t", "global"), default="per-t")
+    ap.add_argument("--objective", choices=("paper", "final"), default="paper",
+                    help="paper: loss on P_t at each editing step (§3.4); final: loss on the finished "
+                         "generation, differentiated through every step (asyrp_tools/optimize_final.py)")
+    ap.add_argument("--iterations", type=int, default=60, help="Adam steps (--objective final)")
+    ap.add_argument("--margin", type=float, default=None,
+                    help="stop pushing the target once reached with this margin (scalars; binaries: p 0.95)")
+    ap.add_argument("--pairs", nargs=2, metavar=("NEG", "POS"),
+                    help="matched example pairs (folders, same file order): optimize on NEG toward what "
+                         "POS changes (--objective final)")
+    ap.add_argument("--pair-weight", type=float, default=10.0, help="weight of the pair term")
+    ap.add_argument("--guide-weight", type=float, default=1.0, help="weight of the guide (reader) loss")
+    ap.add_argument("--eligible-only", action="store_true",
+                    help="train only on faces that lack the target (rendered faces: render 4x and filter)")
+    ap.add_argument("--init", help="start from this direction file (same timesteps), e.g. a paper-loss result")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
     ap.add_argument("--val", type=int, default=32, help="held-out faces for a quick Python-side check (0: none)")
     ap.add_argument("--seed", type=int, default=0)
@@ -91,12 +107,41 @@ def main(argv=None):
     r = unet.cfg.resolution
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
-    guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face)
-    x0 = load_images(args.images, r) if args.images else rendered_faces(args.faces, r, TRAIN_FACES_SEED)
-    cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
-                         batch=args.batch, epochs=args.epochs, lr=args.lr, l1_weight=args.l1,
-                         param=args.param, seed=args.seed, log=lambda s: print(s, flush=True))
-    res = optimize_direction(unet, guide, x0, cfg)
+    guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
+                        margin=args.margin)
+    pos = None
+    if args.pairs:
+        x0, pos = load_images(args.pairs[0], r), load_images(args.pairs[1], r)
+        if len(x0) != len(pos):
+            raise SystemExit(f"--pairs: {len(x0)} images without and {len(pos)} with the attribute; they must pair up")
+    else:
+        x0 = load_images(args.images, r) if args.images else rendered_faces(args.faces * (4 if args.eligible_only else 1), r, TRAIN_FACES_SEED)
+        if args.eligible_only:
+            # Faces that already have the target teach nothing but "keep": train on the ones
+            # asyrp eval counts (eligible), as many as --faces asks for.
+            keep_idx = guide.eligible(x0).nonzero().flatten()[: args.faces]
+            if len(keep_idx) == 0:
+                raise SystemExit("--eligible-only: none of the training faces lacks the target")
+            x0 = x0[keep_idx]
+    log = lambda s: print(s, flush=True)  # noqa: E731
+    if args.objective == "final":
+        init = None
+        if args.init:
+            dh, ts, _ = read_direction(args.init)
+            init = torch.from_numpy(np.ascontiguousarray(dh))
+        fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
+                           batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
+                           guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed, log=log)
+        res = optimize_final(unet, guide, x0, fcfg, init=init, judge=guide, pos=pos)
+        method = ("optimized (global per-timestep Δh; loss on the finished generation: guide + L1 to the "
+                  "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
+                  ", differentiated through every step)")
+    else:
+        cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
+                             batch=args.batch, epochs=args.epochs, lr=args.lr, l1_weight=args.l1,
+                             param=args.param, seed=args.seed, log=log)
+        res = optimize_direction(unet, guide, x0, cfg)
+        method = "optimized (Asyrp loss: guide on P_t(eps_edit) + L1 to P_t(eps), global per-timestep Δh)"
 
     meta = {
         "name": args.name,
@@ -105,12 +150,13 @@ def main(argv=None):
         "tBoost": args.t_boost,
         "defaultStrength": args.default_strength,
         "evalTarget": args.target,
-        "method": "optimized (Asyrp loss: guide on P_t(eps_edit) + L1 to P_t(eps), global per-timestep Δh)",
+        "method": method,
         "source": "cd tools && python3 optimize_direction.py " + shlex.join(argv),
         "trainingImages": str(len(x0)),
         "guideLoss": f"{res.history[-1]['guide']:.4f}",
         "l1": f"{res.history[-1]['l1']:.4f}",
         "rmsOverH": f"{res.history[-1]['delta_rms_over_h']:.4f}",
+        "wallSeconds": f"{res.wall_s:.0f}",
     }
     if args.val:
         xv = rendered_faces(args.val, r, VAL_FACES_SEED)

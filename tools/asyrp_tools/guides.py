@@ -11,6 +11,7 @@ available for the toy model, so the guide used here is its attribute reader
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
@@ -20,6 +21,8 @@ import torch.nn as nn
 Guide = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 EPS = 1e-6
+# With a margin, a binary or class target counts as reached at this probability.
+GOAL_P = 0.95
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class ReaderGuide:
     outputs in order; the reader returns probabilities (smile in -1..1)."""
 
     def __init__(self, reader: nn.Module, outputs: List[str], schema: dict, target: Target,
-                 keep: float = 1.0, face: float = 0.0):
+                 keep: float = 1.0, face: float = 0.0, margin: Optional[float] = None):
         self.reader = reader.eval()
         for p in self.reader.parameters():
             p.requires_grad_(False)
@@ -71,21 +74,31 @@ class ReaderGuide:
         self.target = target
         self.keep = keep
         self.face = face
+        # margin: stop pushing once the target is reached with room to spare - a scalar
+        # moved by `margin` from the unedited reading, a binary/class probability of
+        # GOAL_P - so that the keep terms win on faces already there.  None: push
+        # without limit (the paper's form).
+        self.margin = margin
         self.parts: Dict[str, float] = {}   # running sums of the loss terms, for logging
 
     def read(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
         # The judge reads clamped images (asyrp eval clamps outputs to [-1, 1]).
         return dict(zip(self.outputs, self.reader(x.clamp(-1, 1))))
 
-    def target_loss(self, a: Dict[str, torch.Tensor]) -> torch.Tensor:
+    def target_loss(self, a: Dict[str, torch.Tensor], s: Optional[Dict[str, torch.Tensor]] = None) -> torch.Tensor:
         t = self.target
         v = a[t.attribute]
+        m = self.margin
         if t.kind == "scalar":          # -1..1: move it as far as it goes in `sign`
+            if m is not None and s is not None:
+                return torch.relu(m - t.sign * (v - s[t.attribute]))
             return -t.sign * v
         if t.kind == "binary":          # cross-entropy toward `want`
             p = v if t.want == 1 else 1 - v
-            return -torch.log(p + EPS)
-        return -torch.log(v[:, t.index] + EPS)
+        else:
+            p = v[:, t.index]
+        ce = -torch.log(p + EPS)
+        return ce if m is None else torch.relu(ce + math.log(GOAL_P))
 
     def keep_loss(self, a: Dict[str, torch.Tensor], s: Dict[str, torch.Tensor]) -> torch.Tensor:
         terms = []
@@ -104,7 +117,7 @@ class ReaderGuide:
         a = self.read(x_edit)
         with torch.no_grad():
             s = self.read(x_src)
-        tl, kl = self.target_loss(a), self.keep_loss(a, s)
+        tl, kl = self.target_loss(a, s), self.keep_loss(a, s)
         loss = tl + self.keep * kl
         for k, v in (("target", tl), ("keep", kl)):
             self.parts[k] = self.parts.get(k, 0.0) + float(v.detach().mean())
@@ -125,6 +138,17 @@ class ReaderGuide:
             return (a[t.attribute] > 0.5) if t.want == 1 else (a[t.attribute] < 0.5)
         return a[t.attribute].argmax(dim=1) == t.index
 
+
+    @torch.no_grad()
+    def eligible(self, x: torch.Tensor, delta: float = 0.3) -> torch.Tensor:
+        """Faces that do not have the target yet (asyrp eval's rule): only they can show an edit."""
+        b = self.read(x)[self.target.attribute]
+        t = self.target
+        if t.kind == "scalar":
+            return t.sign * b < 1 - delta - 0.05
+        if t.kind == "binary":
+            return (b < 0.5) if t.want == 1 else (b > 0.5)
+        return b.argmax(dim=1) != t.index
 
     @torch.no_grad()
     def preserved(self, before: torch.Tensor, after: torch.Tensor, delta: float = 0.3) -> torch.Tensor:

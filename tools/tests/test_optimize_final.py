@@ -1,0 +1,156 @@
+"""optimize_final: the loss on the finished generation, differentiated through every step.
+
+A tiny random UNet and reader (from test_optimize_direction).  Checks that the
+differentiable generation equals the engine-style generation it stands for, that
+the optimizer lowers the loss it reports, that it is deterministic and honours
+an initial direction, that checkpointing changes nothing but memory, and the
+guide's margin form."""
+import os
+import sys
+
+import pytest
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from test_optimize_direction import SCHEMA, faces, guide_for, tiny_reader, tiny_unet  # noqa: E402
+from asyrp_tools.diffusion import asyrp_generate  # noqa: E402
+from asyrp_tools.guides import ReaderGuide, parse_target  # noqa: E402
+from asyrp_tools.optimize import invert  # noqa: E402
+from asyrp_tools.optimize_final import FinalConfig, generate, optimize_final  # noqa: E402
+from asyrp_tools.reader import OUTPUTS  # noqa: E402
+
+
+def config(**kw):
+    base = dict(t_edit=400, generation_steps=10, inversion_steps=10, batch=4, iterations=6, lr=0.1,
+                l1_weight=0.1, seed=3, log_every=1)
+    base.update(kw)
+    return FinalConfig(**base)
+
+
+def test_generation_matches_the_reference_step():
+    # The optimizer's chain must be the process the engine runs (Eq. 9 for t >= t_edit,
+    # DDIM below, no boosting): compare with asyrp_generate, which mirrors the engine.
+    unet = tiny_unet()
+    x_T = invert(unet, faces(4), 10, 4)
+    dh = torch.randn(16, 4, 4, generator=torch.Generator().manual_seed(4)) * 0.5
+    ours = generate(unet, x_T, 10, 400, lambda t: dh[None], grad=False)
+    ref = asyrp_generate(unet, x_T, 10, lambda t: dh[None], t_edit=400, t_boost=0)
+    assert torch.allclose(ours, ref, atol=1e-5)
+    plain = generate(unet, x_T, 10, 400)
+    assert not torch.allclose(ours, plain, atol=1e-3)   # the edit does something
+
+
+def full_loss(unet, guide, x0, cfg, delta_h, timesteps):
+    """The optimized loss over all faces, without augmentation, for a fixed Δh (None: 0)."""
+    x_T = invert(unet, x0, cfg.inversion_steps, cfg.batch)
+    src = generate(unet, x_T, cfg.generation_steps, cfg.t_edit)
+    table = dict(zip(timesteps, delta_h)) if delta_h is not None else None
+    out = generate(unet, x_T, cfg.generation_steps, cfg.t_edit, (lambda t: table[t][None]) if table else None)
+    with torch.no_grad():
+        return float(cfg.guide_weight * guide(out, src).mean() + cfg.l1_weight * (out - src).abs().mean())
+
+
+def test_loss_decreases_and_history_is_logged():
+    cfg = config(iterations=10, lr=0.05, augment_shift=0)
+    res = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), cfg, judge=guide_for("glasses:1"))
+    before = full_loss(tiny_unet(), guide_for("glasses:1"), faces(), cfg, None, res.timesteps)
+    after = full_loss(tiny_unet(), guide_for("glasses:1"), faces(), cfg, res.delta_h, res.timesteps)
+    assert after < before - 1e-3, (before, after)
+    assert len(res.history) == 10
+    assert {"success", "preserved", "l1", "guide", "delta_rms_over_h"} <= set(res.history[-1])
+    assert res.timesteps == sorted(res.timesteps) and min(res.timesteps) >= 400
+    assert tuple(res.delta_h.shape) == (len(res.timesteps), 16, 4, 4)
+
+
+def test_deterministic_and_init_is_used():
+    a = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3))
+    b = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3))
+    assert torch.equal(a.delta_h, b.delta_h)
+    # Zero iterations past the init: the result starts from it (Adam moves each element by <= lr·RMS(h)).
+    c = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1), init=a.delta_h)
+    assert float((c.delta_h - a.delta_h).abs().max()) <= 0.1 * c.h_rms * 1.001
+    with pytest.raises(ValueError, match="does not match"):
+        optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1), init=a.delta_h[:1])
+
+
+def test_pairs_term_pulls_toward_the_pairs_change():
+    # With pairs only (no guide, no L1), Δh must bring the edit's change closer to pos − neg.
+    unet, neg = tiny_unet(), faces()
+    pos = neg.clone()
+    pos[:, :, 2:5, 2:6] = 0.8   # the "attribute": a bright patch, the same on every face
+    cfg = config(iterations=12, lr=0.05, guide_weight=0.0, l1_weight=0.0, pair_weight=1.0, augment_shift=0)
+    res = optimize_final(unet, guide_for("glasses:1"), neg, cfg, pos=pos)
+    x_T = invert(unet, neg, cfg.inversion_steps, cfg.batch)
+    src = generate(unet, x_T, 10, cfg.t_edit)
+    table = dict(zip(res.timesteps, res.delta_h))
+    out = generate(unet, x_T, 10, cfg.t_edit, lambda t: table[t][None])
+    before = float((pos - neg).abs().mean())
+    after = float(((out - src) - (pos - neg)).abs().mean())
+    assert after < before - 1e-3, (before, after)
+    with pytest.raises(ValueError, match="pair one-to-one"):
+        optimize_final(unet, guide_for("glasses:1"), neg, cfg, pos=pos[:2])
+
+
+def test_checkpointing_gives_the_same_result():
+    a = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2))
+    b = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2, checkpointing=True))
+    assert torch.allclose(a.delta_h, b.delta_h, atol=1e-6)
+
+
+def test_margin_stops_pushing_once_reached():
+    reader = tiny_reader()
+    x = faces(4)
+    for spec in ("smile:+", "glasses:1", "hair_colour:red"):
+        g = ReaderGuide(reader, list(OUTPUTS), SCHEMA, parse_target(spec, SCHEMA), keep=0.0, margin=0.0)
+        # Reading the same image as source and edit: a scalar moved by 0 >= margin 0 is reached.
+        a = g.read(x)
+        loss = g.target_loss(a, a)
+        assert loss.shape == (4,) and bool((loss >= 0).all())
+        if spec == "smile:+":
+            assert float(loss.abs().max()) == 0.0
+    unbounded = ReaderGuide(reader, list(OUTPUTS), SCHEMA, parse_target("smile:+", SCHEMA), keep=0.0)
+    a = unbounded.read(x)
+    assert torch.allclose(unbounded.target_loss(a, a), -a["smile"])
+
+
+def test_cli_final_objective_with_pairs_and_eligible_faces(tmp_path):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    import optimize_direction as cli
+    from asyrp_tools.direction_io import read_direction
+    from asyrp_tools.reader import export as export_reader
+    ck = str(tmp_path / "ck.pt")
+    unet = tiny_unet()
+    torch.save({"config": unet.cfg.to_dict(), "ema": unet.state_dict()}, ck)
+    reader = str(tmp_path / "attributes.onnx")
+    export_reader(tiny_reader(), reader, 8)
+    schema = str(tmp_path / "attributes.json")
+    with open(schema, "w") as f:
+        json.dump(SCHEMA, f)
+    rng = np.random.default_rng(0)
+    for side in ("neg", "pos"):
+        (tmp_path / side).mkdir()
+    for i in range(4):
+        img = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        Image.fromarray(img).save(tmp_path / "neg" / f"{i}.png")
+        img[2:5, 2:6] = 220
+        Image.fromarray(img).save(tmp_path / "pos" / f"{i}.png")
+    base = ["--checkpoint", ck, "--reader", reader, "--schema", schema, "--target", "glasses:1", "--name", "glasses",
+            "--t-edit", "400", "--steps", "10", "--batch", "4", "--val", "0", "--objective", "final", "--iterations", "2"]
+    out = str(tmp_path / "paired.safetensors")
+    cli.main(base + ["--pairs", str(tmp_path / "neg"), str(tmp_path / "pos"), "--out", out])
+    dh, ts, meta = read_direction(out)
+    assert dh.shape == (len(ts), 16, 4, 4) and ts.min() >= 400
+    assert "matched example pairs" in meta["method"] and meta["trainingImages"] == "4"
+    # --eligible-only trains on rendered faces the reader says lack the target (at most --faces).
+    out2 = str(tmp_path / "eligible.safetensors")
+    cli.main(base + ["--faces", "4", "--eligible-only", "--out", out2])
+    assert int(read_direction(out2)[2]["trainingImages"]) <= 4
+    # A pair folder with a different count is refused with a clear message.
+    (tmp_path / "pos" / "3.png").unlink()
+    with pytest.raises(SystemExit, match="must pair up"):
+        cli.main(base + ["--pairs", str(tmp_path / "neg"), str(tmp_path / "pos"), "--out", out])
