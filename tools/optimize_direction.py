@@ -92,6 +92,8 @@ def main(argv=None):
                          "POS changes (--objective final)")
     ap.add_argument("--pair-weight", type=float, default=10.0, help="weight of the pair term")
     ap.add_argument("--guide-weight", type=float, default=1.0, help="weight of the guide (reader) loss")
+    ap.add_argument("--keep-mode", choices=("abs", "ce"), default="abs",
+                    help="keep term: abs = Σ|Δ reader outputs|; ce = cross-entropy toward the unedited labels")
     ap.add_argument("--eligible-only", action="store_true",
                     help="train only on faces that lack the target (rendered faces: render 4x and filter)")
     ap.add_argument("--init", help="start from this direction file (same timesteps), e.g. a paper-loss result")
@@ -108,7 +110,7 @@ def main(argv=None):
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
     guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
-                        margin=args.margin)
+                        margin=args.margin, keep_mode=args.keep_mode)
     pos = None
     if args.pairs:
         x0, pos = load_images(args.pairs[0], r), load_images(args.pairs[1], r)

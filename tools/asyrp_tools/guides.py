@@ -65,7 +65,7 @@ class ReaderGuide:
     outputs in order; the reader returns probabilities (smile in -1..1)."""
 
     def __init__(self, reader: nn.Module, outputs: List[str], schema: dict, target: Target,
-                 keep: float = 1.0, face: float = 0.0, margin: Optional[float] = None):
+                 keep: float = 1.0, face: float = 0.0, margin: Optional[float] = None, keep_mode: str = "abs"):
         self.reader = reader.eval()
         for p in self.reader.parameters():
             p.requires_grad_(False)
@@ -79,6 +79,9 @@ class ReaderGuide:
         # GOAL_P - so that the keep terms win on faces already there.  None: push
         # without limit (the paper's form).
         self.margin = margin
+        if keep_mode not in ("abs", "ce"):
+            raise ValueError(f'keep_mode must be "abs" or "ce", not "{keep_mode}"')
+        self.keep_mode = keep_mode
         self.parts: Dict[str, float] = {}   # running sums of the loss terms, for logging
 
     def read(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -101,16 +104,28 @@ class ReaderGuide:
         return ce if m is None else torch.relu(ce + math.log(GOAL_P))
 
     def keep_loss(self, a: Dict[str, torch.Tensor], s: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """Other attributes held at the unedited reading.  "abs": Σ |Δ| of the outputs.
+        "ce": cross-entropy toward the unedited reading's label (side of 0.5 / argmax),
+        free once that label is held with p >= GOAL_P; unlike |Δp| its gradient does not
+        vanish once a sigmoid or softmax has flipped, which is when it is needed."""
         terms = []
         for name in self.schema.get("scalars", []):
             if name != self.target.attribute:
                 terms.append((a[name] - s[name]).abs())
         for name in self.schema.get("binary", []):
             if name != self.target.attribute:
-                terms.append((a[name] - s[name]).abs())
+                if self.keep_mode == "ce":
+                    p = torch.where(s[name] > 0.5, a[name], 1 - a[name])
+                    terms.append(torch.relu(-torch.log(p + EPS) + math.log(GOAL_P)))
+                else:
+                    terms.append((a[name] - s[name]).abs())
         for name in self.schema.get("classes", {}):
             if name != self.target.attribute:
-                terms.append((a[name] - s[name]).abs().sum(dim=1))
+                if self.keep_mode == "ce":
+                    p = a[name].gather(1, s[name].argmax(dim=1, keepdim=True)).squeeze(1)
+                    terms.append(torch.relu(-torch.log(p + EPS) + math.log(GOAL_P)))
+                else:
+                    terms.append((a[name] - s[name]).abs().sum(dim=1))
         return torch.stack(terms, dim=1).sum(dim=1) if terms else torch.zeros(())
 
     def __call__(self, x_edit: torch.Tensor, x_src: torch.Tensor) -> torch.Tensor:

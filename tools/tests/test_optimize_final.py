@@ -154,3 +154,17 @@ def test_cli_final_objective_with_pairs_and_eligible_faces(tmp_path):
     (tmp_path / "pos" / "3.png").unlink()
     with pytest.raises(SystemExit, match="must pair up"):
         cli.main(base + ["--pairs", str(tmp_path / "neg"), str(tmp_path / "pos"), "--out", out])
+
+
+def test_ce_keep_term_keeps_a_gradient_after_a_flip():
+    g = ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, parse_target("smile:+", SCHEMA), keep=1.0, keep_mode="ce")
+    src = {"smile": torch.zeros(1), "eyes_open": torch.tensor([0.99]), "glasses": torch.tensor([0.01]),
+           "hair_long": torch.tensor([0.99]), "face": torch.ones(1),
+           **{k: torch.nn.functional.one_hot(torch.tensor([0]), len(v)).float() * 0.98 + 0.005 for k, v in SCHEMA["classes"].items()}}
+    assert float(g.keep_loss(src, src)) == 0.0        # the unedited labels held with p >= 0.95: free
+    flipped = dict(src, glasses=torch.tensor([0.99], requires_grad=True))
+    loss = g.keep_loss(flipped, src)
+    loss.sum().backward()
+    assert float(loss) > 3 and abs(float(flipped["glasses"].grad)) > 1   # |Δp| would give gradient 1 and no more
+    with pytest.raises(ValueError, match="keep_mode"):
+        ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, parse_target("smile:+", SCHEMA), keep_mode="l2")
