@@ -133,7 +133,7 @@ describe.skipIf(!havePhotos)('faces in real photos placed in larger canvases', (
   });
 
   for (const file of files) {
-    it(`${file}: found at every scale and rotation, eyes and mouth within 2 px at 256, crop within 3.5 %`, async () => {
+    it(`${file}: found at every scale and rotation, eyes and mouth within 2 px at 256, crop within 2 %`, async () => {
       const path = join(PHOTOS, file);
       const photo = await raw(sharp(path));
       const [refFace, ...others] = await detectFaces(detector, photo);
@@ -160,10 +160,12 @@ describe.skipIf(!havePhotos)('faces in real photos placed in larger canvases', (
         expect(err.points, `${file} ${pl.size}px ${pl.degrees}° keypoint error`).toBeLessThanOrEqual(2);
         expect(err.mean, `${file} ${pl.size}px ${pl.degrees}° mean crop displacement`).toBeLessThanOrEqual(2);
         expect(err.quad, `${file} ${pl.size}px ${pl.degrees}° worst corner`).toBeLessThanOrEqual(3);
-        // Pixels: mean |Δ|/255 against aligning the untransformed photo. On texture-rich photos (hair) a
-        // 1 px shift alone costs 2-3 %, so the bound is 3.5 %; the printed summary shows each figure, and
-        // how much of it resampling alone costs (the crop through the exact known transform).
-        expect(diff, `${file} ${pl.size}px ${pl.degrees}° crop difference`).toBeLessThanOrEqual(0.035);
+        // Pixels: mean |Δ|/255 against aligning the untransformed photo, within 2 % (issue #9's bound). On
+        // texture-rich photos (hair over the whole crop) a 1 px shift alone costs 2-3 %, so this holds only
+        // while the content stays within about half a pixel; the worst placement measured 1.3 %. The printed
+        // summary shows each figure and how much of it resampling alone costs (the crop through the exact
+        // known transform, 0.2-1 %).
+        expect(diff, `${file} ${pl.size}px ${pl.degrees}° crop difference`).toBeLessThanOrEqual(0.02);
       }
     });
   }
