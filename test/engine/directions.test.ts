@@ -109,6 +109,14 @@ describe('edit plans', () => {
     expect(plan('').deltaHAt(800)).toBeNull();
   });
 
+  it('mixes directions each within its own interval (t ≥ its tEdit) unless the recipe sets t_edit', () => {
+    // a: 2 (defaultStrength) from t 600, b: 10 from t 700.
+    expect(plan('a b').deltaHAt(800)![0]).toBeCloseTo(12, 5);
+    expect(plan('a b').deltaHAt(650)![0]).toBeCloseTo(2, 5);
+    expect(plan('a b t_edit:500').deltaHAt(650)![0]).toBeCloseTo(12, 5);
+    expect(plan('a c').deltaHAt(650)![0]).toBeCloseTo(102, 5); // c has no tEdit: it follows the plan's
+  });
+
   it('rescales a direction calibrated for S steps by S / steps (the official step-ratio scaling)', () => {
     make('cal', 1, { raw: { trainSteps: '40' } } as never);
     const at = (text: string) => plan(text).deltaHAt(900)![0];
@@ -117,8 +125,8 @@ describe('edit plans', () => {
     expect(at('c steps:80')).toBe(100);
   });
 
-  it('takes t_edit / t_boost from the recipe, else the direction with the highest tEdit, else model.json', () => {
-    expect([plan('a b').tEdit, plan('a b').tBoost]).toEqual([700, 300]);
+  it('takes t_edit / t_boost from the recipe, else the direction with the lowest tEdit, else model.json', () => {
+    expect([plan('a b').tEdit, plan('a b').tBoost]).toEqual([600, 100]);
     expect([plan('a').tEdit, plan('a').tBoost]).toEqual([600, 100]);
     expect([plan('c').tEdit, plan('c').tBoost]).toEqual([manifest.defaults.tEdit, manifest.defaults.tBoost]);
     expect([plan('a t_edit:400 t_boost:0').tEdit, plan('a t_edit:400 t_boost:0').tBoost]).toEqual([400, 0]);

@@ -36,9 +36,12 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
     const strength = term.strength ?? 1;
     return { direction, strength, weight: strength * (direction.meta.defaultStrength ?? 1) };
   });
-  // Several directions: the highest tEdit among them, as the official implementation takes the attribute
-  // with the largest edit interval; tBoost comes from that same direction.
-  const lead = terms.filter((t) => t.direction.meta.tEdit !== undefined).sort((a, b) => b.direction.meta.tEdit! - a.direction.meta.tEdit!)[0];
+  // Several directions: the edit runs over the union of their intervals (the lowest tEdit), and each
+  // direction acts only where it was made to act (t ≥ its own tEdit), so mixing a late-acting direction
+  // (smile, tEdit 300) with an early one (glasses, 614) neither cuts the first short nor stretches the
+  // second past its range. tBoost comes from the direction with the longest interval. A t_edit in the
+  // recipe overrides all of them.
+  const lead = terms.filter((t) => t.direction.meta.tEdit !== undefined).sort((a, b) => a.direction.meta.tEdit! - b.direction.meta.tEdit!)[0];
   const o = recipe.options;
   const tMax = manifest.schedule.trainSteps - 1;
   const tEdit = o.tEdit ?? lead?.direction.meta.tEdit ?? manifest.defaults.tEdit;
@@ -64,6 +67,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
     if (t === cachedT) return cached;
     const sum = new Float32Array(size);
     for (const term of active) {
+      if (o.tEdit === undefined && term.direction.meta.tEdit !== undefined && t < term.direction.meta.tEdit) continue;
       directionAt(term.direction, t, scratch);
       for (let i = 0; i < size; i++) sum[i]! += term.weight * scratch[i]!;
     }
