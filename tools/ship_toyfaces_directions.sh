@@ -5,14 +5,15 @@
 #
 #   tools/ship_toyfaces_directions.sh <checkpoint.pt the export came from> [t_edit]
 #
-# Every direction is optimized (the method that measured better, docs/quality.md) into
-# models/toyfaces-32/directions/<name>.safetensors with its evalTarget and the exact command in
-# `source`, two at a time (2 shared cores), then measured with `asyrp eval --n 100` into
-# tools/scratch/ship/.  t_edit defaults to the learn rule's recommendation on the smile pairs
+# Every direction is optimized (the method that measured better, docs/quality.md) in two stages
+# into tools/runs/directions/, each file carrying its evalTarget and the exact command in
+# `source`; the stage files named by SHIP are copied into models/toyfaces-32/directions/ and
+# measured with `asyrp eval --n 100` into tools/scratch/ship/.  t_edit defaults to the learn rule's recommendation on the smile pairs
 # (first t where P_t has lost >= 0.5 of the image).
 set -euo pipefail
 CKPT=$(realpath "${1:?checkpoint the final export came from}")
 T_EDIT=${2:-}
+SHIP=${SHIP:-"smile=smile-c glasses=glasses-c eyes-closed=eyes-closed-c hair-red=hair-red-c"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
@@ -35,14 +36,35 @@ if [ -z "$T_EDIT" ]; then
 fi
 echo "t_edit $T_EDIT"
 
+# Stage 1, the paper's loss (Asyrp §3.4: guide on P_t + L1, one step per editing timestep).
 optimize() { # name target
   (cd tools && /usr/bin/python3 optimize_direction.py --checkpoint "$CKPT" \
     --reader ../$MODEL/attributes.onnx --schema ../$MODEL/attributes.json --target "$2" \
     --name "$1" --t-edit "$T_EDIT" --faces 16 --epochs 6 --lr 0.1 --keep 5 --val 0 \
-    --out "../$MODEL/directions/$1.safetensors") 2>&1 | grep -v -i warn > "$OUT/optimize-$1.txt"
+    --out "runs/directions/$1-paper.safetensors") 2>&1 | grep -v -i warn > "$OUT/optimize-$1.txt"
 }
+# Stage 2, the loss on the finished edit (asyrp_tools/optimize_final.py), from stage 1 or from zero.
+# Commands exactly as run for the shipped files (docs/quality.md); each writes tools/runs/directions/<file>.
+FINAL="--reader ../$MODEL/attributes.onnx --schema ../$MODEL/attributes.json --t-boost 100 --batch 8 --objective final --margin 0.5 --l1 3 --val 0"
+final() { # out-file name target t_edit [more flags]
+  local out=$1 name=$2 target=$3 t_edit=$4; shift 4
+  (cd tools && /usr/bin/python3 optimize_direction.py --checkpoint "$CKPT" $FINAL --target "$target" --name "$name" \
+    --t-edit "$t_edit" "$@" --out "runs/directions/$out") 2>&1 | grep -v -i warn > "$OUT/final-$out.txt"
+}
+mkdir -p tools/runs/directions
 optimize smile smile:+ & optimize glasses glasses:1 & wait
 optimize eyes-closed eyes_open:0 & optimize hair-red hair_colour:red & wait
+final glasses-a.safetensors glasses glasses:1 614 --faces 32 --iterations 60 --lr 0.03 --keep 5 \
+  --init runs/directions/glasses-paper.safetensors
+CE="--eligible-only --keep-mode ce --faces 32 --lr 0.015 --keep 2"
+final smile-c.safetensors smile smile:+ 300 $CE --iterations 50 &
+final glasses-c.safetensors glasses glasses:1 614 $CE --iterations 40 --init runs/directions/glasses-a.safetensors &
+final eyes-closed-c.safetensors eyes-closed eyes_open:0 614 $CE --iterations 30 --init runs/directions/eyes-closed-paper.safetensors &
+final hair-red-c.safetensors hair-red hair_colour:red 614 $CE --iterations 30 --init runs/directions/hair-red-paper.safetensors &
+wait
+for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
+  cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
+done
 
 ev() { node bin/asyrp.js eval --model toyfaces-32 "$@"; }
 ev --direction smile --n 100 > "$OUT/eval-smile.md" & ev --direction glasses --n 100 --strengths 1 > "$OUT/eval-glasses.md" & wait
