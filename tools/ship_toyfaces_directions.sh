@@ -13,7 +13,7 @@
 set -euo pipefail
 CKPT=$(realpath "${1:?checkpoint the final export came from}")
 T_EDIT=${2:-}
-SHIP=${SHIP:-"smile=smile-c glasses=glasses-c eyes-closed=eyes-closed-c hair-red=hair-red-c"}
+SHIP=${SHIP:-"smile=smile-d glasses=glasses-d eyes-closed=eyes-closed-c hair-red=hair-red-c"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
@@ -61,6 +61,13 @@ final smile-c.safetensors smile smile:+ 300 $CE --iterations 50 &
 final glasses-c.safetensors glasses glasses:1 614 $CE --iterations 40 --init runs/directions/glasses-a.safetensors &
 final eyes-closed-c.safetensors eyes-closed eyes_open:0 614 $CE --iterations 30 --init runs/directions/eyes-closed-paper.safetensors &
 final hair-red-c.safetensors hair-red hair_colour:red 614 $CE --iterations 30 --init runs/directions/hair-red-paper.safetensors &
+wait
+# Round d: the same loss on 128 eligible faces (round c overfitted its 32), from round c.
+D="--eligible-only --keep-mode ce --faces 128 --lr 0.01 --keep 2 --iterations 40"
+final smile-d.safetensors smile smile:+ 300 $D --init runs/directions/smile-c.safetensors &
+final glasses-d.safetensors glasses glasses:1 614 $D --init runs/directions/glasses-c.safetensors &
+final eyes-closed-d.safetensors eyes-closed eyes_open:0 614 $D --init runs/directions/eyes-closed-c.safetensors &
+final hair-red-d.safetensors hair-red hair_colour:red 614 $D --init runs/directions/hair-red-c.safetensors &
 wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
