@@ -24,7 +24,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asyrp_tools.direction_io import write_direction  # noqa: E402
-from asyrp_tools.export import load_unet  # noqa: E402
+from asyrp_tools.export import load_unet, load_unet_from_package  # noqa: E402
 from asyrp_tools.guides import ReaderGuide, load_reader_onnx, load_schema, parse_target  # noqa: E402
 from asyrp_tools.direction_io import read_direction  # noqa: E402
 from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
@@ -61,7 +61,9 @@ def rendered_faces(n: int, resolution: int, seed: int) -> torch.Tensor:
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--checkpoint", required=True, help="UNet training checkpoint (asyrp_tools.train)")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", help="UNet training checkpoint (asyrp_tools.train)")
+    src.add_argument("--model-dir", help="an exported model package (models/<id>): the weights of its unet.onnx")
     ap.add_argument("--raw", action="store_true", help="use the raw weights instead of the EMA (the export's default)")
     ap.add_argument("--reader", required=True, help="attribute reader ONNX (the guide)")
     ap.add_argument("--schema", required=True, help="attributes.json of the model")
@@ -105,7 +107,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     t0 = time.time()
 
-    unet = load_unet(args.checkpoint, use_ema=not args.raw)
+    unet = load_unet_from_package(args.model_dir) if args.model_dir else load_unet(args.checkpoint, use_ema=not args.raw)
     r = unet.cfg.resolution
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)

@@ -3,30 +3,23 @@
 # (docs/quality.md).  Run from the repository root once models/toyfaces-32/{unet.onnx,
 # attributes.onnx} are final:
 #
-#   tools/ship_toyfaces_directions.sh <checkpoint.pt the export came from> [t_edit]
+#   SHIP="smile=smile-d ..." tools/ship_toyfaces_directions.sh [t_edit]
 #
-# Every direction is optimized (the method that measured better, docs/quality.md) in two stages
+# The optimizer rebuilds the PyTorch UNet from models/toyfaces-32/unet.onnx itself
+# (--model-dir; asyrp_tools.export.load_unet_from_package), so no training checkpoint is needed.
+#
+# Every direction is optimized (the method that measured better, docs/quality.md) in stages
 # into tools/runs/directions/, each file carrying its evalTarget and the exact command in
 # `source`; the stage files named by SHIP are copied into models/toyfaces-32/directions/ and
-# measured with `asyrp eval --n 100` into tools/scratch/ship/.  t_edit defaults to the learn rule's recommendation on the smile pairs
-# (first t where P_t has lost >= 0.5 of the image).
+# measured with `asyrp eval --n 100` into tools/scratch/ship/.  t_edit (stage 1 and the 614
+# directions) defaults to the learn rule's recommendation on the smile pairs (first t where
+# P_t has lost >= 0.5 of the image); the shipped files used 614.
 set -euo pipefail
-CKPT=$(realpath "${1:?checkpoint the final export came from}")
-T_EDIT=${2:-}
+T_EDIT=${1:-}
 SHIP=${SHIP:-"smile=smile-d glasses=glasses-d eyes-closed=eyes-closed-c hair-red=hair-red-c"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
-
-# The optimizer needs the PyTorch weights behind unet.onnx: check they are the same network.
-/usr/bin/python3 - "$CKPT" <<'EOF'
-import sys
-sys.path.insert(0, "tools")
-from asyrp_tools.export import load_unet, parity
-err = max(parity(load_unet(sys.argv[1]), "models/toyfaces-32/unet.onnx").values())
-print("checkpoint vs unet.onnx, max abs error:", err)
-sys.exit(0 if err < 1e-4 else "the checkpoint is not the one models/toyfaces-32/unet.onnx was exported from")
-EOF
 
 if [ -z "$T_EDIT" ]; then
   node bin/asyrp.js directions learn smile-learned --model toyfaces-32 --positive tools/runs/examples/smile/pos \
@@ -38,7 +31,7 @@ echo "t_edit $T_EDIT"
 
 # Stage 1, the paper's loss (Asyrp §3.4: guide on P_t + L1, one step per editing timestep).
 optimize() { # name target
-  (cd tools && /usr/bin/python3 optimize_direction.py --checkpoint "$CKPT" \
+  (cd tools && /usr/bin/python3 optimize_direction.py --model-dir ../$MODEL \
     --reader ../$MODEL/attributes.onnx --schema ../$MODEL/attributes.json --target "$2" \
     --name "$1" --t-edit "$T_EDIT" --faces 16 --epochs 6 --lr 0.1 --keep 5 --val 0 \
     --out "runs/directions/$1-paper.safetensors") 2>&1 | grep -v -i warn > "$OUT/optimize-$1.txt"
@@ -48,26 +41,26 @@ optimize() { # name target
 FINAL="--reader ../$MODEL/attributes.onnx --schema ../$MODEL/attributes.json --t-boost 100 --batch 8 --objective final --margin 0.5 --l1 3 --val 0"
 final() { # out-file name target t_edit [more flags]
   local out=$1 name=$2 target=$3 t_edit=$4; shift 4
-  (cd tools && /usr/bin/python3 optimize_direction.py --checkpoint "$CKPT" $FINAL --target "$target" --name "$name" \
+  (cd tools && /usr/bin/python3 optimize_direction.py --model-dir ../$MODEL $FINAL --target "$target" --name "$name" \
     --t-edit "$t_edit" "$@" --out "runs/directions/$out") 2>&1 | grep -v -i warn > "$OUT/final-$out.txt"
 }
 mkdir -p tools/runs/directions
 optimize smile smile:+ & optimize glasses glasses:1 & wait
 optimize eyes-closed eyes_open:0 & optimize hair-red hair_colour:red & wait
-final glasses-a.safetensors glasses glasses:1 614 --faces 32 --iterations 60 --lr 0.03 --keep 5 \
+final glasses-a.safetensors glasses glasses:1 "$T_EDIT" --faces 32 --iterations 60 --lr 0.03 --keep 5 \
   --init runs/directions/glasses-paper.safetensors
 CE="--eligible-only --keep-mode ce --faces 32 --lr 0.015 --keep 2"
 final smile-c.safetensors smile smile:+ 300 $CE --iterations 50 &
-final glasses-c.safetensors glasses glasses:1 614 $CE --iterations 40 --init runs/directions/glasses-a.safetensors &
-final eyes-closed-c.safetensors eyes-closed eyes_open:0 614 $CE --iterations 30 --init runs/directions/eyes-closed-paper.safetensors &
-final hair-red-c.safetensors hair-red hair_colour:red 614 $CE --iterations 30 --init runs/directions/hair-red-paper.safetensors &
+final glasses-c.safetensors glasses glasses:1 "$T_EDIT" $CE --iterations 40 --init runs/directions/glasses-a.safetensors &
+final eyes-closed-c.safetensors eyes-closed eyes_open:0 "$T_EDIT" $CE --iterations 30 --init runs/directions/eyes-closed-paper.safetensors &
+final hair-red-c.safetensors hair-red hair_colour:red "$T_EDIT" $CE --iterations 30 --init runs/directions/hair-red-paper.safetensors &
 wait
 # Round d: the same loss on 128 eligible faces (round c overfitted its 32), from round c.
 D="--eligible-only --keep-mode ce --faces 128 --lr 0.01 --keep 2 --iterations 40"
 final smile-d.safetensors smile smile:+ 300 $D --init runs/directions/smile-c.safetensors &
-final glasses-d.safetensors glasses glasses:1 614 $D --init runs/directions/glasses-c.safetensors &
-final eyes-closed-d.safetensors eyes-closed eyes_open:0 614 $D --init runs/directions/eyes-closed-c.safetensors &
-final hair-red-d.safetensors hair-red hair_colour:red 614 $D --init runs/directions/hair-red-c.safetensors &
+final glasses-d.safetensors glasses glasses:1 "$T_EDIT" $D --init runs/directions/glasses-c.safetensors &
+final eyes-closed-d.safetensors eyes-closed eyes_open:0 "$T_EDIT" $D --init runs/directions/eyes-closed-c.safetensors &
+final hair-red-d.safetensors hair-red hair_colour:red "$T_EDIT" $D --init runs/directions/hair-red-c.safetensors &
 wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"

@@ -81,6 +81,9 @@ def model_json(model_id: str, title: str, cfg: UNetConfig, extra: Optional[dict]
         "preprocess": "center-crop",
         "defaults": {"inversionSteps": 40, "generationSteps": 40, "tEdit": 500, "tBoost": 167},
         "directions": "directions",
+        # Not read by the engine (unknown fields are ignored): lets tools/ rebuild the PyTorch
+        # network from unet.onnx alone (load_unet_from_package), e.g. to optimize a direction.
+        "unetConfig": cfg.to_dict(),
     }
     if extra:
         d.update(extra)
@@ -126,6 +129,37 @@ def parity(unet: UNet, onnx_path: str, batch: int = 3, seed: int = 0) -> dict:
                 err = max(err, float(np.abs(out[name] - r_.numpy()).max()))
         result[f"E={e}"] = err
     return result
+
+
+def load_unet_from_package(model_dir: str) -> UNet:
+    """The PyTorch UNet of a package exported by this module, with the exact weights of its
+    unet.onnx: torch.onnx keeps parameter names ("unet." + state-dict key) as initializer names.
+    Needs model.json's "unetConfig" (written by export_package); strict: every weight present."""
+    import onnx
+    from onnx import numpy_helper
+    with open(os.path.join(model_dir, "model.json")) as f:
+        manifest = json.load(f)
+    if "unetConfig" not in manifest:
+        raise ValueError(f"{model_dir}/model.json has no unetConfig: not exported by asyrp_tools.export "
+                         "(pass the training checkpoint instead)")
+    unet = UNet(UNetConfig.from_dict(manifest["unetConfig"]))
+    graph = onnx.load(os.path.join(model_dir, manifest.get("unet", "unet.onnx"))).graph
+    arrays = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in graph.initializer}
+    weights = {k[len("unet."):]: v for k, v in arrays.items() if k.startswith("unet.")}
+    state = unet.state_dict()
+    # GroupNorm's affine weights are exported as the constant operands of the "<module>/Mul" and
+    # "<module>/Add" nodes that follow its InstanceNormalization (shape [C,1,1], anonymous names).
+    for node in graph.node:
+        if node.op_type in ("Mul", "Add") and node.name.count("/") >= 2 and len(node.input) == 2:
+            module = node.name.rsplit("/", 1)[0].strip("/").replace("/", ".")
+            key = f"{module}.{'weight' if node.op_type == 'Mul' else 'bias'}"
+            if key in state and key not in weights and node.input[1] in arrays and node.name.endswith(("/Mul", "/Add")):
+                weights[key] = arrays[node.input[1]].reshape(state[key].shape)
+    missing = [k for k in state if k not in weights]
+    if missing:
+        raise ValueError(f"{model_dir}: unet.onnx lacks {len(missing)} weights of the config's network, e.g. {missing[:3]}")
+    unet.load_state_dict({k: weights[k] for k in state})
+    return unet.eval()
 
 
 def load_unet(checkpoint: str, use_ema: bool = True) -> UNet:
