@@ -62,6 +62,13 @@ final glasses-d.safetensors glasses glasses:1 "$T_EDIT" $D --init runs/direction
 final eyes-closed-d.safetensors eyes-closed eyes_open:0 "$T_EDIT" $D --init runs/directions/eyes-closed-c.safetensors &
 final hair-red-d.safetensors hair-red hair_colour:red "$T_EDIT" $D --init runs/directions/hair-red-c.safetensors &
 wait
+# Round e: twice the keep and L1 weights (argparse takes the later --l1), from the best earlier round.
+E="--eligible-only --keep-mode ce --faces 128 --lr 0.01 --keep 4 --l1 6 --iterations 30"
+final smile-e.safetensors smile smile:+ 300 $E --init runs/directions/smile-d.safetensors &
+final glasses-e.safetensors glasses glasses:1 "$T_EDIT" $E --init runs/directions/glasses-d.safetensors &
+final eyes-closed-e.safetensors eyes-closed eyes_open:0 "$T_EDIT" $E --init runs/directions/eyes-closed-c.safetensors &
+final hair-red-e.safetensors hair-red hair_colour:red "$T_EDIT" $E --init runs/directions/hair-red-c.safetensors &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
 done
