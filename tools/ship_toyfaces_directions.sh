@@ -16,7 +16,7 @@
 # P_t has lost >= 0.5 of the image); the shipped files used 614.
 set -euo pipefail
 T_EDIT=${1:-}
-SHIP=${SHIP:-"smile=smile-d glasses=glasses-d eyes-closed=eyes-closed-c hair-red=hair-red-c"}
+SHIP=${SHIP:-"smile=smile-e glasses=glasses-d eyes-closed=eyes-closed-e hair-red=hair-red-e"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
