@@ -129,10 +129,11 @@ def objective(unet, guide: Guide, x_T: torch.Tensor, cfg: "OptimizeConfig", resu
     return g / (n * steps), l1 / (n * steps)
 
 
-def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig) -> OptimizeResult:
-    """Finds Δh_t for the editing timesteps of a cfg.generation_steps schedule.
-    x0: training images [N,3,R,R] in [-1, 1]."""
-    t0 = time.time()
+def prepare(unet, x0: torch.Tensor, cfg):
+    """What both optimizers start from: the frozen UNet, the editing timesteps (t >= t_edit,
+    ascending), x_T of each training image by inversion, and RMS(h) at the first editing
+    step (it sets the Adam step size, so one setting fits any model's h scale).
+    cfg: any config with seed, generation_steps, inversion_steps, batch and t_edit."""
     torch.manual_seed(cfg.seed)
     unet = unet.eval()
     for p in unet.parameters():
@@ -142,10 +143,17 @@ def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig
     if not edit_ts:
         raise ValueError(f"t_edit {cfg.t_edit} leaves no editing timestep")
     x_T = invert(unet, x0, cfg.inversion_steps, cfg.batch)
-    c, hh, ww = unet.cfg.hspace
-    with torch.no_grad():   # h's scale at the first editing step sets the step size
+    with torch.no_grad():
         h, _, _ = unet.encode(x_T[: cfg.batch], torch.full((min(cfg.batch, len(x_T)),), float(seq[-1])))
-        h_rms = float(h.pow(2).mean().sqrt())
+    return unet, edit_ts, x_T, float(h.pow(2).mean().sqrt())
+
+
+def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig) -> OptimizeResult:
+    """Finds Δh_t for the editing timesteps of a cfg.generation_steps schedule.
+    x0: training images [N,3,R,R] in [-1, 1]."""
+    t0 = time.time()
+    unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
+    c, hh, ww = unet.cfg.hspace
     k_param = 1 if cfg.param == "global" else len(edit_ts)
     # One tensor per Δh_t: a step at timestep t must move Δh_t only.  With a single [K,...]
     # tensor, Adam's momentum would keep moving every other Δh_t at each step (zero gradient,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 import torch
@@ -31,7 +31,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .diffusion import abar, timestep_sequence
 from .guides import Guide
-from .optimize import OptimizeResult, _to_eps, invert, predicted_x0
+from .optimize import OptimizeResult, _to_eps, predicted_x0, prepare
 
 
 @dataclass
@@ -106,20 +106,9 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
     t0 = time.time()
-    torch.manual_seed(cfg.seed)
-    unet = unet.eval()
-    for p in unet.parameters():
-        p.requires_grad_(False)
-    seq = timestep_sequence(cfg.generation_steps)
-    edit_ts = [t for t in seq if t >= cfg.t_edit]
-    if not edit_ts:
-        raise ValueError(f"t_edit {cfg.t_edit} leaves no editing timestep")
-    x_T = invert(unet, x0, cfg.inversion_steps, cfg.batch)
-    with torch.no_grad():
-        src = torch.cat([generate(unet, x_T[i:i + cfg.batch], cfg.generation_steps, cfg.t_edit)
-                         for i in range(0, len(x_T), cfg.batch)])
-        h, _, _ = unet.encode(x_T[: cfg.batch], torch.full((min(cfg.batch, len(x_T)),), float(seq[-1])))
-        h_rms = float(h.pow(2).mean().sqrt())
+    unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
+    src = torch.cat([generate(unet, x_T[i:i + cfg.batch], cfg.generation_steps, cfg.t_edit)
+                     for i in range(0, len(x_T), cfg.batch)])
     c, hh, ww = unet.cfg.hspace
     if init is not None:
         if tuple(init.shape) != (len(edit_ts), c, hh, ww):
