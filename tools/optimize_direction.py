@@ -98,6 +98,11 @@ def main(argv=None):
                     help="keep term: abs = Σ|Δ reader outputs|; ce = cross-entropy toward the unedited labels")
     ap.add_argument("--eligible-only", action="store_true",
                     help="train only on faces that lack the target (rendered faces: render 4x and filter)")
+    ap.add_argument("--time-basis", type=int, default=0,
+                    help="--objective final: Δh_t as a combination of this many Legendre polynomials of t "
+                         "(0: free per timestep; 2 generalizes better, docs/quality.md)")
+    ap.add_argument("--lr-end", type=float, default=1.0,
+                    help="--objective final: cosine-decay the step to this fraction by the last iteration")
     ap.add_argument("--init", help="start from this direction file (same timesteps), e.g. a paper-loss result")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
     ap.add_argument("--val", type=int, default=32, help="held-out faces for a quick Python-side check (0: none)")
@@ -135,9 +140,12 @@ def main(argv=None):
             init = torch.from_numpy(np.ascontiguousarray(dh))
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
-                           guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed, log=log)
+                           guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed,
+                           time_basis=args.time_basis, lr_end=args.lr_end, log=log)
         res = optimize_final(unet, guide, x0, fcfg, init=init, judge=guide, pos=pos)
-        method = ("optimized (global per-timestep Δh; loss on the finished generation: guide + L1 to the "
+        shape = (f"Δh_t a combination of {args.time_basis} Legendre polynomials of t" if args.time_basis
+                 else "global per-timestep Δh")
+        method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
                   ", differentiated through every step)")
     else:

@@ -168,3 +168,34 @@ def test_ce_keep_term_keeps_a_gradient_after_a_flip():
     assert float(loss) > 3 and abs(float(flipped["glasses"].grad)) > 1   # |Δp| would give gradient 1 and no more
     with pytest.raises(ValueError, match="keep_mode"):
         ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, parse_target("smile:+", SCHEMA), keep_mode="l2")
+
+
+def test_time_basis_keeps_delta_in_the_span_and_projects_the_init():
+    from asyrp_tools.optimize_final import time_basis
+    res = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3, time_basis=2))
+    k = len(res.timesteps)
+    flat = res.delta_h.reshape(k, -1)
+    assert float(flat.abs().max()) > 0                      # it moved
+    # Two Legendre polynomials: Δh_t is affine in t, so its second differences over the
+    # evenly spaced editing timesteps vanish and the matrix has rank 2.
+    assert torch.linalg.matrix_rank(flat, rtol=1e-4) == 2
+    phi = time_basis(res.timesteps, 3)
+    assert torch.allclose(phi[:, 0], torch.ones(k)) and float(phi[0, 1]) == -1.0 and float(phi[-1, 1]) == 1.0
+    assert torch.allclose(phi[:, 2], 1.5 * phi[:, 1] ** 2 - 0.5, atol=1e-6)
+    # An init already in the span is reproduced exactly before the first step.
+    init = torch.einsum("kb,bchw->kchw", phi[:, :2], torch.randn(2, 16, 4, 4, generator=torch.Generator().manual_seed(1)))
+    cfg = config(iterations=1, time_basis=2, lr=1e-9)
+    again = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), cfg, init=init)
+    assert torch.allclose(again.delta_h, init, atol=1e-4)
+    with pytest.raises(ValueError, match="exceeds"):
+        optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1, time_basis=k + 1))
+
+
+def test_lr_end_decays_the_step():
+    # Cosine decay over two iterations: the second Adam step runs at half the rate
+    # (1/2·(1 + cos(π/2)) with lr_end 0), so it moves Δh about half as far.
+    one = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=1))
+    flat_lr = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2))
+    decayed = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2, lr_end=0.0))
+    ratio = float((decayed.delta_h - one.delta_h).abs().max()) / float((flat_lr.delta_h - one.delta_h).abs().max())
+    assert 0.4 < ratio < 0.6, ratio
