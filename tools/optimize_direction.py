@@ -14,6 +14,7 @@ deterministic; single-threaded by default (shared CPUs).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shlex
 import sys
@@ -50,6 +51,11 @@ def load_images(folder: str, resolution: int) -> torch.Tensor:
         img = img.crop((left, top, left + s, top + s)).resize((resolution, resolution), Image.BICUBIC)
         xs.append(np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1.0)
     return torch.from_numpy(np.stack(xs))
+
+
+def package_defaults(model_dir: str) -> dict:
+    with open(os.path.join(model_dir, "model.json")) as f:
+        return json.load(f).get("defaults", {})
 
 
 def rendered_faces(n: int, resolution: int, seed: int) -> torch.Tensor:
@@ -105,6 +111,9 @@ def main(argv=None):
                     help="--objective final: cosine-decay the step to this fraction by the last iteration")
     ap.add_argument("--init", help="start from this direction file (same timesteps), e.g. a paper-loss result")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
+    ap.add_argument("--inversion-refine", type=int, default=None,
+                    help="fixed-point refinements per inversion step, as the engine inverts (default: the "
+                         "package's defaults.inversionRefinement with --model-dir, else 0)")
     ap.add_argument("--val", type=int, default=32, help="held-out faces for a quick Python-side check (0: none)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
@@ -113,6 +122,9 @@ def main(argv=None):
     t0 = time.time()
 
     unet = load_unet_from_package(args.model_dir) if args.model_dir else load_unet(args.checkpoint, use_ema=not args.raw)
+    refine = args.inversion_refine
+    if refine is None:
+        refine = package_defaults(args.model_dir).get("inversionRefinement", 0) if args.model_dir else 0
     r = unet.cfg.resolution
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
@@ -138,7 +150,7 @@ def main(argv=None):
         if args.init:
             dh, ts, _ = read_direction(args.init)
             init = torch.from_numpy(np.ascontiguousarray(dh))
-        fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
+        fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed,
                            time_basis=args.time_basis, lr_end=args.lr_end, log=log)
@@ -149,7 +161,7 @@ def main(argv=None):
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
                   ", differentiated through every step)")
     else:
-        cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps,
+        cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                              batch=args.batch, epochs=args.epochs, lr=args.lr, l1_weight=args.l1,
                              param=args.param, seed=args.seed, log=log)
         res = optimize_direction(unet, guide, x0, cfg)
@@ -173,7 +185,7 @@ def main(argv=None):
     if args.val:
         xv = rendered_faces(args.val, r, VAL_FACES_SEED)
         for s in (0.0, 1.0):
-            out = edit_images(unet, xv, res, s, args.t_edit, args.steps, args.steps, args.batch)
+            out = edit_images(unet, xv, res, s, args.t_edit, args.steps, args.steps, args.batch, refine)
             ok = guide.success(xv, out).float().mean().item()
             kept = guide.preserved(xv, out).float().mean().item()
             print(f"validation ({args.val} faces, python, no boosting): strength {s:g}: success {ok:.2f}, "

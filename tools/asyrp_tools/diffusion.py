@@ -41,15 +41,24 @@ EpsFn = Callable[[torch.Tensor, int], torch.Tensor]
 
 
 @torch.no_grad()
-def ddim_invert(eps_fn: EpsFn, x0: torch.Tensor, n: int) -> torch.Tensor:
-    """Deterministic DDIM inversion from t=0 to t=999 with n-1 model calls."""
+def ddim_invert(eps_fn: EpsFn, x0: torch.Tensor, n: int, refine: int = 0) -> torch.Tensor:
+    """Deterministic DDIM inversion from t=0 to t=999 with (n-1)·(1 + refine) model calls.
+
+    Plain DDIM inversion takes ε at the lower timestep, ε_θ(x_t, t), where the generation
+    step it must undo uses ε_θ(x_t', t') at the upper one.  refine > 0 solves for x_t' by
+    fixed-point iteration, re-evaluating ε at the current guess of x_t' (as in AIDI, Pan et
+    al. 2023, and ReNoise, Garibi et al. 2024): the generation step then maps x_t' back to
+    x_t almost exactly (toyfaces-32: 35 dB -> 48 dB reconstruction, docs/quality.md)."""
     seq = timestep_sequence(n)
     x = x0
     for t, t_next in zip(seq[:-1], seq[1:]):
-        eps = eps_fn(x, t)
         a, a_n = abar(t), abar(t_next)
-        x0_pred = (x - (1 - a) ** 0.5 * eps) / a ** 0.5
-        x = a_n ** 0.5 * x0_pred + (1 - a_n) ** 0.5 * eps
+        eps = eps_fn(x, t)
+        for i in range(refine + 1):
+            if i:
+                eps = eps_fn(x_next, t_next)
+            x_next = a_n ** 0.5 * (x - (1 - a) ** 0.5 * eps) / a ** 0.5 + (1 - a_n) ** 0.5 * eps
+        x = x_next
     return x
 
 

@@ -35,6 +35,7 @@ class OptimizeConfig:
     t_edit: int = 500
     generation_steps: int = 40
     inversion_steps: int = 40
+    inversion_refine: int = 0    # fixed-point refinements per inversion step (diffusion.ddim_invert)
     batch: int = 16
     epochs: int = 6
     # Adam step size relative to the RMS of h, so one setting fits any model's h scale.
@@ -73,9 +74,10 @@ def predicted_x0(x: torch.Tensor, eps: torch.Tensor, a: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def invert(unet, x0: torch.Tensor, steps: int, batch: int) -> torch.Tensor:
-    """x_T of each image by deterministic DDIM inversion, as the engine does."""
-    return torch.cat([ddim_invert(_eps_fn(unet), x0[i:i + batch], steps) for i in range(0, len(x0), batch)])
+def invert(unet, x0: torch.Tensor, steps: int, batch: int, refine: int = 0) -> torch.Tensor:
+    """x_T of each image by deterministic DDIM inversion, as the engine does (refine: the
+    model's defaults.inversionRefinement)."""
+    return torch.cat([ddim_invert(_eps_fn(unet), x0[i:i + batch], steps, refine) for i in range(0, len(x0), batch)])
 
 
 def edit_pass(unet, guide: Guide, x: torch.Tensor, cfg: "OptimizeConfig", delta_at, opt=None):
@@ -133,7 +135,7 @@ def prepare(unet, x0: torch.Tensor, cfg):
     """What both optimizers start from: the frozen UNet, the editing timesteps (t >= t_edit,
     ascending), x_T of each training image by inversion, and RMS(h) at the first editing
     step (it sets the Adam step size, so one setting fits any model's h scale).
-    cfg: any config with seed, generation_steps, inversion_steps, batch and t_edit."""
+    cfg: any config with seed, generation_steps, inversion_steps, inversion_refine, batch and t_edit."""
     torch.manual_seed(cfg.seed)
     unet = unet.eval()
     for p in unet.parameters():
@@ -142,7 +144,7 @@ def prepare(unet, x0: torch.Tensor, cfg):
     edit_ts = [t for t in seq if t >= cfg.t_edit]
     if not edit_ts:
         raise ValueError(f"t_edit {cfg.t_edit} leaves no editing timestep")
-    x_T = invert(unet, x0, cfg.inversion_steps, cfg.batch)
+    x_T = invert(unet, x0, cfg.inversion_steps, cfg.batch, cfg.inversion_refine)
     with torch.no_grad():
         h, _, _ = unet.encode(x_T[: cfg.batch], torch.full((min(cfg.batch, len(x_T)),), float(seq[-1])))
     return unet, edit_ts, x_T, float(h.pow(2).mean().sqrt())
@@ -191,7 +193,8 @@ def optimize_direction(unet, guide: Guide, x0: torch.Tensor, cfg: OptimizeConfig
 
 @torch.no_grad()
 def edit_images(unet, x0: torch.Tensor, result: OptimizeResult, strength: float, t_edit: int,
-                generation_steps: int = 40, inversion_steps: int = 40, batch: int = 16) -> torch.Tensor:
+                generation_steps: int = 40, inversion_steps: int = 40, batch: int = 16,
+                inversion_refine: int = 0) -> torch.Tensor:
     """Invert and regenerate with strength·Δh_t for t >= t_edit (no boosting), for quick
     Python-side checks; the reference process is the engine's (`asyrp eval`)."""
     from .diffusion import asyrp_generate
@@ -204,6 +207,6 @@ def edit_images(unet, x0: torch.Tensor, result: OptimizeResult, strength: float,
 
     outs = []
     for i in range(0, len(x0), batch):
-        xT = ddim_invert(_eps_fn(unet), x0[i:i + batch], inversion_steps)
+        xT = ddim_invert(_eps_fn(unet), x0[i:i + batch], inversion_steps, inversion_refine)
         outs.append(asyrp_generate(unet, xT, generation_steps, dh_at, t_edit=t_edit, t_boost=0))
     return torch.cat(outs)

@@ -39,6 +39,7 @@ class FinalConfig:
     t_edit: int = 500
     generation_steps: int = 40
     inversion_steps: int = 40
+    inversion_refine: int = 0    # as the engine inverts: the model's defaults.inversionRefinement
     batch: int = 16
     iterations: int = 60
     # Adam step relative to the RMS of h (one setting fits any model's h scale).

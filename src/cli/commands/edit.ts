@@ -66,6 +66,7 @@ export async function editCommand(argv: string[], ctx: CliContext): Promise<numb
         understood: {
           directions: result.plan.terms.map((t) => ({ name: t.direction.meta.name, strength: t.strength, weight: t.weight })),
           inversionSteps: result.plan.inversionSteps,
+          inversionRefinement: result.plan.inversionRefinement,
           generationSteps: result.plan.generationSteps,
           tEdit: result.plan.tEdit,
           tBoost: result.plan.tBoost,

@@ -44,28 +44,40 @@ export interface Trajectory {
 export type HObserver = (t: number, h: Float32Array, eps: Float32Array, x: Float32Array) => void;
 
 /**
- * Deterministic DDIM inversion (asyrp.md §1.6): n − 1 evaluations from t = seq[0] = 0 up to seq[n−1],
+ * Deterministic DDIM inversion (asyrp.md §1.6): n − 1 steps from t = seq[0] = 0 up to seq[n−1],
  * each x_{t'} = √ᾱ_{t'}·P_t(ε) + √(1−ᾱ_{t'})·ε with ε = ε_θ(x_t, t) at the lower timestep.
+ *
+ * With `refine` > 0 each step re-evaluates ε at the current guess of x_{t'} that many times (fixed-point
+ * iteration, as in AIDI, Pan et al. 2023, and ReNoise, Garibi et al. 2024). Generation undoes the step
+ * with ε_θ(x_{t'}, t'), not ε_θ(x_t, t); the iteration makes the two agree, so generating from x_T
+ * returns the image almost exactly (toyfaces-32: 35 dB → 48 dB, docs/quality.md). Cost: (n − 1)·(1 +
+ * refine) evaluations. Observers see h and ε of the first evaluation of each step, at x_t.
  */
 export class InversionTrajectory implements Trajectory {
   readonly phase: Phase = 'inversion';
   readonly x: Float32Array;
   private k = 1;
+  /** Evaluations done within the current step: 0 at x_t, then 1..refine at the guess of x_{t'}. */
+  private j = 0;
+  private readonly next: Float32Array;
 
   constructor(
     x0: Float32Array,
     private readonly seq: readonly number[],
     private readonly alphasBar: Float64Array,
     private readonly onH?: HObserver,
+    private readonly refine = 0,
   ) {
+    if (!Number.isInteger(refine) || refine < 0) throw new Error(`inversion refinement must be a whole number >= 0; got ${refine}`);
     this.x = Float32Array.from(x0);
+    this.next = new Float32Array(x0.length);
   }
 
   get step(): number {
-    return this.k - 1;
+    return (this.k - 1) * (1 + this.refine) + this.j;
   }
   get totalSteps(): number {
-    return this.seq.length - 1;
+    return (this.seq.length - 1) * (1 + this.refine);
   }
   get done(): boolean {
     return this.k >= this.seq.length;
@@ -73,15 +85,22 @@ export class InversionTrajectory implements Trajectory {
 
   request(): UNetRequest {
     if (this.done) throw new Error('inversion is already complete');
-    return { x: this.x, t: this.seq[this.k - 1]!, deltaH: null };
+    return this.j === 0 ? { x: this.x, t: this.seq[this.k - 1]!, deltaH: null } : { x: this.next, t: this.seq[this.k]!, deltaH: null };
   }
 
   advance(result: UNetResult): void {
     const t = this.seq[this.k - 1]!;
     const tNext = this.seq[this.k]!;
-    this.onH?.(t, result.h, result.eps, this.x);
+    if (this.j === 0) this.onH?.(t, result.h, result.eps, this.x);
     const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta: 0 };
-    asyrpStep(this.x, this.x, result.eps, null, params, null);
+    // Always from x_t: the guess of x_{t'} only supplies ε.
+    asyrpStep(this.next, this.x, result.eps, null, params, null);
+    if (this.j < this.refine) {
+      this.j++;
+      return;
+    }
+    this.x.set(this.next);
+    this.j = 0;
     this.k++;
   }
 }

@@ -71,7 +71,9 @@ async function hTrajectories(model: LoadedModel, tensors: Float32Array[], seq: n
     out[i]!.h.push(Float32Array.from(h));
     out[i]!.lost.push(lostShare(tensors[i]!, x, model.alphasBar, t, eps));
   };
-  const trajectories = tensors.map((x0, i) => new InversionTrajectory(x0, seq, model.alphasBar, (t, h, eps, x) => record(i, t, h, eps, x)));
+  // The model's inversion refinement, so h is taken on the x_t that generation from x_T revisits.
+  const refine = model.manifest.defaults.inversionRefinement;
+  const trajectories = tensors.map((x0, i) => new InversionTrajectory(x0, seq, model.alphasBar, (t, h, eps, x) => record(i, t, h, eps, x), refine));
   const unet = model.unet;
   while (trajectories.some((t) => !t.done)) await stepTogether(unet, trajectories);
   // The inversion evaluates t = seq[0] … seq[n−2]; generation starts at seq[n−1] on x_T: one more call.

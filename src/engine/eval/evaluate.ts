@@ -154,7 +154,7 @@ export async function evaluateRecipe(
   const seqInv = timestepSequence(base.inversionSteps, model.manifest.schedule.trainSteps - 1);
   const xTs: Float32Array[] = [];
   for (let i = 0; i < faces.length; i += opts.batch) {
-    const trs = faces.slice(i, i + opts.batch).map((x0) => new InversionTrajectory(x0, seqInv, model.alphasBar));
+    const trs = faces.slice(i, i + opts.batch).map((x0) => new InversionTrajectory(x0, seqInv, model.alphasBar, undefined, base.inversionRefinement));
     while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
     xTs.push(...trs.map((t) => Float32Array.from(t.x)));
   }

@@ -10,6 +10,8 @@ export type Preprocess = 'center-crop' | 'align-face';
 
 export interface ModelDefaults {
   readonly inversionSteps: number;
+  /** Fixed-point refinements per inversion step (InversionTrajectory); 0 = plain DDIM inversion. */
+  readonly inversionRefinement: number;
   readonly generationSteps: number;
   readonly tEdit: number;
   readonly tBoost: number;
@@ -96,6 +98,7 @@ export function parseModelManifest(text: string, file: string): ModelManifest {
     preprocess: m.preprocess,
     defaults: {
       inversionSteps: int(d.inversionSteps, 'defaults.inversionSteps', 2, 1000),
+      inversionRefinement: d.inversionRefinement === undefined ? 0 : int(d.inversionRefinement, 'defaults.inversionRefinement', 0, 10),
       generationSteps: int(d.generationSteps, 'defaults.generationSteps', 2, 1000),
       tEdit: int(d.tEdit, 'defaults.tEdit', 0, tMax),
       tBoost: int(d.tBoost, 'defaults.tBoost', 0, tMax),

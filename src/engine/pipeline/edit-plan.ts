@@ -18,6 +18,8 @@ export interface PlannedTerm {
 
 export interface EditPlan {
   readonly inversionSteps: number;
+  /** Fixed-point refinements per inversion step (the model's default). */
+  readonly inversionRefinement: number;
   readonly generationSteps: number;
   readonly tEdit: number;
   readonly tBoost: number;
@@ -77,6 +79,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
   };
   return {
     inversionSteps: o.steps ?? manifest.defaults.inversionSteps,
+    inversionRefinement: manifest.defaults.inversionRefinement,
     generationSteps,
     tEdit,
     tBoost,

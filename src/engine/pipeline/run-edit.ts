@@ -37,7 +37,7 @@ export interface RunEditResult {
 }
 
 export function inversionTrajectory(x0: Float32Array, plan: EditPlan, alphasBar: Float64Array, tMax: number): InversionTrajectory {
-  return new InversionTrajectory(x0, timestepSequence(plan.inversionSteps, tMax), alphasBar);
+  return new InversionTrajectory(x0, timestepSequence(plan.inversionSteps, tMax), alphasBar, undefined, plan.inversionRefinement);
 }
 
 export function generationTrajectory(xT: Float32Array, plan: EditPlan, alphasBar: Float64Array, tMax: number): GenerationTrajectory {
@@ -53,7 +53,7 @@ export function generationTrajectory(xT: Float32Array, plan: EditPlan, alphasBar
 export async function runEdit(unet: UNet, alphasBar: Float64Array, x0: Float32Array, plan: EditPlan, opts: RunEditOptions = {}): Promise<RunEditResult> {
   const tMax = alphasBar.length - 1;
   const timings: EditTimings = { inversionMs: 0, generationMs: 0, phases: { editing: 0, denoising: 0, boosting: 0 } };
-  const invSteps = opts.xT ? 0 : plan.inversionSteps - 1;
+  const invSteps = opts.xT ? 0 : (plan.inversionSteps - 1) * (1 + plan.inversionRefinement);
   const total = invSteps + plan.generationSteps;
   let done = 0;
   const report = (tr: Trajectory) => opts.onProgress?.({ phase: tr.phase, done, total });

@@ -282,7 +282,7 @@ export class EngineService {
     job.startedMs = Date.now();
     this.opts.store.markRunning(job.id);
     const tMax = model.manifest.schedule.trainSteps - 1;
-    job.cacheKey = InversionCache.key(model.manifest.id, sha256(job.input.rgb.data), plan.inversionSteps);
+    job.cacheKey = InversionCache.key(model.manifest.id, sha256(job.input.rgb.data), plan.inversionSteps, plan.inversionRefinement);
     const xT = this.cache.get(job.cacheKey, job.input.tensor.length);
     job.total = job.width * plan.generationSteps;
     if (xT) {
@@ -290,7 +290,7 @@ export class EngineService {
       this.startGeneration(job, xT, model);
     } else {
       job.inversion = inversionTrajectory(job.input.tensor, plan, model.alphasBar, tMax);
-      job.total += plan.inversionSteps - 1;
+      job.total += job.inversion.totalSteps;
     }
     this.running.set(job.id, job);
     this.publish(job);

@@ -19,8 +19,10 @@ export class InversionCache {
     mkdirSync(dir, { recursive: true });
   }
 
-  static key(modelId: string, imageHash: string, steps: number): string {
-    return createHash('sha256').update(`${modelId}\0${imageHash}\0${steps}`).digest('hex').slice(0, 40);
+  static key(modelId: string, imageHash: string, steps: number, refinement = 0): string {
+    // A different refinement gives a different x_T; 0 keeps the keys written before it existed.
+    const what = refinement ? `${modelId}\0${imageHash}\0${steps}\0r${refinement}` : `${modelId}\0${imageHash}\0${steps}`;
+    return createHash('sha256').update(what).digest('hex').slice(0, 40);
   }
 
   get(key: string, length: number): Float32Array | null {
