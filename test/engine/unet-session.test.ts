@@ -117,6 +117,7 @@ describe('model loading errors', () => {
     ['resolution', { resolution: '64' }, /field "resolution" must be a whole number/],
     ['hspace', { hspace: [16, 8] }, /field "hspace" must be \[C, H, W\]/],
     ['defaults.tEdit', { defaults: { inversionSteps: 40, generationSteps: 40, tEdit: 1000, tBoost: 167 } }, /field "defaults.tEdit" must be a whole number from 0 to 999/],
+    ['defaults.inversionRefinement', { defaults: { inversionSteps: 40, inversionRefinement: -1, generationSteps: 40, tEdit: 500, tBoost: 75 } }, /field "defaults.inversionRefinement" must be a whole number from 0 to 10/],
     ['unet', { unet: '../../etc/passwd' }, /field "unet" must be a path inside the model folder/],
     ['schedule', { schedule: undefined }, /field "schedule" must be an object; got nothing/],
   ])('model.json with a bad %s is refused, naming the file and field', (_f, patch, pattern) => {
@@ -142,5 +143,7 @@ describe('model loading errors', () => {
     writeFileSync(join(dir, 'm', 'model.json'), JSON.stringify(manifest));
     copyFileSync(join(tinyDir, 'unet.onnx'), join(dir, 'm', 'unet.onnx'));
     expect(readModelPackage(join(dir, 'm')).manifest.id).toBe('tiny-unet');
+    // A package written before inversionRefinement existed inverts plainly.
+    expect(readModelPackage(join(dir, 'm')).manifest.defaults.inversionRefinement).toBe(0);
   });
 });
