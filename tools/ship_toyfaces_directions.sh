@@ -16,7 +16,7 @@
 # P_t has lost >= 0.5 of the image); the shipped files used 614.
 set -euo pipefail
 T_EDIT=${1:-}
-SHIP=${SHIP:-"smile=smile-g glasses=glasses-g eyes-closed=eyes-closed-g hair-red=hair-red-e"}
+SHIP=${SHIP:-"smile=smile-h glasses=glasses-g eyes-closed=eyes-closed-g hair-red=hair-red-e"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
@@ -77,6 +77,10 @@ final hair-red-g.safetensors hair-red hair_colour:red "$T_EDIT" $G --init runs/d
 wait
 final eyes-closed-g.safetensors eyes-closed eyes_open:0 "$T_EDIT" $G --init runs/directions/eyes-closed-e.safetensors &
 final smile-g.safetensors smile smile:+ 300 $G --init runs/directions/smile-e.safetensors &
+wait
+# Round h: 30 more iterations with the step decayed to 0.1 (smile), own weights for hair-red (not shipped).
+final smile-h.safetensors smile smile:+ 300 $G --lr-end 0.1 --init runs/directions/smile-g.safetensors &
+final hair-red-h.safetensors hair-red hair_colour:red "$T_EDIT" --eligible-only --keep-mode ce --faces 128 --lr 0.01 --keep 2 --l1 3 --iterations 30 --init runs/directions/hair-red-e.safetensors &
 wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
