@@ -9,22 +9,22 @@ import { randomUUID } from 'node:crypto';
 import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
 import { EngineError } from '../errors.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
-import { GenerationTrajectory } from '../diffusion/trajectory.js';
-import { GaussianRng } from '../diffusion/gaussian-rng.js';
-import { timestepSequence } from '../diffusion/schedule.js';
 import type { LoadedModel } from '../loaded-model.js';
 import { prepareInput } from '../pipeline/edit-image.js';
-import { planEdit, type EditPlan } from '../pipeline/edit-plan.js';
+import { planEdit } from '../pipeline/edit-plan.js';
 import { inversionTrajectory } from '../pipeline/run-edit.js';
 import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
 import { JobFiles } from './job-files.js';
+import { generationTrajectories } from './job-trajectories.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
 import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
 import { RESULT_FILES, writeJobResults } from './job-results.js';
 import { ProgressHub } from './job-progress.js';
 import { EngineMetrics } from './metrics.js';
-import { isApiErrorCode, ServiceError, toApiError } from './service-error.js';
+import { ServiceError, toApiError } from './service-error.js';
+import { loadFinishedJob } from './finished-job.js';
+import { describeModels } from './model-info.js';
 import { checkFaceIndex, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
 import type { JobStore } from './job-store.js';
 
@@ -202,20 +202,7 @@ export class EngineService {
   }
 
   models(): ModelInfo[] {
-    return [...this.opts.models.values()].map((m) => ({
-      id: m.manifest.id,
-      title: m.manifest.title,
-      resolution: m.manifest.resolution,
-      isDefault: m.manifest.id === this.opts.defaultModel,
-      directions: m.directionNames().flatMap((name) => {
-        try {
-          const d = m.direction(name);
-          return [{ name, description: d.meta.description, defaultStrength: d.meta.defaultStrength ?? 1 }];
-        } catch {
-          return [];
-        }
-      }),
-    }));
+    return describeModels(this.opts.models, this.opts.defaultModel);
   }
 
   renderMetrics(): string {
@@ -297,20 +284,7 @@ export class EngineService {
   }
 
   private startGeneration(job: Job, xT: Float32Array, model: LoadedModel): void {
-    const plan = job.plan!;
-    const seq = timestepSequence(plan.generationSteps, model.manifest.schedule.trainSteps - 1);
-    job.generations = job.request.strengths.map((s) => {
-      const scaled: EditPlan = { ...plan, deltaHAt: scaleDelta(plan.deltaHAt, s) };
-      const rng = new GaussianRng(plan.seed);
-      return new GenerationTrajectory(xT, seq, model.alphasBar, {
-        tEdit: scaled.tEdit,
-        tBoost: scaled.tBoost,
-        deltaHAt: scaled.deltaHAt,
-        noise: (out) => rng.fillNormal(out),
-        // P_t for previews costs one pass over the sample per step: negligible next to the UNet.
-        trackX0: true,
-      });
-    });
+    job.generations = generationTrajectories(xT, job.plan!, job.request.strengths, model);
   }
 
   private async tick(modelId: string): Promise<void> {
@@ -392,33 +366,8 @@ export class EngineService {
     return this.progress.eta(job, this.queue.position(job.id));
   }
 
-  // ---- Persistence -------------------------------------------------------------------------------
-
-  /** A job that finished before this process started: rebuilt from its row and request file. */
+  /** A job that finished before this process started. */
   private loadFinished(id: string): Job {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new ServiceError('NOT_FOUND', `no job ${id.slice(0, 64)}`);
-    const row = this.opts.store.get(id);
-    const request = this.files.readRequest(id);
-    if (!row || !request) throw new ServiceError('NOT_FOUND', `no job ${id}`);
-    const job = new Job(id, request);
-    job.state = row.status;
-    job.phase = 'finished';
-    job.results = row.results;
-    job.error = row.errorCode ? { code: isApiErrorCode(row.errorCode) ? row.errorCode : 'INTERNAL', message: `the job failed (${row.errorCode})` } : null;
-    job.startedAt = row.startedAt;
-    job.finishedAt = row.finishedAt;
-    return job;
+    return loadFinishedJob(id, this.opts.store, this.files);
   }
 }
-
-function scaleDelta(f: (t: number) => Float32Array | null, s: number): (t: number) => Float32Array | null {
-  if (s === 1) return f;
-  return (t) => {
-    const d = f(t);
-    if (!d) return null;
-    const out = new Float32Array(d.length);
-    for (let i = 0; i < d.length; i++) out[i] = s * d[i]!;
-    return out;
-  };
-}
-

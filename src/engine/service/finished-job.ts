@@ -1,0 +1,24 @@
+/**
+ * A job that finished before this process started, rebuilt from its database row and request file so its
+ * status and results stay answerable across restarts.
+ */
+import { Job } from './job.js';
+import type { JobFiles } from './job-files.js';
+import type { JobStore } from './job-store.js';
+import { isApiErrorCode, ServiceError } from './service-error.js';
+
+export function loadFinishedJob(id: string, store: JobStore, files: JobFiles): Job {
+  // Ids are UUIDs; anything else never reaches the file system.
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new ServiceError('NOT_FOUND', `no job ${id.slice(0, 64)}`);
+  const row = store.get(id);
+  const request = files.readRequest(id);
+  if (!row || !request) throw new ServiceError('NOT_FOUND', `no job ${id}`);
+  const job = new Job(id, request);
+  job.state = row.status;
+  job.phase = 'finished';
+  job.results = row.results;
+  job.error = row.errorCode ? { code: isApiErrorCode(row.errorCode) ? row.errorCode : 'INTERNAL', message: `the job failed (${row.errorCode})` } : null;
+  job.startedAt = row.startedAt;
+  job.finishedAt = row.finishedAt;
+  return job;
+}
