@@ -109,7 +109,8 @@ def main(argv=None):
                          "(0: free per timestep; 2 generalizes better, docs/quality.md)")
     ap.add_argument("--lr-end", type=float, default=1.0,
                     help="--objective final: cosine-decay the step to this fraction by the last iteration")
-    ap.add_argument("--init", help="start from this direction file (same timesteps), e.g. a paper-loss result")
+    ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
+                    "its Δh_t is resampled to the nearest timestep")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
     ap.add_argument("--inversion-refine", type=int, default=None,
                     help="fixed-point refinements per inversion step, as the engine inverts (default: the "
@@ -146,15 +147,16 @@ def main(argv=None):
             x0 = x0[keep_idx]
     log = lambda s: print(s, flush=True)  # noqa: E731
     if args.objective == "final":
-        init = None
+        init = init_ts = None
         if args.init:
-            dh, ts, _ = read_direction(args.init)
+            dh, init_ts, _ = read_direction(args.init)
             init = torch.from_numpy(np.ascontiguousarray(dh))
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed,
                            time_basis=args.time_basis, lr_end=args.lr_end, log=log)
-        res = optimize_final(unet, guide, x0, fcfg, init=init, judge=guide, pos=pos)
+        res = optimize_final(unet, guide, x0, fcfg, init=init, init_ts=[int(t) for t in init_ts] if init is not None else None,
+                             judge=guide, pos=pos)
         shape = (f"Δh_t a combination of {args.time_basis} Legendre polynomials of t" if args.time_basis
                  else "global per-timestep Δh")
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -117,11 +117,24 @@ def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     return torch.roll(x, shifts=(dy, dx), dims=(2, 3)) if (dy or dx) else x
 
 
+def align_init(init: torch.Tensor, init_ts: Sequence[int], edit_ts: Sequence[int]) -> torch.Tensor:
+    """A starting Δh for edit_ts from one made for init_ts: each timestep takes the row of the
+    nearest timestep init has (ties: the later one).  Moving t_edit lower extends the edit by
+    repeating Δh at the old t_edit, which the paper's near-constant Δh_t makes a good start."""
+    if len(init_ts) != init.shape[0]:
+        raise ValueError(f"init has {init.shape[0]} rows but {len(init_ts)} timesteps")
+    known = [int(t) for t in init_ts]
+    rows = [min(range(len(known)), key=lambda i: (abs(known[i] - int(t)), -known[i])) for t in edit_ts]
+    return init[rows].clone()
+
+
 def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
-                   init: Optional[torch.Tensor] = None, judge=None, pos: Optional[torch.Tensor] = None) -> OptimizeResult:
+                   init: Optional[torch.Tensor] = None, judge=None, pos: Optional[torch.Tensor] = None,
+                   init_ts: Optional[Sequence[int]] = None) -> OptimizeResult:
     """Finds Δh_t (one per editing timestep of a cfg.generation_steps schedule) by Adam
     on the loss above.  x0: training images [N,3,R,R] in [-1, 1].  init: a starting
-    Δh [K,C,H,W] for the same timesteps (e.g. the paper-loss result).  judge: an
+    Δh [K,C,H,W] for the same timesteps (e.g. the paper-loss result), or, with init_ts
+    (its timesteps), for other ones: it is resampled (align_init).  judge: an
     object with success(before, after) / preserved(before, after) for logging.
     pos: the example pairs' images with the attribute, one per x0 (then x0 are the
     pairs' images without it)."""
@@ -133,6 +146,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                      for i in range(0, len(x_T), cfg.batch)])
     c, hh, ww = unet.cfg.hspace
     k = len(edit_ts)
+    if init is not None and init_ts is not None:
+        init = align_init(init, init_ts, edit_ts)
     if init is not None and tuple(init.shape) != (k, c, hh, ww):
         raise ValueError(f"init Δh {tuple(init.shape)} does not match {(k, c, hh, ww)}")
     if cfg.time_basis > 0:
