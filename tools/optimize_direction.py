@@ -110,7 +110,7 @@ def main(argv=None):
     ap.add_argument("--lr-end", type=float, default=1.0,
                     help="--objective final: cosine-decay the step to this fraction by the last iteration")
     ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
-                    "its Δh_t is resampled to the nearest timestep")
+                    "its Δh_t is resampled to the nearest timestep (zero outside its range)")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
     ap.add_argument("--inversion-refine", type=int, default=None,
                     help="fixed-point refinements per inversion step, as the engine inverts (default: the "
