@@ -109,6 +109,8 @@ def main(argv=None):
                          "(0: free per timestep; 2 generalizes better, docs/quality.md)")
     ap.add_argument("--lr-end", type=float, default=1.0,
                     help="--objective final: cosine-decay the step to this fraction by the last iteration")
+    ap.add_argument("--mix-with", help="--objective final: also train the direction on top of this one (strength 1, "
+                    "every second batch, referenced to the generation edited by it alone), for recipes that mix them")
     ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
                     "its Δh_t is resampled to the nearest timestep (zero outside its range)")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
@@ -155,8 +157,13 @@ def main(argv=None):
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed,
                            time_basis=args.time_basis, lr_end=args.lr_end, log=log)
+        mix_with = None
+        if args.mix_with:
+            mdh, mts, mmeta = read_direction(args.mix_with)
+            mix_t = int(mmeta.get("tEdit", min(int(t) for t in mts)))
+            mix_with = ({int(t): torch.from_numpy(np.ascontiguousarray(mdh[i])) for i, t in enumerate(mts)}, mix_t)
         res = optimize_final(unet, guide, x0, fcfg, init=init, init_ts=[int(t) for t in init_ts] if init is not None else None,
-                             judge=guide, pos=pos)
+                             judge=guide, pos=pos, mix_with=mix_with)
         shape = (f"Δh_t a combination of {args.time_basis} Legendre polynomials of t" if args.time_basis
                  else "global per-timestep Δh")
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch.utils.checkpoint import checkpoint
@@ -136,14 +136,18 @@ def align_init(init: torch.Tensor, init_ts: Sequence[int], edit_ts: Sequence[int
 
 def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                    init: Optional[torch.Tensor] = None, judge=None, pos: Optional[torch.Tensor] = None,
-                   init_ts: Optional[Sequence[int]] = None) -> OptimizeResult:
+                   init_ts: Optional[Sequence[int]] = None,
+                   mix_with: Optional[Tuple[Dict[int, torch.Tensor], int]] = None) -> OptimizeResult:
     """Finds Δh_t (one per editing timestep of a cfg.generation_steps schedule) by Adam
     on the loss above.  x0: training images [N,3,R,R] in [-1, 1].  init: a starting
     Δh [K,C,H,W] for the same timesteps (e.g. the paper-loss result), or, with init_ts
     (its timesteps), for other ones: it is resampled (align_init).  judge: an
     object with success(before, after) / preserved(before, after) for logging.
     pos: the example pairs' images with the attribute, one per x0 (then x0 are the
-    pairs' images without it)."""
+    pairs' images without it).  mix_with: (Δh rows by timestep, t_edit) of another
+    direction at strength 1; every second batch then adds it, with the generation edited by
+    it alone as that batch's reference, so the direction learns to work on top of it (the
+    engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts)."""
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
     t0 = time.time()
@@ -169,6 +173,18 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         params = (init.clone().float() if init is not None else torch.zeros(k, c, hh, ww)).requires_grad_(True)
         expand = lambda: params  # noqa: E731
     index = {t: i for i, t in enumerate(edit_ts)}
+    mix_src = mix_t_edit = None
+    if mix_with is not None:
+        mix_rows, mix_t = mix_with
+        mix_t_edit = min(cfg.t_edit, mix_t)
+        other = lambda t: mix_rows[t][None] if (t >= mix_t and t in mix_rows) else None  # noqa: E731
+        mix_src = torch.cat([generate(unet, x_T[i:i + cfg.batch], cfg.generation_steps, mix_t_edit, other)
+                             for i in range(0, len(x_T), cfg.batch)])
+
+        def mixed(t, delta):
+            own = delta[index[t]][None] if t in index else None
+            o = other(t)
+            return own if o is None else (o if own is None else own + o)
     opt = torch.optim.Adam([params], lr=cfg.lr * h_rms)
     decay = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: cfg.lr_end + (1 - cfg.lr_end) * 0.5 * (1 + math.cos(math.pi * min(i, cfg.iterations) / cfg.iterations)))
@@ -183,12 +199,18 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         idx = order[cursor:cursor + cfg.batch]
         cursor += cfg.batch
         delta = expand()
-        out = generate(unet, x_T[idx], cfg.generation_steps, cfg.t_edit, lambda t: delta[index[t]][None], grad=True,
-                       checkpointing=cfg.checkpointing)
+        if mix_src is not None and it % 2 == 0:
+            ref = mix_src[idx]
+            out = generate(unet, x_T[idx], cfg.generation_steps, mix_t_edit, lambda t: mixed(t, delta), grad=True,
+                           checkpointing=cfg.checkpointing)
+        else:
+            ref = src[idx]
+            out = generate(unet, x_T[idx], cfg.generation_steps, cfg.t_edit, lambda t: delta[index[t]][None], grad=True,
+                           checkpointing=cfg.checkpointing)
         s = cfg.augment_shift
         dy, dx = (torch.randint(-s, s + 1, (2,), generator=gen).tolist() if s else (0, 0))
-        g = guide(_shift(out, dy, dx), _shift(src[idx], dy, dx)).mean()
-        l1 = (out - src[idx]).abs().mean()
+        g = guide(_shift(out, dy, dx), _shift(ref, dy, dx)).mean()
+        l1 = (out - ref).abs().mean()
         loss = cfg.guide_weight * g + cfg.l1_weight * l1
         pair = None
         if pos is not None:
@@ -202,8 +224,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         if pair is not None:
             stats["pair"] = float(pair)
         if judge is not None:
-            stats["success"] = float(judge.success(src[idx], out.detach()).float().mean())
-            stats["preserved"] = float(judge.preserved(src[idx], out.detach()).float().mean())
+            stats["success"] = float(judge.success(ref, out.detach()).float().mean())
+            stats["preserved"] = float(judge.preserved(ref, out.detach()).float().mean())
         for k, v in stats.items():
             window[k] = window.get(k, 0.0) + v
         window["n"] = window.get("n", 0.0) + 1

@@ -92,6 +92,25 @@ def test_init_from_another_t_edit_is_resampled_to_the_nearest_timestep():
         assert float((c.delta_h[i] - start).abs().max()) <= bound, t
 
 
+def test_mix_with_trains_on_top_of_another_direction():
+    # The other direction acts from a lower t_edit (as smile 300 under glasses 614).  With only
+    # the L1 term, a zero direction reproduces each batch's reference exactly, so it must stay
+    # zero: the mixed batches are compared with the generation edited by the other alone.
+    unet = tiny_unet()
+    other_ts = [t for t in range(0, 1000) if t >= 200]
+    g = torch.Generator().manual_seed(9)
+    rows = {t: torch.randn(16, 4, 4, generator=g) * 0.5 for t in other_ts}
+    plain = optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=2, guide_weight=0.0))
+    mixed = optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=2, guide_weight=0.0),
+                           mix_with=(rows, 200))
+    assert float(plain.delta_h.abs().max()) == 0.0
+    assert float(mixed.delta_h.abs().max()) == 0.0
+    # With the guide, the mixed batches change what is learned.
+    a = optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=2))
+    b = optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=2), mix_with=(rows, 200))
+    assert not torch.equal(a.delta_h, b.delta_h)
+
+
 def test_pairs_term_pulls_toward_the_pairs_change():
     # With pairs only (no guide, no L1), Δh must bring the edit's change closer to pos − neg.
     unet, neg = tiny_unet(), faces()
