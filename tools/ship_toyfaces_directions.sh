@@ -16,7 +16,7 @@
 # P_t has lost >= 0.5 of the image); the shipped files used 614.
 set -euo pipefail
 T_EDIT=${1:-}
-SHIP=${SHIP:-"smile=smile-h glasses=glasses-g eyes-closed=eyes-closed-g hair-red=hair-red-e"}
+SHIP=${SHIP:-"smile=smile-h glasses=glasses-k eyes-closed=eyes-closed-l hair-red=hair-red-e"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
@@ -81,6 +81,30 @@ wait
 # Round h: 30 more iterations with the step decayed to 0.1 (smile), own weights for hair-red (not shipped).
 final smile-h.safetensors smile smile:+ 300 $G --lr-end 0.1 --init runs/directions/smile-g.safetensors &
 final hair-red-h.safetensors hair-red hair_colour:red "$T_EDIT" --eligible-only --keep-mode ce --faces 128 --lr 0.01 --keep 2 --l1 3 --iterations 30 --init runs/directions/hair-red-e.safetensors &
+wait
+# Round i: 30 more iterations with the step decayed (smile's round-h recipe) for the others, from round g
+# (hair-red from e, with twice the guide weight and 40 iterations; not shipped).  Round j: eyes-closed and
+# hair-red moved to t_edit 300 (where the smile forms), the old direction kept for t >= 614 and zero below
+# (align_init).  Round k: glasses also trained on top of smile (--mix-with), for `smile:1 glasses:1`.
+# Round l: eyes-closed from j with twice the keep weight.  Smile round i: smile on top of glasses round k.
+# hair-blonde-a: another hair colour, from zero (not shipped).
+I="$G --t-boost 75 --lr-end 0.1"
+final glasses-i.safetensors glasses glasses:1 "$T_EDIT" $I --keep 8 --init runs/directions/glasses-g.safetensors &
+final eyes-closed-i.safetensors eyes-closed eyes_open:0 "$T_EDIT" $I --init runs/directions/eyes-closed-g.safetensors &
+wait
+final hair-red-i.safetensors hair-red hair_colour:red "$T_EDIT" $I --guide-weight 2 --iterations 40 --init runs/directions/hair-red-e.safetensors &
+final eyes-closed-j.safetensors eyes-closed eyes_open:0 300 $I --init runs/directions/eyes-closed-g.safetensors &
+wait
+final glasses-k.safetensors glasses glasses:1 "$T_EDIT" $I --keep 8 --mix-with runs/directions/smile-h.safetensors --init runs/directions/glasses-i.safetensors &
+final hair-red-j.safetensors hair-red hair_colour:red 300 $I --init runs/directions/hair-red-e.safetensors &
+wait
+final eyes-closed-l.safetensors eyes-closed eyes_open:0 300 $I --keep 8 --init runs/directions/eyes-closed-j.safetensors &
+final hair-blonde-a.safetensors hair-blonde hair_colour:blonde "$T_EDIT" $I --lr 0.02 --iterations 40 &
+wait
+final smile-i.safetensors smile smile:+ 300 $I --mix-with runs/directions/glasses-k.safetensors --init runs/directions/smile-h.safetensors
+# Smile rounds j, k: keep weight 6, from i and from h (not shipped: worse alone and in the mix).
+final smile-j.safetensors smile smile:+ 300 $I --keep 6 --mix-with runs/directions/glasses-k.safetensors --init runs/directions/smile-i.safetensors &
+final smile-k.safetensors smile smile:+ 300 $I --keep 6 --mix-with runs/directions/glasses-k.safetensors --init runs/directions/smile-h.safetensors &
 wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
