@@ -176,6 +176,10 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     mix_src = mix_t_edit = None
     if mix_with is not None:
         mix_rows, mix_t = mix_with
+        bad = [t for t, r in mix_rows.items() if tuple(r.shape) != (c, hh, ww)]
+        if bad:
+            raise ValueError(f"mix_with Δh {tuple(mix_rows[bad[0]].shape)} at t = {bad[0]} does not match this model's "
+                             f"h {(c, hh, ww)}: it was made for another model")
         mix_t_edit = min(cfg.t_edit, mix_t)
         other = lambda t: mix_rows[t][None] if (t >= mix_t and t in mix_rows) else None  # noqa: E731
         mix_src = torch.cat([generate(unet, x_T[i:i + cfg.batch], cfg.generation_steps, mix_t_edit, other)

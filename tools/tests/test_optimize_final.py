@@ -109,6 +109,10 @@ def test_mix_with_trains_on_top_of_another_direction():
     a = optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=2))
     b = optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=2), mix_with=(rows, 200))
     assert not torch.equal(a.delta_h, b.delta_h)
+    # A direction of another model is refused by name, not by a broadcasting error mid-generation.
+    with pytest.raises(ValueError, match="made for another model"):
+        optimize_final(unet, guide_for("smile:+"), faces(), config(iterations=1),
+                       mix_with=({t: torch.zeros(4, 4, 4) for t in other_ts}, 200))
 
 
 def test_pairs_term_pulls_toward_the_pairs_change():
