@@ -5,7 +5,7 @@ This is an independent NumPy (float64) re-statement of the engine's process as
 specified in issue #2 and asyrp.md 1.1-1.6; it does not run ONNX.  The engine,
 going through onnxruntime in float32, is expected to match to ~1e-4.
 
-Files (schema: see FIXTURES_README below, also written as README.md next to them):
+Files (schema: engine_fixtures_readme.md, also written as README.md next to them):
   schedule.json        abar_t and timestep sequences
   step.json            single DDIM / asymmetric steps
   analytic-model.json  the analytic model's parameters and a few exact model calls
@@ -38,56 +38,8 @@ T0 = 999          # last timestep index (asyrp.md 1.6: t_0 = 999)
 RES = 16
 POOL = 4
 
-FIXTURES_README = """\
-# Engine fixtures (generated; do not edit)
-
-Made by `tools/make_engine_fixtures.py` (float64 NumPy reference of issue #2's process,
-asyrp.md 1.1-1.6). Regenerate with:
-
-    /usr/bin/python3 tools/make_analytic_model.py      # test/models/analytic/
-    /usr/bin/python3 tools/make_engine_fixtures.py     # this folder
-
-Conventions
-- Every number is a JSON float64. Image tensors are objects {"shape": [...], "data": [...]}
-  with `data` flattened row-major (C order) in NCHW, i.e. index ((n*C + c)*H + y)*W + x.
-- abar(t) = prod_{i<=t} (1 - beta_i), beta = linspace(1e-4, 2e-2, 1000) in float64; abar(-1) = 1.
-- P_t(e) = (x_t - sqrt(1-abar_t) e) / sqrt(abar_t)                          (DDIM Eq. 12 "predicted x0")
-- sigma = eta * sqrt((1 - abar_t/abar_t') (1 - abar_t') / (1 - abar_t))
-- x_t' = sqrt(abar_t') P_t(eps_edit) + sqrt(1 - abar_t' - sigma^2) eps + sigma z (Asyrp Eq. 9)
-
-schedule.json
-- abarAt: [{t, abar}] for t = 0, 1, 25, 500, 998, 999, -1; abarAll: abar(0..999) (1000 numbers).
-- sequences: [{n, timesteps}] with timesteps = trunc(linspace(0,1,n)*999 + 1e-6), ascending.
-
-step.json
-- cases: [{name, t, tNext, eta, abarT, abarNext, sigma, xT, eps, epsEdit, z, predX0, xNext}]
-  (vectors are plain arrays of equal length; z is null when eta = 0; epsEdit equals eps
-  for a plain DDIM step; tNext = -1 means abarNext = 1; a tNext > t case is an inversion step).
-
-analytic-model.json
-- mu, s2: {"shape": [3,16,16]} data-distribution parameters (exactly the float32 values in unet.onnx).
-- calls: [{name, B, E, x [B,3,16,16], t [B], deltaH [E,3,4,4], eps, epsEdit [E,3,16,16], h [B,3,4,4]}]
-  expected outputs of unet.onnx in float64 (closed form; float32 ORT agrees to ~5e-7).
-
-analytic-n{N}-{case}.json (one inversion + one generation, batch 1)
-- n (= inversionSteps = generationSteps), tEdit, tBoost (0 = boosting off), direction (null, "shift",
-  "global"), strength, defaultStrength, scale (= strength * defaultStrength), recipe (the equivalent
-  CLI recipe text, with every parameter explicit; with boosting, the noise comes from `noise`
-  below, not from a seed), timesteps (the sequence for n).
-- pixels {"shape": [3,16,16]}: uint8 values, CHW (x0 = pixels/127.5 - 1).
-- x0 {"shape": [1,3,16,16]}: the input image in [-1,1].
-- inversion: [{t, tNext, xNextSum}] n-1 steps, t ascending from 0 to 999 (sum of x_t' over all elements).
-- xT {"shape": [1,3,16,16]}: result of inversion (x at t = 999), the start of generation.
-- steps: [{t, tNext, phase ("edit" | "denoise" | "boost"), eta, sigma, abarT, abarNext,
-  deltaH (48 numbers = scale * interpolated delta_h, [3,4,4] C order, or null when no edit
-  happens at this step), xNextSum}] n steps from t = 999 down to tNext = -1.
-  phase "edit": t >= tEdit (also labelled so when there is no direction: then deltaH is null and
-  the step is plain DDIM); "boost": t < tBoost (eta = 1); else "denoise" (eta = 0).
-- noise: null, or {"shape": [S,1,3,16,16], "timesteps": [...S], "data": [...]}: one z per step
-  with t < tBoost, in the order the steps are taken (descending t); the last one belongs to the
-  t = 0 -> -1 step, whose sigma is 0, so it has no effect. Values are float32-exact.
-- output {"shape": [1,3,16,16]}: the final x (= P_0 of the last step), no clamping.
-"""
+# The fixtures' schema, written as README.md beside them (kept as text, not code).
+FIXTURES_README_PATH = os.path.join(HERE, "engine_fixtures_readme.md")
 
 
 # ---------------------------------------------------------------- schedule
@@ -394,7 +346,8 @@ def main(argv=None):
     directions = {name: load_direction(args.model, name) for name in ("shift", "global")}
 
     with open(os.path.join(args.out, "README.md"), "w") as fh:
-        fh.write(FIXTURES_README)
+        with open(FIXTURES_README_PATH, encoding="utf-8") as src:
+            fh.write(src.read())
     write_json(os.path.join(args.out, "schedule.json"), schedule_fixture())
     write_json(os.path.join(args.out, "step.json"), step_fixture())
     write_json(os.path.join(args.out, "analytic-model.json"), model_fixture(directions))
