@@ -37,6 +37,31 @@ describe('asyrp eval', () => {
     expect(Object.keys(off.preservedBy).sort()).toEqual(['background', 'eyes_open', 'face_shape', 'glasses', 'hair_colour', 'hair_long', 'skin_tone']);
   }, 120_000);
 
+  it('breaks a class target down by the class each face started in', async () => {
+    const dir = tempDir('asyrp-eval-');
+    const pkg = join(dir, 'models', 'toyfaces-32');
+    cpSync(join(repoRoot, 'models', 'toyfaces-32'), pkg, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(pkg, 'model.json'), 'utf8'));
+    const [C, H, W] = manifest.hspace as number[];
+    writeFileSync(
+      join(pkg, 'directions', 'nothing.safetensors'),
+      encodeDirection({ meta: { name: 'nothing', description: 'zero', raw: { evalTarget: 'hair_colour:red' } }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(C! * H! * W!), hspace: [C!, H!, W!] }),
+    );
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'nothing', '--n', '10', '--strengths', '1'];
+    const opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' as const } };
+    const r = await runCli([...args, '--json'], opts);
+    expect(r.code).toBe(0);
+    const off = JSON.parse(r.out).rows.find((row: { boosting: boolean }) => !row.boosting);
+    const from = off.successFrom as Record<string, [number, number]>;
+    // Red-haired faces are not eligible; every eligible face is counted under exactly one other colour.
+    expect(Object.keys(from).every((k) => ['black', 'blonde', 'brown'].includes(k))).toBe(true);
+    expect(Object.values(from).reduce((a, [, all]) => a + all, 0)).toBe(off.eligible);
+    expect(Object.values(from).reduce((a, [ok]) => a + ok, 0)).toBe(Math.round(off.success * off.eligible));
+    const table = await runCli(args, opts);
+    expect(table.out).toMatch(/success by the class each face started in/);
+    expect(table.out).toMatch(/strength 1, boosting off: (black|blonde|brown) \d+\/\d+/);
+  }, 120_000);
+
   it('explains a model without an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
     const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), logLevel: 'warn' } });

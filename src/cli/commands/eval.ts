@@ -65,5 +65,13 @@ function renderTable(recipe: string, model: string, n: number, rows: EvalRow[]):
     const target = Object.entries(r.meanTarget).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     lines.push(`| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${r.eligible} | ${pct(r.success)} | ${pct(r.preservation)} | ${target} | ${r.pixelChange.toFixed(1)} | ${r.faceScore.toFixed(3)} | ${r.roughness.toFixed(2)} |`);
   }
+  const from = rows.filter((r) => r.successFrom);
+  if (from.length > 0) {
+    lines.push('', 'success by the class each face started in (reached / eligible):', '');
+    for (const r of from) {
+      const parts = Object.entries(r.successFrom!).sort(([a], [b]) => a.localeCompare(b)).map(([k, [ok, all]]) => `${k} ${ok}/${all}`);
+      lines.push(`- strength ${r.strength}, boosting ${r.boosting ? 'on' : 'off'}: ${parts.join(', ')}`);
+    }
+  }
   return lines.join('\n') + '\n';
 }

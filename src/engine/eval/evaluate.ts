@@ -88,6 +88,12 @@ export interface EvalRow {
   readonly preservation: number;
   readonly preservedBy: Record<string, number>;
   readonly meanTarget: Record<string, number>;
+  /**
+   * For a single class target (hair colour): success by the class the face started in, as
+   * { label: [reached, eligible] }. A global Δh acts much like one shift, which can carry some source
+   * classes to the target and not others; the aggregate hides which.
+   */
+  readonly successFrom?: Record<string, [number, number]>;
   readonly pixelChange: number;
   readonly faceScore: number;
   /** Mean |Laplacian| of the output: high-frequency noise, for boosting on vs off. */
@@ -176,8 +182,17 @@ export async function evaluateRecipe(
     let face = 0;
     let rough = 0;
     const meanTarget: Record<string, number> = {};
+    const classTarget = targets.length === 1 && targets[0]!.kind === 'class' ? targets[0] : undefined;
+    const successFrom: Record<string, [number, number]> = {};
     for (const i of idx) {
-      if (targets.every((t) => reached(t, before[i]!, after[i]!))) success++;
+      const ok = targets.every((t) => reached(t, before[i]!, after[i]!));
+      if (ok) success++;
+      if (classTarget) {
+        const from = schema.classes[classTarget.attribute]![argmax(before[i]![classTarget.attribute] as number[])]!;
+        const c = (successFrom[from] ??= [0, 0]);
+        c[0] += ok ? 1 : 0;
+        c[1]++;
+      }
       const p = preservedAttributes(targets, schema, before[i]!, after[i]!);
       if (Object.values(p).every(Boolean)) preserved++;
       for (const [k, v] of Object.entries(p)) preservedBy[k] = (preservedBy[k] ?? 0) + (v ? 1 : 0);
@@ -200,6 +215,7 @@ export async function evaluateRecipe(
       preservation: preserved / n,
       preservedBy: Object.fromEntries(Object.entries(preservedBy).map(([k, v]) => [k, v / n])),
       meanTarget: Object.fromEntries(Object.entries(meanTarget).map(([k, v]) => [k, v / n])),
+      ...(classTarget ? { successFrom } : {}),
       pixelChange: pixel / n,
       faceScore: face / n,
       roughness: rough / n,
