@@ -62,6 +62,33 @@ describe('asyrp eval', () => {
     expect(table.out).toMatch(/strength 1, boosting off: (black|blonde|brown) \d+\/\d+/);
   }, 120_000);
 
+  it('judges with another reader given by --reader, and refuses one that lacks an attribute', async () => {
+    const dir = tempDir('asyrp-eval-');
+    const pkg = join(dir, 'models', 'toyfaces-32');
+    cpSync(join(repoRoot, 'models', 'toyfaces-32'), pkg, { recursive: true });
+    // The package's own reader under another name must judge exactly as the package default does.
+    cpSync(join(pkg, 'attributes.onnx'), join(dir, 'judge.onnx'));
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'glasses', '--n', '6', '--strengths', '1', '--json'];
+    const opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' as const } };
+    const own = await runCli(args, opts);
+    const judged = await runCli([...args, '--reader', 'judge.onnx'], opts);
+    expect(judged.code).toBe(0);
+    const a = JSON.parse(own.out);
+    const b = JSON.parse(judged.out);
+    expect(a.reader).toBe('package');
+    expect(b.reader).toBe(join(dir, 'judge.onnx'));
+    expect(b.rows).toEqual(a.rows);
+    // A schema that names an attribute the reader has no output for is refused by name, before any edit.
+    const schema = JSON.parse(readFileSync(join(pkg, 'attributes.json'), 'utf8'));
+    writeFileSync(join(pkg, 'attributes.json'), JSON.stringify({ ...schema, binary: [...schema.binary, 'beard'] }));
+    const bad = await runCli([...args, '--reader', 'judge.onnx'], opts);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/judge\.onnx cannot judge toyfaces-32: it has no output beard/);
+    const missing = await runCli([...args, '--reader', 'nowhere.onnx'], opts);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toMatch(/attribute reader .*nowhere\.onnx is missing/);
+  }, 120_000);
+
   it('explains a model without an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
     const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), logLevel: 'warn' } });

@@ -1,10 +1,12 @@
 /**
  * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--target <direction>=<attr:value>]
- *   [--strengths 0.25,0.5,1,1.5] [--json]`: edits held-out faces and judges them with the model's
- * attribute reader (src/engine/eval/evaluate.ts; definitions in docs/quality.md).
+ *   [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--json]`: edits held-out faces and judges them
+ * with the model's attribute reader, or with another reader of the same outputs (--reader: a judge
+ * trained independently of the reader the directions were optimized against), in
+ * src/engine/eval/evaluate.ts; definitions in docs/quality.md.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
 import { openModel } from '../open-model.js';
@@ -19,8 +21,8 @@ import { formatRecipe, parseRecipe } from '../../engine/recipe/parse-recipe.js';
 const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
 
 export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' } });
-  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--strengths 0.25,0.5,1,1.5]');
+  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, reader: { type: 'string' }, json: { type: 'boolean' } });
+  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>]');
   const n = Number(flags.n ?? 100);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--n must be a whole number from 1 to 10000');
   const strengths = String(flags.strengths ?? '0.25,0.5,1,1.5').split(',').map(Number);
@@ -29,9 +31,15 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
   try {
     const model = await openModel(ctx, flags.model as string | undefined);
     try {
-      if (!model.manifest.attributes) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json)`);
-      const reader = await AttributeReader.load(join(model.pkg.dir, model.manifest.attributes), model.manifest.resolution);
+      if (!model.manifest.attributes && flags.reader === undefined) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json)`);
+      const readerPath = flags.reader !== undefined ? resolve(ctx.cwd, flags.reader as string) : join(model.pkg.dir, model.manifest.attributes!);
+      const reader = await AttributeReader.load(readerPath, model.manifest.resolution);
       const schema = readAttributeSchema(model.pkg);
+      const missing = ['face', ...schema.scalars, ...schema.binary, ...Object.keys(schema.classes)].filter((o) => !reader.outputs.includes(o));
+      if (missing.length > 0) {
+        await reader.release();
+        throw new EngineError('MODEL_MISMATCH', `${readerPath} cannot judge ${model.manifest.id}: it has no output ${missing.join(', ')} (attributes.json lists them)`);
+      }
       const recipe = parseRecipe(flags.direction as string, { directions: model.directionNames() });
       if (!recipe.terms.length) throw new UsageError('--direction needs at least one direction');
       const overrides = new Map(String(flags.target ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
@@ -47,9 +55,9 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
       const rows = await evaluateRecipe(model, reader, schema, faces, recipe, targetsFor, { strengths, batch, onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)) });
       if (ctx.err.isTTY) ctx.err.write('\n');
       await reader.release();
-      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, targets: targetsFor(1), rows };
+      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, reader: flags.reader !== undefined ? readerPath : 'package', targets: targetsFor(1), rows };
       if (flags.json) ctx.out.write(JSON.stringify(result, null, 2) + '\n');
-      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, rows));
+      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, rows, flags.reader as string | undefined));
       return 0;
     } finally {
       await model.close();
@@ -59,8 +67,8 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
   }
 }
 
-function renderTable(recipe: string, model: string, n: number, rows: EvalRow[]): string {
-  const lines = [`${model}: "${recipe}" on ${n} held-out faces`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
+function renderTable(recipe: string, model: string, n: number, rows: EvalRow[], judge?: string): string {
+  const lines = [`${model}: "${recipe}" on ${n} held-out faces${judge !== undefined ? `, judged by ${judge}` : ''}`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
   for (const r of rows) {
     const target = Object.entries(r.meanTarget).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     lines.push(`| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${r.eligible} | ${pct(r.success)} | ${pct(r.preservation)} | ${target} | ${r.pixelChange.toFixed(1)} | ${r.faceScore.toFixed(3)} | ${r.roughness.toFixed(2)} |`);
