@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asyrp_tools.direction_io import write_direction  # noqa: E402
 from asyrp_tools.export import load_unet, load_unet_from_package  # noqa: E402
-from asyrp_tools.guides import ReaderGuide, load_reader_onnx, load_schema, parse_target  # noqa: E402
+from asyrp_tools.guides import ReaderGuide, load_readers, load_schema, parse_target  # noqa: E402
 from asyrp_tools.direction_io import read_direction  # noqa: E402
 from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
 from asyrp_tools.optimize_final import FinalConfig, optimize_final  # noqa: E402
@@ -71,7 +71,8 @@ def main(argv=None):
     src.add_argument("--checkpoint", help="UNet training checkpoint (asyrp_tools.train)")
     src.add_argument("--model-dir", help="an exported model package (models/<id>): the weights of its unet.onnx")
     ap.add_argument("--raw", action="store_true", help="use the raw weights instead of the EMA (the export's default)")
-    ap.add_argument("--reader", required=True, help="attribute reader ONNX (the guide)")
+    ap.add_argument("--reader", required=True,
+                    help="attribute reader ONNX (the guide); several, comma-separated, are read as their mean")
     ap.add_argument("--schema", required=True, help="attributes.json of the model")
     ap.add_argument("--target", required=True, help='evalTarget syntax: "smile:+", "glasses:1", "eyes_open:0", "hair_colour:red"')
     ap.add_argument("--name", required=True)
@@ -131,7 +132,7 @@ def main(argv=None):
     r = unet.cfg.resolution
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
-    guide = ReaderGuide(load_reader_onnx(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
+    guide = ReaderGuide(load_readers(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
                         margin=args.margin, keep_mode=args.keep_mode)
     pos = None
     if args.pairs:

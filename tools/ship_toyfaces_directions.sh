@@ -106,11 +106,16 @@ final smile-i.safetensors smile smile:+ 300 $I --mix-with runs/directions/glasse
 final smile-j.safetensors smile smile:+ 300 $I --keep 6 --mix-with runs/directions/glasses-k.safetensors --init runs/directions/smile-i.safetensors &
 final smile-k.safetensors smile smile:+ 300 $I --keep 6 --mix-with runs/directions/glasses-k.safetensors --init runs/directions/smile-h.safetensors &
 wait
+# Round m: hair-red from e on batches of 16 (black -> red 16/23, blonde -> red 5/33: not shipped);
+# hair-black-a: the darkest colour, from zero (20 % on training batches; not shipped).
+final hair-red-m.safetensors hair-red hair_colour:red "$T_EDIT" $I --t-boost 50 --batch 16 --init runs/directions/hair-red-e.safetensors &
+final hair-black-a.safetensors hair-black hair_colour:black "$T_EDIT" $I --lr 0.02 --iterations 40 &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
-  # tBoost by the measured rule (docs/quality.md, round 4); the optimizer does not boost, so this
-  # only labels the file.
-  /usr/bin/python3 tools/direction_meta.py "$MODEL/directions/${pick%%=*}.safetensors" tBoost=${T_BOOST:-75} > /dev/null
+  # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
+  # does not undo an edit); the optimizer does not boost, so this only labels the file.
+  /usr/bin/python3 tools/direction_meta.py "$MODEL/directions/${pick%%=*}.safetensors" tBoost=${T_BOOST:-50} > /dev/null
 done
 
 ev() { node bin/asyrp.js eval --model toyfaces-32 "$@"; }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -200,3 +200,28 @@ def load_reader_onnx(path: str, resolution: int, width: Optional[int] = None) ->
         raise ValueError(f"{path}: not a reader export (missing {missing[:3]})")
     reader.load_state_dict({k: init[k] for k in state})
     return reader.eval()
+
+
+class ReaderEnsemble(nn.Module):
+    """Several readers of the same outputs read as one: each output is the mean of theirs
+    (probabilities and the smile score alike).  An edit optimized against one network can
+    partly exploit that network's own quirks; the quirks of independently trained readers
+    differ, so an edit that moves their mean is more likely to move the face - which an
+    independent judge, kept out of the ensemble, then checks (docs/quality.md, round 7)."""
+
+    def __init__(self, readers: Sequence[nn.Module]):
+        super().__init__()
+        if not readers:
+            raise ValueError("an ensemble needs at least one reader")
+        self.readers = nn.ModuleList(readers)
+
+    def forward(self, x):
+        outs = [r(x) for r in self.readers]
+        return tuple(torch.stack(parts).mean(0) for parts in zip(*outs))
+
+
+def load_readers(paths: str, resolution: int) -> nn.Module:
+    """`--reader a.onnx[,b.onnx...]`: one reader, or the ensemble of several."""
+    files = [p for p in paths.split(",") if p]
+    readers = [load_reader_onnx(f, resolution) for f in files]
+    return readers[0] if len(readers) == 1 else ReaderEnsemble(readers).eval()

@@ -43,3 +43,26 @@ def test_export_runs_in_onnxruntime(tmp_path):
     assert set(out) == set(OUTPUTS)
     for k in OUTPUTS:
         assert np.abs(out[k] - ref[k].numpy()).max() < 1e-4
+
+
+def test_an_ensemble_reads_the_mean_of_its_readers(tmp_path):
+    from asyrp_tools.guides import ReaderEnsemble, load_readers
+    torch.manual_seed(0)
+    a, b = Reader(32).eval(), Reader(32).eval()
+    pa, pb = str(tmp_path / "a.onnx"), str(tmp_path / "b.onnx")
+    export(a, pa, 32)
+    export(b, pb, 32)
+    x = torch.randn(2, 3, 32, 32)
+    one = load_readers(pa, 32)
+    assert not isinstance(one, ReaderEnsemble)
+    both = load_readers(f"{pa},{pb}", 32)
+    assert isinstance(both, ReaderEnsemble) and len(both.readers) == 2
+    with torch.no_grad():
+        got, ra, rb = both(x), a(x), b(x)
+    assert len(got) == len(OUTPUTS)
+    for g, u, v in zip(got, ra, rb):
+        assert torch.allclose(g, (u + v) / 2, atol=1e-5)
+    # Two different networks: the mean is not either one (the test would pass vacuously otherwise).
+    assert not torch.allclose(ra[1], rb[1])
+    with pytest.raises(ValueError):
+        ReaderEnsemble([])
