@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asyrp_tools.direction_io import write_direction  # noqa: E402
 from asyrp_tools.export import load_unet, load_unet_from_package  # noqa: E402
 from asyrp_tools.guides import ReaderGuide, load_readers, load_schema, parse_target  # noqa: E402
-from asyrp_tools.direction_io import read_direction  # noqa: E402
+from asyrp_tools.direction_io import read_direction, read_h_gain  # noqa: E402
 from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
 from asyrp_tools.optimize_final import FinalConfig, optimize_final  # noqa: E402
 from asyrp_tools.reader import OUTPUTS  # noqa: E402
@@ -112,6 +112,10 @@ def main(argv=None):
                     help="--objective final: cosine-decay the step to this fraction by the last iteration")
     ap.add_argument("--mix-with", help="--objective final: also train the direction on top of this one (strength 1, "
                     "every second batch, referenced to the generation edited by it alone), for recipes that mix them")
+    ap.add_argument("--h-gain", action="store_true",
+                    help="--objective final: also learn an h-dependent part G (Δh_t + G·h, a 1x1 convolution of h "
+                         "from the previous step) for edits a global Δh cannot carry (hair colour)")
+    ap.add_argument("--gain-lr", type=float, default=1.0, help="Adam step of G relative to --lr / sqrt(C)")
     ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
                     "its Δh_t is resampled to the nearest timestep (zero outside its range)")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
@@ -122,6 +126,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    if args.h_gain and args.objective != "final":
+        ap.error("--h-gain needs --objective final")
     torch.set_num_threads(args.threads)
     t0 = time.time()
 
@@ -150,23 +156,33 @@ def main(argv=None):
             x0 = x0[keep_idx]
     log = lambda s: print(s, flush=True)  # noqa: E731
     if args.objective == "final":
-        init = init_ts = None
+        init = init_ts = init_gain = None
         if args.init:
             dh, init_ts, _ = read_direction(args.init)
             init = torch.from_numpy(np.ascontiguousarray(dh))
+            g = read_h_gain(args.init)
+            if g is not None and not args.h_gain:
+                raise SystemExit(f"--init {args.init} has an h-dependent part (h_gain): continue it with --h-gain")
+            init_gain = torch.from_numpy(g) if g is not None else None
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed,
-                           time_basis=args.time_basis, lr_end=args.lr_end, log=log)
+                           time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
+                           log=log)
         mix_with = None
         if args.mix_with:
             mdh, mts, mmeta = read_direction(args.mix_with)
+            if read_h_gain(args.mix_with) is not None:
+                raise SystemExit(f"--mix-with {args.mix_with} has an h-dependent part (h_gain); only global directions "
+                                 "can be mixed in during training")
             mix_t = int(mmeta.get("tEdit", min(int(t) for t in mts)))
             mix_with = ({int(t): torch.from_numpy(np.ascontiguousarray(mdh[i])) for i, t in enumerate(mts)}, mix_t)
         res = optimize_final(unet, guide, x0, fcfg, init=init, init_ts=[int(t) for t in init_ts] if init is not None else None,
-                             judge=guide, pos=pos, mix_with=mix_with)
+                             judge=guide, pos=pos, mix_with=mix_with, init_gain=init_gain)
         shape = (f"Δh_t a combination of {args.time_basis} Legendre polynomials of t" if args.time_basis
                  else "global per-timestep Δh")
+        if args.h_gain:
+            shape += " + G·h, h from the previous step"
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
                   ", differentiated through every step)")
@@ -192,7 +208,10 @@ def main(argv=None):
         "rmsOverH": f"{res.history[-1]['delta_rms_over_h']:.4f}",
         "wallSeconds": f"{res.wall_s:.0f}",
     }
-    if args.val:
+    if args.val and res.h_gain is not None:
+        print("validation skipped: the Python-side check runs global directions only; measure with asyrp eval",
+              flush=True)
+    elif args.val:
         xv = rendered_faces(args.val, r, VAL_FACES_SEED)
         for s in (0.0, 1.0):
             out = edit_images(unet, xv, res, s, args.t_edit, args.steps, args.steps, args.batch, refine)
@@ -202,7 +221,8 @@ def main(argv=None):
                   f"preservation {kept:.2f}", flush=True)
             meta[f"pythonVal{s:g}"] = f"success {ok:.3f} preservation {kept:.3f}"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    write_direction(args.out, res.delta_h.numpy(), res.timesteps, meta)
+    write_direction(args.out, res.delta_h.numpy(), res.timesteps, meta,
+                    h_gain=res.h_gain.numpy() if res.h_gain is not None else None)
     print(f"wrote {args.out}: {len(res.timesteps)} timesteps >= {args.t_edit}, "
           f"|Δh|/|h| {res.history[-1]['delta_rms_over_h']:.3f}, {time.time() - t0:.0f} s", flush=True)
 

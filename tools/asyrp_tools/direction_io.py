@@ -3,7 +3,9 @@
 directions/<name>.safetensors: an 8-byte little-endian header length, a JSON
 header {"__metadata__": {str: str}, "delta_h": {...}, "timesteps": {...}}
 padded with spaces so the data starts 8-byte aligned, then the raw data:
-delta_h float32 [K,C,H,W] and timesteps int32 [K] (strictly ascending).
+delta_h float32 [K,C,H,W] and timesteps int32 [K] (strictly ascending), and
+optionally h_gain float32 [C,C]: an h-dependent part G, Δh_t(h) = delta_h(t) + G·h
+at every position of h (a 1x1 convolution), h from the generation's previous step.
 The engine's reader is src/engine/directions/direction-file.ts; Δh between
 stored timesteps is interpolated there, clamped at the ends.
 """
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
 
-def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[str, object]) -> None:
+def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[str, object],
+                    h_gain: Optional[np.ndarray] = None) -> None:
     dh = np.ascontiguousarray(delta_h, dtype="<f4")
     ts = np.ascontiguousarray(np.asarray(timesteps), dtype="<i4")
     if dh.ndim != 4 or ts.ndim != 1 or dh.shape[0] != ts.shape[0] or ts.shape[0] < 1:
@@ -31,6 +34,15 @@ def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[st
         "delta_h": {"dtype": "F32", "shape": list(dh.shape), "data_offsets": [0, len(a)]},
         "timesteps": {"dtype": "I32", "shape": list(ts.shape), "data_offsets": [len(a), len(a) + len(b)]},
     }
+    g = b""
+    if h_gain is not None:
+        gain = np.ascontiguousarray(h_gain, dtype="<f4")
+        if gain.shape != (dh.shape[1], dh.shape[1]):
+            raise ValueError(f"h_gain {gain.shape} must be [C,C] = {(dh.shape[1], dh.shape[1])}")
+        if not np.all(np.isfinite(gain)):
+            raise ValueError("h_gain holds NaN or infinite values")
+        g = gain.tobytes()
+        header["h_gain"] = {"dtype": "F32", "shape": list(gain.shape), "data_offsets": [len(a) + len(b), len(a) + len(b) + len(g)]}
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * ((-(8 + len(hb))) % 8)
     with open(path, "wb") as f:
@@ -38,9 +50,21 @@ def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[st
         f.write(hb)
         f.write(a)
         f.write(b)
+        f.write(g)
 
 
 def read_direction(path: str) -> Tuple[np.ndarray, np.ndarray, Dict[str, str]]:
+    """delta_h, timesteps and metadata (read_h_gain has the optional h-dependent part)."""
+    dh, ts, meta, _ = _read(path)
+    return dh, ts, meta
+
+
+def read_h_gain(path: str) -> Optional[np.ndarray]:
+    """The direction's h_gain [C,C], or None for a global direction."""
+    return _read(path)[3]
+
+
+def _read(path: str):
     with open(path, "rb") as f:
         raw = f.read()
     (n,) = struct.unpack("<Q", raw[:8])
@@ -51,4 +75,8 @@ def read_direction(path: str) -> Tuple[np.ndarray, np.ndarray, Dict[str, str]]:
         e = header[name]
         lo, hi = e["data_offsets"]
         out[name] = np.frombuffer(data[lo:hi], dtype=dtype).reshape(e["shape"]).copy()
-    return out["delta_h"], out["timesteps"], header.get("__metadata__", {})
+    gain = None
+    if "h_gain" in header:
+        lo, hi = header["h_gain"]["data_offsets"]
+        gain = np.frombuffer(data[lo:hi], dtype="<f4").reshape(header["h_gain"]["shape"]).copy()
+    return out["delta_h"], out["timesteps"], header.get("__metadata__", {}), gain

@@ -54,6 +54,7 @@ class OptimizeResult:
     history: List[Dict[str, float]] = field(default_factory=list)   # per epoch
     h_rms: float = 0.0
     wall_s: float = 0.0
+    h_gain: Optional[torch.Tensor] = None  # [C, C]: the h-dependent part (optimize_final, --h-gain)
 
 
 def _eps_fn(unet):

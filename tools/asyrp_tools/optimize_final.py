@@ -65,40 +65,61 @@ class FinalConfig:
     # Cosine decay of the Adam step to this fraction by the last iteration (1: constant):
     # the last batches then cannot drag Δh toward themselves.
     lr_end: float = 1.0
+    # Also learn an h-dependent part: Δh_t(h) = Δh_t + G·h (G [C,C], a 1x1 convolution of h,
+    # zero at the start), h from the previous generation step as the engine reads it
+    # (src/engine/diffusion/trajectory.ts).  A linear form of the paper's f_t (asyrp.md §2.1)
+    # for edits whose shift must depend on the image: a global Δh turned brown hair red but
+    # not black and blonde at once (docs/quality.md, Round 6).
+    h_gain: bool = False
+    # Adam step of G relative to cfg.lr / sqrt(C): G·h sums C channels, so an entry's step
+    # moves Δh about sqrt(C)·RMS(h) times as much as a step of Δh itself.
+    gain_lr: float = 1.0
     log: Optional[Callable[[str], None]] = None
     log_every: int = 5
 
 
-def _step(unet, x: torch.Tensor, t: int, t_prev: int, dh: Optional[torch.Tensor]) -> torch.Tensor:
-    """One generation step; with dh, Eq. 9: P_t from eps_edit, direction from eps."""
+def _step(unet, x: torch.Tensor, t: int, t_prev: int, dh: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """One generation step; with dh, Eq. 9: P_t from eps_edit, direction from eps.
+    Returns x_{t_prev} and h at x_t (unedited, as the engine's graph outputs it)."""
     tt = torch.full((x.shape[0],), float(t))
     h, skips, temb = unet.encode(x, tt)
     eps = _to_eps(unet, unet.decode(h, skips, temb), x, tt)
     eps_p = eps if dh is None else _to_eps(unet, unet.decode(h + dh, skips, temb), x, tt)
     a, a_p = abar(t), abar(t_prev)
-    return math.sqrt(a_p) * predicted_x0(x, eps_p, a) + math.sqrt(1 - a_p) * eps
+    return math.sqrt(a_p) * predicted_x0(x, eps_p, a) + math.sqrt(1 - a_p) * eps, h
+
+
+def apply_gain(gain: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """G·h at every position of h [B,C,H,W]: the h-dependent part of Δh (direction_io.py)."""
+    return torch.einsum("oc,bchw->bohw", gain, h)
 
 
 def generate(unet, x_T: torch.Tensor, steps: int, t_edit: int, delta_at=None, grad: bool = False,
              checkpointing: bool = False) -> torch.Tensor:
     """Generation from x_T (no boosting).  With grad, differentiable in Δh through
-    every step."""
+    every step.  delta_at(t) gives Δh_t [1 or B,C,H,W], or a pair (Δh_t, G) for an
+    h-dependent direction: Δh_t + G·h_prev, h_prev the h of the previous step (none at
+    the first), exactly as the engine does it."""
     seq = timestep_sequence(steps)
     x = x_T
+    h_prev = None
     for j in range(len(seq) - 1, -1, -1):
         t, t_prev = seq[j], (seq[j - 1] if j > 0 else -1)
         dh = delta_at(t) if (delta_at is not None and t >= t_edit) else None
+        if isinstance(dh, tuple):
+            base, gain = dh
+            dh = base if (h_prev is None or gain is None) else base + apply_gain(gain, h_prev)
         if grad and not checkpointing:
-            x = _step(unet, x, t, t_prev, dh)
+            x, h_prev = _step(unet, x, t, t_prev, dh)
         elif grad:
             # The step is re-run during backward, after this loop has moved on: bind t now.
             if dh is None:
-                x = checkpoint(lambda x_, t=t, tp=t_prev: _step(unet, x_, t, tp, None), x, use_reentrant=False)
+                x, h_prev = checkpoint(lambda x_, t=t, tp=t_prev: _step(unet, x_, t, tp, None), x, use_reentrant=False)
             else:
-                x = checkpoint(lambda x_, d_, t=t, tp=t_prev: _step(unet, x_, t, tp, d_), x, dh, use_reentrant=False)
+                x, h_prev = checkpoint(lambda x_, d_, t=t, tp=t_prev: _step(unet, x_, t, tp, d_), x, dh, use_reentrant=False)
         else:
             with torch.no_grad():
-                x = _step(unet, x, t, t_prev, dh)
+                x, h_prev = _step(unet, x, t, t_prev, dh)
     return x
 
 
@@ -137,7 +158,8 @@ def align_init(init: torch.Tensor, init_ts: Sequence[int], edit_ts: Sequence[int
 def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                    init: Optional[torch.Tensor] = None, judge=None, pos: Optional[torch.Tensor] = None,
                    init_ts: Optional[Sequence[int]] = None,
-                   mix_with: Optional[Tuple[Dict[int, torch.Tensor], int]] = None) -> OptimizeResult:
+                   mix_with: Optional[Tuple[Dict[int, torch.Tensor], int]] = None,
+                   init_gain: Optional[torch.Tensor] = None) -> OptimizeResult:
     """Finds Δh_t (one per editing timestep of a cfg.generation_steps schedule) by Adam
     on the loss above.  x0: training images [N,3,R,R] in [-1, 1].  init: a starting
     Δh [K,C,H,W] for the same timesteps (e.g. the paper-loss result), or, with init_ts
@@ -147,7 +169,9 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     pairs' images without it).  mix_with: (Δh rows by timestep, t_edit) of another
     direction at strength 1; every second batch then adds it, with the generation edited by
     it alone as that batch's reference, so the direction learns to work on top of it (the
-    engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts)."""
+    engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts).
+    init_gain: a starting G [C,C] with cfg.h_gain (else G starts at zero, so the start is
+    exactly the init's global edit)."""
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
     t0 = time.time()
@@ -172,7 +196,18 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     else:
         params = (init.clone().float() if init is not None else torch.zeros(k, c, hh, ww)).requires_grad_(True)
         expand = lambda: params  # noqa: E731
+    gain = None
+    if cfg.h_gain:
+        if init_gain is not None and tuple(init_gain.shape) != (c, c):
+            raise ValueError(f"init h_gain {tuple(init_gain.shape)} does not match {(c, c)}")
+        gain = (init_gain.clone().float() if init_gain is not None else torch.zeros(c, c)).requires_grad_(True)
+    elif init_gain is not None:
+        raise ValueError("init has an h_gain: continue it with h_gain on (--h-gain)")
     index = {t: i for i, t in enumerate(edit_ts)}
+
+    def own(t, delta):
+        return None if t not in index else (delta[index[t]][None] if gain is None else (delta[index[t]][None], gain))
+
     mix_src = mix_t_edit = None
     if mix_with is not None:
         mix_rows, mix_t = mix_with
@@ -186,10 +221,14 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                              for i in range(0, len(x_T), cfg.batch)])
 
         def mixed(t, delta):
-            own = delta[index[t]][None] if t in index else None
-            o = other(t)
-            return own if o is None else (o if own is None else own + o)
-    opt = torch.optim.Adam([params], lr=cfg.lr * h_rms)
+            mine, o = own(t, delta), other(t)
+            if o is None or mine is None:
+                return mine if o is None else o
+            return (mine[0] + o, mine[1]) if isinstance(mine, tuple) else mine + o
+    groups = [{"params": [params], "lr": cfg.lr * h_rms}]
+    if gain is not None:
+        groups.append({"params": [gain], "lr": cfg.lr * cfg.gain_lr / math.sqrt(c)})
+    opt = torch.optim.Adam(groups)
     decay = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: cfg.lr_end + (1 - cfg.lr_end) * 0.5 * (1 + math.cos(math.pi * min(i, cfg.iterations) / cfg.iterations)))
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -209,7 +248,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                            checkpointing=cfg.checkpointing)
         else:
             ref = src[idx]
-            out = generate(unet, x_T[idx], cfg.generation_steps, cfg.t_edit, lambda t: delta[index[t]][None], grad=True,
+            out = generate(unet, x_T[idx], cfg.generation_steps, cfg.t_edit, lambda t: own(t, delta), grad=True,
                            checkpointing=cfg.checkpointing)
         s = cfg.augment_shift
         dy, dx = (torch.randint(-s, s + 1, (2,), generator=gen).tolist() if s else (0, 0))
@@ -237,6 +276,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             n = window.pop("n")
             row = {"iteration": it, **{k: v / n for k, v in window.items()},
                    "delta_rms_over_h": float(expand().detach().pow(2).mean().sqrt()) / (h_rms or 1.0),
+                   **({"gain_rms": float(gain.detach().pow(2).mean().sqrt())} if gain is not None else {}),
                    "wall_s": round(time.time() - t0, 1)}
             parts = getattr(guide, "parts", None)
             if parts:
@@ -247,4 +287,4 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             if cfg.log:
                 cfg.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     return OptimizeResult(timesteps=edit_ts, delta_h=expand().detach().clone(), history=history, h_rms=h_rms,
-                          wall_s=round(time.time() - t0, 1))
+                          wall_s=round(time.time() - t0, 1), h_gain=gain.detach().clone() if gain is not None else None)

@@ -251,3 +251,47 @@ def test_refined_inversion_returns_the_image_more_closely():
         x_T = invert(unet, x0, 10, 4, refine)
         err[refine] = float((generate(unet, x_T, 10, 1000) - x0).abs().mean())
     assert err[3] < 0.5 * err[0], err
+
+
+def test_h_gain_uses_h_of_the_previous_step_and_is_learned(tmp_path):
+    # generate() with (Δh_t, G): the first editing step gets Δh_t alone, each later one
+    # Δh_t + G·h of the step before (the engine's trajectory.ts does the same).
+    from asyrp_tools.diffusion import timestep_sequence
+    from asyrp_tools.optimize_final import _step, apply_gain
+    unet = tiny_unet()
+    x_T = invert(unet, faces(2), 10, 2)
+    g = torch.Generator().manual_seed(5)
+    dh = torch.randn(16, 4, 4, generator=g) * 0.3
+    gain = torch.randn(16, 16, generator=g) * 0.2
+    ours = generate(unet, x_T, 10, 400, lambda t: (dh[None], gain))
+    seq = timestep_sequence(10)
+    x, h_prev = x_T, None
+    with torch.no_grad():
+        for j in range(len(seq) - 1, -1, -1):
+            t, tp = seq[j], (seq[j - 1] if j > 0 else -1)
+            d = None
+            if t >= 400:
+                d = dh[None] if h_prev is None else dh[None] + torch.einsum("oc,bchw->bohw", gain, h_prev)
+            x, h_prev = _step(unet, x, t, tp, d)
+    assert torch.allclose(ours, x, atol=1e-6)
+    assert not torch.allclose(ours, generate(unet, x_T, 10, 400, lambda t: dh[None]), atol=1e-4)
+    assert torch.allclose(apply_gain(torch.eye(16), h_prev), h_prev)
+    # The optimizer learns G from zero and keeps it, deterministically.
+    a = optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=3, h_gain=True))
+    b = optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=3, h_gain=True))
+    assert a.h_gain is not None and tuple(a.h_gain.shape) == (16, 16) and float(a.h_gain.abs().max()) > 0
+    assert torch.equal(a.h_gain, b.h_gain)
+    assert "gain_rms" in a.history[-1]
+    assert optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1)).h_gain is None
+    with pytest.raises(ValueError, match="continue it with h_gain"):
+        optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1), init_gain=a.h_gain)
+    # The file keeps G; direction_meta leaves it alone.
+    from asyrp_tools.direction_io import read_direction, read_h_gain, write_direction
+    import direction_meta
+    p = str(tmp_path / "g.safetensors")
+    write_direction(p, a.delta_h.numpy(), a.timesteps, {"name": "g"}, h_gain=a.h_gain.numpy())
+    direction_meta.main([p, "tBoost=50"])
+    assert read_direction(p)[2]["tBoost"] == "50"
+    assert torch.equal(torch.from_numpy(read_h_gain(p)), a.h_gain)
+    with pytest.raises(ValueError, match="must be"):
+        write_direction(p, a.delta_h.numpy(), a.timesteps, {}, h_gain=a.h_gain.numpy()[:3])

@@ -110,8 +110,11 @@ export interface GenerationOptions {
   readonly tEdit: number;
   /** Quality boosting: t < tBoost uses η = 1 (0 turns it off). */
   readonly tBoost: number;
-  /** Δh_t for the sample at timestep t, or null when nothing is edited. */
-  readonly deltaHAt: (t: number) => Float32Array | null;
+  /**
+   * Δh_t for the sample at timestep t, or null when nothing is edited. hPrev is h of this generation's
+   * previous step (null at the first): h-dependent directions read it (direction-file.ts).
+   */
+  readonly deltaHAt: (t: number, hPrev: Float32Array | null) => Float32Array | null;
   /** Fills standard-normal noise for boosting steps (seeded by the caller). */
   readonly noise: (out: Float32Array) => Float32Array;
   readonly onH?: HObserver;
@@ -129,6 +132,13 @@ export class GenerationTrajectory implements Trajectory {
   /** P_t(ε̃) of the last step when trackX0 is set; null before the first step. */
   lastX0: Float32Array | null = null;
   private k: number;
+  /**
+   * h of the previous step. An h-dependent Δh_t reads this one rather than h at the current x_t, which
+   * the graph only computes in the same call that takes Δh_t: a second UNet evaluation per editing step
+   * would cost up to 70 % more time, and h moves little between neighbouring steps. The optimizer
+   * trains with the same one-step lag (tools/asyrp_tools/optimize_final.py), so it is what was measured.
+   */
+  private hPrev: Float32Array | null = null;
   private readonly noiseBuf: Float32Array;
 
   constructor(
@@ -157,12 +167,12 @@ export class GenerationTrajectory implements Trajectory {
   }
 
   private deltaH(): Float32Array | null {
-    return this.t >= this.opts.tEdit ? this.opts.deltaHAt(this.t) : null;
+    return this.t >= this.opts.tEdit ? this.opts.deltaHAt(this.t, this.hPrev) : null;
   }
 
   get phase(): Phase {
     if (this.done) return this.opts.tBoost > 0 ? 'boosting' : 'denoising';
-    if (this.t >= this.opts.tEdit && this.opts.deltaHAt(this.t)) return 'editing';
+    if (this.t >= this.opts.tEdit && this.opts.deltaHAt(this.t, this.hPrev)) return 'editing';
     return this.t < this.opts.tBoost ? 'boosting' : 'denoising';
   }
 
@@ -175,6 +185,9 @@ export class GenerationTrajectory implements Trajectory {
     const t = this.t;
     const tNext = this.k > 0 ? this.seq[this.k - 1]! : -1;
     this.opts.onH?.(t, result.h, result.eps, this.x);
+    // A copy: the result's arrays are views of a batch buffer the next call may reuse.
+    if (this.hPrev === null) this.hPrev = Float32Array.from(result.h);
+    else this.hPrev.set(result.h);
     const eta = t < this.opts.tBoost ? 1 : 0;
     const params = { alphaBar: alphaBarAt(this.alphasBar, t), alphaBarNext: alphaBarAt(this.alphasBar, tNext), eta };
     // Draw noise only for steps whose σ > 0, so the noise stream (and the fixtures) skip the final step.

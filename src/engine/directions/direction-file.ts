@@ -3,6 +3,10 @@
  * int32 [K] (ascending), with string metadata (name, description, and optionally tEdit, tBoost,
  * defaultStrength, source). Δh at timestep t is the linear interpolation between the two nearest stored
  * timesteps, clamped at the ends; K = 1 is a global direction (asyrp.md §2.3).
+ *
+ * Optionally `h_gain` float32 [C,C]: an h-dependent part, a 1×1 convolution of h added to Δh_t, so the
+ * shift can depend on the image as the paper's f_t does (asyrp.md §2.1, a linear f_t without its
+ * timestep embedding). It reads h of the generation's previous step (see GenerationTrajectory).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -25,6 +29,8 @@ export interface Direction {
   readonly timesteps: Int32Array;
   /** [K·C·H·W] */
   readonly deltaH: Float32Array;
+  /** [C·C], row-major (out, in): Δh gains G·h at every position of h; absent for a global direction. */
+  readonly hGain?: Float32Array;
   readonly hspace: readonly [number, number, number];
 }
 
@@ -57,6 +63,15 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
   }
   const values = dh.data as Float32Array;
   if (!values.every(Number.isFinite)) throw new EngineError('DIRECTION_INVALID', `${file}: delta_h holds NaN or infinite values`, { file });
+  let hGain: Float32Array | undefined;
+  const g = tensors.get('h_gain');
+  if (g) {
+    if (g.dtype !== 'F32' || g.shape.length !== 2 || g.shape[0] !== C || g.shape[1] !== C) {
+      throw new EngineError('MODEL_MISMATCH', `${file}: h_gain has shape [${g.shape.join(',')}] but this model's h-space needs [${C},${C}]`, { file, shape: g.shape, expected: [C, C] });
+    }
+    hGain = g.data as Float32Array;
+    if (!hGain.every(Number.isFinite)) throw new EngineError('DIRECTION_INVALID', `${file}: h_gain holds NaN or infinite values`, { file });
+  }
   const name = metadata.name ?? basename(file).replace(/\.safetensors$/, '');
   const tEdit = metaNumber(metadata, 'tEdit', file);
   const tBoost = metaNumber(metadata, 'tBoost', file);
@@ -73,11 +88,18 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
     },
     timesteps,
     deltaH: values,
+    ...(hGain ? { hGain } : {}),
     hspace,
   };
 }
 
-export function encodeDirection(d: { meta: Omit<DirectionMeta, 'raw'> & { raw?: Record<string, string> }; timesteps: Int32Array; deltaH: Float32Array; hspace: readonly [number, number, number] }): Uint8Array {
+export function encodeDirection(d: {
+  meta: Omit<DirectionMeta, 'raw'> & { raw?: Record<string, string> };
+  timesteps: Int32Array;
+  deltaH: Float32Array;
+  hGain?: Float32Array;
+  hspace: readonly [number, number, number];
+}): Uint8Array {
   const K = d.timesteps.length;
   const metadata: Record<string, string> = { ...(d.meta.raw ?? {}), name: d.meta.name, description: d.meta.description };
   for (const key of ['tEdit', 'tBoost', 'defaultStrength', 'source'] as const) {
@@ -88,6 +110,7 @@ export function encodeDirection(d: { meta: Omit<DirectionMeta, 'raw'> & { raw?: 
     {
       delta_h: { dtype: 'F32', shape: [K, ...d.hspace], data: d.deltaH },
       timesteps: { dtype: 'I32', shape: [K], data: d.timesteps },
+      ...(d.hGain ? { h_gain: { dtype: 'F32' as const, shape: [d.hspace[0], d.hspace[0]], data: d.hGain } } : {}),
     },
     metadata,
   );
@@ -117,6 +140,27 @@ export function directionAt(d: Direction, t: number, out?: Float32Array): Float3
   const b = row(k + 1);
   for (let i = 0; i < size; i++) res[i] = (1 - w) * a[i]! + w * b[i]!;
   return res;
+}
+
+/**
+ * out += w · G·h, G the direction's h_gain applied at every spatial position of h ([C,H,W], C-major):
+ * (G·h)[c,p] = Σ_c' G[c,c']·h[c',p]. A no-op for a direction without h_gain.
+ */
+export function addHGain(d: Direction, h: Float32Array, w: number, out: Float32Array): Float32Array {
+  const g = d.hGain;
+  if (!g || w === 0) return out;
+  const [C, H, W] = d.hspace;
+  const P = H * W;
+  for (let c = 0; c < C; c++) {
+    const o = c * P;
+    for (let k = 0; k < C; k++) {
+      const gk = w * g[c * C + k]!;
+      if (gk === 0) continue;
+      const src = k * P;
+      for (let p = 0; p < P; p++) out[o + p]! += gk * h[src + p]!;
+    }
+  }
+  return out;
 }
 
 export function directionNames(dir: string): string[] {

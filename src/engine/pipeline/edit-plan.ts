@@ -2,10 +2,11 @@
  * Turns a parsed recipe into what the sampler needs: step counts, t_edit, t_boost, the seed, and the
  * combined Δh_t = Σ s_i · d_i · Δh_i(t) (s_i the typed strength, 1 when omitted; d_i the direction's
  * defaultStrength, 1 when absent). Asyrp's linearity in h-space (asyrp.md §2.4) is what makes the sum
- * meaningful.
+ * meaningful. A direction with an h-dependent part adds s_i · d_i · G_i·h, h the bottleneck the
+ * generation computed at its previous step (direction-file.ts).
  */
 import { EngineError } from '../errors.js';
-import { directionAt, type Direction } from '../directions/direction-file.js';
+import { addHGain, directionAt, type Direction } from '../directions/direction-file.js';
 import type { Recipe } from '../recipe/parse-recipe.js';
 import type { ModelManifest } from '../model/model-manifest.js';
 
@@ -25,8 +26,13 @@ export interface EditPlan {
   readonly tBoost: number;
   readonly seed: number;
   readonly terms: readonly PlannedTerm[];
-  /** Δh_t for one sample, or null when the recipe edits nothing (or every weight is 0). */
-  deltaHAt(t: number): Float32Array | null;
+  /** Whether Δh_t depends on h (some direction has an h_gain). */
+  readonly hDependent: boolean;
+  /**
+   * Δh_t for one sample, or null when the recipe edits nothing (or every weight is 0). hPrev: h of the
+   * previous generation step (null at the first), read only by h-dependent directions.
+   */
+  deltaHAt(t: number, hPrev?: Float32Array | null): Float32Array | null;
 }
 
 export const DEFAULT_SEED = 0;
@@ -60,20 +66,24 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
   const active = terms.filter((t) => t.weight !== 0).map((t) => ({ ...t, weight: t.weight * stepScale(t.direction) }));
   const [C, H, W] = manifest.hspace;
   const size = C * H * W;
+  const hDependent = active.some((t) => t.direction.hGain !== undefined);
   // Generation asks for the same t twice per step (phase, then request): remember the last one.
   let cachedT = NaN;
+  let cachedH: Float32Array | null = null;
   let cached: Float32Array | null = null;
   const scratch = new Float32Array(size);
-  const deltaHAt = (t: number): Float32Array | null => {
+  const deltaHAt = (t: number, hPrev: Float32Array | null = null): Float32Array | null => {
     if (active.length === 0) return null;
-    if (t === cachedT) return cached;
+    if (t === cachedT && (!hDependent || hPrev === cachedH)) return cached;
     const sum = new Float32Array(size);
     for (const term of active) {
       if (o.tEdit === undefined && term.direction.meta.tEdit !== undefined && t < term.direction.meta.tEdit) continue;
       directionAt(term.direction, t, scratch);
       for (let i = 0; i < size; i++) sum[i]! += term.weight * scratch[i]!;
+      if (hPrev) addHGain(term.direction, hPrev, term.weight, sum);
     }
     cachedT = t;
+    cachedH = hPrev;
     cached = sum;
     return sum;
   };
@@ -85,6 +95,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
     tBoost,
     seed: o.seed ?? DEFAULT_SEED,
     terms,
+    hDependent,
     deltaHAt,
   };
 }

@@ -25,10 +25,13 @@ export function generationTrajectories(xT: Float32Array, plan: EditPlan, strengt
 }
 
 /** Δh_t × s: strength scales the h-space shift linearly, negative values included (asyrp.md §1.4). */
-export function scaleDelta(f: (t: number) => Float32Array | null, s: number): (t: number) => Float32Array | null {
+export function scaleDelta(
+  f: (t: number, hPrev: Float32Array | null) => Float32Array | null,
+  s: number,
+): (t: number, hPrev: Float32Array | null) => Float32Array | null {
   if (s === 1) return f;
-  return (t) => {
-    const d = f(t);
+  return (t, hPrev) => {
+    const d = f(t, hPrev);
     if (!d) return null;
     const out = new Float32Array(d.length);
     for (let i = 0; i < d.length; i++) out[i] = s * d[i]!;
