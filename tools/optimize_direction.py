@@ -115,7 +115,7 @@ def main(argv=None):
     ap.add_argument("--h-gain", action="store_true",
                     help="--objective final: also learn an h-dependent part G (Δh_t + G·h, a 1x1 convolution of h "
                          "from the previous step) for edits a global Δh cannot carry (hair colour)")
-    ap.add_argument("--gain-lr", type=float, default=1.0, help="Adam step of G relative to --lr / sqrt(C)")
+    ap.add_argument("--gain-lr", type=float, default=1.0, help="Adam step of G relative to --lr / C (1: a step of G moves Δh about as much as a step of Δh)")
     ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
                     "its Δh_t is resampled to the nearest timestep (zero outside its range)")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")

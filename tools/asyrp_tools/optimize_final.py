@@ -71,8 +71,11 @@ class FinalConfig:
     # for edits whose shift must depend on the image: a global Δh turned brown hair red but
     # not black and blonde at once (docs/quality.md, Round 6).
     h_gain: bool = False
-    # Adam step of G relative to cfg.lr / sqrt(C): G·h sums C channels, so an entry's step
-    # moves Δh about sqrt(C)·RMS(h) times as much as a step of Δh itself.
+    # Adam step of G relative to cfg.lr / C.  G's gradient is Σ_p ∂L/∂Δh[o,p]·h[c,p], coherent
+    # with h, so one Adam step of every entry moves G·h by about C·mean|h|·step: at cfg.lr / C
+    # that is about one step of Δh itself.  (Scaled by 1/sqrt(C) instead, the first steps
+    # moved Δh by as much as the whole direction and training success fell from 50 % to 0-34 %
+    # on hair-red; docs/quality.md, Round 8.)
     gain_lr: float = 1.0
     log: Optional[Callable[[str], None]] = None
     log_every: int = 5
@@ -227,7 +230,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             return (mine[0] + o, mine[1]) if isinstance(mine, tuple) else mine + o
     groups = [{"params": [params], "lr": cfg.lr * h_rms}]
     if gain is not None:
-        groups.append({"params": [gain], "lr": cfg.lr * cfg.gain_lr / math.sqrt(c)})
+        groups.append({"params": [gain], "lr": cfg.lr * cfg.gain_lr / c})
     opt = torch.optim.Adam(groups)
     decay = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: cfg.lr_end + (1 - cfg.lr_end) * 0.5 * (1 + math.cos(math.pi * min(i, cfg.iterations) / cfg.iterations)))
