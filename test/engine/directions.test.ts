@@ -6,7 +6,8 @@ import { parseSafetensors, serializeSafetensors } from '../../src/engine/directi
 import { planEdit } from '../../src/engine/pipeline/edit-plan.js';
 import { parseRecipe } from '../../src/engine/recipe/parse-recipe.js';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
-import { EngineError } from '../../src/engine/errors.js';
+import type { EngineError } from '../../src/engine/errors.js';
+import { codeOf } from '../helpers/engine-error.js';
 import { tempDir, testModels } from '../helpers/paths.js';
 
 const hs = [1, 1, 2] as const;
@@ -14,16 +15,6 @@ const hs = [1, 1, 2] as const;
 function direction(timesteps: number[], rows: number[][], meta: Record<string, string | number> = {}): Direction {
   const bytes = encodeDirection({ meta: { name: 'd', description: 'test', ...meta }, timesteps: Int32Array.from(timesteps), deltaH: Float32Array.from(rows.flat()), hspace: hs });
   return decodeDirection(bytes, 'd.safetensors', hs);
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EngineError) return e.code;
-    throw e;
-  }
-  return 'no error';
 }
 
 describe('direction files', () => {

@@ -13,7 +13,7 @@ import { generationTrajectory, inversionTrajectory } from '../../src/engine/pipe
 import { runToCompletion, type UNet } from '../../src/engine/diffusion/batch-runner.js';
 import { LoadedModel } from '../../src/engine/loaded-model.js';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
-import { EngineError } from '../../src/engine/errors.js';
+import { codeOf } from '../helpers/engine-error.js';
 import { testModels } from '../helpers/paths.js';
 
 type HS = readonly [number, number, number];
@@ -27,16 +27,6 @@ function make(hs: HS, base: number[], gain: number[] | undefined, meta: Record<s
     hspace: hs,
   });
   return decodeDirection(bytes, 'g.safetensors', hs);
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof EngineError) return e.code;
-    throw e;
-  }
-  return 'no error';
 }
 
 /** Independent G·h: h [C,P] channel-major, G [C,C] row-major (out, in). */
