@@ -53,6 +53,12 @@ describe('h-dependent directions: the file', () => {
     });
     expect(codeOf(() => decodeDirection(badGain, 'w', hs))).toBe('MODEL_MISMATCH');
     expect(() => decodeDirection(badGain, 'w', hs)).toThrow(/h_gain has shape \[3,3\] but this model's h-space needs \[2,2\]/);
+    const half = serializeSafetensors({
+      delta_h: { dtype: 'F32', shape: [1, 2, 1, 2], data: new Float32Array(4) },
+      timesteps: { dtype: 'I32', shape: [1], data: Int32Array.from([0]) },
+      h_gain: { dtype: 'I32', shape: [2, 2], data: new Int32Array(4) },
+    });
+    expect(() => decodeDirection(half, 'i', hs)).toThrow(/h_gain must be float32 \[C,C\]; got I32/);
     const nan = encodeDirection({ meta: { name: 'g', description: '' }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(4), hGain: Float32Array.from([0, NaN, 0, 0]), hspace: hs });
     expect(() => decodeDirection(nan, 'n', hs)).toThrow(/h_gain holds NaN/);
   });

@@ -66,7 +66,8 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
   let hGain: Float32Array | undefined;
   const g = tensors.get('h_gain');
   if (g) {
-    if (g.dtype !== 'F32' || g.shape.length !== 2 || g.shape[0] !== C || g.shape[1] !== C) {
+    if (g.dtype !== 'F32') throw new EngineError('DIRECTION_INVALID', `${file}: h_gain must be float32 [C,C]; got ${g.dtype}`, { file });
+    if (g.shape.length !== 2 || g.shape[0] !== C || g.shape[1] !== C) {
       throw new EngineError('MODEL_MISMATCH', `${file}: h_gain has shape [${g.shape.join(',')}] but this model's h-space needs [${C},${C}]`, { file, shape: g.shape, expected: [C, C] });
     }
     hGain = g.data as Float32Array;
