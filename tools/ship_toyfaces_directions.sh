@@ -130,6 +130,26 @@ wait
 final hair-red-r.safetensors hair-red hair_colour:red "$T_EDIT" $H --gain-lr 3 --iterations 40 &
 final hair-red-s.safetensors hair-red hair_colour:red "$T_EDIT" $H --gain-lr 10 --iterations 40 &
 wait
+# Rounds u, v (Round 8's diagnosis): global hair-red from e on one source colour only, 128 rendered faces
+# (render seed 5151) of blonde / black hair written as PNGs (u: 0/33 blonde faces turn red, v: 21/23 black).
+/usr/bin/python3 - <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image
+sys.path.insert(0, "tools")
+from asyrp_tools.renderer import render_dataset
+arr, labels = render_dataset(800, 32, seed=5151)
+for cls in ("blonde", "black"):
+    d = f"tools/runs/hair-{cls}"
+    os.makedirs(d, exist_ok=True)
+    picked = [i for i, l in enumerate(labels) if l["hair_colour"] == cls][:128]
+    for k, i in enumerate(picked):
+        Image.fromarray(((arr[i].transpose(1, 2, 0) + 1) * 127.5).clip(0, 255).round().astype(np.uint8)).save(f"{d}/{k:04d}.png")
+PY
+U="$I --t-boost 50 --batch 16 --init runs/directions/hair-red-e.safetensors"
+final hair-red-u.safetensors hair-red hair_colour:red "$T_EDIT" $U --images runs/hair-blonde &
+final hair-red-v.safetensors hair-red hair_colour:red "$T_EDIT" $U --images runs/hair-black &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
