@@ -16,7 +16,7 @@
 # P_t has lost >= 0.5 of the image); the shipped files used 614.
 set -euo pipefail
 T_EDIT=${1:-}
-SHIP=${SHIP:-"smile=smile-h glasses=glasses-k eyes-closed=eyes-closed-l hair-red=hair-red-e"}
+SHIP=${SHIP:-"smile=smile-h glasses=glasses-k eyes-closed=eyes-closed-l hair-red=hair-red-G"}
 MODEL=models/toyfaces-32
 OUT=tools/scratch/ship
 mkdir -p "$OUT" "$MODEL/directions"
@@ -149,6 +149,26 @@ PY
 U="$I --t-boost 50 --batch 16 --init runs/directions/hair-red-e.safetensors"
 final hair-red-u.safetensors hair-red hair_colour:red "$T_EDIT" $U --images runs/hair-blonde &
 final hair-red-v.safetensors hair-red hair_colour:red "$T_EDIT" $U --images runs/hair-black &
+wait
+# Round 9 (docs/quality.md): the keep / L1 weights (4 / 6), not blonde hair, held hair-red back.  y, z:
+# blonde faces only with keep 2 / L1 1 at tEdit 614 and 300; A, B: every colour with those weights at 300
+# and 614; C: A with keep 4; D: A on 256 faces with keep 3.
+W="$I --t-boost 50 --batch 16 --keep 2 --l1 1 --init runs/directions/hair-red-e.safetensors"
+final hair-red-y.safetensors hair-red hair_colour:red "$T_EDIT" $W --images runs/hair-blonde &
+final hair-red-z.safetensors hair-red hair_colour:red 300 $W --images runs/hair-blonde &
+wait
+final hair-red-A.safetensors hair-red hair_colour:red 300 $W &
+final hair-red-B.safetensors hair-red hair_colour:red "$T_EDIT" $W &
+wait
+final hair-red-C.safetensors hair-red hair_colour:red 300 $W --lr 0.005 --keep 4 --iterations 20 --init runs/directions/hair-red-A.safetensors &
+final hair-red-D.safetensors hair-red hair_colour:red 300 $W --faces 256 --lr 0.007 --keep 3 --init runs/directions/hair-red-A.safetensors &
+wait
+# E, F: from D on 512 faces (keep 5, step 0.005 / keep 3, step 0.007); G, H: from F with keep 5 / 8.
+final hair-red-E.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.005 --keep 5 --init runs/directions/hair-red-D.safetensors &
+final hair-red-F.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.007 --keep 3 --init runs/directions/hair-red-D.safetensors &
+wait
+final hair-red-G.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.004 --keep 5 --init runs/directions/hair-red-F.safetensors &
+final hair-red-H.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.003 --keep 8 --init runs/directions/hair-red-F.safetensors &
 wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
