@@ -163,13 +163,15 @@ wait
 final hair-red-C.safetensors hair-red hair_colour:red 300 $W --lr 0.005 --keep 4 --iterations 20 --init runs/directions/hair-red-A.safetensors &
 final hair-red-D.safetensors hair-red hair_colour:red 300 $W --faces 256 --lr 0.007 --keep 3 --init runs/directions/hair-red-A.safetensors &
 wait
-# E, F: from D on 512 faces (keep 5, step 0.005 / keep 3, step 0.007); G, H: from F with keep 5 / 8.
+# E, F: from D on 512 faces (keep 5, step 0.005 / keep 3, step 0.007); G (shipped), H: from F with keep 5 / 8.
 final hair-red-E.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.005 --keep 5 --init runs/directions/hair-red-D.safetensors &
 final hair-red-F.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.007 --keep 3 --init runs/directions/hair-red-D.safetensors &
 wait
 final hair-red-G.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.004 --keep 5 --init runs/directions/hair-red-F.safetensors &
 final hair-red-H.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.003 --keep 8 --init runs/directions/hair-red-F.safetensors &
 wait
+# I: an h-dependent part (Round 8) on top of G (not shipped: 96 % / 90 %).
+final hair-red-I.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.003 --keep 5 --iterations 20 --h-gain --gain-lr 3 --init runs/directions/hair-red-G.safetensors
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
