@@ -124,6 +124,8 @@ def main(argv=None):
                          "package's defaults.inversionRefinement with --model-dir, else 0)")
     ap.add_argument("--val", type=int, default=32, help="held-out faces for a quick Python-side check (0: none)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache", help="folder that keeps the training images' inversion and reconstruction between runs "
+                    "(keyed by a hash of the weights, images and settings; asyrp_tools/run_cache.py)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     if args.h_gain and args.objective != "final":
@@ -168,7 +170,7 @@ def main(argv=None):
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, seed=args.seed,
                            time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
-                           log=log)
+                           cache_dir=args.cache, log=log)
         mix_with = None
         if args.mix_with:
             mdh, mts, mmeta = read_direction(args.mix_with)
@@ -189,7 +191,7 @@ def main(argv=None):
     else:
         cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                              batch=args.batch, epochs=args.epochs, lr=args.lr, l1_weight=args.l1,
-                             param=args.param, seed=args.seed, log=log)
+                             param=args.param, seed=args.seed, cache_dir=args.cache, log=log)
         res = optimize_direction(unet, guide, x0, cfg)
         method = "optimized (Asyrp loss: guide on P_t(eps_edit) + L1 to P_t(eps), global per-timestep Δh)"
 

@@ -28,6 +28,7 @@ import torch
 
 from .diffusion import abar, ddim_invert, timestep_sequence
 from .guides import Guide
+from .run_cache import cached, fingerprint
 
 
 @dataclass
@@ -36,6 +37,7 @@ class OptimizeConfig:
     generation_steps: int = 40
     inversion_steps: int = 40
     inversion_refine: int = 0    # fixed-point refinements per inversion step (diffusion.ddim_invert)
+    cache_dir: Optional[str] = None  # run_cache: reuse x_T across runs on the same model and images
     batch: int = 16
     epochs: int = 6
     # Adam step size relative to the RMS of h, so one setting fits any model's h scale.
@@ -145,7 +147,9 @@ def prepare(unet, x0: torch.Tensor, cfg):
     edit_ts = [t for t in seq if t >= cfg.t_edit]
     if not edit_ts:
         raise ValueError(f"t_edit {cfg.t_edit} leaves no editing timestep")
-    x_T = invert(unet, x0, cfg.inversion_steps, cfg.batch, cfg.inversion_refine)
+    cache = getattr(cfg, "cache_dir", None)
+    key = fingerprint(unet, repr(unet.cfg), x0, cfg.inversion_steps, cfg.inversion_refine) if cache else ""
+    x_T = cached(cache, "inverted", key, lambda: invert(unet, x0, cfg.inversion_steps, cfg.batch, cfg.inversion_refine))
     with torch.no_grad():
         h, _, _ = unet.encode(x_T[: cfg.batch], torch.full((min(cfg.batch, len(x_T)),), float(seq[-1])))
     return unet, edit_ts, x_T, float(h.pow(2).mean().sqrt())

@@ -32,6 +32,7 @@ from torch.utils.checkpoint import checkpoint
 from .diffusion import abar, timestep_sequence
 from .guides import Guide
 from .optimize import OptimizeResult, _to_eps, predicted_x0, prepare
+from .run_cache import cached, fingerprint
 
 
 @dataclass
@@ -40,6 +41,7 @@ class FinalConfig:
     generation_steps: int = 40
     inversion_steps: int = 40
     inversion_refine: int = 0    # as the engine inverts: the model's defaults.inversionRefinement
+    cache_dir: Optional[str] = None  # run_cache: reuse x_T and the reconstruction across runs
     batch: int = 16
     iterations: int = 60
     # Adam step relative to the RMS of h (one setting fits any model's h scale).
@@ -179,8 +181,10 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
     t0 = time.time()
     unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
-    src = torch.cat([generate(unet, x_T[i:i + cfg.batch], cfg.generation_steps, cfg.t_edit)
-                     for i in range(0, len(x_T), cfg.batch)])
+    # The unedited generation does not depend on t_edit (no Δh anywhere).
+    src = cached(cfg.cache_dir, "reconstructed", fingerprint(unet, repr(unet.cfg), x_T, cfg.generation_steps) if cfg.cache_dir else "",
+                 lambda: torch.cat([generate(unet, x_T[i:i + cfg.batch], cfg.generation_steps, cfg.t_edit)
+                                    for i in range(0, len(x_T), cfg.batch)]))
     c, hh, ww = unet.cfg.hspace
     k = len(edit_ts)
     if init is not None and init_ts is not None:

@@ -295,3 +295,18 @@ def test_h_gain_uses_h_of_the_previous_step_and_is_learned(tmp_path):
     assert torch.equal(torch.from_numpy(read_h_gain(p)), a.h_gain)
     with pytest.raises(ValueError, match="must be"):
         write_direction(p, a.delta_h.numpy(), a.timesteps, {}, h_gain=a.h_gain.numpy()[:3])
+
+
+def test_cache_gives_the_same_result_and_is_reused(tmp_path):
+    # run_cache keeps x_T and the reconstruction: a cached run must equal an uncached one
+    # bit for bit, and a second run must read the entries instead of adding new ones.
+    plain = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config())
+    first = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(cache_dir=str(tmp_path)))
+    entries = sorted(os.listdir(tmp_path))
+    assert [e.split("-")[0] for e in entries] == ["inverted", "reconstructed"]
+    again = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(cache_dir=str(tmp_path)))
+    assert sorted(os.listdir(tmp_path)) == entries
+    assert torch.equal(plain.delta_h, first.delta_h) and torch.equal(first.delta_h, again.delta_h)
+    # Other images: other entries.
+    optimize_final(tiny_unet(), guide_for("glasses:1"), faces() * 0.5, config(cache_dir=str(tmp_path)))
+    assert len(os.listdir(tmp_path)) == 4
