@@ -7,7 +7,7 @@ optimizer, step, wall time) is written atomically every few minutes.
   python3 -m asyrp_tools.train --run runs/toyfaces-32 [--steps N]
 
 Re-running the same command resumes from runs/.../checkpoint.pt, or from
---resume <path> (e.g. the committed tools/checkpoints/toyfaces-32.pt).
+--resume <path> (e.g. the step-5021 checkpoint in the git history, models/toyfaces-32/README.md).
 """
 from __future__ import annotations
 
