@@ -41,7 +41,10 @@ def cached(directory: Optional[str], kind: str, key: str, compute: Callable[[], 
         return compute()
     path = os.path.join(directory, f"{kind}-{key[:32]}.pt")
     if os.path.exists(path):
-        return torch.load(path)
+        try:
+            return torch.load(path)
+        except Exception:  # noqa: BLE001 - an unreadable entry (disk error, edited by hand) is recomputed
+            pass
     value = compute()
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")

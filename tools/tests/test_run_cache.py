@@ -50,3 +50,12 @@ def test_a_failed_compute_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         cached(str(tmp_path), "reconstructed", "k", boom)
     assert os.listdir(tmp_path) == []
+
+
+def test_an_unreadable_entry_is_recomputed_and_replaced(tmp_path):
+    cached(str(tmp_path), "inverted", "k", lambda: torch.ones(3))
+    entry = tmp_path / "inverted-k.pt"
+    entry.write_bytes(entry.read_bytes()[:10])   # truncated, as by a disk error
+    value = cached(str(tmp_path), "inverted", "k", lambda: torch.full((3,), 2.0))
+    assert torch.equal(value, torch.full((3,), 2.0))
+    assert torch.equal(cached(str(tmp_path), "inverted", "k", lambda: torch.zeros(3)), torch.full((3,), 2.0))
