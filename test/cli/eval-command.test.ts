@@ -89,6 +89,21 @@ describe('asyrp eval', () => {
     expect(missing.err).toMatch(/attribute reader .*nowhere\.onnx is missing/);
   }, 120_000);
 
+  it('evaluates a later slice of the faces with --skip and refuses a bad one', async () => {
+    const dir = tempDir('asyrp-eval-');
+    const opts = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'models'), logLevel: 'warn' as const } };
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'glasses', '--n', '4', '--strengths', '1'];
+    const later = await runCli([...args, '--skip', '196'], opts);
+    expect(later.code).toBe(0);
+    expect(later.out).toMatch(/on 4 held-out faces \(196-199\)/);
+    const past = await runCli([...args, '--skip', '198'], opts);
+    expect(past.code).toBe(1);
+    expect(past.err).toMatch(/holds 200 faces; faces 198-201 were asked for/);
+    const negative = await runCli([...args, '--skip', '-1'], opts);
+    expect(negative.code).not.toBe(0);
+    expect(negative.err).toMatch(/--skip must be a whole number/);
+  }, 120_000);
+
   it('explains a model without an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
     const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), logLevel: 'warn' } });

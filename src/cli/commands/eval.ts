@@ -1,5 +1,5 @@
 /**
- * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--target <direction>=<attr:value>]
+ * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--target <direction>=<attr:value>]
  *   [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--json]`: edits held-out faces and judges them
  * with the model's attribute reader, or with another reader of the same outputs (--reader: a judge
  * trained independently of the reader the directions were optimized against), in
@@ -21,10 +21,13 @@ import { formatRecipe, parseRecipe } from '../../engine/recipe/parse-recipe.js';
 const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
 
 export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, reader: { type: 'string' }, json: { type: 'boolean' } });
-  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>]');
+  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, skip: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, reader: { type: 'string' }, json: { type: 'boolean' } });
+  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>]');
   const n = Number(flags.n ?? 100);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--n must be a whole number from 1 to 10000');
+  // --skip: start after the first K faces, e.g. to check on faces 100-199 a choice made on faces 0-99.
+  const skip = Number(flags.skip ?? 0);
+  if (!Number.isInteger(skip) || skip < 0 || skip > 100_000) throw new UsageError('--skip must be a whole number from 0 to 100000');
   const strengths = String(flags.strengths ?? '0.25,0.5,1,1.5').split(',').map(Number);
   if (!strengths.every((s) => Number.isFinite(s) && Math.abs(s) <= 3)) throw new UsageError('--strengths takes numbers between -3 and 3, comma-separated');
   const batch = Number(flags.batch ?? 16);
@@ -51,13 +54,13 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
       const targetsFor = (scale: number) => recipe.terms.map((t) => parseTarget(specFor(t.name), schema, (t.strength ?? 1) * scale));
       targetsFor(1); // fail early on a bad target
       const faces = [];
-      for (const f of readEvalSet(model.pkg, n)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
+      for (const f of readEvalSet(model.pkg, n, skip)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
       const rows = await evaluateRecipe(model, reader, schema, faces, recipe, targetsFor, { strengths, batch, onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)) });
       if (ctx.err.isTTY) ctx.err.write('\n');
       await reader.release();
-      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, reader: flags.reader !== undefined ? readerPath : 'package', targets: targetsFor(1), rows };
+      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, skip, reader: flags.reader !== undefined ? readerPath : 'package', targets: targetsFor(1), rows };
       if (flags.json) ctx.out.write(JSON.stringify(result, null, 2) + '\n');
-      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, rows, flags.reader as string | undefined));
+      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, skip, rows, flags.reader as string | undefined));
       return 0;
     } finally {
       await model.close();
@@ -67,8 +70,8 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
   }
 }
 
-function renderTable(recipe: string, model: string, n: number, rows: EvalRow[], judge?: string): string {
-  const lines = [`${model}: "${recipe}" on ${n} held-out faces${judge !== undefined ? `, judged by ${judge}` : ''}`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
+function renderTable(recipe: string, model: string, n: number, skip: number, rows: EvalRow[], judge?: string): string {
+  const lines = [`${model}: "${recipe}" on ${n} held-out faces${skip > 0 ? ` (${skip}-${skip + n - 1})` : ''}${judge !== undefined ? `, judged by ${judge}` : ''}`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
   for (const r of rows) {
     const target = Object.entries(r.meanTarget).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     lines.push(`| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${r.eligible} | ${pct(r.success)} | ${pct(r.preservation)} | ${target} | ${r.pixelChange.toFixed(1)} | ${r.faceScore.toFixed(3)} | ${r.roughness.toFixed(2)} |`);

@@ -10,7 +10,8 @@ export interface EvalFace {
   readonly labels: Readonly<Record<string, unknown>>;
 }
 
-export function readEvalSet(pkg: ModelPackage, n: number): EvalFace[] {
+/** Faces skip .. skip+n-1 of the set, so a second slice can validate choices made on the first. */
+export function readEvalSet(pkg: ModelPackage, n: number, skip = 0): EvalFace[] {
   const file = join(pkg.dir, 'eval', 'labels.jsonl');
   if (!existsSync(file)) throw new EngineError('MODEL_INVALID', `${pkg.manifest.id} has no evaluation set (${file} is missing)`);
   const faces = readFileSync(file, 'utf8')
@@ -21,8 +22,8 @@ export function readEvalSet(pkg: ModelPackage, n: number): EvalFace[] {
       if (typeof row.file !== 'string' || row.file.includes('..')) throw new EngineError('MODEL_INVALID', `${file}: line ${i + 1} has no valid "file"`);
       return { file: join(pkg.dir, 'eval', row.file), labels: row };
     });
-  if (faces.length < n) throw new EngineError('MODEL_INVALID', `${file} holds ${faces.length} faces; ${n} were asked for`);
-  return faces.slice(0, n);
+  if (faces.length < skip + n) throw new EngineError('MODEL_INVALID', `${file} holds ${faces.length} faces; ${skip > 0 ? `faces ${skip}-${skip + n - 1}` : n} were asked for`);
+  return faces.slice(skip, skip + n);
 }
 
 export function readAttributeSchema(pkg: ModelPackage): AttributeSchema {
