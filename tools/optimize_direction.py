@@ -103,6 +103,9 @@ def main(argv=None):
     ap.add_argument("--guide-weight", type=float, default=1.0, help="weight of the guide (reader) loss")
     ap.add_argument("--keep-mode", choices=("abs", "ce"), default="abs",
                     help="keep term: abs = Σ|Δ reader outputs|; ce = cross-entropy toward the unedited labels")
+    ap.add_argument("--keep-goal", type=float, default=0.95,
+                    help="--keep-mode ce: a kept label costs nothing once held with this probability; above 0.95 "
+                         "it is a preservation margin for faces read near a class boundary")
     ap.add_argument("--eligible-only", action="store_true",
                     help="train only on faces that lack the target (rendered faces: render 4x and filter)")
     ap.add_argument("--time-basis", type=int, default=0,
@@ -141,7 +144,7 @@ def main(argv=None):
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
     guide = ReaderGuide(load_readers(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
-                        margin=args.margin, keep_mode=args.keep_mode)
+                        margin=args.margin, keep_mode=args.keep_mode, keep_goal=args.keep_goal)
     pos = None
     if args.pairs:
         x0, pos = load_images(args.pairs[0], r), load_images(args.pairs[1], r)

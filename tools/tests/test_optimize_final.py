@@ -5,10 +5,12 @@ differentiable generation equals the engine-style generation it stands for, that
 the optimizer lowers the loss it reports, that it is deterministic and honours
 an initial direction, that checkpointing changes nothing but memory, and the
 guide's margin form."""
+import math
 import os
 import sys
 
 import pytest
+
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -209,6 +211,22 @@ def test_ce_keep_term_keeps_a_gradient_after_a_flip():
     assert float(loss) > 3 and abs(float(flipped["glasses"].grad)) > 1   # |Δp| would give gradient 1 and no more
     with pytest.raises(ValueError, match="keep_mode"):
         ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, parse_target("smile:+", SCHEMA), keep_mode="l2")
+
+
+def test_keep_goal_is_a_preservation_margin():
+    src = {"smile": torch.zeros(1), "eyes_open": torch.tensor([0.97]), "glasses": torch.tensor([0.01]),
+           "hair_long": torch.tensor([0.99]), "face": torch.ones(1),
+           **{k: torch.nn.functional.one_hot(torch.tensor([0]), len(v)).float() * 0.99 + 0.005 for k, v in SCHEMA["classes"].items()}}
+    target = parse_target("smile:+", SCHEMA)
+    plain = ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, target, keep_mode="ce")
+    strict = ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, target, keep_mode="ce", keep_goal=0.99)
+    assert float(plain.keep_loss(src, src)) == 0.0
+    # Eyes read open at 0.97 clear the default goal (0.95) but not 0.99 (the classes, at 0.995, clear both):
+    # only that label costs, log(0.99/0.97).
+    assert float(strict.keep_loss(src, src)) == pytest.approx(math.log(0.99 / 0.97), rel=1e-3)
+    for bad in (0.5, 1.0):
+        with pytest.raises(ValueError, match="keep_goal"):
+            ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, target, keep_mode="ce", keep_goal=bad)
 
 
 def test_time_basis_keeps_delta_in_the_span_and_projects_the_init():
