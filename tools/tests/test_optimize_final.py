@@ -135,6 +135,21 @@ def test_pairs_term_pulls_toward_the_pairs_change():
         optimize_final(unet, guide_for("glasses:1"), neg, cfg, pos=pos[:2])
 
 
+def test_pair_error_weighs_unchanged_pixels_by_outside():
+    from asyrp_tools.optimize_final import pair_error
+    neg = torch.zeros(1, 3, 4, 4)
+    pos = neg.clone()
+    pos[:, 0, :2, :] = 1.0          # the pair changes the top half (one channel is enough)
+    src = torch.zeros_like(neg)
+    out = torch.full_like(neg, 0.5)   # half the change on top, a 0.5 tint on the bottom
+    # Every pixel is off by 0.5 in channel 0; channels 1-2 by 0.5 everywhere.
+    assert float(pair_error(out, src, neg, pos)) == pytest.approx(0.5)
+    # Bottom half (unchanged) weighs 3: top 24 values x 0.5, bottom 24 x 1.5, over 48.
+    assert float(pair_error(out, src, neg, pos, outside=3.0)) == pytest.approx((24 * 0.5 + 24 * 1.5) / 48)
+    # A perfect edit costs nothing at any weight.
+    assert float(pair_error(src + (pos - neg), src, neg, pos, outside=5.0)) == 0.0
+
+
 def test_checkpointing_gives_the_same_result():
     a = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2))
     b = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2, checkpointing=True))
