@@ -6,7 +6,7 @@
   pairs: <out>/<direction>/{pos,neg}/NNNN.png - matched pairs: the same face (same nuisance jitter and
          other attributes) with and without the attribute, for `asyrp directions learn --pairs`.
 
-    /usr/bin/python3 tools/make_example_sets.py --resolution 32 --eval 200 --pairs 64 --out tools/runs/examples
+    /usr/bin/python3 tools/make_example_sets.py --resolution 32 --eval 500 --pairs 64 --out tools/runs/examples
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def write_pairs(out: str, n: int, size: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--resolution", type=int, default=32)
-    ap.add_argument("--eval", type=int, default=200, help="held-out faces to write into models/toyfaces-<R>/eval")
+    ap.add_argument("--eval", type=int, default=500, help="held-out faces to write into models/toyfaces-<R>/eval")
     ap.add_argument("--pairs", type=int, default=64, help="matched pairs per direction")
     ap.add_argument("--out", default="tools/runs/examples")
     ap.add_argument("--model-dir", default=None)
