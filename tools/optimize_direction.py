@@ -103,6 +103,8 @@ def main(argv=None):
     ap.add_argument("--pair-outside", type=float, default=1.0,
                     help="pair term weight on the pixels a pair leaves unchanged, relative to the changed ones "
                          "(above 1: hold background and outline harder)")
+    ap.add_argument("--t-max", type=int, default=None,
+                    help="--objective final: edit only for t-edit <= t <= t-max (Δh zero above)")
     ap.add_argument("--guide-weight", type=float, default=1.0, help="weight of the guide (reader) loss")
     ap.add_argument("--keep-mode", choices=("abs", "ce"), default="abs",
                     help="keep term: abs = Σ|Δ reader outputs|; ce = cross-entropy toward the unedited labels")
@@ -175,7 +177,7 @@ def main(argv=None):
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside,
-                           seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
+                           t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
                            cache_dir=args.cache, log=log)
         mix_with = None
         if args.mix_with:

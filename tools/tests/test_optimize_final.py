@@ -150,6 +150,19 @@ def test_pair_error_weighs_unchanged_pixels_by_outside():
     assert float(pair_error(src + (pos - neg), src, neg, pos, outside=5.0)) == 0.0
 
 
+def test_t_max_edits_only_the_window():
+    res = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3, t_max=500))
+    rows = res.delta_h.reshape(len(res.timesteps), -1).abs().amax(dim=1)
+    above = [r for t, r in zip(res.timesteps, rows) if t > 500]
+    inside = [r for t, r in zip(res.timesteps, rows) if t <= 500]
+    assert above and inside
+    assert all(float(r) == 0.0 for r in above) and all(float(r) > 0 for r in inside)
+    with pytest.raises(ValueError, match="below t_edit"):
+        optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1, t_max=100))
+    with pytest.raises(ValueError, match="h_gain"):
+        optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1, t_max=500, h_gain=True))
+
+
 def test_checkpointing_gives_the_same_result():
     a = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2))
     b = optimize_final(tiny_unet(), guide_for("glasses:1"), faces(), config(iterations=2, checkpointing=True))
