@@ -207,6 +207,22 @@ wait
 final hair-red-T1.safetensors hair-red hair_colour:red 300 $X --iterations 20 --lr 0.003 --pair-weight 160 --init runs/directions/hair-red-S1.safetensors &
 final hair-red-T2.safetensors hair-red hair_colour:red 300 $X --iterations 20 --lr 0.003 --pair-weight 80 --init runs/directions/hair-red-S2.safetensors &
 wait
+# Round 11 (docs/quality.md; none installed): five more levers from T2, chosen on eval faces 100-299 and not
+# on 0-99: a preservation margin in the keep term (V), the pair term weighing unchanged pixels 4x (W), the
+# edit confined to t <= 650 (X), tEdit 150 (ZA) and a lighter guide (ZB).
+T2I="--init runs/directions/hair-red-T2.safetensors"
+final hair-red-V1.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 --keep-goal 0.99 $T2I &
+final hair-red-V2.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 --keep-goal 0.99 --keep 10 $T2I &
+wait
+final hair-red-W1.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 --pair-outside 4 $T2I &
+final hair-red-W2.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.006 --pair-weight 80 --pair-outside 4 $T2I &
+wait
+final hair-red-X1.safetensors hair-red hair_colour:red 300 $X --t-max 650 --iterations 40 --lr 0.006 --pair-weight 80 $T2I &
+final hair-red-X2.safetensors hair-red hair_colour:red 300 $X --t-max 650 --iterations 40 --lr 0.006 --pair-weight 40 --guide-weight 1.5 $T2I &
+wait
+final hair-red-ZA.safetensors hair-red hair_colour:red 150 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I &
+final hair-red-ZB.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 --guide-weight 0.7 $T2I &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
