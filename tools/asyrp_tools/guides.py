@@ -84,8 +84,9 @@ class ReaderGuide:
             raise ValueError(f'keep_mode must be "abs" or "ce", not "{keep_mode}"')
         self.keep_mode = keep_mode
         # keep_goal ("ce"): a kept label is free once held with this probability.  Above
-        # GOAL_P it is a preservation margin: faces read near a class boundary (face shape
-        # 0.89 round) are the ones a small shared shift flips on faces never trained on.
+        # GOAL_P it is a preservation margin for faces read near a class boundary (face shape
+        # 0.89 round), the ones a small shared shift flips; 0.99 did not raise hair-red's
+        # held-out preservation (docs/quality.md, Round 11).
         if not 0.5 < keep_goal < 1:
             raise ValueError(f"keep_goal must be between 0.5 and 1, not {keep_goal}")
         self.keep_goal = keep_goal
