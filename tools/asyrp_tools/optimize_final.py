@@ -202,6 +202,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     exactly the init's global edit)."""
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
+    if not cfg.pair_outside >= 0:
+        raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
     t0 = time.time()
     unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
     # The unedited generation does not depend on t_edit (no Δh anywhere).

@@ -133,6 +133,8 @@ def test_pairs_term_pulls_toward_the_pairs_change():
     assert after < before - 1e-3, (before, after)
     with pytest.raises(ValueError, match="pair one-to-one"):
         optimize_final(unet, guide_for("glasses:1"), neg, cfg, pos=pos[:2])
+    with pytest.raises(ValueError, match="pair_outside must be 0 or more"):
+        optimize_final(unet, guide_for("glasses:1"), neg, config(pair_outside=-1.0), pos=pos)
 
 
 def test_pair_error_weighs_unchanged_pixels_by_outside():
