@@ -204,6 +204,13 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
     if not cfg.pair_outside >= 0:
         raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
+    # Settings are checked before the inversion, which is most of a short run's time.
+    if cfg.t_max is not None:
+        if cfg.t_max < cfg.t_edit:
+            raise ValueError(f"t_max {cfg.t_max} is below t_edit {cfg.t_edit}: no timestep left to edit")
+        if cfg.h_gain:
+            # The engine applies a file's h_gain at every t >= tEdit; it has no upper bound to honour.
+            raise ValueError("t_max cannot be combined with h_gain")
     t0 = time.time()
     unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
     # The unedited generation does not depend on t_edit (no Δh anywhere).
@@ -236,11 +243,6 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     elif init_gain is not None:
         raise ValueError("init has an h_gain: continue it with h_gain on (--h-gain)")
     if cfg.t_max is not None:
-        if cfg.t_max < cfg.t_edit:
-            raise ValueError(f"t_max {cfg.t_max} is below t_edit {cfg.t_edit}: no timestep left to edit")
-        if gain is not None:
-            # The engine applies a file's h_gain at every t >= tEdit; it has no upper bound to honour.
-            raise ValueError("t_max cannot be combined with h_gain")
         active = torch.tensor([float(t <= cfg.t_max) for t in edit_ts]).reshape(k, 1, 1, 1)
         full = expand
         expand = lambda: full() * active  # noqa: E731
