@@ -196,7 +196,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     pos: the example pairs' images with the attribute, one per x0 (then x0 are the
     pairs' images without it).  mix_with: (Δh rows by timestep, t_edit) of another
     direction at strength 1; every second batch then adds it, with the generation edited by
-    it alone as that batch's reference, so the direction learns to work on top of it (the
+    it alone as that batch's reference (for the guide, the L1 and the pair terms alike), so the
+    direction learns to work on top of it (the
     engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts).
     init_gain: a starting G [C,C] with cfg.h_gain (else G starts at zero, so the start is
     exactly the init's global edit)."""
@@ -300,7 +301,9 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         loss = cfg.guide_weight * g + cfg.l1_weight * l1
         pair = None
         if pos is not None:
-            pair = pair_error(out, src[idx], x0[idx], pos[idx], cfg.pair_outside)
+            # Measured from this batch's reference: on a mixed batch the pair's change is asked on
+            # top of the other direction's edit (edits add in h), not in place of it.
+            pair = pair_error(out, ref, x0[idx], pos[idx], cfg.pair_outside)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

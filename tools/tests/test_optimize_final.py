@@ -137,6 +137,20 @@ def test_pairs_term_pulls_toward_the_pairs_change():
         optimize_final(unet, guide_for("glasses:1"), neg, config(pair_outside=-1.0), pos=pos)
 
 
+def test_pairs_with_mix_measure_the_change_from_the_other_directions_edit():
+    # On the mixed batches the pair's change is asked on top of the other direction's edit:
+    # pairs that change nothing (pos == neg) leave a zero direction at zero, mixed or not.
+    # Measured from the unedited generation instead, the pair term would train this
+    # direction to undo the other one.
+    unet, neg = tiny_unet(), faces()
+    other_ts = [t for t in range(0, 1000) if t >= 200]
+    g = torch.Generator().manual_seed(9)
+    rows = {t: torch.randn(16, 4, 4, generator=g) * 0.5 for t in other_ts}
+    cfg = config(iterations=4, guide_weight=0.0, l1_weight=0.0, pair_weight=1.0, augment_shift=0)
+    res = optimize_final(unet, guide_for("glasses:1"), neg, cfg, pos=neg.clone(), mix_with=(rows, 200))
+    assert float(res.delta_h.abs().max()) == 0.0
+
+
 def test_pair_error_weighs_unchanged_pixels_by_outside():
     from asyrp_tools.optimize_final import pair_error
     neg = torch.zeros(1, 3, 4, 4)
