@@ -105,6 +105,32 @@ describe('asyrp eval', () => {
     expect(negative.err).toMatch(/--skip must be a whole number/);
   }, 120_000);
 
+  it('evaluates another labelled folder with --faces and names a missing one', async () => {
+    const dir = tempDir('asyrp-eval-');
+    const opts = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'models'), logLevel: 'warn' as const } };
+    const evalDir = join(repoRoot, 'models', 'toyfaces-32', 'eval');
+    const rows = readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 6).map((l) => JSON.parse(l) as { file: string });
+    mkdirSync(join(dir, 'mine', 'images'), { recursive: true });
+    for (const r of rows) cpSync(join(evalDir, r.file), join(dir, 'mine', r.file));
+    writeFileSync(join(dir, 'mine', 'labels.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'glasses', '--n', '6', '--strengths', '1', '--json'];
+    const mine = await runCli([...args, '--faces', 'mine'], opts);
+    expect(mine.err).toBe('');
+    expect(mine.code).toBe(0);
+    const own = await runCli(args, opts);
+    // The same six faces in another folder are the same evaluation.
+    const a = JSON.parse(mine.out);
+    const b = JSON.parse(own.out);
+    expect(a.faces).toBe(join(dir, 'mine'));
+    expect(b.faces).toBe('package');
+    expect(a.rows).toEqual(b.rows);
+    const table = await runCli(args.filter((x) => x !== '--json').concat('--faces', 'mine', '--n', '2'), opts);
+    expect(table.out).toContain(`on 2 faces of ${join(dir, 'mine')}`);
+    const missing = await runCli([...args, '--faces', 'nowhere'], opts);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(`${join(dir, 'nowhere', 'labels.jsonl')} is missing`);
+  }, 180_000);
+
   it('explains a model without an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
     const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), logLevel: 'warn' } });

@@ -56,3 +56,12 @@ def test_render_dataset_writes_images_and_labels(tmp_path):
         assert k in first
     arr2, _ = render_dataset(5, 32, seed=3)
     assert np.array_equal(arr, arr2)
+
+
+def test_cli_writes_the_same_set_as_render_dataset(tmp_path):
+    from asyrp_tools.renderer import main
+    main(["--out", str(tmp_path / "cli"), "--n", "3", "--seed", "77"])
+    _, labels = render_dataset(3, 32, 77, out_dir=str(tmp_path / "api"))
+    assert (tmp_path / "cli" / "labels.jsonl").read_text() == (tmp_path / "api" / "labels.jsonl").read_text()
+    for lab in labels:
+        assert (tmp_path / "cli" / lab["file"]).read_bytes() == (tmp_path / "api" / lab["file"]).read_bytes()

@@ -1,6 +1,7 @@
 /**
- * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--target <direction>=<attr:value>]
- *   [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--json]`: edits held-out faces and judges them
+ * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--faces <folder>]
+ *   [--target <direction>=<attr:value>] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--json]`: edits
+ * held-out faces (the package's eval/, or --faces: another labelled set in that layout) and judges them
  * with the model's attribute reader, or with another reader of the same outputs (--reader: a judge
  * trained independently of the reader the directions were optimized against), in
  * src/engine/eval/evaluate.ts; definitions in docs/quality.md.
@@ -21,8 +22,8 @@ import { formatRecipe, parseRecipe } from '../../engine/recipe/parse-recipe.js';
 const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
 
 export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, skip: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, reader: { type: 'string' }, json: { type: 'boolean' } });
-  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>]');
+  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, skip: { type: 'string' }, faces: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, reader: { type: 'string' }, json: { type: 'boolean' } });
+  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--faces <folder>] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>]');
   const n = Number(flags.n ?? 100);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--n must be a whole number from 1 to 10000');
   // --skip: start after the first K faces, e.g. to check on faces 100-199 a choice made on faces 0-99.
@@ -53,14 +54,15 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
       };
       const targetsFor = (scale: number) => recipe.terms.map((t) => parseTarget(specFor(t.name), schema, (t.strength ?? 1) * scale));
       targetsFor(1); // fail early on a bad target
+      const facesDir = flags.faces !== undefined ? resolve(ctx.cwd, flags.faces as string) : undefined;
       const faces = [];
-      for (const f of readEvalSet(model.pkg, n, skip)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
+      for (const f of readEvalSet(model.pkg, n, skip, facesDir)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
       const rows = await evaluateRecipe(model, reader, schema, faces, recipe, targetsFor, { strengths, batch, onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)) });
       if (ctx.err.isTTY) ctx.err.write('\n');
       await reader.release();
-      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, skip, reader: flags.reader !== undefined ? readerPath : 'package', targets: targetsFor(1), rows };
+      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, skip, faces: facesDir ?? 'package', reader: flags.reader !== undefined ? readerPath : 'package', targets: targetsFor(1), rows };
       if (flags.json) ctx.out.write(JSON.stringify(result, null, 2) + '\n');
-      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, skip, rows, flags.reader as string | undefined));
+      else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, skip, rows, flags.reader as string | undefined, facesDir));
       return 0;
     } finally {
       await model.close();
@@ -70,8 +72,8 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
   }
 }
 
-function renderTable(recipe: string, model: string, n: number, skip: number, rows: EvalRow[], judge?: string): string {
-  const lines = [`${model}: "${recipe}" on ${n} held-out faces${skip > 0 ? ` (${skip}-${skip + n - 1})` : ''}${judge !== undefined ? `, judged by ${judge}` : ''}`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
+function renderTable(recipe: string, model: string, n: number, skip: number, rows: EvalRow[], judge?: string, facesDir?: string): string {
+  const lines = [`${model}: "${recipe}" on ${n} ${facesDir !== undefined ? `faces of ${facesDir}` : 'held-out faces'}${skip > 0 ? ` (${skip}-${skip + n - 1})` : ''}${judge !== undefined ? `, judged by ${judge}` : ''}`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
   for (const r of rows) {
     const target = Object.entries(r.meanTarget).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
     lines.push(`| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${r.eligible} | ${pct(r.success)} | ${pct(r.preservation)} | ${target} | ${r.pixelChange.toFixed(1)} | ${r.faceScore.toFixed(3)} | ${r.roughness.toFixed(2)} |`);

@@ -10,20 +10,37 @@ export interface EvalFace {
   readonly labels: Readonly<Record<string, unknown>>;
 }
 
-/** Faces skip .. skip+n-1 of the set, so a second slice can validate choices made on the first. */
-export function readEvalSet(pkg: ModelPackage, n: number, skip = 0): EvalFace[] {
-  const file = join(pkg.dir, 'eval', 'labels.jsonl');
-  if (!existsSync(file)) throw new EngineError('MODEL_INVALID', `${pkg.manifest.id} has no evaluation set (${file} is missing)`);
+/**
+ * Faces skip .. skip+n-1 of the set, so a second slice can validate choices made on the first. `folder`: another
+ * set in the same layout (labels.jsonl naming images beside it, e.g. fresh renders to choose on), instead of
+ * the package's eval/.
+ */
+export function readEvalSet(pkg: ModelPackage, n: number, skip = 0, folder?: string): EvalFace[] {
+  const dir = folder ?? join(pkg.dir, 'eval');
+  const file = join(dir, 'labels.jsonl');
+  // The package's own set is part of the package; a folder the user names is just a path that may be wrong.
+  const code = folder === undefined ? 'MODEL_INVALID' : 'IO_FAILED';
+  if (!existsSync(file)) {
+    throw new EngineError(code, folder === undefined ? `${pkg.manifest.id} has no evaluation set (${file} is missing)` : `${file} is missing: an evaluation folder holds labels.jsonl and the images it names`);
+  }
   const faces = readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line, i) => {
-      const row = JSON.parse(line) as Record<string, unknown>;
-      if (typeof row.file !== 'string' || row.file.includes('..')) throw new EngineError('MODEL_INVALID', `${file}: line ${i + 1} has no valid "file"`);
-      return { file: join(pkg.dir, 'eval', row.file), labels: row };
+      let row: Record<string, unknown>;
+      try {
+        row = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new EngineError(code, `${file}: line ${i + 1} is not JSON`);
+      }
+      if (typeof row.file !== 'string' || row.file.includes('..')) throw new EngineError(code, `${file}: line ${i + 1} has no valid "file"`);
+      return { file: join(dir, row.file), labels: row };
     });
-  if (faces.length < skip + n) throw new EngineError('MODEL_INVALID', `${file} holds ${faces.length} faces; ${skip > 0 ? `faces ${skip}-${skip + n - 1}` : n} were asked for`);
-  return faces.slice(skip, skip + n);
+  if (faces.length < skip + n) throw new EngineError(code, `${file} holds ${faces.length} faces; ${skip > 0 ? `faces ${skip}-${skip + n - 1}` : n} were asked for`);
+  const slice = faces.slice(skip, skip + n);
+  const absent = slice.find((f) => !existsSync(f.file));
+  if (absent) throw new EngineError(code, `${file} names ${absent.file}, which is missing`);
+  return slice;
 }
 
 export function readAttributeSchema(pkg: ModelPackage): AttributeSchema {
