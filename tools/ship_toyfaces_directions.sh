@@ -175,22 +175,7 @@ final hair-red-I.safetensors hair-red hair_colour:red 300 $W --faces 512 --lr 0.
 # Round 10 (docs/quality.md): a pixel target from rendered pairs.  512 training faces (render seed 5151,
 # every colour but red) and the same faces rendered with red hair; the pair term
 # |(edit - reconstruction) - (red - original)|_1 asks for the colour change inside the hair and none outside.
-/usr/bin/python3 - <<'PY2'
-import dataclasses, os, sys
-sys.path.insert(0, "tools")
-from asyrp_tools.renderer import params_for_seed, render
-d = "tools/runs/hair-red-pairs"
-for side in ("neg", "pos"):
-    os.makedirs(f"{d}/{side}", exist_ok=True)
-k = i = 0
-while k < 512:
-    p = params_for_seed(5151 * 1_000_003 + i); i += 1
-    if p.hair_colour == "red":
-        continue
-    render(p, 32).save(f"{d}/neg/{k:04d}.png")
-    render(dataclasses.replace(p, hair_colour="red"), 32).save(f"{d}/pos/{k:04d}.png")
-    k += 1
-PY2
+(cd tools && /usr/bin/python3 -m asyrp_tools.pairs --attribute hair-red --out runs/hair-red-pairs)
 X="$W --keep 5 --pairs runs/hair-red-pairs/neg runs/hair-red-pairs/pos --cache runs/cache"
 final hair-red-P3.safetensors hair-red hair_colour:red 300 $X --lr 0.004 --pair-weight 3 --init runs/directions/hair-red-G.safetensors &
 final hair-red-P10.safetensors hair-red hair_colour:red 300 $X --lr 0.004 --pair-weight 10 --init runs/directions/hair-red-G.safetensors &
@@ -225,24 +210,7 @@ final hair-red-ZB.safetensors hair-red hair_colour:red 300 $X --iterations 30 --
 wait
 # Round 12 (docs/quality.md): Round 10's pixel target for glasses and smile.  512 training faces (render
 # seed 5151) without glasses / with smile <= 0.2, and the same faces rendered with glasses / smile + 0.8.
-/usr/bin/python3 - <<'PY3'
-import dataclasses, os, sys
-sys.path.insert(0, "tools")
-from asyrp_tools.renderer import params_for_seed, render
-for attr in ("glasses", "smile"):
-    d = f"tools/runs/{attr}-pairs"
-    for side in ("neg", "pos"):
-        os.makedirs(f"{d}/{side}", exist_ok=True)
-    k = i = 0
-    while k < 512:
-        p = params_for_seed(5151 * 1_000_003 + i); i += 1
-        if attr == "glasses" and p.glasses or attr == "smile" and p.smile > 0.2:
-            continue
-        q = dataclasses.replace(p, glasses=True) if attr == "glasses" else dataclasses.replace(p, smile=min(1.0, p.smile + 0.8))
-        render(p, 32).save(f"{d}/neg/{k:04d}.png")
-        render(q, 32).save(f"{d}/pos/{k:04d}.png")
-        k += 1
-PY3
+(cd tools && for a in glasses smile; do /usr/bin/python3 -m asyrp_tools.pairs --attribute $a --out runs/$a-pairs; done)
 R="$I --t-boost 50 --batch 16 --lr-end 0.1 --cache runs/cache --pair-weight 20"
 RG="$R --keep 8 --pairs runs/glasses-pairs/neg runs/glasses-pairs/pos --mix-with runs/directions/smile-h.safetensors --init runs/directions/glasses-k.safetensors"
 final glasses-R1.safetensors glasses glasses:1 "$T_EDIT" $RG --iterations 20 --lr 0.003 &
@@ -253,6 +221,16 @@ final glasses-R4.safetensors glasses glasses:1 300 $RG --iterations 30 --lr 0.01
 wait
 # R5: glasses trained again on top of the new smile (the mix with R1 and glasses k kept 85.5 % on faces 100-299).
 final glasses-R5.safetensors glasses glasses:1 "$T_EDIT" $R --keep 8 --pairs runs/glasses-pairs/neg runs/glasses-pairs/pos \
+  --mix-with runs/directions/smile-R1.safetensors --init runs/directions/glasses-k.safetensors --iterations 30 --lr 0.006
+# Round 13 (docs/quality.md): eyes-closed with its own pairs (the same 512 training faces with eyes open,
+# rendered again with them closed), and glasses R5's command again after the pair term was fixed to be
+# measured from the other direction's edit on mixed batches (R6).  Chosen on 400 fresh faces (render
+# seed 5152: python3 -m asyrp_tools.renderer --out <folder> --n 400 --seed 5152; asyrp eval --faces).
+(cd tools && /usr/bin/python3 -m asyrp_tools.pairs --attribute eyes-closed --out runs/eyes-pairs)
+RE="$R --keep 8 --pairs runs/eyes-pairs/neg runs/eyes-pairs/pos --init runs/directions/eyes-closed-l.safetensors"
+final eyes-closed-R1.safetensors eyes-closed eyes_open:0 300 $RE --iterations 20 --lr 0.003
+final eyes-closed-R2.safetensors eyes-closed eyes_open:0 300 $RE --iterations 30 --lr 0.006
+final glasses-R6.safetensors glasses glasses:1 "$T_EDIT" $R --keep 8 --pairs runs/glasses-pairs/neg runs/glasses-pairs/pos \
   --mix-with runs/directions/smile-R1.safetensors --init runs/directions/glasses-k.safetensors --iterations 30 --lr 0.006
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
