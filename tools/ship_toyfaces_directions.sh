@@ -232,6 +232,10 @@ final eyes-closed-R1.safetensors eyes-closed eyes_open:0 300 $RE --iterations 20
 final eyes-closed-R2.safetensors eyes-closed eyes_open:0 300 $RE --iterations 30 --lr 0.006
 final glasses-R6.safetensors glasses glasses:1 "$T_EDIT" $R --keep 8 --pairs runs/glasses-pairs/neg runs/glasses-pairs/pos \
   --mix-with runs/directions/smile-R1.safetensors --init runs/directions/glasses-k.safetensors --iterations 30 --lr 0.006
+# Hair-red from T2 with Round 8's h-dependent part G·h (H1: gain step 3·lr/C; H2: 30·lr/C).
+final hair-red-H1.safetensors hair-red hair_colour:red 300 $X --iterations 20 --lr 0.003 --pair-weight 80 $T2I --h-gain --gain-lr 3 &
+final hair-red-H2.safetensors hair-red hair_colour:red 300 $X --iterations 20 --lr 0.003 --pair-weight 80 $T2I --h-gain --gain-lr 30 &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
