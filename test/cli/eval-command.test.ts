@@ -126,6 +126,12 @@ describe('asyrp eval', () => {
     expect(a.rows).toEqual(b.rows);
     const table = await runCli(args.filter((x) => x !== '--json').concat('--faces', 'mine', '--n', '2'), opts);
     expect(table.out).toContain(`on 2 faces of ${join(dir, 'mine')}`);
+    // A truncated image is refused by name, not as "some image".
+    const bytes = readFileSync(join(dir, 'mine', rows[1]!.file));
+    writeFileSync(join(dir, 'mine', rows[1]!.file), bytes.subarray(0, 40));
+    const truncated = await runCli([...args, '--faces', 'mine'], opts);
+    expect(truncated.code).toBe(1);
+    expect(truncated.err).toContain(join(dir, 'mine', rows[1]!.file));
     const missing = await runCli([...args, '--faces', 'nowhere'], opts);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain(`${join(dir, 'nowhere', 'labels.jsonl')} is missing`);

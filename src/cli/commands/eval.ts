@@ -56,7 +56,14 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
       targetsFor(1); // fail early on a bad target
       const facesDir = flags.faces !== undefined ? resolve(ctx.cwd, flags.faces as string) : undefined;
       const faces = [];
-      for (const f of readEvalSet(model.pkg, n, skip, facesDir)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
+      for (const f of readEvalSet(model.pkg, n, skip, facesDir)) {
+        try {
+          faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
+        } catch (e) {
+          // Name the face: in a folder of hundreds, "the image is corrupt" alone does not say which one.
+          throw e instanceof EngineError ? new EngineError(e.code, `${f.file}: ${e.message}`, { ...e.details }, { cause: e }) : e;
+        }
+      }
       const rows = await evaluateRecipe(model, reader, schema, faces, recipe, targetsFor, { strengths, batch, onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)) });
       if (ctx.err.isTTY) ctx.err.write('\n');
       await reader.release();
