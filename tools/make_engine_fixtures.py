@@ -11,6 +11,7 @@ Files (schema: engine_fixtures_readme.md, also written as README.md next to them
   analytic-model.json  the analytic model's parameters and a few exact model calls
   analytic-n{40,10}-{recon,shift,shift-0.7,global,shift-boost,shift-edges}.json
                        full inversion + generation with the analytic model
+  h-net.json           a direction's nonlinear f(h, t) as the training tools compute it
 
 Usage: /usr/bin/python3 tools/make_engine_fixtures.py [--out DIR] [--model DIR]
 Deterministic: fixed seeds, no timestamps; re-running gives byte-identical files.
@@ -330,6 +331,25 @@ def analytic_fixture(n, suffix, dname, strength, t_edit, t_boost, directions):
     }
 
 
+def hnet_fixture():
+    """f(h, t) of a small random h-net, computed by the module that trains it
+    (asyrp_tools/hnet.py, PyTorch float32): the engine must run what training learned."""
+    import torch
+    from asyrp_tools.hnet import HNet
+    C, H, W, D, E = 3, 2, 2, 5, 6
+    g = torch.Generator().manual_seed(14)
+    net = HNet(C, D, E, scale=1.7, seed=3)
+    with torch.no_grad():
+        net.w2.copy_(torch.randn(C, D, generator=g) * 0.5)
+        net.b1.copy_(torch.randn(D, generator=g) * 0.3)
+    h = torch.randn(1, C, H, W, generator=g) * 1.7
+    arrays = net.arrays()
+    cases = [{"t": t, "f": net(h, t)[0].detach().double().flatten().tolist()} for t in (300, 614, 999)]
+    return {"hspace": [C, H, W], "hidden": D, "embed": E,
+            **{k: v.astype(np.float64).flatten().tolist() for k, v in arrays.items()},
+            "h": h[0].double().flatten().tolist(), "cases": cases}
+
+
 def write_json(path, obj):
     with open(path, "w") as fh:
         json.dump(obj, fh, separators=(",", ":"))
@@ -355,6 +375,7 @@ def main(argv=None):
         for suffix, dname, strength, t_edit, t_boost in CASES:
             write_json(os.path.join(args.out, f"analytic-n{n}-{suffix}.json"),
                        analytic_fixture(n, suffix, dname, strength, t_edit, t_boost, directions))
+    write_json(os.path.join(args.out, "h-net.json"), hnet_fixture())
     print(f"wrote fixtures to {args.out}")
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asyrp_tools.direction_io import write_direction  # noqa: E402
 from asyrp_tools.export import load_unet, load_unet_from_package  # noqa: E402
 from asyrp_tools.guides import ReaderGuide, load_readers, load_schema, parse_target  # noqa: E402
-from asyrp_tools.direction_io import read_direction, read_h_gain  # noqa: E402
+from asyrp_tools.direction_io import read_direction, read_h_gain, read_h_net  # noqa: E402
 from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
 from asyrp_tools.optimize_final import FinalConfig, optimize_final  # noqa: E402
 from asyrp_tools.reader import OUTPUTS  # noqa: E402
@@ -124,6 +124,10 @@ def main(argv=None):
                     help="--objective final: also learn an h-dependent part G (Δh_t + G·h, a 1x1 convolution of h "
                          "from the previous step) for edits a global Δh cannot carry (hair colour)")
     ap.add_argument("--gain-lr", type=float, default=1.0, help="Adam step of G relative to --lr / C (1: a step of G moves Δh about as much as a step of Δh)")
+    ap.add_argument("--h-net", type=int, default=0, metavar="D",
+                    help="--objective final: also learn the paper's nonlinear f_t(h, t) with D hidden units "
+                         "(W2·SiLU(W1·h + b1 + Wt·e(t)) at every position of h from the previous step; 0: none)")
+    ap.add_argument("--h-net-lr", type=float, default=1.0, help="Adam step of the h-net relative to its default")
     ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
                     "its Δh_t is resampled to the nearest timestep (zero outside its range)")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
@@ -138,6 +142,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.h_gain and args.objective != "final":
         ap.error("--h-gain needs --objective final")
+    if args.h_net and args.objective != "final":
+        ap.error("--h-net needs --objective final")
+    if args.h_net < 0:
+        ap.error(f"--h-net must be 0 (none) or a number of hidden units, not {args.h_net}")
     torch.set_num_threads(args.threads)
     t0 = time.time()
 
@@ -166,7 +174,7 @@ def main(argv=None):
             x0 = x0[keep_idx]
     log = lambda s: print(s, flush=True)  # noqa: E731
     if args.objective == "final":
-        init = init_ts = init_gain = None
+        init = init_ts = init_gain = init_net = None
         if args.init:
             dh, init_ts, _ = read_direction(args.init)
             init = torch.from_numpy(np.ascontiguousarray(dh))
@@ -174,25 +182,32 @@ def main(argv=None):
             if g is not None and not args.h_gain:
                 raise SystemExit(f"--init {args.init} has an h-dependent part (h_gain): continue it with --h-gain")
             init_gain = torch.from_numpy(g) if g is not None else None
+            init_net = read_h_net(args.init)
+            if init_net is not None and not args.h_net:
+                raise SystemExit(f"--init {args.init} has an h-net: continue it with --h-net "
+                                 f"{init_net['hnet_w1'].shape[0]}")
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
+                           h_net=args.h_net, h_net_lr=args.h_net_lr,
                            cache_dir=args.cache, log=log)
         mix_with = None
         if args.mix_with:
             mdh, mts, mmeta = read_direction(args.mix_with)
-            if read_h_gain(args.mix_with) is not None:
-                raise SystemExit(f"--mix-with {args.mix_with} has an h-dependent part (h_gain); only global directions "
+            if read_h_gain(args.mix_with) is not None or read_h_net(args.mix_with) is not None:
+                raise SystemExit(f"--mix-with {args.mix_with} has an h-dependent part (h_gain or h-net); only global directions "
                                  "can be mixed in during training")
             mix_t = int(mmeta.get("tEdit", min(int(t) for t in mts)))
             mix_with = ({int(t): torch.from_numpy(np.ascontiguousarray(mdh[i])) for i, t in enumerate(mts)}, mix_t)
         res = optimize_final(unet, guide, x0, fcfg, init=init, init_ts=[int(t) for t in init_ts] if init is not None else None,
-                             judge=guide, pos=pos, mix_with=mix_with, init_gain=init_gain)
+                             judge=guide, pos=pos, mix_with=mix_with, init_gain=init_gain, init_net=init_net)
         shape = (f"Δh_t a combination of {args.time_basis} Legendre polynomials of t" if args.time_basis
                  else "global per-timestep Δh")
         if args.h_gain:
             shape += " + G·h, h from the previous step"
+        if args.h_net:
+            shape += f" + W2·SiLU(W1·h + b1 + Wt·e(t)) with {args.h_net} hidden units, h from the previous step"
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
                   ", differentiated through every step)")
@@ -218,7 +233,7 @@ def main(argv=None):
         "rmsOverH": f"{res.history[-1]['delta_rms_over_h']:.4f}",
         "wallSeconds": f"{res.wall_s:.0f}",
     }
-    if args.val and res.h_gain is not None:
+    if args.val and (res.h_gain is not None or res.h_net is not None):
         print("validation skipped: the Python-side check runs global directions only; measure with asyrp eval",
               flush=True)
     elif args.val:
@@ -232,7 +247,7 @@ def main(argv=None):
             meta[f"pythonVal{s:g}"] = f"success {ok:.3f} preservation {kept:.3f}"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     write_direction(args.out, res.delta_h.numpy(), res.timesteps, meta,
-                    h_gain=res.h_gain.numpy() if res.h_gain is not None else None)
+                    h_gain=res.h_gain.numpy() if res.h_gain is not None else None, h_net=res.h_net)
     print(f"wrote {args.out}: {len(res.timesteps)} timesteps >= {args.t_edit}, "
           f"|Δh|/|h| {res.history[-1]['delta_rms_over_h']:.3f}, {time.time() - t0:.0f} s", flush=True)
 

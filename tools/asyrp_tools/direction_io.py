@@ -5,7 +5,8 @@ header {"__metadata__": {str: str}, "delta_h": {...}, "timesteps": {...}}
 padded with spaces so the data starts 8-byte aligned, then the raw data:
 delta_h float32 [K,C,H,W] and timesteps int32 [K] (strictly ascending), and
 optionally h_gain float32 [C,C]: an h-dependent part G, Δh_t(h) = delta_h(t) + G·h
-at every position of h (a 1x1 convolution), h from the generation's previous step.
+at every position of h (a 1x1 convolution), h from the generation's previous step,
+and optionally the nonlinear f(h, t) of hnet.py (hnet_w1, hnet_b1, hnet_wt, hnet_w2).
 The engine's reader is src/engine/directions/direction-file.ts; Δh between
 stored timesteps is interpolated there, clamped at the ends.
 """
@@ -17,9 +18,12 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+# The h-net's tensors (hnet.py), in the order they are stored.
+TENSORS = ("hnet_w1", "hnet_b1", "hnet_wt", "hnet_w2")
+
 
 def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[str, object],
-                    h_gain: Optional[np.ndarray] = None) -> None:
+                    h_gain: Optional[np.ndarray] = None, h_net: Optional[Dict[str, np.ndarray]] = None) -> None:
     dh = np.ascontiguousarray(delta_h, dtype="<f4")
     ts = np.ascontiguousarray(np.asarray(timesteps), dtype="<i4")
     if dh.ndim != 4 or ts.ndim != 1 or dh.shape[0] != ts.shape[0] or ts.shape[0] < 1:
@@ -43,6 +47,13 @@ def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[st
             raise ValueError("h_gain holds NaN or infinite values")
         g = gain.tobytes()
         header["h_gain"] = {"dtype": "F32", "shape": list(gain.shape), "data_offsets": [len(a) + len(b), len(a) + len(b) + len(g)]}
+    if h_net is not None:
+        check_arrays(h_net, dh.shape[1])
+        for name in TENSORS:
+            arr = np.ascontiguousarray(h_net[name], dtype="<f4")
+            start = len(a) + len(b) + len(g)
+            header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [start, start + arr.nbytes]}
+            g += arr.tobytes()
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * ((-(8 + len(hb))) % 8)
     with open(path, "wb") as f:
@@ -55,13 +66,18 @@ def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[st
 
 def read_direction(path: str) -> Tuple[np.ndarray, np.ndarray, Dict[str, str]]:
     """delta_h, timesteps and metadata (read_h_gain has the optional h-dependent part)."""
-    dh, ts, meta, _ = _read(path)
+    dh, ts, meta, _, _ = _read(path)
     return dh, ts, meta
 
 
 def read_h_gain(path: str) -> Optional[np.ndarray]:
     """The direction's h_gain [C,C], or None for a global direction."""
     return _read(path)[3]
+
+
+def read_h_net(path: str) -> Optional[Dict[str, np.ndarray]]:
+    """The direction's h-net tensors (hnet.py), or None when it has none."""
+    return _read(path)[4]
 
 
 def _read(path: str):
@@ -79,4 +95,28 @@ def _read(path: str):
     if "h_gain" in header:
         lo, hi = header["h_gain"]["data_offsets"]
         gain = np.frombuffer(data[lo:hi], dtype="<f4").reshape(header["h_gain"]["shape"]).copy()
-    return out["delta_h"], out["timesteps"], header.get("__metadata__", {}), gain
+    net = None
+    if any(k in header for k in TENSORS):
+        net = {}
+        for name in TENSORS:
+            if name in header:
+                lo, hi = header[name]["data_offsets"]
+                net[name] = np.frombuffer(data[lo:hi], dtype="<f4").reshape(header[name]["shape"]).copy()
+        check_arrays(net)
+    return out["delta_h"], out["timesteps"], header.get("__metadata__", {}), gain, net
+
+
+def check_arrays(arrays: Dict[str, np.ndarray], channels: int = 0) -> None:
+    """Raises ValueError unless the four tensors fit together (and C = channels when given)."""
+    missing = [k for k in TENSORS if k not in arrays]
+    if missing:
+        raise ValueError(f"h-net needs all of {', '.join(TENSORS)}; missing {', '.join(missing)}")
+    w1, b1, wt, w2 = (np.asarray(arrays[k]) for k in TENSORS)
+    if w1.ndim != 2 or b1.shape != (w1.shape[0],) or wt.ndim != 2 or wt.shape[0] != w1.shape[0] \
+            or w2.shape != (w1.shape[1], w1.shape[0]) or wt.shape[1] < 2 or wt.shape[1] % 2:
+        raise ValueError(f"h-net shapes do not fit: w1 {w1.shape}, b1 {b1.shape}, wt {wt.shape}, w2 {w2.shape} "
+                         "(need [D,C], [D], [D,E] with E even, [C,D])")
+    if channels and w1.shape[1] != channels:
+        raise ValueError(f"h-net is for {w1.shape[1]} channels but h has {channels}")
+    if not all(np.all(np.isfinite(a)) for a in (w1, b1, wt, w2)):
+        raise ValueError("h-net holds NaN or infinite values")

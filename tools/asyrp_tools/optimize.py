@@ -57,6 +57,7 @@ class OptimizeResult:
     h_rms: float = 0.0
     wall_s: float = 0.0
     h_gain: Optional[torch.Tensor] = None  # [C, C]: the h-dependent part (optimize_final, --h-gain)
+    h_net: Optional[Dict[str, "np.ndarray"]] = None  # the nonlinear f(h, t) (hnet.py; optimize_final, --h-net)
 
 
 def _eps_fn(unet):

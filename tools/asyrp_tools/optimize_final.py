@@ -31,6 +31,7 @@ from torch.utils.checkpoint import checkpoint
 
 from .diffusion import abar, timestep_sequence
 from .guides import Guide
+from .hnet import HNet
 from .optimize import OptimizeResult, _to_eps, predicted_x0, prepare
 from .run_cache import cached, fingerprint
 
@@ -90,6 +91,16 @@ class FinalConfig:
     # moved Δh by as much as the whole direction and training success fell from 50 % to 0-34 %
     # on hair-red; docs/quality.md, Round 8.)
     gain_lr: float = 1.0
+    # Also learn the paper's nonlinear f_t(h, t) with this many hidden units (0: none):
+    # Δh_t(h) = Δh_t + W2·SiLU(W1·h + b1 + Wt·e(t)) at every position, h from the previous
+    # step (hnet.py).  G·h gained on one slice of faces and not another for hair-red
+    # (docs/quality.md, Round 13); a per-position nonlinearity can switch the shift off
+    # where h says the hair line or face outline is, which no linear G can.
+    h_net: int = 0
+    h_net_embed: int = 32
+    # Adam step of the net relative to cfg.lr, sized so one step of each of its layers moves
+    # f about as much as one step of Δh moves Δh (see optimize_final).
+    h_net_lr: float = 1.0
     log: Optional[Callable[[str], None]] = None
     log_every: int = 5
 
@@ -127,7 +138,7 @@ def generate(unet, x_T: torch.Tensor, steps: int, t_edit: int, delta_at=None, gr
     """Generation from x_T (no boosting).  With grad, differentiable in Δh through
     every step.  delta_at(t) gives Δh_t [1 or B,C,H,W], or a pair (Δh_t, G) for an
     h-dependent direction: Δh_t + G·h_prev, h_prev the h of the previous step (none at
-    the first), exactly as the engine does it."""
+    the first), exactly as the engine does it; or (Δh_t, fn): Δh_t + fn(h_prev)."""
     seq = timestep_sequence(steps)
     x = x_T
     h_prev = None
@@ -135,8 +146,12 @@ def generate(unet, x_T: torch.Tensor, steps: int, t_edit: int, delta_at=None, gr
         t, t_prev = seq[j], (seq[j - 1] if j > 0 else -1)
         dh = delta_at(t) if (delta_at is not None and t >= t_edit) else None
         if isinstance(dh, tuple):
-            base, gain = dh
-            dh = base if (h_prev is None or gain is None) else base + apply_gain(gain, h_prev)
+            # (Δh_t, G) or (Δh_t, h ↦ f(h)): the h-dependent part reads h of the previous step.
+            base, part = dh
+            if h_prev is None or part is None:
+                dh = base
+            else:
+                dh = base + (apply_gain(part, h_prev) if torch.is_tensor(part) else part(h_prev))
         if grad and not checkpointing:
             x, h_prev = _step(unet, x, t, t_prev, dh)
         elif grad:
@@ -187,7 +202,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                    init: Optional[torch.Tensor] = None, judge=None, pos: Optional[torch.Tensor] = None,
                    init_ts: Optional[Sequence[int]] = None,
                    mix_with: Optional[Tuple[Dict[int, torch.Tensor], int]] = None,
-                   init_gain: Optional[torch.Tensor] = None) -> OptimizeResult:
+                   init_gain: Optional[torch.Tensor] = None,
+                   init_net: Optional[Dict[str, "np.ndarray"]] = None) -> OptimizeResult:
     """Finds Δh_t (one per editing timestep of a cfg.generation_steps schedule) by Adam
     on the loss above.  x0: training images [N,3,R,R] in [-1, 1].  init: a starting
     Δh [K,C,H,W] for the same timesteps (e.g. the paper-loss result), or, with init_ts
@@ -200,7 +216,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     direction learns to work on top of it (the
     engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts).
     init_gain: a starting G [C,C] with cfg.h_gain (else G starts at zero, so the start is
-    exactly the init's global edit)."""
+    exactly the init's global edit).  init_net: a starting h-net (hnet.py tensors) with
+    cfg.h_net (else the net's output starts at zero)."""
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
     if not cfg.pair_outside >= 0:
@@ -209,9 +226,13 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     if cfg.t_max is not None:
         if cfg.t_max < cfg.t_edit:
             raise ValueError(f"t_max {cfg.t_max} is below t_edit {cfg.t_edit}: no timestep left to edit")
-        if cfg.h_gain:
-            # The engine applies a file's h_gain at every t >= tEdit; it has no upper bound to honour.
-            raise ValueError("t_max cannot be combined with h_gain")
+        if cfg.h_gain or cfg.h_net:
+            # The engine applies a file's h-dependent part at every t >= tEdit; it has no upper bound to honour.
+            raise ValueError("t_max cannot be combined with h_gain or h_net")
+    if init_net is not None and not cfg.h_net:
+        raise ValueError("init has an h-net: continue it with h_net on (--h-net)")
+    if cfg.h_net < 0:
+        raise ValueError(f"h_net must be 0 (none) or a number of hidden units, not {cfg.h_net}")
     t0 = time.time()
     unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
     # The unedited generation does not depend on t_edit (no Δh anywhere).
@@ -243,6 +264,15 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         gain = (init_gain.clone().float() if init_gain is not None else torch.zeros(c, c)).requires_grad_(True)
     elif init_gain is not None:
         raise ValueError("init has an h_gain: continue it with h_gain on (--h-gain)")
+    net = None
+    if cfg.h_net:
+        if init_net is not None:
+            net = HNet.from_arrays(init_net, scale=h_rms or 1.0)
+            if tuple(net.w1.shape) != (cfg.h_net, c) or net.embed != cfg.h_net_embed:
+                raise ValueError(f"init h-net has {net.w1.shape[0]} hidden units for {net.w1.shape[1]} channels and a "
+                                 f"{net.embed}-value embedding; asked for {cfg.h_net}, {c} and {cfg.h_net_embed}")
+        else:
+            net = HNet(c, cfg.h_net, cfg.h_net_embed, scale=h_rms or 1.0, seed=cfg.seed)
     if cfg.t_max is not None:
         active = torch.tensor([float(t <= cfg.t_max) for t in edit_ts]).reshape(k, 1, 1, 1)
         full = expand
@@ -250,7 +280,14 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     index = {t: i for i, t in enumerate(edit_ts) if cfg.t_max is None or t <= cfg.t_max}
 
     def own(t, delta):
-        return None if t not in index else (delta[index[t]][None] if gain is None else (delta[index[t]][None], gain))
+        if t not in index:
+            return None
+        row = delta[index[t]][None]
+        if gain is not None and net is not None:
+            return row, (lambda h, t=t: apply_gain(gain, h) + net(h, t))
+        if net is not None:
+            return row, (lambda h, t=t: net(h, t))
+        return row if gain is None else (row, gain)
 
     mix_src = mix_t_edit = None
     if mix_with is not None:
@@ -272,6 +309,16 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     groups = [{"params": [params], "lr": cfg.lr * h_rms}]
     if gain is not None:
         groups.append({"params": [gain], "lr": cfg.lr * cfg.gain_lr / c})
+    if net is not None:
+        # Adam moves every entry by about its step, coherently with the layer's input, so a
+        # layer's output moves by about (inputs × step × input size): W1 sees C unit-RMS values,
+        # Wt E values of size ~0.7, W2 D activations of size ~0.5.  Each step is sized to move
+        # the pre-activation by ~0.05 and f by one step of Δh (cfg.lr × RMS of h).
+        d_hidden, e = cfg.h_net, cfg.h_net_embed
+        groups.append({"params": [net.w1], "lr": cfg.h_net_lr * 0.05 / c})
+        groups.append({"params": [net.b1], "lr": cfg.h_net_lr * 0.05})
+        groups.append({"params": [net.wt], "lr": cfg.h_net_lr * 0.05 / e})
+        groups.append({"params": [net.w2], "lr": cfg.h_net_lr * cfg.lr * (h_rms or 1.0) * 2 / d_hidden})
     opt = torch.optim.Adam(groups)
     decay = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda i: cfg.lr_end + (1 - cfg.lr_end) * 0.5 * (1 + math.cos(math.pi * min(i, cfg.iterations) / cfg.iterations)))
@@ -323,6 +370,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             row = {"iteration": it, **{k: v / n for k, v in window.items()},
                    "delta_rms_over_h": float(expand().detach().pow(2).mean().sqrt()) / (h_rms or 1.0),
                    **({"gain_rms": float(gain.detach().pow(2).mean().sqrt())} if gain is not None else {}),
+                   **({"net_w2_rms": float(net.w2.detach().pow(2).mean().sqrt())} if net is not None else {}),
                    "wall_s": round(time.time() - t0, 1)}
             parts = getattr(guide, "parts", None)
             if parts:
@@ -333,4 +381,5 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             if cfg.log:
                 cfg.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
     return OptimizeResult(timesteps=edit_ts, delta_h=expand().detach().clone(), history=history, h_rms=h_rms,
-                          wall_s=round(time.time() - t0, 1), h_gain=gain.detach().clone() if gain is not None else None)
+                          wall_s=round(time.time() - t0, 1), h_gain=gain.detach().clone() if gain is not None else None,
+                          h_net=net.arrays() if net is not None else None)

@@ -372,3 +372,83 @@ def test_cache_gives_the_same_result_and_is_reused(tmp_path):
     # Other images: other entries.
     optimize_final(tiny_unet(), guide_for("glasses:1"), faces() * 0.5, config(cache_dir=str(tmp_path)))
     assert len(os.listdir(tmp_path)) == 4
+
+
+def test_h_net_is_the_stated_formula_and_round_trips_through_the_file(tmp_path):
+    # f(h, t)[:, p] = W2·SiLU(W1·h[:, p]/s + b1 + Wt·e(t)), checked against numpy in float64 at
+    # each position; the file folds s into W1, so the stored tensors alone give the same f.
+    from asyrp_tools.direction_io import read_direction, read_h_net, write_direction
+    from asyrp_tools.hnet import HNet, timestep_embedding
+    import numpy as np
+    net = HNet(6, hidden=5, embed=4, scale=2.5, seed=1)
+    with torch.no_grad():
+        net.w2.copy_(torch.randn(6, 5, generator=torch.Generator().manual_seed(2)))
+        net.b1.copy_(torch.linspace(-1, 1, 5))
+    h = torch.randn(2, 6, 3, 2, generator=torch.Generator().manual_seed(3)) * 2.5
+    got = net(h, 613).detach().numpy()
+    e = np.array([math.sin(613.0), math.sin(613.0 / 100.0), math.cos(613.0), math.cos(613.0 / 100.0)])
+    assert np.allclose(timestep_embedding(613, 4).numpy(), e, atol=1e-6)
+    arr = {k: v.astype(np.float64) for k, v in net.arrays().items()}
+    hn = h.numpy().astype(np.float64)
+    for b in range(2):
+        for y in range(3):
+            for x in range(2):
+                z = arr["hnet_w1"] @ hn[b, :, y, x] + arr["hnet_b1"] + arr["hnet_wt"] @ e
+                want = arr["hnet_w2"] @ (z / (1 + np.exp(-z)))
+                assert np.allclose(got[b, :, y, x], want, atol=1e-4)
+    p = str(tmp_path / "n.safetensors")
+    write_direction(p, np.zeros((1, 6, 3, 2), np.float32), [300], {"name": "n"}, h_net=net.arrays())
+    back = read_h_net(p)
+    assert all(np.array_equal(back[k], v) for k, v in net.arrays().items())
+    assert read_direction(p)[2]["name"] == "n"
+    assert torch.allclose(HNet.from_arrays(back, scale=2.5)(h, 613), net(h, 613), atol=1e-5)
+    with pytest.raises(ValueError, match="6 channels but h has 7"):
+        write_direction(p, np.zeros((1, 7, 3, 2), np.float32), [300], {}, h_net=net.arrays())
+    broken = dict(net.arrays(), hnet_b1=np.zeros(4, np.float32))
+    with pytest.raises(ValueError, match="do not fit"):
+        write_direction(p, np.zeros((1, 6, 3, 2), np.float32), [300], {}, h_net=broken)
+    with pytest.raises(ValueError, match="missing hnet_wt"):
+        write_direction(p, np.zeros((1, 6, 3, 2), np.float32), [300], {},
+                        h_net={k: v for k, v in net.arrays().items() if k != "hnet_wt"})
+    with pytest.raises(ValueError, match="even size"):
+        HNet(6, 5, embed=3)
+
+
+def test_h_net_reads_h_of_the_previous_step_starts_at_the_global_edit_and_is_learned():
+    from asyrp_tools.diffusion import timestep_sequence
+    from asyrp_tools.hnet import HNet
+    from asyrp_tools.optimize_final import _step
+    unet = tiny_unet()
+    x_T = invert(unet, faces(2), 10, 2)
+    dh = torch.randn(16, 4, 4, generator=torch.Generator().manual_seed(5)) * 0.3
+    net = HNet(16, 8, 4, scale=1.0, seed=2)
+    with torch.no_grad():
+        net.w2.normal_(0, 0.3, generator=torch.Generator().manual_seed(6))
+    ours = generate(unet, x_T, 10, 400, lambda t: (dh[None], (lambda h, t=t: net(h, t))))
+    seq = timestep_sequence(10)
+    x, h_prev = x_T, None
+    with torch.no_grad():
+        for j in range(len(seq) - 1, -1, -1):
+            t, tp = seq[j], (seq[j - 1] if j > 0 else -1)
+            d = None
+            if t >= 400:
+                d = dh[None] if h_prev is None else dh[None] + net(h_prev, t)
+            x, h_prev = _step(unet, x, t, tp, d)
+        assert torch.allclose(ours, x, atol=1e-6)
+    # With W2 at zero (the optimizer's start) the net adds nothing: zero iterations give the init.
+    init = torch.randn(6, 16, 4, 4, generator=torch.Generator().manual_seed(7)) * 0.1
+    cfg0 = config(iterations=3, h_net=8, h_net_embed=4, lr=0.0, h_net_lr=0.0)
+    still = optimize_final(unet, guide_for("glasses:1"), faces(), cfg0, init=init)
+    assert torch.equal(still.delta_h, init) and not still.h_net["hnet_w2"].any()
+    a = optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=3, h_net=8, h_net_embed=4))
+    b = optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=3, h_net=8, h_net_embed=4))
+    assert a.h_net is not None and a.h_net["hnet_w1"].shape == (8, 16) and a.h_net["hnet_w2"].any()
+    assert all((a.h_net[k] == b.h_net[k]).all() for k in a.h_net)
+    assert "net_w2_rms" in a.history[-1]
+    # Continuing a net needs the net on, with the same shape; t_max has no engine counterpart.
+    with pytest.raises(ValueError, match="continue it with h_net"):
+        optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1), init_net=a.h_net)
+    with pytest.raises(ValueError, match="asked for 4"):
+        optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1, h_net=4, h_net_embed=4), init_net=a.h_net)
+    with pytest.raises(ValueError, match="t_max cannot be combined"):
+        optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1, t_max=500, h_net=8))

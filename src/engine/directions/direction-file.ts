@@ -7,11 +7,14 @@
  * Optionally `h_gain` float32 [C,C]: an h-dependent part, a 1×1 convolution of h added to Δh_t, so the
  * shift can depend on the image as the paper's f_t does (asyrp.md §2.1, a linear f_t without its
  * timestep embedding). It reads h of the generation's previous step (see GenerationTrajectory).
+ * Optionally an h-net (hnet_w1, hnet_b1, hnet_wt, hnet_w2): the paper's nonlinear f_t(h, t), small
+ * (h-net.ts), also on h of the previous step.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { parseSafetensors, serializeSafetensors } from './safetensors.js';
+import { decodeHNet, encodeHNet, type HNet } from './h-net.js';
 
 export interface DirectionMeta {
   readonly name: string;
@@ -31,6 +34,8 @@ export interface Direction {
   readonly deltaH: Float32Array;
   /** [C·C], row-major (out, in): Δh gains G·h at every position of h; absent for a global direction. */
   readonly hGain?: Float32Array;
+  /** The nonlinear f(h, t) (h-net.ts); absent for most directions. */
+  readonly hNet?: HNet;
   readonly hspace: readonly [number, number, number];
 }
 
@@ -73,6 +78,7 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
     hGain = g.data as Float32Array;
     if (!hGain.every(Number.isFinite)) throw new EngineError('DIRECTION_INVALID', `${file}: h_gain holds NaN or infinite values`, { file });
   }
+  const hNet = decodeHNet(tensors, file, C);
   const name = metadata.name ?? basename(file).replace(/\.safetensors$/, '');
   const tEdit = metaNumber(metadata, 'tEdit', file);
   const tBoost = metaNumber(metadata, 'tBoost', file);
@@ -90,6 +96,7 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
     timesteps,
     deltaH: values,
     ...(hGain ? { hGain } : {}),
+    ...(hNet ? { hNet } : {}),
     hspace,
   };
 }
@@ -99,6 +106,7 @@ export function encodeDirection(d: {
   timesteps: Int32Array;
   deltaH: Float32Array;
   hGain?: Float32Array;
+  hNet?: HNet;
   hspace: readonly [number, number, number];
 }): Uint8Array {
   const K = d.timesteps.length;
@@ -112,6 +120,7 @@ export function encodeDirection(d: {
       delta_h: { dtype: 'F32', shape: [K, ...d.hspace], data: d.deltaH },
       timesteps: { dtype: 'I32', shape: [K], data: d.timesteps },
       ...(d.hGain ? { h_gain: { dtype: 'F32' as const, shape: [d.hspace[0], d.hspace[0]], data: d.hGain } } : {}),
+      ...(d.hNet ? encodeHNet(d.hNet, d.hspace[0]) : {}),
     },
     metadata,
   );

@@ -2,11 +2,12 @@
  * Turns a parsed recipe into what the sampler needs: step counts, t_edit, t_boost, the seed, and the
  * combined Δh_t = Σ s_i · d_i · Δh_i(t) (s_i the typed strength, 1 when omitted; d_i the direction's
  * defaultStrength, 1 when absent). Asyrp's linearity in h-space (asyrp.md §2.4) is what makes the sum
- * meaningful. A direction with an h-dependent part adds s_i · d_i · G_i·h, h the bottleneck the
- * generation computed at its previous step (direction-file.ts).
+ * meaningful. A direction with an h-dependent part adds s_i · d_i · G_i·h and s_i · d_i · f_i(h, t), h the
+ * bottleneck the generation computed at its previous step (direction-file.ts, h-net.ts).
  */
 import { EngineError } from '../errors.js';
 import { addHGain, directionAt, type Direction } from '../directions/direction-file.js';
+import { addHNet } from '../directions/h-net.js';
 import type { Recipe } from '../recipe/parse-recipe.js';
 import type { ModelManifest } from '../model/model-manifest.js';
 
@@ -26,7 +27,7 @@ export interface EditPlan {
   readonly tBoost: number;
   readonly seed: number;
   readonly terms: readonly PlannedTerm[];
-  /** Whether Δh_t depends on h (some direction has an h_gain). */
+  /** Whether Δh_t depends on h (some direction has an h_gain or an h-net). */
   readonly hDependent: boolean;
   /**
    * Δh_t for one sample, or null when the recipe edits nothing (or every weight is 0). hPrev: h of the
@@ -66,7 +67,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
   const active = terms.filter((t) => t.weight !== 0).map((t) => ({ ...t, weight: t.weight * stepScale(t.direction) }));
   const [C, H, W] = manifest.hspace;
   const size = C * H * W;
-  const hDependent = active.some((t) => t.direction.hGain !== undefined);
+  const hDependent = active.some((t) => t.direction.hGain !== undefined || t.direction.hNet !== undefined);
   // Generation asks for the same t twice per step (phase, then request): remember the last one.
   let cachedT = NaN;
   let cachedH: Float32Array | null = null;
@@ -81,6 +82,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
       directionAt(term.direction, t, scratch);
       for (let i = 0; i < size; i++) sum[i]! += term.weight * scratch[i]!;
       if (hPrev) addHGain(term.direction, hPrev, term.weight, sum);
+      if (hPrev && term.direction.hNet) addHNet(term.direction.hNet, hPrev, t, term.weight, manifest.hspace, sum);
     }
     cachedT = t;
     cachedH = hPrev;

@@ -1,0 +1,119 @@
+/**
+ * The nonlinear, per-image part of a direction: the paper's f_t(h, t) (asyrp.md §2.1), small. At every
+ * position p of h [C,H,W]:
+ *
+ *   f(h, t)[:, p] = W2 · SiLU(W1 · h[:, p] + b1 + Wt · e(t))
+ *
+ * e(t) the sinusoidal timestep embedding of DDPM: e = [sin(t·ω_0..ω_{E/2−1}), cos(t·ω_0..ω_{E/2−1})],
+ * ω_i = exp(−ln(10000)·i/(E/2)). Stored in a direction file as hnet_w1 [D,C], hnet_b1 [D], hnet_wt [D,E]
+ * (E even) and hnet_w2 [C,D]; made by tools/asyrp_tools/hnet.py (which folds its normalization of h into
+ * W1). Like h_gain, it reads h of the generation's previous step.
+ */
+import { EngineError } from '../errors.js';
+import type { StoredTensor } from './safetensors.js';
+
+export interface HNet {
+  /** Hidden units D and embedding size E. */
+  readonly hidden: number;
+  readonly embed: number;
+  /** [D·C], [D], [D·E], [C·D], row-major. */
+  readonly w1: Float32Array;
+  readonly b1: Float32Array;
+  readonly wt: Float32Array;
+  readonly w2: Float32Array;
+}
+
+export const H_NET_TENSORS = ['hnet_w1', 'hnet_b1', 'hnet_wt', 'hnet_w2'] as const;
+
+/** The h-net a file's tensors hold, or undefined when it has none; channels: C of this model's h-space. */
+export function decodeHNet(tensors: ReadonlyMap<string, StoredTensor>, file: string, channels: number): HNet | undefined {
+  const present = H_NET_TENSORS.filter((k) => tensors.has(k));
+  if (present.length === 0) return undefined;
+  if (present.length !== H_NET_TENSORS.length) {
+    const missing = H_NET_TENSORS.filter((k) => !tensors.has(k));
+    throw new EngineError('DIRECTION_INVALID', `${file}: an h-net needs ${H_NET_TENSORS.join(', ')}; missing ${missing.join(', ')}`, { file });
+  }
+  const [w1, b1, wt, w2] = H_NET_TENSORS.map((k) => {
+    const t = tensors.get(k)!;
+    if (t.dtype !== 'F32') throw new EngineError('DIRECTION_INVALID', `${file}: ${k} must be float32; got ${t.dtype}`, { file });
+    return t;
+  }) as [StoredTensor, StoredTensor, StoredTensor, StoredTensor];
+  const D = w1.shape[0] ?? 0;
+  const E = wt.shape[1] ?? 0;
+  const fits =
+    w1.shape.length === 2 && D >= 1 &&
+    b1.shape.length === 1 && b1.shape[0] === D &&
+    wt.shape.length === 2 && wt.shape[0] === D && E >= 2 && E % 2 === 0 &&
+    w2.shape.length === 2 && w2.shape[0] === w1.shape[1] && w2.shape[1] === D;
+  const shapes = `w1 [${w1.shape.join(',')}], b1 [${b1.shape.join(',')}], wt [${wt.shape.join(',')}], w2 [${w2.shape.join(',')}]`;
+  if (!fits) throw new EngineError('DIRECTION_INVALID', `${file}: h-net shapes do not fit together: ${shapes} (need [D,C], [D], [D,E] with E even, [C,D])`, { file });
+  if (w1.shape[1] !== channels) {
+    throw new EngineError('MODEL_MISMATCH', `${file}: the h-net is for ${w1.shape[1]} channels but this model's h-space has ${channels}`, { file, expected: channels });
+  }
+  const net: HNet = { hidden: D, embed: E, w1: w1.data as Float32Array, b1: b1.data as Float32Array, wt: wt.data as Float32Array, w2: w2.data as Float32Array };
+  for (const k of ['w1', 'b1', 'wt', 'w2'] as const) {
+    if (!net[k].every(Number.isFinite)) throw new EngineError('DIRECTION_INVALID', `${file}: hnet_${k} holds NaN or infinite values`, { file });
+  }
+  return net;
+}
+
+/** The file's tensors for an h-net of `channels` channels. */
+export function encodeHNet(net: HNet, channels: number): Record<(typeof H_NET_TENSORS)[number], StoredTensor> {
+  return {
+    hnet_w1: { dtype: 'F32', shape: [net.hidden, channels], data: net.w1 },
+    hnet_b1: { dtype: 'F32', shape: [net.hidden], data: net.b1 },
+    hnet_wt: { dtype: 'F32', shape: [net.hidden, net.embed], data: net.wt },
+    hnet_w2: { dtype: 'F32', shape: [channels, net.hidden], data: net.w2 },
+  };
+}
+
+/** e(t) as above, in float64 (tools/asyrp_tools/hnet.py computes it the same way, then rounds to float32). */
+export function timestepEmbedding(t: number, size: number): Float32Array {
+  const half = size / 2;
+  const e = new Float32Array(size);
+  for (let i = 0; i < half; i++) {
+    const a = t * Math.exp((-Math.log(10000) * i) / half);
+    e[i] = Math.sin(a);
+    e[half + i] = Math.cos(a);
+  }
+  return e;
+}
+
+/** out += w · f(h, t), h and out [C,H,W] channel-major. */
+export function addHNet(net: HNet, h: Float32Array, t: number, w: number, hspace: readonly [number, number, number], out: Float32Array): Float32Array {
+  if (w === 0) return out;
+  const [C, H, W] = hspace;
+  const P = H * W;
+  const { hidden: D, embed: E } = net;
+  // The bias of each hidden unit at this t: b1 + Wt·e(t), shared by every position.
+  const e = timestepEmbedding(t, E);
+  const bias = new Float64Array(D);
+  for (let d = 0; d < D; d++) {
+    let s = net.b1[d]!;
+    for (let k = 0; k < E; k++) s += net.wt[d * E + k]! * e[k]!;
+    bias[d] = s;
+  }
+  // Hidden activations [D,P]: z = W1·h + bias, then SiLU(z) = z·σ(z).
+  const a = new Float64Array(D * P);
+  for (let d = 0; d < D; d++) {
+    const row = a.subarray(d * P, (d + 1) * P);
+    row.fill(bias[d]!);
+    for (let c = 0; c < C; c++) {
+      const wdc = net.w1[d * C + c]!;
+      if (wdc === 0) continue;
+      const src = c * P;
+      for (let p = 0; p < P; p++) row[p]! += wdc * h[src + p]!;
+    }
+    for (let p = 0; p < P; p++) row[p] = row[p]! / (1 + Math.exp(-row[p]!));
+  }
+  for (let c = 0; c < C; c++) {
+    const o = c * P;
+    for (let d = 0; d < D; d++) {
+      const wcd = w * net.w2[c * D + d]!;
+      if (wcd === 0) continue;
+      const src = d * P;
+      for (let p = 0; p < P; p++) out[o + p]! += wcd * a[src + p]!;
+    }
+  }
+  return out;
+}
