@@ -135,6 +135,20 @@ def test_cli_writes_a_valid_direction(tmp_path):
     dh_again = out.replace("glasses.", "again.")
     cli.main([a if a != out else dh_again for a in argv])
     assert np.array_equal(dh, read_direction(dh_again)[0])
+    # --h-net writes the net beside Δh; continuing it needs --h-net, mixing it in is refused.
+    from asyrp_tools.direction_io import read_h_net
+    net_out = str(tmp_path / "directions" / "net.safetensors")
+    final = ["--objective", "final", "--iterations", "2", "--h-net", "6"]
+    cli.main([a if a != out else net_out for a in argv] + final)
+    net = read_h_net(net_out)
+    assert net["hnet_w1"].shape == (6, 16) and net["hnet_wt"].shape == (6, 32) and net["hnet_w2"].any()
+    assert "SiLU" in read_direction(net_out)[2]["method"]
+    with pytest.raises(SystemExit, match="continue it with --h-net 6"):
+        cli.main(argv + ["--objective", "final", "--iterations", "1", "--init", net_out])
+    with pytest.raises(SystemExit, match="h-dependent part"):
+        cli.main(argv + ["--objective", "final", "--iterations", "1", "--mix-with", net_out])
+    with pytest.raises(SystemExit):
+        cli.main(argv + ["--h-net", "6"])   # the paper-loss objective has no h-net
 
 
 @pytest.mark.parametrize("prediction", ["eps", "v"])
