@@ -236,6 +236,16 @@ final glasses-R6.safetensors glasses glasses:1 "$T_EDIT" $R --keep 8 --pairs run
 final hair-red-H1.safetensors hair-red hair_colour:red 300 $X --iterations 20 --lr 0.003 --pair-weight 80 $T2I --h-gain --gain-lr 3 &
 final hair-red-H2.safetensors hair-red hair_colour:red 300 $X --iterations 20 --lr 0.003 --pair-weight 80 $T2I --h-gain --gain-lr 30 &
 wait
+# Round 14 (docs/quality.md): hair-red from T2 with the paper's nonlinear f_t(h, t) (--h-net: 64 hidden units,
+# the DDPM timestep embedding; N10 / N30: the net's step 10x / 30x its default).
+final hair-red-N10.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 &
+final hair-red-N30.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 30 &
+wait
+# N10b: N10 for 30 more iterations; N10k: N10 with the keep term at 10 instead of 5.
+final hair-red-N10b.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 \
+  --init runs/directions/hair-red-N10.safetensors --h-net 64 --h-net-lr 10 &
+final hair-red-N10k.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 --keep 10 &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
