@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeDirection, encodeDirection } from '../../src/engine/directions/direction-file.js';
-import { addHNet, timestepEmbedding, type HNet } from '../../src/engine/directions/h-net.js';
+import { addHNet, encodeHNet, timestepEmbedding, type HNet } from '../../src/engine/directions/h-net.js';
 import { serializeSafetensors, type StoredTensor } from '../../src/engine/directions/safetensors.js';
 import { planEdit } from '../../src/engine/pipeline/edit-plan.js';
 import { parseRecipe } from '../../src/engine/recipe/parse-recipe.js';
@@ -47,16 +47,6 @@ function file(extra: Record<string, StoredTensor>): Uint8Array {
   });
 }
 
-function netTensors(n: HNet): Record<string, StoredTensor> {
-  const C = hs[0];
-  return {
-    hnet_w1: { dtype: 'F32', shape: [n.hidden, C], data: n.w1 },
-    hnet_b1: { dtype: 'F32', shape: [n.hidden], data: n.b1 },
-    hnet_wt: { dtype: 'F32', shape: [n.hidden, n.embed], data: n.wt },
-    hnet_w2: { dtype: 'F32', shape: [C, n.hidden], data: n.w2 },
-  };
-}
-
 describe('h-net: the computation', () => {
   it('matches f(h, t) as the training tools compute it, at several t', () => {
     const h = Float32Array.from(fx.h);
@@ -87,7 +77,7 @@ describe('h-net: the file', () => {
   });
 
   it('refuses a partial net, shapes that do not fit, another model, and NaN, each by name', () => {
-    const t = netTensors(net);
+    const t = encodeHNet(net, hs[0]);
     const { hnet_wt: _wt, ...partial } = t;
     expect(() => decodeDirection(file(partial), 'p', hs)).toThrow(/p: an h-net needs .*; missing hnet_wt/);
     const badB1 = { ...t, hnet_b1: { dtype: 'F32' as const, shape: [fx.hidden + 1], data: new Float32Array(fx.hidden + 1) } };
@@ -103,7 +93,7 @@ describe('h-net: the file', () => {
     });
     expect(codeOf(() => decodeDirection(forOther, 'm', other))).toBe('MODEL_MISMATCH');
     expect(() => decodeDirection(forOther, 'm', other)).toThrow(/the h-net is for 3 channels but this model's h-space has 4/);
-    const nan = { ...t, hnet_w1: { ...t.hnet_w1!, data: Float32Array.from(net.w1, (v, i) => (i === 2 ? NaN : v)) } };
+    const nan = { ...t, hnet_w1: { ...t.hnet_w1, data: Float32Array.from(net.w1, (v, i) => (i === 2 ? NaN : v)) } };
     expect(() => decodeDirection(file(nan), 'x', hs)).toThrow(/hnet_w1 holds NaN/);
     const ints = { ...t, hnet_b1: { dtype: 'I32' as const, shape: [fx.hidden], data: new Int32Array(fx.hidden) } };
     expect(() => decodeDirection(file(ints), 'i', hs)).toThrow(/hnet_b1 must be float32; got I32/);
