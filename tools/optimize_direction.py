@@ -111,6 +111,8 @@ def main(argv=None):
     ap.add_argument("--keep-goal", type=float, default=0.95,
                     help="--keep-mode ce: a kept label costs nothing once held with this probability; above 0.95 "
                          "it is a preservation margin for faces read near a class boundary")
+    ap.add_argument("--keep-weight", action="append", default=[], metavar="ATTR=W",
+                    help="a factor on one attribute's keep term (others 1), e.g. face_shape=4; repeatable")
     ap.add_argument("--eligible-only", action="store_true",
                     help="train only on faces that lack the target (rendered faces: render 4x and filter)")
     ap.add_argument("--time-basis", type=int, default=0,
@@ -156,8 +158,18 @@ def main(argv=None):
     r = unet.cfg.resolution
     schema = load_schema(args.schema)
     target = parse_target(args.target, schema)
+    keep_weights = {}
+    for item in args.keep_weight:
+        name, eq, value = item.partition("=")
+        try:
+            keep_weights[name] = float(value) if eq else float("nan")
+        except ValueError:
+            keep_weights[name] = float("nan")
+        if keep_weights[name] != keep_weights[name]:
+            raise SystemExit(f'--keep-weight "{item}": expected ATTR=W with W a number, e.g. face_shape=4')
     guide = ReaderGuide(load_readers(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
-                        margin=args.margin, keep_mode=args.keep_mode, keep_goal=args.keep_goal)
+                        margin=args.margin, keep_mode=args.keep_mode, keep_goal=args.keep_goal,
+                        keep_weights=keep_weights)
     pos = None
     if args.pairs:
         x0, pos = load_images(args.pairs[0], r), load_images(args.pairs[1], r)

@@ -66,7 +66,7 @@ class ReaderGuide:
 
     def __init__(self, reader: nn.Module, outputs: List[str], schema: dict, target: Target,
                  keep: float = 1.0, face: float = 0.0, margin: Optional[float] = None, keep_mode: str = "abs",
-                 keep_goal: float = GOAL_P):
+                 keep_goal: float = GOAL_P, keep_weights: Optional[Dict[str, float]] = None):
         self.reader = reader.eval()
         for p in self.reader.parameters():
             p.requires_grad_(False)
@@ -90,6 +90,16 @@ class ReaderGuide:
         if not 0.5 < keep_goal < 1:
             raise ValueError(f"keep_goal must be between 0.5 and 1, not {keep_goal}")
         self.keep_goal = keep_goal
+        # keep_weights: a factor on one attribute's keep term (others 1), for an edit whose
+        # flips are mostly one attribute (hair-red: face shape, docs/quality.md Round 14).
+        names = set(schema.get("scalars", [])) | set(schema.get("binary", [])) | set(schema.get("classes", {}))
+        self.keep_weights = dict(keep_weights or {})
+        for name, w in self.keep_weights.items():
+            if name not in names or name == target.attribute:
+                raise ValueError(f'keep weight for "{name}": not an attribute the keep term holds '
+                                 f"(one of {', '.join(sorted(names - {target.attribute}))})")
+            if not w >= 0:
+                raise ValueError(f'keep weight for "{name}" must be 0 or more, not {w}')
         self.parts: Dict[str, float] = {}   # running sums of the loss terms, for logging
 
     def read(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -134,7 +144,12 @@ class ReaderGuide:
                     terms.append(torch.relu(-torch.log(p + EPS) + math.log(self.keep_goal)))
                 else:
                     terms.append((a[name] - s[name]).abs().sum(dim=1))
-        return torch.stack(terms, dim=1).sum(dim=1) if terms else torch.zeros(())
+        if not terms:
+            return torch.zeros(())
+        kept = [n for group in (self.schema.get("scalars", []), self.schema.get("binary", []), list(self.schema.get("classes", {})))
+                for n in group if n != self.target.attribute]
+        weights = torch.tensor([self.keep_weights.get(n, 1.0) for n in kept], dtype=terms[0].dtype)
+        return (torch.stack(terms, dim=1) * weights).sum(dim=1)
 
     def __call__(self, x_edit: torch.Tensor, x_src: torch.Tensor) -> torch.Tensor:
         a = self.read(x_edit)

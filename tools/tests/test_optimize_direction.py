@@ -149,6 +149,8 @@ def test_cli_writes_a_valid_direction(tmp_path):
         cli.main(argv + ["--objective", "final", "--iterations", "1", "--mix-with", net_out])
     with pytest.raises(SystemExit):
         cli.main(argv + ["--h-net", "6"])   # the paper-loss objective has no h-net
+    with pytest.raises(SystemExit, match="expected ATTR=W"):
+        cli.main(argv + ["--keep-weight", "face_shape"])
 
 
 @pytest.mark.parametrize("prediction", ["eps", "v"])

@@ -257,6 +257,30 @@ def test_ce_keep_term_keeps_a_gradient_after_a_flip():
         ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, parse_target("smile:+", SCHEMA), keep_mode="l2")
 
 
+def test_keep_weights_scale_one_attributes_keep_term():
+    # A face-shape flip costs 4x with face_shape=4, nothing with 0; the other attributes as before.
+    def guide(**w):
+        return ReaderGuide(tiny_reader(), list(OUTPUTS), SCHEMA, parse_target("hair_colour:red", SCHEMA),
+                           keep_mode="ce", keep_weights=w)
+    onehot = lambda k, n: torch.nn.functional.one_hot(torch.tensor([k]), n).float() * 0.98 + 0.005  # noqa: E731
+    src = {"smile": torch.zeros(1), "eyes_open": torch.tensor([0.99]), "glasses": torch.tensor([0.01]),
+           "hair_long": torch.tensor([0.99]), "face": torch.ones(1),
+           **{k: onehot(0, len(v)) for k, v in SCHEMA["classes"].items()}}
+    shape_flip = dict(src, face_shape=onehot(2, 3))
+    glasses_flip = dict(src, glasses=torch.tensor([0.99]))
+    base = float(guide().keep_loss(shape_flip, src))
+    assert base > 1
+    assert float(guide(face_shape=4.0).keep_loss(shape_flip, src)) == pytest.approx(4 * base)
+    assert float(guide(face_shape=0.0).keep_loss(shape_flip, src)) == 0.0
+    assert float(guide(face_shape=4.0).keep_loss(glasses_flip, src)) == pytest.approx(float(guide().keep_loss(glasses_flip, src)))
+    with pytest.raises(ValueError, match='"hair_colour": not an attribute the keep term holds'):
+        guide(hair_colour=2.0)      # the target is not kept
+    with pytest.raises(ValueError, match='"nose": not an attribute'):
+        guide(nose=2.0)
+    with pytest.raises(ValueError, match="0 or more"):
+        guide(face_shape=-1.0)
+
+
 def test_keep_goal_is_a_preservation_margin():
     src = {"smile": torch.zeros(1), "eyes_open": torch.tensor([0.97]), "glasses": torch.tensor([0.01]),
            "hair_long": torch.tensor([0.99]), "face": torch.ones(1),
