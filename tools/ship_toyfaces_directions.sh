@@ -246,6 +246,9 @@ final hair-red-N10b.safetensors hair-red hair_colour:red 300 $X --iterations 30 
   --init runs/directions/hair-red-N10.safetensors --h-net 64 --h-net-lr 10 &
 final hair-red-N10k.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 --keep 10 &
 wait
+# N10f: N10 with face shape's keep term 4x (the attribute most of hair-red's flips are).
+final hair-red-N10f.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 \
+  --keep-weight face_shape=4
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
