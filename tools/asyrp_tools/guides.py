@@ -92,14 +92,17 @@ class ReaderGuide:
         self.keep_goal = keep_goal
         # keep_weights: a factor on one attribute's keep term (others 1), for an edit whose
         # flips are mostly one attribute (hair-red: face shape, docs/quality.md Round 14).
-        names = set(schema.get("scalars", [])) | set(schema.get("binary", [])) | set(schema.get("classes", {}))
-        self.keep_weights = dict(keep_weights or {})
-        for name, w in self.keep_weights.items():
-            if name not in names or name == target.attribute:
+        # The kept attributes in the order keep_loss stacks their terms.
+        kept = [n for group in (schema.get("scalars", []), schema.get("binary", []), list(schema.get("classes", {})))
+                for n in group if n != target.attribute]
+        weights = dict(keep_weights or {})
+        for name, w in weights.items():
+            if name not in kept:
                 raise ValueError(f'keep weight for "{name}": not an attribute the keep term holds '
-                                 f"(one of {', '.join(sorted(names - {target.attribute}))})")
+                                 f"(one of {', '.join(sorted(kept))})")
             if not w >= 0:
                 raise ValueError(f'keep weight for "{name}" must be 0 or more, not {w}')
+        self.keep_weights = torch.tensor([weights.get(n, 1.0) for n in kept])
         self.parts: Dict[str, float] = {}   # running sums of the loss terms, for logging
 
     def read(self, x: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -146,10 +149,7 @@ class ReaderGuide:
                     terms.append((a[name] - s[name]).abs().sum(dim=1))
         if not terms:
             return torch.zeros(())
-        kept = [n for group in (self.schema.get("scalars", []), self.schema.get("binary", []), list(self.schema.get("classes", {})))
-                for n in group if n != self.target.attribute]
-        weights = torch.tensor([self.keep_weights.get(n, 1.0) for n in kept], dtype=terms[0].dtype)
-        return (torch.stack(terms, dim=1) * weights).sum(dim=1)
+        return (torch.stack(terms, dim=1) * self.keep_weights.to(terms[0].dtype)).sum(dim=1)
 
     def __call__(self, x_edit: torch.Tensor, x_src: torch.Tensor) -> torch.Tensor:
         a = self.read(x_edit)
