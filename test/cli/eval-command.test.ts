@@ -137,6 +137,38 @@ describe('asyrp eval', () => {
     expect(missing.err).toContain(`${join(dir, 'nowhere', 'labels.jsonl')} is missing`);
   }, 180_000);
 
+  it('breaks the rows down by the faces\' render labels with --by and refuses a label the faces lack', async () => {
+    const dir = tempDir('asyrp-eval-');
+    const opts = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'models'), logLevel: 'warn' as const } };
+    const labels = readFileSync(join(repoRoot, 'models', 'toyfaces-32', 'eval', 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 8).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'hair-red', '--n', '8', '--strengths', '1'];
+    const r = await runCli([...args, '--by', 'hair_colour,skin_tone', '--json'], opts);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.out);
+    expect(out.by).toEqual(['hair_colour', 'skin_tone']);
+    for (const row of out.rows as { eligible: number; success: number; preservation: number; byGroup: Record<string, { eligible: number; success: number; preserved: number }> }[]) {
+      const groups = Object.entries(row.byGroup);
+      // Every group is a pair of label values some of these faces have, and the groups add up to the row.
+      for (const [name] of groups) expect(labels.some((l) => `${l.hair_colour}/${l.skin_tone}` === name)).toBe(true);
+      expect(groups.reduce((a, [, g]) => a + g.eligible, 0)).toBe(row.eligible);
+      expect(groups.reduce((a, [, g]) => a + g.success, 0)).toBe(Math.round(row.success * row.eligible));
+      expect(groups.reduce((a, [, g]) => a + g.preserved, 0)).toBe(Math.round(row.preservation * row.eligible));
+      // Red-haired faces are not eligible for hair-red.
+      expect(groups.every(([name]) => !name.startsWith('red/'))).toBe(true);
+    }
+    const table = await runCli([...args, '--by', 'skin_tone'], opts);
+    expect(table.out).toContain('by skin_tone (reached / kept / eligible):');
+    expect(table.out).toMatch(/- strength 1, boosting on: (dark|light|medium) \d+\/\d+\/\d+/);
+    const unknown = await runCli([...args, '--by', 'eye_colour'], opts);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.err).toContain('--by eye_colour: the labels of');
+    expect(unknown.err).toContain('have no "eye_colour"');
+    const bad = await runCli([...args, '--by', 'skin_tone,skin_tone'], opts);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--by takes label names/);
+  }, 180_000);
+
   it('explains a model without an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
     const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), logLevel: 'warn' } });

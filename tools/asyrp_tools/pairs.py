@@ -6,6 +6,10 @@ from render seed 5151, which no training, evaluation or example set uses; faces 
 have the attribute are skipped, so every pair is an edit the direction must make.
 
   python3 -m asyrp_tools.pairs --attribute eyes-closed --out runs/eyes-pairs
+
+--where ATTR=VALUE keeps only faces with that label (repeatable), --first I starts at the I-th face of
+the seed sequence and --number-from K names the first pair K: together they add more pairs of one kind
+of face to a copy of a set (hair-red's hard case, blonde hair on medium skin: docs/quality.md, Round 15).
 """
 from __future__ import annotations
 
@@ -28,24 +32,53 @@ EDITS: Dict[str, Callable[[FaceParams], Optional[FaceParams]]] = {
 }
 
 
-def write_pairs(attribute: str, out: str, count: int = 512, size: int = 32) -> int:
-    """Writes out/neg/NNNN.png (without) and out/pos/NNNN.png (with); returns the faces drawn."""
+LABELS = tuple(f.name for f in dataclasses.fields(FaceParams))
+# A filter that matches nothing would loop forever: give up after this many faces per pair asked for.
+MAX_DRAWS_PER_PAIR = 1000
+
+
+def parse_where(items) -> Dict[str, str]:
+    """["hair_colour=blonde", ...] -> {"hair_colour": "blonde"}; unknown labels are refused by name."""
+    where: Dict[str, str] = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not value:
+            raise ValueError(f"--where {item!r}: expected LABEL=VALUE, e.g. skin_tone=medium")
+        if name not in LABELS:
+            raise ValueError(f"--where {item!r}: unknown label {name!r}; known: {', '.join(LABELS)}")
+        where[name] = value
+    return where
+
+
+def _matches(p: FaceParams, where: Dict[str, str]) -> bool:
+    return all(str(getattr(p, name)) == value for name, value in where.items())
+
+
+def write_pairs(attribute: str, out: str, count: int = 512, size: int = 32,
+                where: Optional[Dict[str, str]] = None, first: int = 0, number_from: int = 0) -> int:
+    """Writes out/neg/NNNN.png (without) and out/pos/NNNN.png (with), NNNN from number_from on;
+    returns the index after the last face drawn."""
     if attribute not in EDITS:
         raise ValueError(f"unknown attribute {attribute!r}; known: {', '.join(sorted(EDITS))}")
     if count < 1:
         raise ValueError("count must be 1 or more")
+    if first < 0 or number_from < 0:
+        raise ValueError("first and number_from must be 0 or more")
+    where = where or {}
     edit = EDITS[attribute]
     for side in ("neg", "pos"):
         os.makedirs(os.path.join(out, side), exist_ok=True)
-    k = i = 0
+    k, i = 0, first
     while k < count:
+        if i - first >= MAX_DRAWS_PER_PAIR * count:
+            raise ValueError(f"only {k} of {count} faces match {where} in {i - first} drawn")
         p = params_for_seed(PAIRS_SEED * 1_000_003 + i)
         i += 1
         q = edit(p)
-        if q is None:
+        if q is None or not _matches(p, where):
             continue
-        render(p, size).save(os.path.join(out, "neg", f"{k:04d}.png"))
-        render(q, size).save(os.path.join(out, "pos", f"{k:04d}.png"))
+        render(p, size).save(os.path.join(out, "neg", f"{number_from + k:04d}.png"))
+        render(q, size).save(os.path.join(out, "pos", f"{number_from + k:04d}.png"))
         k += 1
     return i
 
@@ -56,12 +89,17 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--count", type=int, default=512)
     ap.add_argument("--resolution", type=int, default=32)
+    ap.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE",
+                    help="only faces with this label, e.g. skin_tone=medium (repeatable)")
+    ap.add_argument("--first", type=int, default=0, help="start at this face of the seed sequence")
+    ap.add_argument("--number-from", type=int, default=0, help="file number of the first pair written")
     args = ap.parse_args(argv)
     try:
-        drawn = write_pairs(args.attribute, args.out, args.count, args.resolution)
+        end = write_pairs(args.attribute, args.out, args.count, args.resolution, parse_where(args.where),
+                          args.first, args.number_from)
     except ValueError as e:
         ap.error(str(e))
-    print(f"wrote {args.count} {args.attribute} pairs to {args.out} (from {drawn} faces)")
+    print(f"wrote {args.count} {args.attribute} pairs to {args.out} (faces {args.first}..{end - 1} of the sequence)")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from asyrp_tools.pairs import EDITS, PAIRS_SEED, main, write_pairs
+from asyrp_tools.pairs import EDITS, PAIRS_SEED, main, parse_where, write_pairs
 from asyrp_tools.renderer import params_for_seed, render
 
 
@@ -36,3 +36,35 @@ def test_bad_requests_are_refused_by_name(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--attribute", "glasses", "--out", str(tmp_path), "--count", "0"])
     assert "count must be 1 or more" in capsys.readouterr().err
+
+
+def test_where_first_and_number_from_add_one_kind_of_face_to_a_set(tmp_path):
+    write_pairs("hair-red", str(tmp_path), count=2)
+    before = sorted((tmp_path / "neg").iterdir())
+    end = write_pairs("hair-red", str(tmp_path), count=3, where={"hair_colour": "blonde", "skin_tone": "medium"},
+                      first=1000, number_from=2)
+    names = sorted(p.name for p in (tmp_path / "neg").iterdir())
+    assert names == ["0000.png", "0001.png", "0002.png", "0003.png", "0004.png"]
+    assert [p.read_bytes() for p in before] == [(tmp_path / "neg" / n).read_bytes() for n in ("0000.png", "0001.png")]
+    # The added pairs are the first three blonde, medium-skinned faces from face 1000 on, nothing else.
+    faces = [params_for_seed(PAIRS_SEED * 1_000_003 + i) for i in range(1000, end)]
+    chosen = [p for p in faces if p.hair_colour == "blonde" and p.skin_tone == "medium"]
+    assert len(chosen) == 3 and chosen[-1] == faces[-1]
+    for k, p in enumerate(chosen):
+        neg = np.asarray(Image.open(tmp_path / "neg" / f"{k + 2:04d}.png"))
+        pos = np.asarray(Image.open(tmp_path / "pos" / f"{k + 2:04d}.png"))
+        assert np.array_equal(neg, np.asarray(render(p, 32)))
+        assert np.array_equal(pos, np.asarray(render(dataclasses.replace(p, hair_colour="red"), 32)))
+
+
+def test_bad_filters_are_refused_by_name(tmp_path, capsys):
+    with pytest.raises(ValueError, match="unknown label 'eye_colour'; known: smile, "):
+        parse_where(["eye_colour=blue"])
+    with pytest.raises(ValueError, match="expected LABEL=VALUE"):
+        parse_where(["skin_tone"])
+    # Red-haired faces never need a hair-red pair: the filter can match nothing, and says so.
+    with pytest.raises(ValueError, match=r"only 0 of 1 faces match \{'hair_colour': 'red'\}"):
+        write_pairs("hair-red", str(tmp_path), count=1, where={"hair_colour": "red"})
+    with pytest.raises(SystemExit):
+        main(["--attribute", "glasses", "--out", str(tmp_path), "--where", "mood=happy"])
+    assert "unknown label 'mood'" in capsys.readouterr().err

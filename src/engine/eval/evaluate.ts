@@ -94,15 +94,29 @@ export interface EvalRow {
    * classes to the target and not others; the aggregate hides which.
    */
   readonly successFrom?: Record<string, [number, number]>;
+  /**
+   * With EvalOptions.groups: per group of faces (e.g. "blonde/medium" for hair colour and skin tone by
+   * their render labels), { eligible, success, preserved } as counts. An edit that fails on one kind of
+   * face (hair-red on blonde hair beside medium skin, docs/quality.md Round 15) hides in the total.
+   */
+  readonly byGroup?: Record<string, GroupCounts>;
   readonly pixelChange: number;
   readonly faceScore: number;
   /** Mean |Laplacian| of the output: high-frequency noise, for boosting on vs off. */
   readonly roughness: number;
 }
 
+export interface GroupCounts {
+  eligible: number;
+  success: number;
+  preserved: number;
+}
+
 export interface EvalOptions {
   readonly strengths: readonly number[];
   readonly batch: number;
+  /** A group name per face (same order as the faces): rows then count eligible, success and preservation by group. */
+  readonly groups?: readonly string[];
   readonly onProgress?: (what: string) => void;
 }
 
@@ -154,6 +168,7 @@ export async function evaluateRecipe(
   targetsFor: (strengthScale: number) => EvalTarget[],
   opts: EvalOptions,
 ): Promise<EvalRow[]> {
+  if (opts.groups && opts.groups.length !== faces.length) throw new RangeError(`evaluateRecipe: ${opts.groups.length} groups for ${faces.length} faces`);
   const base = planEdit(model.manifest, recipe, (n) => model.direction(n));
   const R = model.manifest.resolution;
   opts.onProgress?.(`inverting ${faces.length} faces`);
@@ -184,9 +199,11 @@ export async function evaluateRecipe(
     const meanTarget: Record<string, number> = {};
     const classTarget = targets.length === 1 && targets[0]!.kind === 'class' ? targets[0] : undefined;
     const successFrom: Record<string, [number, number]> = {};
+    const byGroup: Record<string, GroupCounts> = {};
     for (const i of idx) {
       const ok = targets.every((t) => reached(t, before[i]!, after[i]!));
       if (ok) success++;
+      const group = opts.groups ? (byGroup[opts.groups[i]!] ??= { eligible: 0, success: 0, preserved: 0 }) : undefined;
       if (classTarget) {
         const from = schema.classes[classTarget.attribute]![argmax(before[i]![classTarget.attribute] as number[])]!;
         const c = (successFrom[from] ??= [0, 0]);
@@ -194,7 +211,13 @@ export async function evaluateRecipe(
         c[1]++;
       }
       const p = preservedAttributes(targets, schema, before[i]!, after[i]!);
-      if (Object.values(p).every(Boolean)) preserved++;
+      const kept = Object.values(p).every(Boolean);
+      if (kept) preserved++;
+      if (group) {
+        group.eligible++;
+        group.success += ok ? 1 : 0;
+        group.preserved += kept ? 1 : 0;
+      }
       for (const [k, v] of Object.entries(p)) preservedBy[k] = (preservedBy[k] ?? 0) + (v ? 1 : 0);
       for (const t of targets) {
         const v = after[i]![t.attribute]!;
@@ -216,6 +239,7 @@ export async function evaluateRecipe(
       preservedBy: Object.fromEntries(Object.entries(preservedBy).map(([k, v]) => [k, v / n])),
       meanTarget: Object.fromEntries(Object.entries(meanTarget).map(([k, v]) => [k, v / n])),
       ...(classTarget ? { successFrom } : {}),
+      ...(opts.groups ? { byGroup } : {}),
       pixelChange: pixel / n,
       faceScore: face / n,
       roughness: rough / n,
