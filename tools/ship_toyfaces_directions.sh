@@ -249,6 +249,24 @@ wait
 # N10f: N10 with face shape's keep term 4x (the attribute most of hair-red's flips are).
 final hair-red-N10f.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 \
   --keep-weight face_shape=4
+# Round 15 (docs/quality.md): hair-red's flips are mostly blonde hair beside medium skin (asyrp eval --by
+# hair_colour,skin_tone).  The 512 pairs plus 256 more of exactly those faces (render seed 5151, from face 100000).
+rm -rf tools/runs/hair-red-pairs-bm && cp -r tools/runs/hair-red-pairs tools/runs/hair-red-pairs-bm
+(cd tools && /usr/bin/python3 -m asyrp_tools.pairs --attribute hair-red --where hair_colour=blonde --where skin_tone=medium \
+  --first 100000 --number-from 512 --count 256 --out runs/hair-red-pairs-bm)
+BM="--pairs runs/hair-red-pairs-bm/neg runs/hair-red-pairs-bm/pos"
+final hair-red-B1.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 $T2I &
+final hair-red-B2.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 &
+wait
+# B2b: B2 for 30 more iterations; F16: T2 fitted to 16 of those blonde, medium-skinned pairs alone (can one
+# direction keep them all? On its 16 faces, yes; on other faces of the same kind, no).
+final hair-red-B2b.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 \
+  --init runs/directions/hair-red-B2.safetensors --h-net 64 --h-net-lr 10 &
+mkdir -p tools/runs/hair-red-pairs-bm16/neg tools/runs/hair-red-pairs-bm16/pos
+for i in $(seq 512 527); do for s in neg pos; do cp tools/runs/hair-red-pairs-bm/$s/0$i.png tools/runs/hair-red-pairs-bm16/$s/; done; done
+final hair-red-F16.safetensors hair-red hair_colour:red 300 $X --pairs runs/hair-red-pairs-bm16/neg runs/hair-red-pairs-bm16/pos \
+  --iterations 40 --lr 0.003 --pair-weight 80 $T2I &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
