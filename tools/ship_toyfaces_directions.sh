@@ -267,6 +267,11 @@ for i in $(seq 512 527); do for s in neg pos; do cp tools/runs/hair-red-pairs-bm
 final hair-red-F16.safetensors hair-red hair_colour:red 300 $X --pairs runs/hair-red-pairs-bm16/neg runs/hair-red-pairs-bm16/pos \
   --iterations 40 --lr 0.003 --pair-weight 80 $T2I &
 wait
+# O1 / O2: the pair term weighing the pixels a pair leaves unchanged 0.25x, i.e. the hair 4x (Round 11's W1
+# was the opposite, 4x outside): on the 512 pairs (O1) and with the blonde, medium-skinned ones added (O2).
+final hair-red-O1.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 --pair-outside 0.25 $T2I &
+final hair-red-O2.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 --pair-outside 0.25 $T2I &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
