@@ -254,6 +254,7 @@ final hair-red-N10f.safetensors hair-red hair_colour:red 300 $X --iterations 30 
 rm -rf tools/runs/hair-red-pairs-bm && cp -r tools/runs/hair-red-pairs tools/runs/hair-red-pairs-bm
 (cd tools && /usr/bin/python3 -m asyrp_tools.pairs --attribute hair-red --where hair_colour=blonde --where skin_tone=medium \
   --first 100000 --number-from 512 --count 256 --out runs/hair-red-pairs-bm)
+# After $X, whose --pairs it replaces (argparse keeps the last).
 BM="--pairs runs/hair-red-pairs-bm/neg runs/hair-red-pairs-bm/pos"
 final hair-red-B1.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 $T2I &
 final hair-red-B2.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 $T2I --h-net 64 --h-net-lr 10 &

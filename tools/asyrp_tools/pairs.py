@@ -7,7 +7,7 @@ have the attribute are skipped, so every pair is an edit the direction must make
 
   python3 -m asyrp_tools.pairs --attribute eyes-closed --out runs/eyes-pairs
 
---where ATTR=VALUE keeps only faces with that label (repeatable), --first I starts at the I-th face of
+--where LABEL=VALUE keeps only faces with that label (repeatable), --first I starts at the I-th face of
 the seed sequence and --number-from K names the first pair K: together they add more pairs of one kind
 of face to a copy of a set (hair-red's hard case, blonde hair on medium skin: docs/quality.md, Round 15).
 """

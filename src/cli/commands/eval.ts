@@ -34,7 +34,7 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
   if (!strengths.every((s) => Number.isFinite(s) && Math.abs(s) <= 3)) throw new UsageError('--strengths takes numbers between -3 and 3, comma-separated');
   const batch = Number(flags.batch ?? 16);
   const by = flags.by === undefined ? undefined : String(flags.by).split(',').map((s) => s.trim());
-  if (by && (by.length === 0 || by.some((s) => !/^[a-z_][a-z0-9_]*$/i.test(s)) || new Set(by).size !== by.length)) throw new UsageError('--by takes label names from labels.jsonl, comma-separated, e.g. --by hair_colour,skin_tone');
+  if (by && (by.some((s) => !/^[a-z_][a-z0-9_]*$/i.test(s)) || new Set(by).size !== by.length)) throw new UsageError('--by takes label names from labels.jsonl, comma-separated, e.g. --by hair_colour,skin_tone');
   try {
     const model = await openModel(ctx, flags.model as string | undefined);
     try {
