@@ -273,6 +273,29 @@ wait
 final hair-red-O1.safetensors hair-red hair_colour:red 300 $X --iterations 30 --lr 0.003 --pair-weight 80 --pair-outside 0.25 $T2I &
 final hair-red-O2.safetensors hair-red hair_colour:red 300 $X $BM --iterations 30 --lr 0.003 --pair-weight 80 --pair-outside 0.25 $T2I &
 wait
+# Round 16 (docs/quality.md): another hair colour, blonde, with hair-red's recipe (tEdit 300, 512 rendered pairs,
+# the pixel pair term), from zero.  Blonde sits far from every skin tone but light's, and a face whose hair turns
+# blonde beside medium skin ends like a rendered blonde twin, which the reader reads right.
+(cd tools && /usr/bin/python3 -m asyrp_tools.pairs --attribute hair-blonde --out runs/hair-blonde-pairs)
+BX="$I --t-boost 50 --batch 16 --keep 5 --l1 1 --faces 512 --pairs runs/hair-blonde-pairs/neg runs/hair-blonde-pairs/pos --cache runs/cache"
+BLF="$BX --lr 0.003 --pair-weight 80 --keep 10 --keep-weight face_shape=4"
+final BL1.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.02 --pair-weight 40 --iterations 40 &
+final BL2.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.02 --pair-weight 80 --iterations 40 &
+wait
+final BL3.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.007 --pair-weight 80 --keep 10 --iterations 30 --init runs/directions/BL2.safetensors &
+final BL4.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.007 --pair-weight 200 --iterations 30 --init runs/directions/BL2.safetensors &
+wait
+final BL5.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.004 --pair-weight 80 --keep 10 --iterations 30 --init runs/directions/BL3.safetensors
+final BL6.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.004 --pair-weight 80 --keep 20 --iterations 30 --init runs/directions/BL5.safetensors &
+final BL7.safetensors hair-blonde hair_colour:blonde 300 $BX --lr 0.004 --pair-weight 80 --keep 10 --keep-weight face_shape=4 --iterations 30 \
+  --init runs/directions/BL5.safetensors &
+wait
+final BL8.safetensors hair-blonde hair_colour:blonde 300 $BLF --pair-outside 0.25 --iterations 30 --init runs/directions/BL7.safetensors &
+final BL9.safetensors hair-blonde hair_colour:blonde 300 $BLF --h-net 64 --h-net-lr 10 --iterations 30 --init runs/directions/BL7.safetensors &
+wait
+final BL10.safetensors hair-blonde hair_colour:blonde 300 $BLF --pair-outside 0.25 --iterations 30 --init runs/directions/BL8.safetensors &
+final BL11.safetensors hair-blonde hair_colour:blonde 300 $BLF --pair-outside 0.1 --iterations 30 --init runs/directions/BL7.safetensors &
+wait
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and

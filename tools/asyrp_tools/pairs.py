@@ -1,7 +1,7 @@
 """Rendered example pairs for a direction's pixel target (optimize_direction.py --pairs NEG POS).
 
 The same face rendered without and with one attribute: the renderer's parameters are the face's
-identity, so only the attribute differs (docs/quality.md, Rounds 10, 12 and 13).  Faces come
+identity, so only the attribute differs (docs/quality.md, Rounds 10, 12, 13 and 16).  Faces come
 from render seed 5151, which no training, evaluation or example set uses; faces that already
 have the attribute are skipped, so every pair is an edit the direction must make.
 
@@ -25,6 +25,7 @@ PAIRS_SEED = 5151
 # attribute -> the face with it, or None when the face already has it (skipped).
 EDITS: Dict[str, Callable[[FaceParams], Optional[FaceParams]]] = {
     "hair-red": lambda p: None if p.hair_colour == "red" else dataclasses.replace(p, hair_colour="red"),
+    "hair-blonde": lambda p: None if p.hair_colour == "blonde" else dataclasses.replace(p, hair_colour="blonde"),
     "glasses": lambda p: None if p.glasses else dataclasses.replace(p, glasses=True),
     "eyes-closed": lambda p: None if not p.eyes_open else dataclasses.replace(p, eyes_open=False),
     # The smile is a scalar: faces at most 0.2 get 0.8 more (capped at 1), a clear smile from a neutral mouth.
