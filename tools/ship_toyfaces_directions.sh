@@ -297,6 +297,25 @@ wait
 final BL10.safetensors hair-blonde hair_colour:blonde 300 $BLF --pair-outside 0.25 --iterations 30 --init runs/directions/BL8.safetensors &
 final BL11.safetensors hair-blonde hair_colour:blonde 300 $BLF --pair-outside 0.1 --iterations 30 --init runs/directions/BL7.safetensors &
 wait
+# Round 17 (docs/quality.md): a candidate UNet with a 16x16 bottleneck (channel mult 1,4: h is [128,16,16]),
+# trained 4000 steps, and hair-red made on it from zero with Round 16's recipe.  Not installed: the candidate
+# package lives outside models/ (H16, built as docs/quality.md Round 17 says); files are named Hn as run.
+H16=${H16:-/tmp/h16/toyfaces-32}
+final16() { # out-file [more flags]: hair-red on the candidate package
+  local out=$1; shift
+  (cd tools && /usr/bin/python3 optimize_direction.py --model-dir "$H16" $FINAL --reader "$H16/attributes.onnx" \
+    --schema "$H16/attributes.json" --target hair_colour:red --name hair-red --t-edit 300 \
+    $I --t-boost 50 --batch 16 --keep 5 --l1 1 --faces 512 --pairs runs/hair-red-pairs/neg runs/hair-red-pairs/pos \
+    --cache runs/cache "$@" --out "runs/directions/$out") 2>&1 | grep -v -i warn > "$OUT/final-$out.txt"
+}
+if [ -f "$H16/unet.onnx" ]; then
+  final16 HA.safetensors --lr 0.02 --pair-weight 80 --iterations 40 &
+  final16 HB.safetensors --lr 0.02 --pair-weight 80 --iterations 40 --keep 10 --keep-weight face_shape=4 --pair-outside 0.25 &
+  wait
+  final16 HC.safetensors --lr 0.007 --pair-weight 80 --keep 10 --keep-weight face_shape=4 --iterations 30 --init runs/directions/HA.safetensors
+  final16 HD.safetensors --lr 0.003 --pair-weight 80 --keep 10 --keep-weight face_shape=4 --pair-outside 0.25 --iterations 30 \
+    --init runs/directions/HC.safetensors
+fi
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
   cp "tools/runs/directions/${pick#*=}.safetensors" "$MODEL/directions/${pick%%=*}.safetensors"
   # tBoost by the measured rule (docs/quality.md, round 6: boosting keeps a zero edit's attributes and
