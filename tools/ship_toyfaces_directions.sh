@@ -301,19 +301,16 @@ wait
 # trained 4000 steps, and hair-red made on it from zero with Round 16's recipe.  Not installed: the candidate
 # package lives outside models/ (H16, built as docs/quality.md Round 17 says); files are named Hn as run.
 H16=${H16:-/tmp/h16/toyfaces-32}
-final16() { # out-file [more flags]: hair-red on the candidate package
-  local out=$1; shift
-  (cd tools && /usr/bin/python3 optimize_direction.py --model-dir "$H16" $FINAL --reader "$H16/attributes.onnx" \
-    --schema "$H16/attributes.json" --target hair_colour:red --name hair-red --t-edit 300 \
-    $I --t-boost 50 --batch 16 --keep 5 --l1 1 --faces 512 --pairs runs/hair-red-pairs/neg runs/hair-red-pairs/pos \
-    --cache runs/cache "$@" --out "runs/directions/$out") 2>&1 | grep -v -i warn > "$OUT/final-$out.txt"
-}
+# Round 16's BX with hair-red's pairs, on the candidate package (`final` takes the later --model-dir/--reader/--schema).
+HX="$I --t-boost 50 --batch 16 --keep 5 --l1 1 --faces 512 --pairs runs/hair-red-pairs/neg runs/hair-red-pairs/pos --cache runs/cache
+  --model-dir $H16 --reader $H16/attributes.onnx --schema $H16/attributes.json"
+HK="--pair-weight 80 --keep 10 --keep-weight face_shape=4"
 if [ -f "$H16/unet.onnx" ]; then
-  final16 HA.safetensors --lr 0.02 --pair-weight 80 --iterations 40 &
-  final16 HB.safetensors --lr 0.02 --pair-weight 80 --iterations 40 --keep 10 --keep-weight face_shape=4 --pair-outside 0.25 &
+  final HA.safetensors hair-red hair_colour:red 300 $HX --lr 0.02 --pair-weight 80 --iterations 40 &
+  final HB.safetensors hair-red hair_colour:red 300 $HX --lr 0.02 $HK --pair-outside 0.25 --iterations 40 &
   wait
-  final16 HC.safetensors --lr 0.007 --pair-weight 80 --keep 10 --keep-weight face_shape=4 --iterations 30 --init runs/directions/HA.safetensors
-  final16 HD.safetensors --lr 0.003 --pair-weight 80 --keep 10 --keep-weight face_shape=4 --pair-outside 0.25 --iterations 30 \
+  final HC.safetensors hair-red hair_colour:red 300 $HX --lr 0.007 $HK --iterations 30 --init runs/directions/HA.safetensors
+  final HD.safetensors hair-red hair_colour:red 300 $HX --lr 0.003 $HK --pair-outside 0.25 --iterations 30 \
     --init runs/directions/HC.safetensors
 fi
 for pick in $SHIP; do   # SHIP="smile=smile-c glasses=glasses-c ..." : which stage file each shipped direction is
