@@ -13,6 +13,7 @@ stored timesteps is interpolated there, clamped at the ends.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from typing import Dict, Optional, Tuple
 
@@ -56,12 +57,16 @@ def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[st
             g += arr.tobytes()
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * ((-(8 + len(hb))) % 8)
-    with open(path, "wb") as f:
+    # Written beside and renamed into place: a run killed mid-write leaves no truncated file that a
+    # later run (tools/ship_toyfaces_directions.sh keeps existing rounds) would take as finished.
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(hb)))
         f.write(hb)
         f.write(a)
         f.write(b)
         f.write(g)
+    os.replace(tmp, path)
 
 
 def read_direction(path: str) -> Tuple[np.ndarray, np.ndarray, Dict[str, str]]:

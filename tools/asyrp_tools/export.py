@@ -107,6 +107,31 @@ def export_package(unet: UNet, out_dir: str, model_id: str, title: str, extra: O
         f.write("\n")
 
 
+def update_package(unet: UNet, package_dir: str) -> list:
+    """Replace the UNet of an existing package (e.g. a retrained default model), keeping its id,
+    title, defaults and files: only unet.onnx and model.json's network fields change.  Returns the
+    package's direction files, which were made for the old weights and must be re-made (a
+    direction is an offset in one network's h-space, asyrp.md §2), so the caller can say so."""
+    path = os.path.join(package_dir, "model.json")
+    if not os.path.exists(path):
+        raise ValueError(f"{package_dir} has no model.json: not a model package (export without --update)")
+    with open(path) as f:
+        manifest = json.load(f)
+    if manifest.get("resolution") != unet.cfg.resolution:
+        raise ValueError(f"{package_dir} is a {manifest.get('resolution')}px package; this UNet makes "
+                         f"{unet.cfg.resolution}px images, so its eval faces and samples would not fit")
+    export_onnx(unet, os.path.join(package_dir, manifest.get("unet", "unet.onnx")))
+    manifest["hspace"] = list(unet.cfg.hspace)
+    manifest["unetConfig"] = unet.cfg.to_dict()
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
+    ddir = os.path.join(package_dir, manifest.get("directions", "directions"))
+    return sorted(n for n in os.listdir(ddir) if n.endswith(".safetensors")) if os.path.isdir(ddir) else []
+
+
 def parity(unet: UNet, onnx_path: str, batch: int = 3, seed: int = 0) -> dict:
     """Max |ONNX - PyTorch| over all outputs, for E = 0 and E = B, random inputs."""
     from .ortcheck import run_onnx
@@ -176,9 +201,17 @@ def main(argv=None):
     ap.add_argument("--id", default=None)
     ap.add_argument("--title", default="Toy faces (synthetic, trained here)")
     ap.add_argument("--raw", action="store_true", help="export the raw weights instead of the EMA")
+    ap.add_argument("--update", action="store_true",
+                    help="--out is an existing package: replace its UNet, keep its model.json settings and files")
     args = ap.parse_args(argv)
     torch.set_num_threads(2)
     unet = load_unet(args.checkpoint, use_ema=not args.raw)
+    if args.update:
+        stale = update_package(unet, args.out)
+        print("parity (max abs error):", parity(unet, os.path.join(args.out, "unet.onnx")))
+        if stale:
+            print(f"directions made for the previous UNet, re-make them: {', '.join(stale)}")
+        return
     model_id = args.id or os.path.basename(os.path.normpath(args.out))
     export_package(unet, args.out, model_id, args.title)
     print("parity (max abs error):", parity(unet, os.path.join(args.out, "unet.onnx")))

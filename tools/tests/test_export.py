@@ -14,9 +14,9 @@ from asyrp_tools.unet import UNet, UNetConfig
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
 
 
-def _tiny():
-    torch.manual_seed(0)
-    unet = UNet(UNetConfig(resolution=16, base_channels=8, channel_mult=(1, 2), groups=4, temb_in=16))
+def _tiny(channel_mult=(1, 2), seed=0):
+    torch.manual_seed(seed)
+    unet = UNet(UNetConfig(resolution=16, base_channels=8, channel_mult=channel_mult, groups=4, temb_in=16))
     with torch.no_grad():
         for p in unet.parameters():
             p.copy_(torch.randn(p.shape) * 0.2)
@@ -93,3 +93,30 @@ def test_shipped_default_model_rebuilds_from_its_package():
     unet = load_unet_from_package(pkg)
     err = parity(unet, os.path.join(pkg, "unet.onnx"), batch=2)
     assert max(err.values()) < 1e-4, err
+
+
+def test_update_replaces_the_unet_and_keeps_the_package(tmp_path):
+    # Swapping a retrained UNet into a package (docs/quality.md, Round 18) must keep its id, title,
+    # defaults and files, change only the network fields, and name the directions it made stale.
+    from asyrp_tools.export import load_unet_from_package, update_package
+    export_package(_tiny(), str(tmp_path), "tiny", "tiny")
+    meta = json.loads((tmp_path / "model.json").read_text())
+    meta["defaults"]["tBoost"] = 50
+    meta["title"] = "kept"
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    (tmp_path / "directions").mkdir()
+    (tmp_path / "directions" / "smile.safetensors").write_bytes(b"old")
+    finer = _tiny(channel_mult=(1,), seed=1)  # random GroupNorm affines too, so none is folded away
+    assert finer.cfg.hspace != _tiny().cfg.hspace
+    stale = update_package(finer, str(tmp_path))
+    assert stale == ["smile.safetensors"]
+    got = json.loads((tmp_path / "model.json").read_text())
+    assert got["hspace"] == list(finer.cfg.hspace) and got["unetConfig"] == finer.cfg.to_dict()
+    assert got["title"] == "kept" and got["defaults"]["tBoost"] == 50 and got["id"] == "tiny"
+    rebuilt = load_unet_from_package(str(tmp_path))
+    assert all(torch.equal(v, rebuilt.state_dict()[k]) for k, v in finer.state_dict().items())
+    wrong = UNet(UNetConfig(resolution=8, base_channels=8, channel_mult=(1,), groups=4, temb_in=16)).eval()
+    with pytest.raises(ValueError, match="16px package"):
+        update_package(wrong, str(tmp_path))
+    with pytest.raises(ValueError, match="not a model package"):
+        update_package(finer, str(tmp_path / "directions"))

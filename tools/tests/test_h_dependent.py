@@ -66,6 +66,9 @@ def test_h_gain_uses_h_of_the_previous_step_and_is_learned(tmp_path):
     assert torch.equal(torch.from_numpy(read_h_gain(p)), a.h_gain)
     with pytest.raises(ValueError, match="must be"):
         write_direction(p, a.delta_h.numpy(), a.timesteps, {}, h_gain=a.h_gain.numpy()[:3])
+    # Files are renamed into place: no temp file is left, and the refused write kept the old one.
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["g.safetensors"]
+    assert torch.equal(torch.from_numpy(read_h_gain(p)), a.h_gain)
 
 
 def test_h_net_is_the_stated_formula_and_round_trips_through_the_file(tmp_path):
