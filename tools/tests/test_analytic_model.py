@@ -193,6 +193,35 @@ def test_float32_model_reaches_fixtures():
         np.testing.assert_allclose(x.ravel(), fx["output"]["data"], rtol=0, atol=1e-5, err_msg=f)
 
 
+# Fixtures computed by PyTorch in float32: the last bit of a matmul depends on which kernel the CPU's
+# BLAS picks (seen: 1 ulp between two x86 machines), so these compare as numbers, to float32 precision.
+TORCH_FLOAT32_FIXTURES = {"h-net.json"}
+
+
+def _assert_same_json(got_path, want_path):
+    with open(got_path) as f:
+        got = json.load(f)
+    with open(want_path) as f:
+        want = json.load(f)
+
+    def same(a, b, where):
+        assert type(a) is type(b) or {type(a), type(b)} <= {int, float}, where
+        if isinstance(a, dict):
+            assert a.keys() == b.keys(), where
+            for k in a:
+                same(a[k], b[k], f"{where}.{k}")
+        elif isinstance(a, list):
+            assert len(a) == len(b), where
+            for i, (x, y) in enumerate(zip(a, b)):
+                same(x, y, f"{where}[{i}]")
+        elif isinstance(a, float):
+            assert a == pytest.approx(b, rel=1e-6, abs=1e-7), where
+        else:
+            assert a == b, where
+
+    same(got, want, os.path.basename(want_path))
+
+
 def test_generators_are_deterministic_and_current(tmp_path):
     model_out, fx_out = tmp_path / "model", tmp_path / "fixtures"
     py = sys.executable
@@ -205,6 +234,9 @@ def test_generators_are_deterministic_and_current(tmp_path):
     names = sorted(os.listdir(fx_out))
     assert names == sorted(os.listdir(FIXTURES))
     for name in names:
-        assert filecmp.cmp(fx_out / name, os.path.join(FIXTURES, name), shallow=False), name
+        if name in TORCH_FLOAT32_FIXTURES:
+            _assert_same_json(fx_out / name, os.path.join(FIXTURES, name))
+        else:
+            assert filecmp.cmp(fx_out / name, os.path.join(FIXTURES, name), shallow=False), name
     total = sum(os.path.getsize(os.path.join(FIXTURES, n)) for n in names)
     assert total < 2_000_000
