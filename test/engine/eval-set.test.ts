@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
-import { readEvalSet } from '../../src/engine/eval/eval-set.js';
+import { readAttributeSchema, readEvalSet } from '../../src/engine/eval/eval-set.js';
+import { eligible, parseTarget } from '../../src/engine/eval/evaluate.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import type { EngineError } from '../../src/engine/errors.js';
 
@@ -49,5 +50,49 @@ describe('readEvalSet', () => {
     expect(code(() => readEvalSet(pkg, 2, 0, dir))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')} names ${join(dir, 'img', 'gone.png')}, which is missing`]);
     writeFileSync(join(dir, 'labels.jsonl'), `${JSON.stringify({ file: '../img/a.png' })}\n`);
     expect(code(() => readEvalSet(pkg, 1, 0, dir))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')}: line 1 has no valid "file"`]);
+  });
+});
+
+describe('readAttributeSchema', () => {
+  const withSchema = (schema: unknown) => {
+    const dir = tempDir('asyrp-schema-');
+    writeFileSync(join(dir, 'attributes.json'), JSON.stringify(schema));
+    return { ...pkg, dir };
+  };
+  const base = { scalars: ['smile'], binary: ['glasses'], classes: { hair_colour: ['black', 'red'] } };
+
+  it('reads the shipped schema with its measured reach', () => {
+    const schema = readAttributeSchema(pkg);
+    expect(schema.scalars).toEqual(['smile']);
+    const [low, high] = schema.reach!.smile!;
+    expect(low).toBeLessThan(-0.8);
+    expect(high).toBeGreaterThan(0.8);
+    expect(high).toBeLessThan(1);
+  });
+
+  it('refuses a reach that is not [low, high] of a scalar, by name', () => {
+    expect(readAttributeSchema(withSchema(base)).reach).toBeUndefined();
+    expect(() => readAttributeSchema(withSchema({ ...base, reach: [0.9] }))).toThrow(/"reach" must map scalar names to \[low, high\]/);
+    expect(() => readAttributeSchema(withSchema({ ...base, reach: { glasses: [0, 1] } }))).toThrow(/"reach" names "glasses", which is not one of its scalars \(smile\)/);
+    expect(() => readAttributeSchema(withSchema({ ...base, reach: { smile: [0.9, -0.9] } }))).toThrow(/"reach" of "smile" must be \[low, high\] with −1 ≤ low < high ≤ 1, not \[0.9,-0.9\]/);
+    expect(() => readAttributeSchema(withSchema({ ...base, reach: { smile: [-1.5, 0.9] } }))).toThrow(/"reach" of "smile" must be/);
+    expect(() => readAttributeSchema(withSchema({ ...base, reach: { smile: ['a', 0.9] } }))).toThrow(/"reach" of "smile" must be/);
+  });
+});
+
+describe('eligibility of a scalar target', () => {
+  const up = parseTarget('smile:+', { scalars: ['smile'], binary: [], classes: {} }, 1);
+  const down = parseTarget('smile:+', { scalars: ['smile'], binary: [], classes: {} }, -1);
+  it('leaves room for the success delta below the reach (1 when none is given)', () => {
+    const reach = { reach: { smile: [-0.9, 0.88] as const } };
+    // 0.88 − 0.3 − 0.05 = 0.53: a face read at 0.6 cannot move by 0.3 when a full grin reads 0.88.
+    expect(eligible(up, { smile: 0.5 }, reach)).toBe(true);
+    expect(eligible(up, { smile: 0.6 }, reach)).toBe(false);
+    expect(eligible(up, { smile: 0.6 })).toBe(true);
+    expect(eligible(up, { smile: 0.66 })).toBe(false);
+    // A frown (negative strength) measures from the low end: −0.9 + 0.35 = −0.55.
+    expect(eligible(down, { smile: -0.5 }, reach)).toBe(true);
+    expect(eligible(down, { smile: -0.6 }, reach)).toBe(false);
+    expect(eligible(down, { smile: -0.6 })).toBe(true);
   });
 });

@@ -179,11 +179,13 @@ class ReaderGuide:
 
     @torch.no_grad()
     def eligible(self, x: torch.Tensor, delta: float = 0.3) -> torch.Tensor:
-        """Faces that do not have the target yet (asyrp eval's rule): only they can show an edit."""
+        """Faces that do not have the target yet (asyrp eval's rule): only they can show an edit.
+        A scalar needs room to move by delta below the reader's reach (schema "reach", reach.py)."""
         b = self.read(x)[self.target.attribute]
         t = self.target
         if t.kind == "scalar":
-            return t.sign * b < 1 - delta - 0.05
+            low, high = self.schema.get("reach", {}).get(t.attribute, (-1.0, 1.0))
+            return t.sign * b < (high if t.sign > 0 else -low) - delta - 0.05
         if t.kind == "binary":
             return (b < 0.5) if t.want == 1 else (b > 0.5)
         return b.argmax(dim=1) != t.index

@@ -48,5 +48,13 @@ export function readAttributeSchema(pkg: ModelPackage): AttributeSchema {
   if (!existsSync(file)) throw new EngineError('MODEL_INVALID', `${pkg.manifest.id} has no attribute schema (${file} is missing)`);
   const raw = JSON.parse(readFileSync(file, 'utf8')) as AttributeSchema;
   if (!Array.isArray(raw.scalars) || !Array.isArray(raw.binary) || typeof raw.classes !== 'object') throw new EngineError('MODEL_INVALID', `${file}: needs scalars, binary and classes`);
+  if (raw.reach !== undefined) {
+    if (typeof raw.reach !== 'object' || raw.reach === null || Array.isArray(raw.reach)) throw new EngineError('MODEL_INVALID', `${file}: "reach" must map scalar names to [low, high]`);
+    for (const [name, range] of Object.entries(raw.reach)) {
+      if (!raw.scalars.includes(name)) throw new EngineError('MODEL_INVALID', `${file}: "reach" names "${name}", which is not one of its scalars (${raw.scalars.join(', ')})`);
+      const ok = Array.isArray(range) && range.length === 2 && range.every((v) => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= 1) && range[0] < range[1];
+      if (!ok) throw new EngineError('MODEL_INVALID', `${file}: "reach" of "${name}" must be [low, high] with −1 ≤ low < high ≤ 1, not ${JSON.stringify(range)}`);
+    }
+  }
   return raw;
 }

@@ -27,6 +27,13 @@ export interface AttributeSchema {
   readonly scalars: readonly string[];
   readonly binary: readonly string[];
   readonly classes: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Optional, per scalar: [low, high], what the reader reads on faces that have the attribute at its
+   * extremes (toyfaces-32: a full frown −0.90, a full grin 0.885; `python3 -m asyrp_tools.reach`). A face
+   * can only move by SCALAR_SUCCESS_DELTA if it starts that far inside the reach, so eligibility is
+   * measured from it; without it the reach is [−1, 1].
+   */
+  readonly reach?: Readonly<Record<string, readonly [number, number]>>;
 }
 
 /** A continuous attribute counts as moved when it changes by at least this much (on −1..1). */
@@ -63,10 +70,19 @@ function reached(t: EvalTarget, before: AttributeReading, after: AttributeReadin
   return argmax(a as number[]) === t.index;
 }
 
-/** Faces that do not have the target already (an edit toward it can be observed). */
-function eligible(t: EvalTarget, before: AttributeReading): boolean {
+/**
+ * Faces that do not have the target already (an edit toward it can be observed). A scalar needs room to
+ * move by SCALAR_SUCCESS_DELTA (and 0.05 more) below the reader's reach: with a reach of 1, smile counted
+ * faces read at 0.55-0.65 that even a rendered full grin (read 0.885 on average) cannot move far enough
+ * (docs/quality.md, Round 18).
+ */
+export function eligible(t: EvalTarget, before: AttributeReading, schema: Pick<AttributeSchema, 'reach'> = {}): boolean {
   const b = before[t.attribute]!;
-  if (t.kind === 'scalar') return t.sign * (b as number) < 1 - SCALAR_SUCCESS_DELTA - 0.05;
+  if (t.kind === 'scalar') {
+    const [low, high] = schema.reach?.[t.attribute] ?? [-1, 1];
+    const top = t.sign > 0 ? high : -low;
+    return t.sign * (b as number) < top - SCALAR_SUCCESS_DELTA - 0.05;
+  }
   if (t.kind === 'binary') return t.want === 1 ? (b as number) < 0.5 : (b as number) > 0.5;
   return argmax(b as number[]) !== t.index;
 }
@@ -189,7 +205,7 @@ export async function evaluateRecipe(
     const outs = await generate(model, xTs, plan, opts.batch);
     const after = await readAll(reader, outs, opts.batch);
     const targets = targetsFor(s);
-    const idx = faces.map((_, i) => i).filter((i) => targets.every((t) => eligible(t, before[i]!)));
+    const idx = faces.map((_, i) => i).filter((i) => targets.every((t) => eligible(t, before[i]!, schema)));
     const preservedBy: Record<string, number> = {};
     let success = 0;
     let preserved = 0;
