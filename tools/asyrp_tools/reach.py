@@ -8,7 +8,11 @@ Round 18).  This measures the reach: the mean reading of n renders (a seed no tr
 example set uses) with the scalar set to the renderer's -1 and 1 and everything else as drawn.
 
   python3 -m asyrp_tools.reach --reader ../models/toyfaces-32/attributes.onnx \\
-      --schema ../models/toyfaces-32/attributes.json [--n 500] [--write]
+      --schema ../models/toyfaces-32/attributes.json [--n 500] [--write] \\
+      [--rendered-edit ../models/toyfaces-32/eval/labels.jsonl --skip 0 --faces 100]
+
+--rendered-edit scores the best edit there is, the same face rendered with a full smile, with eligibility
+from a reach of 1 and from the measured reach: the most any direction can score on that set.
 """
 from __future__ import annotations
 
@@ -53,6 +57,35 @@ def measure_reach(reader: torch.nn.Module, outputs, schema: dict, n: int = 500, 
     return reach
 
 
+def rendered_edit_success(reader: torch.nn.Module, outputs, labels_path: str, attribute: str = "smile",
+                          reach: Tuple[float, float] = (-1.0, 1.0), skip: int = 0, n: int = 100,
+                          delta: float = 0.3) -> Dict[str, int]:
+    """The best edit there is, on a labelled set of renders (labels.jsonl with each face's render seed):
+    the same face rendered with the attribute at the renderer's 1.  Counts the faces eligible under
+    `reach` (asyrp eval's rule) and how many of those this edit moves by delta: the most any direction
+    can score on that set."""
+    base = os.path.dirname(labels_path)
+    with open(labels_path) as f:
+        rows = [json.loads(line) for line in f if line.strip()][skip:skip + n]
+    if not rows:
+        raise ValueError(f"{labels_path} has no faces {skip}..{skip + n - 1}")
+    faces = [params_for_seed(int(r["seed"])) for r in rows]
+    for r, p in zip(rows, faces):
+        if abs(getattr(p, attribute) - float(r[attribute])) > 1e-3:
+            raise ValueError(f'{r["file"]}: its seed renders {attribute} {getattr(p, attribute):.4f}, the label says {r[attribute]}')
+
+    def read(images):
+        with torch.no_grad():
+            return dict(zip(outputs, reader(torch.from_numpy(np.stack([to_array(i) for i in images])))))[attribute]
+    from PIL import Image
+    size = Image.open(os.path.join(base, rows[0]["file"])).size[0]
+    before = read([Image.open(os.path.join(base, r["file"])).convert("RGB") for r in rows])
+    after = read([render(dataclasses.replace(p, **{attribute: 1.0}), size) for p in faces])
+    eligible = before < reach[1] - delta - 0.05
+    moved = (after - before) >= delta
+    return {"faces": len(rows), "eligible": int(eligible.sum()), "reached": int((eligible & moved).sum())}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Measure the reader's reach on each scalar attribute.")
     ap.add_argument("--reader", required=True, help="attributes.onnx")
@@ -60,6 +93,10 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--resolution", type=int, default=32)
     ap.add_argument("--write", action="store_true", help='store the result as "reach" in the schema file')
+    ap.add_argument("--rendered-edit", metavar="LABELS", help="also score the best edit there is (the same face "
+                    "rendered with smile 1) on this labels.jsonl, with a reach of 1 and with the measured one")
+    ap.add_argument("--skip", type=int, default=0)
+    ap.add_argument("--faces", type=int, default=100, help="faces of --rendered-edit's set, from --skip on")
     args = ap.parse_args(argv)
     schema = load_schema(args.schema)
     reader = load_reader_onnx(args.reader, args.resolution)
@@ -68,6 +105,11 @@ def main(argv=None):
     except ValueError as e:
         ap.error(str(e))
     print(json.dumps({"reach": reach}))
+    if args.rendered_edit:
+        for name, r in (("reach 1", (-1.0, 1.0)), ("measured reach", reach["smile"])):
+            c = rendered_edit_success(reader, list(OUTPUTS), args.rendered_edit, "smile", r, args.skip, args.faces)
+            print(f"rendered full smile, {name}: {c['reached']} / {c['eligible']} eligible faces move by 0.3"
+                  f" ({100 * c['reached'] / max(1, c['eligible']):.1f} %) of {c['faces']}")
     if args.write:
         schema["reach"] = {k: list(v) for k, v in reach.items()}
         tmp = args.schema + ".tmp"

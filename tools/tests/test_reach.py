@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from asyrp_tools.guides import ReaderGuide, load_reader_onnx, load_schema, parse_target
-from asyrp_tools.reach import main, measure_reach
+from asyrp_tools.reach import main, measure_reach, rendered_edit_success
 from asyrp_tools.reader import OUTPUTS
 
 PKG = os.path.join(os.path.dirname(__file__), "..", "..", "models", "toyfaces-32")
@@ -57,3 +57,21 @@ def test_eligibility_leaves_room_below_the_reach(reader):
     assert guide.eligible(None).tolist() == [True, True, False]
     schema["reach"] = {"smile": [-0.9, 0.88]}
     assert guide.eligible(None).tolist() == [True, False, False]
+
+
+def test_the_rendered_full_smile_scores_what_any_edit_could(reader, tmp_path):
+    labels = os.path.join(PKG, "eval", "labels.jsonl")
+    wide = rendered_edit_success(reader, list(OUTPUTS), labels, "smile", (-1.0, 1.0), 0, 100)
+    measured = rendered_edit_success(reader, list(OUTPUTS), labels, "smile", (-0.896, 0.886), 0, 100)
+    assert wide["faces"] == measured["faces"] == 100
+    # With a reach of 1 the set counts faces the best edit cannot move by 0.3; with the measured reach none.
+    assert wide["reached"] < wide["eligible"]
+    assert measured["reached"] == measured["eligible"] < wide["eligible"]
+    # A label its seed does not render is named.
+    row = json.loads(open(labels).readline())
+    os.symlink(os.path.join(PKG, "eval", "images"), tmp_path / "images")
+    (tmp_path / "labels.jsonl").write_text(json.dumps({**row, "smile": row["smile"] + 0.5}) + "\n")
+    with pytest.raises(ValueError, match=r"images/000000.png: its seed renders smile 0.1289, the label says 0.6289"):
+        rendered_edit_success(reader, list(OUTPUTS), str(tmp_path / "labels.jsonl"))
+    with pytest.raises(ValueError, match="has no faces 5..6"):
+        rendered_edit_success(reader, list(OUTPUTS), str(tmp_path / "labels.jsonl"), skip=5, n=2)
