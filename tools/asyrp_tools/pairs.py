@@ -30,6 +30,10 @@ EDITS: Dict[str, Callable[[FaceParams], Optional[FaceParams]]] = {
     "eyes-closed": lambda p: None if not p.eyes_open else dataclasses.replace(p, eyes_open=False),
     # The smile is a scalar: faces at most 0.2 get 0.8 more (capped at 1), a clear smile from a neutral mouth.
     "smile": lambda p: None if p.smile > 0.2 else dataclasses.replace(p, smile=min(1.0, p.smile + 0.8)),
+    # Every face `asyrp eval` counts as eligible for a smile (below 0.65) gets 0.8 more, capped at 1:
+    # a direction trained on "smile" pairs alone never saw a face that already half-smiles and moved
+    # only half of those (docs/quality.md, Round 18).
+    "smile-wide": lambda p: None if p.smile >= 0.65 else dataclasses.replace(p, smile=min(1.0, p.smile + 0.8)),
 }
 
 

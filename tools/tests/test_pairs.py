@@ -29,7 +29,7 @@ def test_pairs_differ_in_the_attribute_only(tmp_path, attribute):
 
 
 def test_bad_requests_are_refused_by_name(tmp_path, capsys):
-    with pytest.raises(ValueError, match="unknown attribute 'beard'; known: eyes-closed, glasses, hair-blonde, hair-red, smile"):
+    with pytest.raises(ValueError, match="unknown attribute 'beard'; known: eyes-closed, glasses, hair-blonde, hair-red, smile, smile-wide"):
         write_pairs("beard", str(tmp_path))
     with pytest.raises(ValueError, match="count must be 1 or more"):
         write_pairs("glasses", str(tmp_path), count=0)
