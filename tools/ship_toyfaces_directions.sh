@@ -1,6 +1,8 @@
 #!/bin/bash
-# Re-make and measure the shipped directions of models/toyfaces-32 on the exported model
-# (docs/quality.md).  Run from the repository root once models/toyfaces-32/{unet.onnx,
+# History: the directions of the FIRST default toyfaces-32 (8x8 bottleneck, step 3603, replaced in
+# Round 18; its unet.onnx is `git show 2757118:models/toyfaces-32/unet.onnx`).  Against the shipped
+# 16x16 package its direction files do not fit; tools/ship_round18.sh makes the shipped ones.
+# Re-make and measure the directions of that model (docs/quality.md, Rounds 1-17).  Run from the repository root once models/toyfaces-32/{unet.onnx,
 # attributes.onnx} are final:
 #
 #   SHIP="smile=smile-d ..." tools/ship_toyfaces_directions.sh [t_edit]
