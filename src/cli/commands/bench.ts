@@ -77,7 +77,8 @@ export async function benchCommand(argv: string[], ctx: CliContext): Promise<num
       const plan = planEdit(m, parseRecipe(`bench:0.5 steps:${steps}`, { directions: ['bench'] }), () => dir);
       const x0 = rng.fillNormal(new Float32Array(3 * R * R));
       const inv = await timeIt(Math.min(repeat, 3), () => runToCompletion(unet, [inversionTrajectory(x0, plan, model.alphasBar, m.schedule.trainSteps - 1)]));
-      rows.push({ name: `inversion (${steps - 1} calls)`, ms: inv });
+      // Refined inversion evaluates each step 1 + refinement times (InversionTrajectory).
+      rows.push({ name: `inversion (${(steps - 1) * (1 + plan.inversionRefinement)} calls)`, ms: inv });
       await runEdit(unet, model.alphasBar, x0, plan);
       const before = unet.inferenceMs;
       const wallStart = performance.now();
