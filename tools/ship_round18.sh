@@ -6,6 +6,7 @@
 #   PKG=models/toyfaces-32 tools/ship_round18.sh                 # optimize, install, measure faces 0-99
 #   PKG=models/toyfaces-32 STEPS=optimize tools/ship_round18.sh  # one step only
 #   PKG=models/toyfaces-32 STEPS="test judge" tools/ship_round18.sh
+#   PKG=/tmp/c18/toyfaces-32 STEPS=learned tools/ship_round18.sh # the learned method, for comparison
 #
 # The shipped files were made with PKG=/tmp/c18/toyfaces-32, a copy of the package with no directions
 # (their `source` metadata names it); a round whose file is in tools/runs/directions is kept.
@@ -114,4 +115,20 @@ measure() { # set-name [faces flags]: every direction and the mix at strength 1,
 [[ " $STEPS " == *" test "* ]] && measure test300-499 --n 200 --skip 300
 [[ " $STEPS " == *" fresh "* ]] && measure fresh400 --faces tools/runs/fresh-5152 --n 400
 [[ " $STEPS " == *" judge "* ]] && measure judge0-99 --n 100 --reader "$PKGA/judge.onnx"
+
+# learned: the other method on the same model, for the comparison issue #4 asks for.  Each direction is
+# learned from 64 rendered pairs (the first 64 of the optimizer's pair sequence) by inference only, into
+# the package copy's directions/ as <name>-learned (its own recommended tEdit and tBoost), and measured on
+# faces 0-99 at strength 1.  Run it on a copy of the package (it adds files to PKG/directions).
+if [[ " $STEPS " == *" learned "* ]]; then
+  for pick in smile=smile:+ glasses=glasses:1 eyes-closed=eyes_open:0 hair-red=hair_colour:red; do
+    d=${pick%%=*}
+    ex=tools/runs/learn-pairs/$d
+    [ -d "$ex" ] || (cd tools && /usr/bin/python3 -m asyrp_tools.pairs --attribute "$d" --out "runs/learn-pairs/$d" --count 64)
+    ASYRP_MODELS_DIR=$(dirname "$PKGA") node bin/asyrp.js directions learn "$d-learned" --model "$MODEL_ID" \
+      --positive "$ex/pos" --negative "$ex/neg" --pairs --steps 40 --force > "$OUT/learn-$d.txt"
+    ev --direction "$d-learned" --strengths 1 --target "$d-learned=${pick#*=}" --n 100 > "$OUT/eval-learned-$d.md"
+  done
+  cat "$OUT"/learn-*.txt "$OUT"/eval-learned-*.md
+fi
 true
