@@ -16,11 +16,12 @@ describe('file system failures', () => {
     makeCast(s);
     s.close();
     chmodSync(path, 0o444);
-    // Root ignores permission bits, so under root the writer runs as "nobody": a real permission
-    // refusal from the OS either way. The folder stays writable so SQLite can make its -shm file.
+    // Root ignores permission bits through its DAC capabilities, so under root the writer runs without
+    // them (setpriv, util-linux): still uid 0, so it can read a checkout that only root may enter, but
+    // the OS refuses the write for real. The folder stays writable so SQLite can make its -shm file.
     chmodSync(dir, 0o777);
-    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
-    const child = startChild(['try-write', path], asNobody);
+    const withoutOverride = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search,-fowner', '--inh-caps', '-all', '--'] : [];
+    const child = startChild(['try-write', path], {}, withoutOverride);
     expect(await child.exited).toBe(0);
     expect(child.lines()).toEqual([{ read: 'ok', write: 'READ_ONLY' }]);
   });

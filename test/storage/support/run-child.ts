@@ -1,14 +1,22 @@
 /** Starts storage-child.ts in its own Node process (see register-ts.mjs for how it runs TypeScript). */
 import type { ChildProcess, ForkOptions } from 'node:child_process';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 
 const child = fileURLToPath(new URL('./storage-child.ts', import.meta.url));
 const register = fileURLToPath(new URL('./register-ts.mjs', import.meta.url));
 
-export function startChild(args: string[], options: ForkOptions = {}): { proc: ChildProcess; lines: () => Record<string, unknown>[]; exited: Promise<number | null> } {
+/**
+ * `launcher`, when given, is a command line the child's Node runs under (e.g. setpriv dropping
+ * capabilities); it execs Node in place, so the IPC channel and the pipes stay the same.
+ */
+export function startChild(args: string[], options: ForkOptions = {}, launcher: string[] = []): { proc: ChildProcess; lines: () => Record<string, unknown>[]; exited: Promise<number | null> } {
   // execArgv replaces vitest's own flags: the child is a plain Node process with our TS hooks.
-  const proc = fork(child, args, { execArgv: ['--import', register], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], ...options });
+  const stdio: ForkOptions['stdio'] = ['ignore', 'pipe', 'pipe', 'ipc'];
+  const proc = launcher.length > 0
+    ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, '--import', register, child, ...args], { stdio, ...options })
+    : fork(child, args, { execArgv: ['--import', register], stdio, ...options });
   const received: Record<string, unknown>[] = [];
   let buffer = '';
   let stderr = '';
