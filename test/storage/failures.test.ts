@@ -21,7 +21,7 @@ describe('file system failures', () => {
     // the OS refuses the write for real. The folder stays writable so SQLite can make its -shm file.
     chmodSync(dir, 0o777);
     const withoutOverride = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search,-fowner', '--inh-caps', '-all', '--'] : [];
-    const child = startChild(['try-write', path], {}, withoutOverride);
+    const child = startChild(['try-write', path], withoutOverride);
     expect(await child.exited).toBe(0);
     expect(child.lines()).toEqual([{ read: 'ok', write: 'READ_ONLY' }]);
   });

@@ -11,12 +11,12 @@ const register = fileURLToPath(new URL('./register-ts.mjs', import.meta.url));
  * `launcher`, when given, is a command line the child's Node runs under (e.g. setpriv dropping
  * capabilities); it execs Node in place, so the IPC channel and the pipes stay the same.
  */
-export function startChild(args: string[], options: ForkOptions = {}, launcher: string[] = []): { proc: ChildProcess; lines: () => Record<string, unknown>[]; exited: Promise<number | null> } {
+export function startChild(args: string[], launcher: string[] = []): { proc: ChildProcess; lines: () => Record<string, unknown>[]; exited: Promise<number | null> } {
   // execArgv replaces vitest's own flags: the child is a plain Node process with our TS hooks.
   const stdio: ForkOptions['stdio'] = ['ignore', 'pipe', 'pipe', 'ipc'];
   const proc = launcher.length > 0
-    ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, '--import', register, child, ...args], { stdio, ...options })
-    : fork(child, args, { execArgv: ['--import', register], stdio, ...options });
+    ? spawn(launcher[0]!, [...launcher.slice(1), process.execPath, '--import', register, child, ...args], { stdio })
+    : fork(child, args, { execArgv: ['--import', register], stdio });
   const received: Record<string, unknown>[] = [];
   let buffer = '';
   let stderr = '';
