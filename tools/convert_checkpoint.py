@@ -9,7 +9,7 @@ load it strictly into the architecture written here (every key used, none
 missing, same shapes, or an error listing the differences), export
 unet.onnx (x, t, delta_h -> eps, eps_edit, h; learned-variance channels
 dropped; h = output of the whole middle block), write temb.safetensors and
-model.json with the dataset's defaults (asyrp.md §1.7), then check the ONNX
+model.json with the dataset's defaults (docs/method.md §1.7), then check the ONNX
 graph against PyTorch on random inputs for E = 0 and E = B through
 onnxruntime-node.  Exit status 1 if the parity check fails.
 """

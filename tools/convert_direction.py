@@ -7,11 +7,11 @@
 Reads the DeltaBlock (entry "0") with the allow-listed unpickler, checks it
 against the model's h-space and time embedding, averages f_t(h_t, temb_t)
 over n calibration trajectories at each of the --steps generation timesteps
-(Δh_t^mean, paper §5.3; asyrp.md §2.3) and writes
+(Δh_t^mean, paper §5.3; docs/method.md §2.3) and writes
 models/<id>/directions/<name>.safetensors: delta_h float32 [K,C,H,W],
 timesteps int32 [K] ascending, metadata name, description, tEdit, tBoost,
 defaultStrength, source.  tEdit / tBoost come from the dataset's LPIPS tables
-(asyrp.md §1.7: smallest t with x0_t LPIPS >= 0.33·cos, smallest t with
+(docs/method.md §1.7: smallest t with x0_t LPIPS >= 0.33·cos, smallest t with
 x LPIPS >= 1.2), cos from the published per-attribute values (or --cos).
 """
 from __future__ import annotations
@@ -31,14 +31,14 @@ import numpy as np  # noqa: E402
 
 from asyrp_tools.official import calibrate, configs, lpips, safetensors  # noqa: E402
 
-# prompt pairs of utils/text_dic.py that asyrp.md quotes; others get a generic text
+# prompt pairs of utils/text_dic.py that docs/method.md quotes; others get a generic text
 PROMPTS = {"smiling": ("face", "smiling face"), "pixar": ("Human", "3D render in the style of Pixar"),
            "happy": ("Dog", "Happy Dog"), "gothic": ("Church", "Gothic Church")}
 DOMAIN_PREFIXES = ("dog_", "church_", "bedroom_", "metface_", "metfaces_")
 
 
 def attribute_of(path: str) -> str:
-    """'dog_happy_LC_dog_t999_ninv40_ngen40_0.pth' -> 'happy' (asyrp.md §2.5 naming)."""
+    """'dog_happy_LC_dog_t999_ninv40_ngen40_0.pth' -> 'happy' (docs/method.md §2.5 naming)."""
     stem = os.path.basename(path)
     stem = stem.split("_LC_")[0] if "_LC_" in stem else os.path.splitext(stem)[0]
     for p in DOMAIN_PREFIXES:
@@ -102,7 +102,7 @@ def convert(args) -> int:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", name):
         raise ValueError(f"direction name {name!r} must match [a-z0-9][a-z0-9_-]{{0,31}}; pass --name")
 
-    # t_edit / t_boost (asyrp.md §1.7)
+    # t_edit / t_boost (docs/method.md §1.7)
     cos = args.cos if args.cos is not None else lpips.ATTRIBUTE_COS.get(ds.lpips_table or "", {}).get(attr)
     if ds.lpips_table and os.path.isdir(lpips.tables_dir()):
         t_edit = lpips.t_edit(ds.lpips_table, cos if cos is not None else 1.0)
@@ -134,7 +134,7 @@ def convert(args) -> int:
         "defaultStrength": "1", "source": f"kwonminki/Asyrp_official checkpoint/{os.path.basename(args.ckpt)} (MIT)",
         "sourceSha256": digest, "tEditFrom": how,
         # f_t was trained for this many generation steps; the official code
-        # scales Δh by trainSteps / steps when sampling with more (asyrp.md §1.4)
+        # scales Δh by trainSteps / steps when sampling with more (docs/method.md §1.4)
         "trainSteps": str(_train_steps(args.ckpt)),
         "calibration": json.dumps({"n": len(images) if images is not None else args.n,
                                    "mode": "invert" if images is not None else "noise", "seed": args.seed,

@@ -9,7 +9,7 @@ per-pixel Gaussian data distribution does:
     => x_t ~ N(sqrt(abar) mu, abar s^2 + 1 - abar), and the MMSE noise predictor
     eps*(x_t, t) = E[eps | x_t] = sqrt(1-abar) (x_t - sqrt(abar) mu) / (abar s^2 + 1 - abar).
 
-To exercise the h-space plumbing like a real UNet (asyrp.md 1.3: delta_h is
+To exercise the h-space plumbing like a real UNet (docs/method.md 1.3: delta_h is
 added after the middle block, skip connections untouched) the graph splits x_t
 into a bottleneck h = AvgPool4x4(x_t) [3,4,4] and a "skip" r = x_t - Up(h):
 
@@ -90,7 +90,7 @@ def f32(a):
 
 
 def abar_table():
-    """abar_t, t = 0..999, in float64 from float64 betas (asyrp.md 1.1)."""
+    """abar_t, t = 0..999, in float64 from float64 betas (docs/method.md 1.1)."""
     betas = np.linspace(BETA_START, BETA_END, T_TRAIN, dtype=np.float64)
     return np.cumprod(1.0 - betas)
 

@@ -2,7 +2,7 @@
 """Write float64 reference fixtures for the TypeScript engine to test/fixtures/engine/.
 
 This is an independent NumPy (float64) re-statement of the engine's process as
-specified in issue #2 and asyrp.md 1.1-1.6; it does not run ONNX.  The engine,
+specified in issue #2 and docs/method.md 1.1-1.6; it does not run ONNX.  The engine,
 going through onnxruntime in float32, is expected to match to ~1e-4.
 
 Files (schema: engine_fixtures_readme.md, also written as README.md next to them):
@@ -35,7 +35,7 @@ DEFAULT_OUT = os.path.join(ROOT, "test", "fixtures", "engine")
 DEFAULT_MODEL = os.path.join(ROOT, "test", "models", "analytic")
 
 T_TRAIN = 1000
-T0 = 999          # last timestep index (asyrp.md 1.6: t_0 = 999)
+T0 = 999          # last timestep index (docs/method.md 1.6: t_0 = 999)
 RES = 16
 POOL = 4
 
@@ -46,7 +46,7 @@ FIXTURES_README_PATH = os.path.join(HERE, "engine_fixtures_readme.md")
 # ---------------------------------------------------------------- schedule
 
 def abar_all():
-    """asyrp.md 1.1: float64 betas, linear 1e-4 -> 2e-2 over 1000 steps; abar = cumprod(1 - beta)."""
+    """docs/method.md 1.1: float64 betas, linear 1e-4 -> 2e-2 over 1000 steps; abar = cumprod(1 - beta)."""
     betas = np.linspace(1e-4, 2e-2, T_TRAIN, dtype=np.float64)
     return np.cumprod(1.0 - betas)
 
@@ -55,12 +55,12 @@ ABAR = abar_all()
 
 
 def abar(t):
-    """abar at timestep index t, with abar(-1) = 1 for the final generation step (asyrp.md 1.2)."""
+    """abar at timestep index t, with abar(-1) = 1 for the final generation step (docs/method.md 1.2)."""
     return 1.0 if t < 0 else float(ABAR[t])
 
 
 def timestep_seq(n):
-    """asyrp.md 1.6: linspace(0, 1, n) * t_0, truncated to int after adding 1e-6 (official code)."""
+    """docs/method.md 1.6: linspace(0, 1, n) * t_0, truncated to int after adding 1e-6 (official code)."""
     seq = [int(s + 1e-6) for s in (np.linspace(0, 1, n) * T0)]
     # The same list from integer arithmetic, so a JS port has an unambiguous target.
     assert seq == [(k * T0) // (n - 1) for k in range(n)] if n > 1 else seq == [0]
@@ -72,8 +72,8 @@ def timestep_seq(n):
 def ddim_step(x, eps, eps_edit, t, t_next, eta=0.0, z=None):
     """One (asymmetric) DDIM step t -> t_next, float64.
 
-    P_t uses eps_edit, the direction term the unedited eps (Asyrp Eq. 9; asyrp.md 1.3);
-    with eps_edit = eps this is DDIM Eq. 12.  sigma per asyrp.md 1.2; t_next = -1 has
+    P_t uses eps_edit, the direction term the unedited eps (Asyrp Eq. 9; docs/method.md 1.3);
+    with eps_edit = eps this is DDIM Eq. 12.  sigma per docs/method.md 1.2; t_next = -1 has
     abar = 1, so sigma = 0 there.  Also used for inversion (t_next > t, eta = 0)."""
     a, an = abar(t), abar(t_next)
     pred_x0 = (x - np.sqrt(1.0 - a) * eps_edit) / np.sqrt(a)
@@ -153,7 +153,7 @@ def check_model_constants(model_dir):
 # ---------------------------------------------------------------- the process
 
 def invert(x0, seq):
-    """asyrp.md 1.6: deterministic DDIM from t = 0 up to 999, n-1 model calls, no delta_h:
+    """docs/method.md 1.6: deterministic DDIM from t = 0 up to 999, n-1 model calls, no delta_h:
     x_t' = sqrt(abar_t') P_t(eps) + sqrt(1 - abar_t') eps, eps evaluated at the lower t."""
     x, trace = x0.copy(), []
     for k in range(1, len(seq)):
@@ -165,7 +165,7 @@ def invert(x0, seq):
 
 
 def generate(x_T, seq, t_edit, t_boost, direction, scale, noise):
-    """asyrp.md 1.5 / issue #2: n model calls from 999 down, last step to t' = -1.
+    """docs/method.md 1.5 / issue #2: n model calls from 999 down, last step to t' = -1.
     t >= t_edit: P_t(eps_edit), direction term from eps (Eq. 9), eta = 0;
     t_boost <= t < t_edit: DDIM eta = 0;  t < t_boost: DDIM eta = 1 with the given z."""
     x, trace, zi = x_T.copy(), [], 0
@@ -292,7 +292,7 @@ def model_fixture(directions):
 # (file suffix, direction, strength, tEdit, tBoost); tEdit/tBoost None = the per-n
 # "edges" values below.  500/167 are model.json's defaults and fall between grid
 # points; the "edges" case puts both exactly on a timestep of the sequence so the
-# t >= tEdit and t < tBoost comparisons (asyrp.md 1.5) are pinned down.
+# t >= tEdit and t < tBoost comparisons (docs/method.md 1.5) are pinned down.
 CASES = [
     ("recon", None, 1.0, 500, 0),
     ("shift", "shift", 1.0, 500, 0),

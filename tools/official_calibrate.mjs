@@ -2,7 +2,7 @@
 // Calibration trajectories for tools/convert_direction.py (issue #9): runs an
 // official backbone's unet.onnx and a DeltaBlock graph (h, temb -> delta_h)
 // through onnxruntime-node and returns the per-timestep mean of
-// f_t(h_t, temb_t) over all trajectories (the paper's Δh_t^mean, asyrp.md §2.3).
+// f_t(h_t, temb_t) over all trajectories (the paper's Δh_t^mean, docs/method.md §2.3).
 //
 // Usage: node tools/official_calibrate.mjs <dir>
 // <dir>/request.json:

@@ -1,4 +1,4 @@
-"""DDPM schedule and the DDIM / Asyrp steps, mirroring the engine (asyrp.md §1).
+"""DDPM schedule and the DDIM / Asyrp steps, mirroring the engine (docs/method.md §1).
 
 Used for training targets, for the early h-space check and for Python-side
 evaluation.  alpha-bar is computed from float64 betas, as the engine does.
@@ -22,7 +22,7 @@ ABAR = alphas_cumprod()
 
 
 def abar(t: int) -> float:
-    """alpha-bar at timestep t; t = -1 (past the last step) is 1 (asyrp.md §1.2)."""
+    """alpha-bar at timestep t; t = -1 (past the last step) is 1 (docs/method.md §1.2)."""
     return 1.0 if t < 0 else float(ABAR[t])
 
 

@@ -7,7 +7,7 @@
 One graph, one copy of the weights.  The decoder runs once over the
 concatenated batch [h ; h[:E] + delta_h] (skips and time embeddings
 concatenated the same way), so E = 0 costs one decoder pass and an edit step
-costs one encoder plus a decoder over B + E rows (asyrp.md §1.3, §6).
+costs one encoder plus a decoder over B + E rows (docs/method.md §1.3, §6).
 
   python3 -m asyrp_tools.export --checkpoint runs/toyfaces-32/checkpoint.pt --out ../models/toyfaces-32
 """
@@ -111,7 +111,7 @@ def update_package(unet: UNet, package_dir: str) -> list:
     """Replace the UNet of an existing package (e.g. a retrained default model), keeping its id,
     title, defaults and files: only unet.onnx and model.json's network fields change.  Returns the
     package's direction files, which were made for the old weights and must be re-made (a
-    direction is an offset in one network's h-space, asyrp.md §2), so the caller can say so."""
+    direction is an offset in one network's h-space, docs/method.md §2), so the caller can say so."""
     path = os.path.join(package_dir, "model.json")
     if not os.path.exists(path):
         raise ValueError(f"{package_dir} has no model.json: not a model package (export without --update)")

@@ -1,4 +1,4 @@
-"""Differentiable guides for optimizing a direction (asyrp.md §2.2).
+"""Differentiable guides for optimizing a direction (docs/method.md §2.2).
 
 A guide is any callable  guide(x_edit, x_src) -> per-sample loss [B]  on
 predicted-x0 images in [-1, 1]: x_edit = P_t(eps_edit), x_src = P_t(eps).

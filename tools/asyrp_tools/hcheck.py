@@ -3,7 +3,7 @@ check of issue #3, run a few hundred steps into training.)
 
 Direction: for pairs of renders that differ only in the attribute, the mean
 difference of h at each edited generation timestep, with both members of a
-pair noised by the same epsilon (a per-timestep Δh_t^mean, asyrp.md §2.3).
+pair noised by the same epsilon (a per-timestep Δh_t^mean, docs/method.md §2.3).
 It is added during the early reverse steps (t >= t_edit) of a 40-step DDIM
 generation with the asymmetric step (paper Eq. 9), from the same x_T as an
 unedited generation, and the image change is compared with the attribute's

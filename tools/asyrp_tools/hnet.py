@@ -1,4 +1,4 @@
-"""The paper's per-image f_t(h, t), small and nonlinear (asyrp.md §2.1).
+"""The paper's per-image f_t(h, t), small and nonlinear (docs/method.md §2.1).
 
 Asyrp's f_t is a 1x1 convolution, a nonlinearity and another 1x1 convolution on h with
 the timestep embedding added in between.  Here, at every position p of h [C,H,W]:

@@ -1,4 +1,4 @@
-"""Optimizing an h-space direction Asyrp's way (paper §3.4; asyrp.md §2.2).
+"""Optimizing an h-space direction Asyrp's way (paper §3.4; docs/method.md §2.2).
 
 Asyrp trains f_t so that, at every editing timestep t >= t_edit, the predicted
 x0 of the asymmetric step, P_t(eps_edit) with eps_edit = eps_theta(x_t, t | h + Δh_t),
@@ -7,7 +7,7 @@ moves toward the attribute while staying close to the unedited P_t(eps):
     L_t = λ_guide · guide(P_t(eps_edit), P_t(eps)) + λ_L1 · |P_t(eps_edit) − P_t(eps)|_1
 
 (the paper's λ_CLIP = 1, λ_recon = 3 in the released scripts).  Here the
-learned object is the paper's *global* direction (§5.3, asyrp.md §2.3): one
+learned object is the paper's *global* direction (§5.3, docs/method.md §2.3): one
 sample-independent Δh_t per editing timestep, shared by all images (or one Δh
 for all t with param="global"), optimized directly instead of through f_t and
 averaging.  As in the official code there is one optimizer step per editing
@@ -101,7 +101,7 @@ def edit_pass(unet, guide: Guide, x: torch.Tensor, cfg: "OptimizeConfig", delta_
             h, skips, temb = unet.encode(x, tt)
             eps = _to_eps(unet, unet.decode(h, skips, temb), x, tt)
         with torch.set_grad_enabled(opt is not None):
-            # Δh is added to h only; the skips stay those of the unedited pass (asyrp.md §1.3).
+            # Δh is added to h only; the skips stay those of the unedited pass (docs/method.md §1.3).
             eps_edit = _to_eps(unet, unet.decode(h + delta_at(t), skips, temb), x, tt)
             a = abar(t)
             p_edit = predicted_x0(x, eps_edit, a)

@@ -1,4 +1,4 @@
-"""Optimizing a global Δh_t against the *finished* edit (a variant of asyrp.md §2.2).
+"""Optimizing a global Δh_t against the *finished* edit (a variant of docs/method.md §2.2).
 
 The paper's loss (asyrp_tools/optimize.py) judges each editing step by its own
 predicted x0, P_t(eps_edit), with one optimizer step per timestep on a detached
@@ -67,7 +67,7 @@ class FinalConfig:
     checkpointing: bool = False
     # 0: one free Δh per editing timestep.  B > 0: Δh_t = Σ_b P_b(u_t)·c_b with the
     # first B Legendre polynomials of u_t (the editing timesteps mapped onto [-1, 1]).
-    # The paper finds Δh_t nearly constant over t (asyrp.md §2.2); projecting the
+    # The paper finds Δh_t nearly constant over t (docs/method.md §2.2); projecting the
     # freely optimized directions onto B = 2 kept their held-out success and
     # preservation (docs/quality.md), so the rest was fitting noise of the training
     # batches, and B = 2 trains 1/8-1/14 of the values.
@@ -77,7 +77,7 @@ class FinalConfig:
     lr_end: float = 1.0
     # Also learn an h-dependent part: Δh_t(h) = Δh_t + G·h (G [C,C], a 1x1 convolution of h,
     # zero at the start), h from the previous generation step as the engine reads it
-    # (src/engine/diffusion/trajectory.ts).  A linear form of the paper's f_t (asyrp.md §2.1)
+    # (src/engine/diffusion/trajectory.ts).  A linear form of the paper's f_t (docs/method.md §2.1)
     # for edits whose shift must depend on the image: a global Δh turned brown hair red but
     # not black and blonde at once (docs/quality.md, Round 6).
     h_gain: bool = False

@@ -1,7 +1,7 @@
 """A small DDPM UNet with the structure of the models Asyrp edits.
 
 Same layout as the DDPM/ADM UNets in the official code (see
-shared/research/asyrp.md §1.3): conv_in, a resolution-halving encoder of
+docs/method.md §1.3): conv_in, a resolution-halving encoder of
 ResBlocks (GroupNorm, SiLU, time-embedding projection) whose outputs are kept
 as skips, a middle block ResBlock -> self-attention -> ResBlock whose output
 is h (the paper's h-space), a decoder that consumes the skips, and
@@ -51,7 +51,7 @@ class UNetConfig:
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """DDPM sinusoidal embedding: sin half then cos half, frequencies
-    exp(-ln(1e4) k / (half - 1)) (asyrp.md §2.1, DDPM variant)."""
+    exp(-ln(1e4) k / (half - 1)) (docs/method.md §2.1, DDPM variant)."""
     half = dim // 2
     k = torch.arange(half, dtype=torch.float32, device=t.device)
     freqs = torch.exp(-math.log(10000.0) * k / (half - 1))
@@ -141,7 +141,7 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.bias)
 
     # The forward pass is split in two so that the exporter can run the
-    # decoder once over [h ; h_edit] (asyrp.md §6: "batch the decoder").
+    # decoder once over [h ; h_edit] (docs/method.md §6: "batch the decoder").
     def encode(self, x: torch.Tensor, t: torch.Tensor):
         """Returns (h, skips, temb); h is the middle block's output."""
         temb = self.temb_mlp(timestep_embedding(t, self.cfg.temb_in))
@@ -187,7 +187,7 @@ class UNet(nn.Module):
     def forward_edit(self, x, t, delta_h):
         """(eps, eps_edit, h): eps_edit is the epsilon with h + delta_h in place
         of the middle-block output for the first E = len(delta_h) samples,
-        skips unchanged (asyrp.md §1.3).  One decoder pass over B + E rows."""
+        skips unchanged (docs/method.md §1.3).  One decoder pass over B + E rows."""
         h, skips, temb = self.encode(x, t)
         b = x.shape[0]
         e = delta_h.shape[0]

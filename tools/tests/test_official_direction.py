@@ -1,7 +1,7 @@
 """tools/convert_direction.py on the two released directions (smiling for
 CelebA-HQ / DDPM, dog_happy for AFHQ / ADM) against random-weight backbones
 whose middle block and time embedding are 512 wide like the real ones, and
-the LPIPS-table t_edit / t_boost of asyrp.md §1.7."""
+the LPIPS-table t_edit / t_boost of docs/method.md §1.7."""
 import json
 import os
 import shutil
@@ -27,7 +27,7 @@ STEPS = 4
 # ---------------------------------------------------------------- LPIPS tables
 
 def test_t_edit_and_t_boost_from_tables_match_asyrp_md():
-    # asyrp.md §1.7, "Values computed from the shipped tables"
+    # t_edit / t_boost read off the official LPIPS tables (docs/method.md §1.7)
     want = {"celeba": (538, 516, 424, 167), "afhq": (482, 444, 242, 167), "church": (396, 370, 265, 293),
             "bedroom": (384, 369, 295, 221), "metface": (396, 320, 97, 180)}
     for table, (t33, t30, t20, tb) in want.items():

@@ -1,5 +1,5 @@
 /**
- * One DDIM step with Asyrp's asymmetric split (paper Eq. 9; DDIM Eq. 12; asyrp.md §1.2–1.3):
+ * One DDIM step with Asyrp's asymmetric split (paper Eq. 9; DDIM Eq. 12; docs/method.md §1.2–1.3):
  *
  *   P_t(ε)  = (x_t − √(1−ᾱ_t)·ε) / √ᾱ_t                          predicted x0
  *   σ       = η·√((1−ᾱ_t/ᾱ_t')·(1−ᾱ_t')/(1−ᾱ_t))

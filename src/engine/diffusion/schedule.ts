@@ -1,5 +1,5 @@
 /**
- * The noise schedule and timestep sequences, matching the official Asyrp implementation (asyrp.md §1.1,
+ * The noise schedule and timestep sequences, matching the official Asyrp implementation (docs/method.md §1.1,
  * §1.6): linear β in float64, ᾱ_t = Π_{s≤t} (1 − β_s), and uniform-skip integer timesteps.
  */
 import { EngineError } from '../errors.js';
@@ -25,7 +25,7 @@ export function alphasCumprod(cfg: ScheduleConfig): Float64Array {
   return out;
 }
 
-/** ᾱ at timestep t, with the convention ᾱ_{−1} = 1 used by the final generation step (asyrp.md §1.2). */
+/** ᾱ at timestep t, with the convention ᾱ_{−1} = 1 used by the final generation step (docs/method.md §1.2). */
 export function alphaBarAt(alphasBar: Float64Array, t: number): number {
   if (t === -1) return 1;
   const v = alphasBar[t];
@@ -35,7 +35,7 @@ export function alphaBarAt(alphasBar: Float64Array, t: number): number {
 
 /**
  * trunc(linspace(0, 1, n) · tMax + 1e-6): for n = 40 and tMax = 999 this is 0, 25, 51, …, 973, 999.
- * Inversion walks it upwards, generation downwards (asyrp.md §1.6).
+ * Inversion walks it upwards, generation downwards (docs/method.md §1.6).
  */
 export function timestepSequence(n: number, tMax = 999): number[] {
   if (!Number.isInteger(n) || n < 2) throw new EngineError('RECIPE_BAD_VALUE', `the step count must be a whole number ≥ 2; got ${n}`);

@@ -44,7 +44,7 @@ export interface Trajectory {
 export type HObserver = (t: number, h: Float32Array, eps: Float32Array, x: Float32Array) => void;
 
 /**
- * Deterministic DDIM inversion (asyrp.md §1.6): n − 1 steps from t = seq[0] = 0 up to seq[n−1],
+ * Deterministic DDIM inversion (docs/method.md §1.6): n − 1 steps from t = seq[0] = 0 up to seq[n−1],
  * each x_{t'} = √ᾱ_{t'}·P_t(ε) + √(1−ᾱ_{t'})·ε with ε = ε_θ(x_t, t) at the lower timestep.
  *
  * With `refine` > 0 each step re-evaluates ε at the current guess of x_{t'} that many times (fixed-point
@@ -124,7 +124,7 @@ export interface GenerationOptions {
 
 /**
  * The asymmetric reverse process: n evaluations from t = seq[n−1] down, the last going to t' = −1
- * (ᾱ = 1, so σ = 0 and the output is exactly P_0). Three intervals (asyrp.md §1.5): editing
+ * (ᾱ = 1, so σ = 0 and the output is exactly P_0). Three intervals (docs/method.md §1.5): editing
  * (t ≥ tEdit, η = 0), denoising (tBoost ≤ t < tEdit, η = 0), quality boosting (t < tBoost, η = 1).
  */
 export class GenerationTrajectory implements Trajectory {

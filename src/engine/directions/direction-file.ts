@@ -2,10 +2,10 @@
  * Direction files: directions/<name>.safetensors holding `delta_h` float32 [K,C,H,W] and `timesteps`
  * int32 [K] (ascending), with string metadata (name, description, and optionally tEdit, tBoost,
  * defaultStrength, source). Δh at timestep t is the linear interpolation between the two nearest stored
- * timesteps, clamped at the ends; K = 1 is a global direction (asyrp.md §2.3).
+ * timesteps, clamped at the ends; K = 1 is a global direction (docs/method.md §2.3).
  *
  * Optionally `h_gain` float32 [C,C]: an h-dependent part, a 1×1 convolution of h added to Δh_t, so the
- * shift can depend on the image as the paper's f_t does (asyrp.md §2.1, a linear f_t without its
+ * shift can depend on the image as the paper's f_t does (docs/method.md §2.1, a linear f_t without its
  * timestep embedding). It reads h of the generation's previous step (see GenerationTrajectory).
  * Optionally an h-net (hnet_w1, hnet_b1, hnet_wt, hnet_w2): the paper's nonlinear f_t(h, t), small
  * (h-net.ts), also on h of the previous step.

@@ -1,5 +1,5 @@
 /**
- * The nonlinear, per-image part of a direction: the paper's f_t(h, t) (asyrp.md §2.1), small. At every
+ * The nonlinear, per-image part of a direction: the paper's f_t(h, t) (docs/method.md §2.1), small. At every
  * position p of h [C,H,W]:
  *
  *   f(h, t)[:, p] = W2 · SiLU(W1 · h[:, p] + b1 + Wt · e(t))

@@ -1,7 +1,7 @@
 /**
  * Learning a direction from examples with inference only. Asyrp finds Δh_t homogeneous across images and
  * nearly constant across timesteps, and the mean of per-image Δh_t works almost as well as the per-image
- * network f_t (asyrp.md §2.3). So: invert examples with and without an attribute, record h at every
+ * network f_t (docs/method.md §2.3). So: invert examples with and without an attribute, record h at every
  * generation timestep on the same x_t that generation will see (the inversion visits exactly the
  * generation timesteps), and take Δh_t = mean h_t(with) − mean h_t(without). With --pairs the examples
  * are matched (the same face with and without) and the mean is over per-pair differences.
@@ -156,7 +156,7 @@ export async function learnDirection(model: LoadedModel, positives: readonly Exa
     deltaH.set(Float32Array.from(d), k * size);
     reports.push(timestepReport(seq[k]!, d, mp, mn, pos, neg, k));
   }
-  // Consistency: cosine of each Δh_t with the mean over timesteps (asyrp.md §2.3's Δh^global).
+  // Consistency: cosine of each Δh_t with the mean over timesteps (docs/method.md §2.3's Δh^global).
   const global = new Float64Array(size);
   for (let k = 0; k < K; k++) for (let i = 0; i < size; i++) global[i]! += deltaH[k * size + i]! / K;
   const perTimestep = reports.map((r, k) => ({ ...r, consistency: cosine(deltaH.subarray(k * size, (k + 1) * size), global) }));

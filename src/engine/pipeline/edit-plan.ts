@@ -1,7 +1,7 @@
 /**
  * Turns a parsed recipe into what the sampler needs: step counts, t_edit, t_boost, the seed, and the
  * combined Δh_t = Σ s_i · d_i · Δh_i(t) (s_i the typed strength, 1 when omitted; d_i the direction's
- * defaultStrength, 1 when absent). Asyrp's linearity in h-space (asyrp.md §2.4) is what makes the sum
+ * defaultStrength, 1 when absent). Asyrp's linearity in h-space (docs/method.md §2.4) is what makes the sum
  * meaningful. A direction with an h-dependent part adds s_i · d_i · G_i·h and s_i · d_i · f_i(h, t), h the
  * bottleneck the generation computed at its previous step (direction-file.ts, h-net.ts).
  */
@@ -59,7 +59,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
 
   const generationSteps = o.steps ?? manifest.defaults.generationSteps;
   // A direction calibrated for S steps (metadata trainSteps) is rescaled by S / S̃ when sampling with S̃
-  // steps, as the official implementation does (asyrp.md §1.4; the paper's Δh̃ = f(h)·S/S̃).
+  // steps, as the official implementation does (docs/method.md §1.4; the paper's Δh̃ = f(h)·S/S̃).
   const stepScale = (d: Direction) => {
     const s = Number(d.meta.raw.trainSteps);
     return Number.isFinite(s) && s > 0 ? s / generationSteps : 1;

@@ -9,7 +9,7 @@ Modules:
   ckpt        allow-listed checkpoint reader (no arbitrary unpickling)
   strict      strict state_dict loading and manifest comparison
   export      one-graph ONNX export (x, t, delta_h -> eps, eps_edit, h), parity
-  lpips       t_edit / t_boost from the official LPIPS tables (asyrp.md §1.7)
+  lpips       t_edit / t_boost from the official LPIPS tables (docs/method.md §1.7)
   calibrate   Δh_t^mean from a DeltaBlock over calibration trajectories (§2.3)
   safetensors minimal reader/writer for the #2 direction format
 """

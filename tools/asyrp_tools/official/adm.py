@@ -1,6 +1,6 @@
 """The iDDPM / guided-diffusion (ADM) UNet used by Asyrp for AFHQ-dog, FFHQ,
 MetFaces, CelebA-HQ P2 (ADM-128) and ImageNet 256 uncond (ADM-256)
-(asyrp.md §3).  Asyrp's models/improved_ddpm and models/guided_diffusion
+(docs/method.md §3).  Asyrp's models/improved_ddpm and models/guided_diffusion
 build the same modules for the same flags (checkpoint-keys README), so one
 implementation serves --arch iddpm and --arch adm.
 
@@ -14,7 +14,7 @@ Numerics that are not in the state_dict: GroupNorm32 (eps 1e-5, fp32),
 up/down by nearest upsampling / 2x2 average pooling inside the block, and the
 legacy QKV head split.  `label_emb` is never built: the unconditional ImageNet
 checkpoint has none (checkpoint-keys README note 3).  The learned-variance
-channels 3..5 are dropped from eps (DDIM ignores them, asyrp.md §1.2).
+channels 3..5 are dropped from eps (DDIM ignores them, docs/method.md §1.2).
 """
 from __future__ import annotations
 

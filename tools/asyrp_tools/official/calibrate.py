@@ -1,6 +1,6 @@
 """Turn a released Asyrp DeltaBlock into a fixed per-timestep direction.
 
-The released directions are networks f_t(h_t, temb_t) (asyrp.md §2.1); the
+The released directions are networks f_t(h_t, temb_t) (docs/method.md §2.1); the
 engine applies a stored Δh_t instead.  The paper's §5.3 shows that the mean
 over samples, Δh_t^mean = E_x[f_t(h_t(x), temb_t)], edits almost like the
 per-sample f_t (homogeneity of h-space); the official `--num_mean_of_delta_hs`
@@ -30,7 +30,7 @@ DRIVER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.ab
 
 
 def timesteps(n: int) -> np.ndarray:
-    """trunc(linspace(0, 1, n)·999 + 1e-6) (asyrp.md §1.6)."""
+    """trunc(linspace(0, 1, n)·999 + 1e-6) (docs/method.md §1.6)."""
     return (np.linspace(0.0, 1.0, n) * 999 + 1e-6).astype(np.int64)
 
 

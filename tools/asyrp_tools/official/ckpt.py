@@ -206,7 +206,7 @@ def state_dict_of(obj, path: str = "checkpoint") -> Dict[str, torch.Tensor]:
 
 def load_direction_block(path: str) -> Dict[str, torch.Tensor]:
     """The DeltaBlock weights of a released Asyrp direction: entry "0" of the
-    {"0", "optimizer", "scheduler"} dict (asyrp.md §2.5)."""
+    {"0", "optimizer", "scheduler"} dict (docs/method.md §2.5)."""
     obj = load_checkpoint(path)
     if not isinstance(obj, dict) or "0" not in obj:
         raise ValueError(f"{path}: not an Asyrp direction checkpoint (no entry \"0\")")

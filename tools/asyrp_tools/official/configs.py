@@ -2,11 +2,11 @@
 
 Architectures come from the checkpoint-keys manifests (which were made from
 Asyrp_official a6c82dc and cross-checked against SDEdit / ILVR / P2 /
-guided-diffusion); defaults from asyrp.md §1.7: t_boost is the smallest t with
+guided-diffusion); defaults from docs/method.md §1.7: t_boost is the smallest t with
 LPIPS(x, x_t) >= 1.2 in the dataset's x table, t_edit the smallest t with
 LPIPS(x0, P_t) >= 0.33·cos in the x0_t table.  Datasets without tables (ffhq,
 imagenet) get the maintainer's recommended manual values (t_edit in 400–700,
-t_boost in 100–400; asyrp.md §5), taken from the nearest domain.
+t_boost in 100–400; docs/method.md §5), taken from the nearest domain.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ DATASETS = {
                     "center-crop", "afhq", 482, 167, "afhq_dog_4m.pt"),
     "metfaces": Dataset("metfaces", "MetFaces (ADM + P2 weighting)", ("adm",), "metfaces_p2_adm",
                         "align-face", "metface", 396, 180, "metface_p2.pt"),
-    # No LPIPS tables ship for FFHQ / ImageNet / CelebA-P2 (asyrp.md §1.7): use the
+    # No LPIPS tables ship for FFHQ / ImageNet / CelebA-P2 (docs/method.md §1.7): use the
     # CelebA values (same face alignment, same ADM family's noise behaviour).
     "ffhq": Dataset("ffhq", "FFHQ faces (iDDPM)", ("iddpm",), "ffhq_iddpm",
                     "align-face", None, 538, 167, "ffhq_10m.pt"),

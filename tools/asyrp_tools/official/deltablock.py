@@ -1,4 +1,4 @@
-"""Asyrp's direction network f_t(h, temb) -> Δh (asyrp.md §2.1).
+"""Asyrp's direction network f_t(h, temb) -> Δh (docs/method.md §2.1).
 
 DDPM variant (CelebA-HQ / LSUN directions):
   conv1(h) + temb_proj(swish(temb)) -> GroupNorm(32, eps 1e-6) -> swish -> conv2

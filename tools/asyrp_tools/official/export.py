@@ -6,10 +6,10 @@
 Same one-graph contract as asyrp_tools/export.py: the encoder and middle
 block run once; the decoder runs once over [h ; h[:E] + delta_h] with the
 skips and time embeddings of the first E rows repeated, so skips are
-unchanged by the edit (asyrp.md §1.3) and E = 0 costs one decoder pass.
+unchanged by the edit (docs/method.md §1.3) and E = 0 costs one decoder pass.
 
 Next to it, temb.safetensors holds the backbone's time embedding (after its
-MLP) for t = 0..999: the DeltaBlock needs it (asyrp.md §2.1) and the ONNX
+MLP) for t = 0..999: the DeltaBlock needs it (docs/method.md §2.1) and the ONNX
 graph does not output it, so convert_direction reads it from here.
 """
 from __future__ import annotations

@@ -46,7 +46,7 @@ def group_norm(channels, eps) -> nn.GroupNorm:
 
 class GroupNorm32(nn.GroupNorm):
     """ADM's normalisation: 32 groups, eps 1e-5, computed in float32 whatever
-    the input dtype (asyrp.md §2.1; manifests' groupnorm.computed_in)."""
+    the input dtype (docs/method.md §2.1; manifests' groupnorm.computed_in)."""
 
     def forward(self, x):
         return super().forward(x.float()).type(x.dtype)
@@ -58,7 +58,7 @@ def group_norm32(channels) -> GroupNorm32:
 
 def ddpm_timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """DDPM embedding: [sin | cos] halves, frequency exp(-ln(1e4)·k/(half-1))
-    (asyrp.md §2.1, checkpoint-keys README note 10)."""
+    (docs/method.md §2.1, checkpoint-keys README note 10)."""
     half = dim // 2
     k = torch.arange(half, dtype=torch.float32, device=t.device)
     freqs = torch.exp(k * -(math.log(10000.0) / (half - 1)))

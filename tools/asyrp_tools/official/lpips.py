@@ -1,11 +1,11 @@
-"""t_edit and t_boost from the official LPIPS tables (asyrp.md §1.7).
+"""t_edit and t_boost from the official LPIPS tables (docs/method.md §1.7).
 
   t_edit  = smallest t in {cfg}_LPIPS_distance_x0_t.tsv with LPIPS(x0, P_t) >= 0.33·cos
   t_boost = smallest t in {cfg}_LPIPS_distance_x.tsv   with LPIPS(x, x_t)   >= 1.2
 
 cos is the cosine similarity of the CLIP ViT-B/16 text embeddings of the
 source and target prompts (the paper's δ = 0.33·d_cos).  We have no CLIP
-here, so the cos values are the ones published for CelebA (asyrp.md §1.7,
+here, so the cos values are the ones published for CelebA (docs/method.md §1.7,
 from the UvA reproduction); other attributes fall back to cos = 1 unless the
 user passes their own.
 """

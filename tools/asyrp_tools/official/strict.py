@@ -1,5 +1,5 @@
 """Strict state_dict checks: every checkpoint key used, none missing, every
-shape equal (asyrp.md §3: Asyrp itself loads with strict=False, so mismatches
+shape equal (docs/method.md §3: Asyrp itself loads with strict=False, so mismatches
 would pass silently there).
 """
 from __future__ import annotations
