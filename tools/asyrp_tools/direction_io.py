@@ -58,7 +58,7 @@ def write_direction(path: str, delta_h: np.ndarray, timesteps, metadata: Dict[st
     hb = json.dumps(header, separators=(",", ":")).encode("utf-8")
     hb += b" " * ((-(8 + len(hb))) % 8)
     # Written beside and renamed into place: a run killed mid-write leaves no truncated file that a
-    # later run (tools/ship_round18.sh keeps existing rounds) would take as finished.
+    # later run (tools/make_directions.sh keeps existing rounds) would take as finished.
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(hb)))

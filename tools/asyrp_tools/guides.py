@@ -86,12 +86,12 @@ class ReaderGuide:
         # keep_goal ("ce"): a kept label is free once held with this probability.  Above
         # GOAL_P it is a preservation margin for faces read near a class boundary (face shape
         # 0.89 round), the ones a small shared shift flips; 0.99 did not raise hair-red's
-        # held-out preservation (docs/quality.md, Round 11).
+        # held-out preservation (docs/research/directions.md).
         if not 0.5 < keep_goal < 1:
             raise ValueError(f"keep_goal must be between 0.5 and 1, not {keep_goal}")
         self.keep_goal = keep_goal
         # keep_weights: a factor on one attribute's keep term (others 1), for an edit whose
-        # flips are mostly one attribute (hair-red: face shape, docs/quality.md Round 14).
+        # flips are mostly one attribute (hair-red: face shape, docs/research/directions.md).
         # The kept attributes in the order keep_loss stacks their terms.
         kept = [n for group in (schema.get("scalars", []), schema.get("binary", []), list(schema.get("classes", {})))
                 for n in group if n != target.attribute]
@@ -232,7 +232,7 @@ class ReaderEnsemble(nn.Module):
     (probabilities and the smile score alike).  An edit optimized against one network can
     partly exploit that network's own quirks; the quirks of independently trained readers
     differ, so an edit that moves their mean is more likely to move the face - which an
-    independent judge, kept out of the ensemble, then checks (docs/quality.md, round 7)."""
+    independent judge, kept out of the ensemble, then checks (docs/research/directions.md)."""
 
     def __init__(self, readers: Sequence[nn.Module]):
         super().__init__()

@@ -5,7 +5,7 @@ predicted x0, P_t(eps_edit), with one optimizer step per timestep on a detached
 trajectory.  On the 32x32 default model that objective moved the target but also
 hair length, face shape and background: at t >= t_edit, P_t is a blurry mean
 face, so neither the reader's keep term nor the L1 term can see those changes
-(docs/quality.md, "What is left").  This variant keeps everything else of the
+(docs/research/directions.md).  This variant keeps everything else of the
 method - the same global per-timestep Δh_t added to h only (skips unchanged),
 the asymmetric step (Eq. 9, eta = 0) for t >= t_edit, plain DDIM below - but
 differentiates through the whole generation, so the loss is measured on the
@@ -54,8 +54,8 @@ class FinalConfig:
     # skin, the face outline), relative to the changed ones.  A global Δh that turns hair red
     # also tints the background and moves the hair line a little; averaged with the hair
     # pixels those are a small part of the L1.  Measured: 4 changed which held-out faces
-    # flip, not how many, and cost success (docs/quality.md, Round 11); 0.25 (the hair 4x)
-    # kept more blonde hair on medium skin and less of the rest (Round 15).
+    # flip, not how many, and cost success (docs/research/directions.md); 0.25 (the hair 4x)
+    # kept more blonde hair on medium skin and less of the rest.
     pair_outside: float = 1.0
     seed: int = 0
     # Same random shift of both images before the guide reads them: an offset that
@@ -79,23 +79,23 @@ class FinalConfig:
     # zero at the start), h from the previous generation step as the engine reads it
     # (src/engine/diffusion/trajectory.ts).  A linear form of the paper's f_t (docs/method.md §2.1)
     # for edits whose shift must depend on the image: a global Δh turned brown hair red but
-    # not black and blonde at once (docs/quality.md, Round 6).
+    # not black and blonde at once (docs/research/directions.md).
     h_gain: bool = False
     # Edit only for t_edit <= t <= t_max (None: every t >= t_edit, the paper's interval); Δh is
     # zero above.  To test whether early steps (layout) or late ones (colour) cause an edit's
     # side effects: hair-red re-optimized at t <= 650 only flipped face shapes as often as the
-    # whole edit, so its flips come from the colour at the hair line (docs/quality.md, Round 11).
+    # whole edit, so its flips come from the colour at the hair line (docs/research/directions.md).
     t_max: Optional[int] = None
     # Adam step of G relative to cfg.lr / C.  G's gradient is Σ_p ∂L/∂Δh[o,p]·h[c,p], coherent
     # with h, so one Adam step of every entry moves G·h by about C·mean|h|·step: at cfg.lr / C
     # that is about one step of Δh itself.  (Scaled by 1/sqrt(C) instead, the first steps
     # moved Δh by as much as the whole direction and training success fell from 50 % to 0-34 %
-    # on hair-red; docs/quality.md, Round 8.)
+    # on hair-red; docs/research/directions.md.)
     gain_lr: float = 1.0
     # Also learn the paper's nonlinear f_t(h, t) with this many hidden units (0: none):
     # Δh_t(h) = Δh_t + W2·SiLU(W1·h + b1 + Wt·e(t)) at every position, h from the previous
     # step (hnet.py).  G·h gained on one slice of faces and not another for hair-red
-    # (docs/quality.md, Round 13); a per-position nonlinearity can switch the shift off
+    # (docs/research/directions.md); a per-position nonlinearity can switch the shift off
     # where h says the hair line or face outline is, which no linear G can.
     h_net: int = 0
     h_net_embed: int = 32

@@ -1,7 +1,7 @@
 """Rendered example pairs for a direction's pixel target (optimize_direction.py --pairs NEG POS).
 
 The same face rendered without and with one attribute: the renderer's parameters are the face's
-identity, so only the attribute differs (docs/quality.md, Rounds 10, 12, 13 and 16).  Faces come
+identity, so only the attribute differs (docs/research/directions.md).  Faces come
 from render seed 5151, which no training, evaluation or example set uses; faces that already
 have the attribute are skipped, so every pair is an edit the direction must make.
 
@@ -9,7 +9,7 @@ have the attribute are skipped, so every pair is an edit the direction must make
 
 --where LABEL=VALUE keeps only faces with that label (repeatable), --first I starts at the I-th face of
 the seed sequence and --number-from K names the first pair K: together they add more pairs of one kind
-of face to a copy of a set (hair-red's hard case, blonde hair on medium skin: docs/quality.md, Round 15).
+of face to a copy of a set (hair-red's hard case, blonde hair on medium skin: docs/research/directions.md).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ EDITS: Dict[str, Callable[[FaceParams], Optional[FaceParams]]] = {
     "smile": lambda p: None if p.smile > 0.2 else dataclasses.replace(p, smile=min(1.0, p.smile + 0.8)),
     # Every face `asyrp eval` counts as eligible for a smile (below 0.65) gets 0.8 more, capped at 1:
     # a direction trained on "smile" pairs alone never saw a face that already half-smiles and moved
-    # only half of those (docs/quality.md, Round 18).
+    # only half of those (docs/research/directions.md).
     "smile-wide": lambda p: None if p.smile >= 0.65 else dataclasses.replace(p, smile=min(1.0, p.smile + 0.8)),
 }
 

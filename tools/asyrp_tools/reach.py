@@ -4,7 +4,7 @@
 (0.3) before the attribute runs out.  The reader's scale is not the renderer's: on toyfaces-32 a rendered
 full grin (smile 1) reads 0.885 on average and a full frown (smile -1) -0.90, so a face read at 0.6 cannot
 be moved by 0.3 by any edit, not even by rendering the same face with a full grin (docs/quality.md,
-Round 18).  This measures the reach: the mean reading of n renders (a seed no training, evaluation or
+"What asyrp eval measures").  This measures the reach: the mean reading of n renders (a seed no training, evaluation or
 example set uses) with the scalar set to the renderer's -1 and 1 and everything else as drawn.
 
   python3 -m asyrp_tools.reach --reader ../models/toyfaces-32/attributes.onnx \\

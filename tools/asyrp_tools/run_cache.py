@@ -1,7 +1,7 @@
 """An on-disk cache for the optimizers' fixed inputs: x_T of the training images and their
 unedited reconstruction.  Both depend only on the frozen weights, the images and the
 inversion / generation settings, never on the direction being trained, yet on 512 faces they
-cost about half of a 15-minute round on two CPU cores (docs/quality.md, Round 10).  The key
+cost about half of a 15-minute round on two CPU cores (docs/research/directions.md).  The key
 hashes every input bit, so a changed model, image or setting can never reuse a stale entry."""
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ def main(argv=None):
     ap.add_argument("--resume", help="checkpoint to start from when the run has none")
     ap.add_argument("--resolution", type=int, default=32)
     ap.add_argument("--base-channels", type=int, default=32)
-    # 1,4: h is [128, 16, 16], the shipped toyfaces-32 (1,2,4, h 8x8, was the first default: docs/quality.md, Round 17).
+    # 1,4: h is [128, 16, 16], the shipped toyfaces-32 (1,2,4, h 8x8, was the first default: docs/research/directions.md).
     ap.add_argument("--channel-mult", default="1,4")
     ap.add_argument("--prediction", default="v", choices=["v", "eps"])
     ap.add_argument("--batch", type=int, default=32)

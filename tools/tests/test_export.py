@@ -96,7 +96,7 @@ def test_shipped_default_model_rebuilds_from_its_package():
 
 
 def test_update_replaces_the_unet_and_keeps_the_package(tmp_path):
-    # Swapping a retrained UNet into a package (docs/quality.md, Round 18) must keep its id, title,
+    # Swapping a retrained UNet into a package (docs/research/directions.md) must keep its id, title,
     # defaults and files, change only the network fields, and name the directions it made stale.
     from asyrp_tools.export import load_unet_from_package, update_package
     export_package(_tiny(), str(tmp_path), "tiny", "tiny")
