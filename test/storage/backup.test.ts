@@ -98,7 +98,7 @@ describe('asyrp db', () => {
     expect(await run('check')).toMatchObject({ code: 0 });
     expect((await run('restore', 'copy.db')).code).toBe(1);
     expect(await run('restore', 'copy.db', '--force')).toMatchObject({ code: 0, err: '' });
-    await expect(run('backup')).rejects.toThrow(/usage/);
-    await expect(run('vacuum')).rejects.toThrow(/unknown subcommand/);
+    await expect(run('backup')).rejects.toThrow(/give the file/);
+    await expect(run('vacuum')).rejects.toThrow(/unknown command "vacuum"; use migrate, backup, restore or check/);
   });
 });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { BENCH_SERVICE } from '../command-specs.js';
 import { reportEngineError } from '../report-error.js';
 import { startEngineServer } from '../../engine/service/start-engine-server.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
@@ -28,7 +29,7 @@ async function noiseImage(seed: number, size: number): Promise<string> {
 }
 
 export async function benchServiceCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { flags } = parseArgs(argv, { model: { type: 'string' }, steps: { type: 'string' }, concurrency: { type: 'string' }, json: { type: 'boolean' } });
+  const { flags } = parseArgs(argv, BENCH_SERVICE.flags);
   const levels = String(flags.concurrency ?? '1,4,16').split(',').map(Number);
   if (!levels.every((n) => Number.isInteger(n) && n >= 1 && n <= 64)) throw new UsageError('--concurrency takes whole numbers from 1 to 64, comma-separated');
   const steps = flags.steps === undefined ? undefined : Number(flags.steps);

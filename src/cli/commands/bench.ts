@@ -7,6 +7,7 @@
  */
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { BENCH } from '../command-specs.js';
 import { openModel } from '../open-model.js';
 import { reportEngineError } from '../report-error.js';
 import { GaussianRng } from '../../engine/diffusion/gaussian-rng.js';
@@ -35,7 +36,7 @@ async function timeIt(repeat: number, fn: () => Promise<unknown>): Promise<numbe
 
 export async function benchCommand(argv: string[], ctx: CliContext): Promise<number> {
   if (argv[0] === 'service') return (await import('./bench-service.js')).benchServiceCommand(argv.slice(1), ctx);
-  const { flags } = parseArgs(argv, { model: { type: 'string' }, batch: { type: 'string' }, repeat: { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
+  const { flags } = parseArgs(argv, BENCH.flags);
   const int = (v: unknown, dflt: number, name: string) => {
     const n = v === undefined ? dflt : Number(v);
     if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError(`--${name} must be a whole number from 1 to 1000`);

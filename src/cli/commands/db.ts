@@ -5,16 +5,18 @@
 import { resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { DB } from '../command-specs.js';
+import { closestMatch } from '../closest-match.js';
 import { isStorageError, LATEST_VERSION, migrateDatabase, openStorage, restoreDatabase } from '../../storage/index.js';
 
-const USAGE = 'usage: asyrp db migrate | backup <file> [--force] | restore <file> --force | check';
 
 export async function dbCommand(args: string[], ctx: CliContext): Promise<number> {
-  const { positionals, flags } = parseArgs(args, { force: { type: 'boolean' } });
+  const { positionals, flags } = parseArgs(args, DB.flags);
   const [sub, file, ...extra] = positionals;
   const { path, busyTimeoutMs } = ctx.config.storage;
   const needsFile = sub === 'backup' || sub === 'restore';
-  if (!sub || extra.length > 0 || needsFile !== (file !== undefined)) throw new UsageError(USAGE);
+  if (!sub) throw new UsageError('give a command: migrate, backup, restore or check');
+  if (sub in DB.subcommands && (extra.length > 0 || needsFile !== (file !== undefined))) throw new UsageError(needsFile ? (file === undefined ? 'give the file' : 'too many arguments') : `${sub} takes no arguments`);
   try {
     switch (sub) {
       case 'migrate': {
@@ -59,7 +61,7 @@ export async function dbCommand(args: string[], ctx: CliContext): Promise<number
         }
       }
       default:
-        throw new UsageError(`unknown subcommand "${sub}"; ${USAGE}`);
+        throw new UsageError(`unknown command "${sub}"${suggest(sub)}`);
     }
   } catch (e) {
     if (!isStorageError(e)) throw e;
@@ -70,4 +72,9 @@ export async function dbCommand(args: string[], ctx: CliContext): Promise<number
 
 function formatBytes(n: number): string {
   return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function suggest(sub: string): string {
+  const guess = closestMatch(sub, Object.keys(DB.subcommands));
+  return guess ? `; did you mean "${guess}"?` : '; use migrate, backup, restore or check';
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { DIRECTIONS_LEARN } from '../command-specs.js';
 import { openModel } from '../open-model.js';
 import { reportEngineError } from '../report-error.js';
 import { EngineError } from '../../engine/errors.js';
@@ -37,19 +38,10 @@ function readExamples(spec: string, cwd: string, flag: string): Example[] {
 }
 
 export async function directionsLearnCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, {
-    model: { type: 'string' },
-    positive: { type: 'string' },
-    negative: { type: 'string' },
-    pairs: { type: 'boolean' },
-    steps: { type: 'string' },
-    description: { type: 'string' },
-    force: { type: 'boolean' },
-    json: { type: 'boolean' },
-  });
+  const { positionals, flags } = parseArgs(argv, DIRECTIONS_LEARN.flags);
   const [name] = positionals;
   if (!name || !flags.positive || !flags.negative) {
-    throw new UsageError('usage: asyrp directions learn <name> --model <id> --positive <folder|files> --negative <folder|files> [--pairs] [--steps 40]');
+    throw new UsageError(!name ? 'give the new direction a name' : `--${flags.positive ? 'negative' : 'positive'} is required`);
   }
   if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) throw new UsageError(`direction names are 1-32 characters of a-z, 0-9, "-" and "_"; got "${name}"`);
   const steps = flags.steps === undefined ? undefined : Number(flags.steps);

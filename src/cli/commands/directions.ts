@@ -1,6 +1,7 @@
 /** `asyrp directions [--model <id>]`: the directions installed for a model (the default one if none). */
 import type { CliContext } from '../cli-context.js';
 import { parseArgs } from '../parse-args.js';
+import { DIRECTIONS } from '../command-specs.js';
 import { reportEngineError } from '../report-error.js';
 import { resolveModelPackage } from '../../engine/model/model-registry.js';
 import { directionNames, loadDirection } from '../../engine/directions/direction-file.js';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 
 export async function directionsCommand(argv: string[], ctx: CliContext): Promise<number> {
   if (argv[0] === 'learn') return (await import('./directions-learn.js')).directionsLearnCommand(argv.slice(1), ctx);
-  const { positionals, flags } = parseArgs(argv, { model: { type: 'string' }, json: { type: 'boolean' } });
+  const { positionals, flags } = parseArgs(argv, DIRECTIONS.flags);
   if (positionals.length) ctx.err.write(`asyrp directions: ignoring ${positionals.join(' ')}\n`);
   try {
     const pkg = resolveModelPackage(ctx.config.modelsDir, flags.model as string | undefined, ctx.config.defaultModel, ctx.cwd);

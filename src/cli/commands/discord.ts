@@ -5,6 +5,7 @@
  */
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { DISCORD } from '../command-specs.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
 import { openStorage } from '../../storage/index.js';
 import { buildCommands } from '../../bots/discord/command-definitions.js';
@@ -38,7 +39,7 @@ function requireToken(ctx: CliContext): string {
 }
 
 export async function discordCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, { guild: { type: 'string' }, 'no-message-content': { type: 'boolean' } });
+  const { positionals, flags } = parseArgs(argv, DISCORD.flags);
   const [sub] = positionals;
   const log = {
     info: (m: string) => ctx.err.write(`discord: ${m}\n`),
@@ -60,7 +61,7 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
     ctx.out.write(`registered ${n} commands ${guildId ? `in guild ${guildId}` : 'globally (may take up to an hour to appear)'}\n`);
     return 0;
   }
-  if (sub !== undefined) throw new UsageError(`unknown subcommand "${sub}"; use \`asyrp discord\` or \`asyrp discord deploy-commands [--guild <id>]\``);
+  if (sub !== undefined) throw new UsageError(`unknown subcommand "${sub}"`);
 
   const token = requireToken(ctx);
   const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { EDIT } from '../command-specs.js';
 import { openModel } from '../open-model.js';
 import { progressBar } from '../progress-bar.js';
 import { reportEngineError } from '../report-error.js';
@@ -14,20 +15,10 @@ import { encodePng, sideBySide } from '../../engine/image/image-io.js';
 import { formatRecipe } from '../../engine/recipe/parse-recipe.js';
 import { EngineError } from '../../engine/errors.js';
 
-const FLAGS = {
-  model: { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  compare: { type: 'string' },
-  size: { type: 'string' },
-  json: { type: 'boolean' },
-  face: { type: 'string' },
-  'face-crop': { type: 'boolean' },
-} as const;
-
 export async function editCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, FLAGS);
+  const { positionals, flags } = parseArgs(argv, EDIT.flags);
   const [imageArg, ...recipeWords] = positionals;
-  if (!imageArg) throw new UsageError('usage: asyrp edit <image> <recipe...> [--model <id|dir>] [-o out.png] [--compare out.png] [--size N] [--json] [--face N] [--face-crop]');
+  if (!imageArg) throw new UsageError('give the image to edit, then the recipe');
   const size = flags.size === undefined ? undefined : Number(flags.size);
   if (size !== undefined && (!Number.isInteger(size) || size < 8 || size > 4096)) throw new UsageError('--size must be a whole number from 8 to 4096');
   const face = flags.face === undefined ? undefined : Number(flags.face);

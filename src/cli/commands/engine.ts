@@ -4,6 +4,7 @@
  */
 import type { CliContext } from '../cli-context.js';
 import { parseArgs } from '../parse-args.js';
+import { ENGINE } from '../command-specs.js';
 import { reportEngineError } from '../report-error.js';
 import { startEngineServer, type EngineServer } from '../../engine/service/start-engine-server.js';
 import { isStorageError } from '../../storage/index.js';
@@ -21,7 +22,7 @@ export function stopRequested(): Promise<string> {
 }
 
 export async function engineCommand(argv: string[], ctx: CliContext): Promise<number> {
-  parseArgs(argv, {});
+  parseArgs(argv, ENGINE.flags);
   let server: EngineServer;
   try {
     server = await startEngineForCli(ctx);

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { EVAL } from '../command-specs.js';
 import { openModel } from '../open-model.js';
 import { reportEngineError } from '../report-error.js';
 import { EngineError } from '../../engine/errors.js';
@@ -23,8 +24,8 @@ import { formatRecipe, parseRecipe } from '../../engine/recipe/parse-recipe.js';
 const pct = (v: number) => `${(v * 100).toFixed(0)} %`;
 
 export async function evalCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { flags } = parseArgs(argv, { model: { type: 'string' }, direction: { type: 'string' }, n: { type: 'string' }, skip: { type: 'string' }, faces: { type: 'string' }, target: { type: 'string' }, strengths: { type: 'string' }, batch: { type: 'string' }, reader: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' } });
-  if (!flags.direction) throw new UsageError('usage: asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--faces <folder>] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--by <label,...>]');
+  const { flags } = parseArgs(argv, EVAL.flags);
+  if (!flags.direction) throw new UsageError('--direction is required');
   const n = Number(flags.n ?? 100);
   if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError('--n must be a whole number from 1 to 10000');
   // --skip: start after the first K faces, e.g. to check on faces 100-199 a choice made on faces 0-99.

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { GENERATE } from '../command-specs.js';
 import { openModel } from '../open-model.js';
 import { reportEngineError } from '../report-error.js';
 import { AttributeReader } from '../../engine/onnx/attribute-reader.js';
@@ -15,7 +16,6 @@ import { tileGrid, type GridLayout } from '../../engine/image/grid.js';
 import { encodePng } from '../../engine/image/image-io.js';
 import { tensorToRgb } from '../../engine/image/pixels.js';
 
-const USAGE = 'usage: asyrp generate --model <id> [--n 100] [--steps 40] [--seed 0] [--out grid.png] [--batch 16] [--json]';
 /** GaussianRng takes a 32-bit seed; sample k uses seed + k, so the whole range must fit. */
 const MAX_SEED = 2 ** 32 - 1;
 
@@ -31,8 +31,8 @@ function layoutFor(resolution: number): GridLayout {
 }
 
 export async function generateCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, { model: { type: 'string' }, n: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string', short: 'o' }, batch: { type: 'string' }, json: { type: 'boolean' } });
-  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+  const { positionals, flags } = parseArgs(argv, GENERATE.flags);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const n = wholeNumber('n', flags.n, 100, 1, 10_000);
   const steps = wholeNumber('steps', flags.steps, 40, 2, 1000);
   const batch = wholeNumber('batch', flags.batch, 16, 1, 256);

@@ -1,12 +1,13 @@
 /** `asyrp models`: the installed model packages. */
 import type { CliContext } from '../cli-context.js';
 import { parseArgs } from '../parse-args.js';
+import { MODELS } from '../command-specs.js';
 import { listModelPackages } from '../../engine/model/model-registry.js';
 import { directionNames } from '../../engine/directions/direction-file.js';
 import { join } from 'node:path';
 
 export async function modelsCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { flags } = parseArgs(argv, { json: { type: 'boolean' } });
+  const { flags } = parseArgs(argv, MODELS.flags);
   const broken: string[] = [];
   const models = listModelPackages(ctx.config.modelsDir, (dir, e) => broken.push(`${dir}: ${e.message}`)).map((p) => ({
     id: p.manifest.id,

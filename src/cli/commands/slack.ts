@@ -5,6 +5,7 @@
  */
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { SLACK } from '../command-specs.js';
 import { EngineClient, EngineClientError } from '../../engine/client/engine-client.js';
 import { openStorage } from '../../storage/index.js';
 import { describeForLog } from '../../bots/core/friendly-errors.js';
@@ -26,8 +27,8 @@ function startupProblem(e: unknown, url: string): string {
 }
 
 export async function slackCommand(argv: string[], ctx: CliContext): Promise<number> {
-  const { positionals } = parseArgs(argv, {});
-  if (positionals.length) throw new UsageError(`unknown argument "${positionals[0]}"; use \`asyrp slack\``);
+  const { positionals } = parseArgs(argv, SLACK.flags);
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const s = ctx.config.slack;
   if (!s.botToken) throw new UsageError('set SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token, xoxb-…)');
   if (!s.appToken && !s.signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs } from '../parse-args.js';
+import { START } from '../command-specs.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
 
 /** Children run the same entry point with the same Node flags as this process (bin/asyrp.js normally). */
@@ -19,7 +20,7 @@ interface Service {
 }
 
 export async function startCommand(argv: string[], ctx: CliContext): Promise<number> {
-  parseArgs(argv, {});
+  parseArgs(argv, START.flags);
   const c = ctx.config;
   const services: Service[] = [{ name: 'engine', args: ['engine'], restarts: 0 }];
   if (c.discord.token) services.push({ name: 'discord', args: ['discord'], restarts: 0 });
