@@ -1,15 +1,15 @@
 /** `asyrp edit` on a face model: the whole photo back by default, the aligned crop with --face-crop. */
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { runCli } from '../helpers/cli.js';
-import { sharedFixtures, tempDir, testModels } from '../helpers/paths.js';
+import { sharedFixturePresent, sharedFixtures, tempDir, testModels } from '../helpers/paths.js';
 
 const photos = join(sharedFixtures, 'asyrp-official', 'photos', 'celeba');
 
 describe('asyrp edit on a face model', () => {
-  it.skipIf(!existsSync(photos))(`returns the photo, or the crop with --face-crop; a missing face is a clear error (needs ${photos})`, async () => {
+  it.skipIf(!sharedFixturePresent(photos, 'edit --face photo test'))(`returns the photo, or the crop with --face-crop; a missing face is a clear error (needs ${photos})`, async () => {
     const dir = tempDir('asyrp-cli-faces-');
     cpSync(join(testModels, 'tiny-unet'), join(dir, 'models', 'tiny-face'), { recursive: true });
     const manifest = JSON.parse(readFileSync(join(dir, 'models', 'tiny-face', 'model.json'), 'utf8'));

@@ -1,11 +1,11 @@
 /** The engine API over real HTTP on loopback, with the real service and the analytic / tiny models. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import { startEngineServer } from '../../src/engine/service/start-engine-server.js';
-import { repoRoot, sharedFixtures, tempDir, testModels } from '../helpers/paths.js';
+import { repoRoot, sharedFixturePresent, sharedFixtures, tempDir, testModels } from '../helpers/paths.js';
 import type { JobEvent, JobStatus } from '../../src/engine/client/api-types.js';
 import { EngineClient, EngineClientError } from '../../src/engine/client/engine-client.js';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
@@ -156,7 +156,7 @@ describe('face models over the API', () => {
 
 describe('face models over the API, with a real photo', () => {
   const photos = join(sharedFixtures, 'asyrp-official', 'photos', 'celeba');
-  it.skipIf(!existsSync(photos))(`edits the chosen face and pastes it back into the whole photo (needs ${photos})`, async () => {
+  it.skipIf(!sharedFixturePresent(photos, 'face edit API test'))(`edits the chosen face and pastes it back into the whole photo (needs ${photos})`, async () => {
     const dir = tempDir('asyrp-faces-api-');
     cpSync(join(testModels, 'tiny-unet'), join(dir, 'models', 'tiny-face'), { recursive: true });
     const manifest = JSON.parse(readFileSync(join(dir, 'models', 'tiny-face', 'model.json'), 'utf8'));

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { sharedFixturePresent } from '../helpers/paths.js';
 import { join } from 'node:path';
 import { applyAffine, composeAffine, distance, type Affine, type Point } from '../../src/engine/face/affine.js';
 import { detectFaces, type DetectedFace } from '../../src/engine/face/detect-faces.js';
@@ -16,8 +17,7 @@ import { FaceDetectorSession } from '../../src/engine/onnx/face-detector-session
 import type { RgbImage } from '../../src/engine/image/image-io.js';
 
 const PHOTOS = join(import.meta.dirname, '../../../shared/fixtures/asyrp-official/photos/celeba');
-const havePhotos = existsSync(PHOTOS);
-if (!havePhotos) console.warn(`face-detect tests skipped: fixture folder ${PHOTOS} is missing`);
+const havePhotos = sharedFixturePresent(PHOTOS, 'face-detect photo tests');
 const R = 256;
 
 async function raw(s: ReturnType<typeof sharp>): Promise<RgbImage> {

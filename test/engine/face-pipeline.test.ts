@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LoadedModel } from '../../src/engine/loaded-model.js';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
@@ -14,11 +14,10 @@ import { editImage, prepareInput } from '../../src/engine/pipeline/edit-image.js
 import { EngineError } from '../../src/engine/errors.js';
 import { applyAffine } from '../../src/engine/face/affine.js';
 import { maskWeight, pasteMask } from '../../src/engine/face/paste-back.js';
-import { testModels } from '../helpers/paths.js';
+import { sharedFixturePresent, testModels } from '../helpers/paths.js';
 
 const PHOTOS = join(import.meta.dirname, '../../../shared/fixtures/asyrp-official/photos/celeba');
-const havePhotos = existsSync(PHOTOS);
-if (!havePhotos) console.warn(`face-pipeline photo tests skipped: fixture folder ${PHOTOS} is missing`);
+const havePhotos = sharedFixturePresent(PHOTOS, 'face-pipeline photo tests');
 const limits = { maxInputBytes: 20_000_000, maxInputPixels: 50_000_000 };
 
 let model: LoadedModel;

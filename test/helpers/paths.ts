@@ -10,6 +10,18 @@ export const engineFixtures = join(repoRoot, 'test', 'fixtures', 'engine');
 export const sharedFixtures = resolve(repoRoot, '..', 'shared', 'fixtures');
 export const hasSharedFixtures = existsSync(sharedFixtures);
 
+/**
+ * Whether a fixture under ../shared/fixtures is there. On a developer machine without it, the tests that
+ * need it are skipped with a warning; under CI (CI=true) a missing fixture fails the test file instead, so
+ * a broken fixture mount cannot turn into a green run that tested nothing.
+ */
+export function sharedFixturePresent(path: string, what: string): boolean {
+  if (existsSync(path)) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true and the shared fixture ${path} is missing (${what} cannot run)`);
+  console.warn(`${what} skipped: fixture ${path} is missing`);
+  return false;
+}
+
 export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }

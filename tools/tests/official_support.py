@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from asyrp_tools.official import configs
@@ -94,3 +95,13 @@ def engine_edit(model_dir, image, recipe, out):
     if p.returncode != 0:
         raise AssertionError(f"asyrp edit failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     return json.loads(p.stdout)
+
+
+def require_fixture(path):
+    """Skip the calling test module when a shared fixture folder is missing, with a reason; under CI
+    (CI=true) fail instead, so that a broken fixture mount cannot pass as a green run that tested nothing."""
+    if os.path.isdir(path):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true and the fixtures folder {path} is missing", pytrace=False)
+    pytest.skip(f"fixtures folder {path} is missing", allow_module_level=True)

@@ -13,14 +13,13 @@ import pytest
 import torch
 from PIL import Image
 
-from official_support import (DOG_HAPPY, FIX, SMILING, TINY, engine_edit, last_json, make_checkpoint,
+from official_support import (require_fixture, DOG_HAPPY, FIX, SMILING, TINY, engine_edit, last_json, make_checkpoint,
                               run_tool)
 from asyrp_tools.official import safetensors
 from asyrp_tools.official.ckpt import UnsafeCheckpoint, load_checkpoint, load_direction_block
 from asyrp_tools.official.strict import load_manifest
 
-if not os.path.isdir(FIX):
-    pytest.skip(f"fixtures folder {FIX} is missing", allow_module_level=True)
+require_fixture(FIX)
 
 
 class Evil:

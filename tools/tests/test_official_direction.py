@@ -11,15 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
-from official_support import (DOG_HAPPY, FIX, SMILING, WIDE, config, engine_edit, last_json,
+from official_support import (require_fixture, DOG_HAPPY, FIX, SMILING, WIDE, config, engine_edit, last_json,
                               make_checkpoint, run_tool)
 from asyrp_tools.official import configs, lpips, safetensors
 from asyrp_tools.official.calibrate import alpha_bar, load_block, timesteps
 from asyrp_tools.official.ckpt import load_checkpoint
 from asyrp_tools.official.strict import load_strict
 
-if not os.path.isdir(FIX):
-    pytest.skip(f"fixtures folder {FIX} is missing", allow_module_level=True)
+require_fixture(FIX)
 
 STEPS = 4
 

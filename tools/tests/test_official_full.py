@@ -11,11 +11,10 @@ import os
 import pytest
 import torch
 
-from official_support import FIX, SMILING, last_json, run_tool
+from official_support import require_fixture, FIX, SMILING, last_json, run_tool
 from asyrp_tools.official.strict import load_manifest, random_state_dict
 
-if not os.path.isdir(FIX):
-    pytest.skip(f"fixtures folder {FIX} is missing", allow_module_level=True)
+require_fixture(FIX)
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,11 @@ from asyrp_tools.official.deltablock import DeltaBlockADM, DeltaBlockDDPM, delta
 from asyrp_tools.official.layers import build_on
 from asyrp_tools.official.strict import (KeyMismatch, check, fixtures_dir, load_manifest, load_strict,
                                          manifest_shapes, random_state_dict, shapes_of)
+from official_support import require_fixture
 
 FIX = fixtures_dir()
 KEYS = os.path.join(FIX, "checkpoint-keys")
-if not os.path.isdir(KEYS):
-    pytest.skip(f"fixtures folder {KEYS} is missing", allow_module_level=True)
+require_fixture(KEYS)
 
 # manifest -> (dataset, arch) whose official config must reproduce it
 BACKBONES = {
