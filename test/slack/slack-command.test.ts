@@ -4,30 +4,11 @@
  * person's latest image in the channel, shows ⏳ and a status message in the image's thread, and
  * uploads the result there with files.uploadV2 and the result buttons.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { actionIds, CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+import { describe, expect, it } from 'vitest';
+import { actionIds, CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
 
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+const { h, guard } = useSlackSuite();
 
-beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(started.client);
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
-});
 
 const isPng = (b: Uint8Array) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 

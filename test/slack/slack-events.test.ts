@@ -4,30 +4,11 @@
  * re-added; a mention with a recipe in a thread edits the thread's image; admin commands are for
  * workspace admins only.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+import { describe, expect, it } from 'vitest';
+import { CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
 
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+const { h, guard } = useSlackSuite();
 
-beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(started.client);
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
-});
 
 const uploads = () => h.fake.calls.filter((c) => c.method === 'files.completeUploadExternal').length;
 

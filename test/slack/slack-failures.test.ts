@@ -3,30 +3,11 @@
  * answer then comes through response_url); a 429 from Slack is waited out and retried; an engine that
  * went away gives a friendly ⚠️ in the thread instead of silence or a raw error.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+import { describe, expect, it } from 'vitest';
+import { CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
 
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+const { h, engine, guard } = useSlackSuite();
 
-beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(started.client);
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
-});
 
 describe('a slow or rate-limiting Slack', () => {
   it('acks an admin command in time when users.info is slow, and answers through response_url', async () => {

@@ -4,32 +4,13 @@
  * back (undo), save a preset through a modal, delete for the owner only, and keep working after the
  * app restarts (their state is the edit id and the database).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import { describe, expect, it } from 'vitest';
 import type { FakeMessage } from '../fake-slack/fake-slack-state.js';
 import { selectValue, shortcutPayload, submitPayload, textValue } from './support/interactions.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { actionIds, buttonPayload, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+import { actionIds, buttonPayload, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
 
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+const { h, guard } = useSlackSuite();
 
-beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(started.client);
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
-});
 
 const CH = 'C0SHORTCUT';
 const editOf = (m: FakeMessage) => h.fake.waitFor(() => h.storage.history.findByMessage('slack', m.files![0]!.id), 'the edit of a result');

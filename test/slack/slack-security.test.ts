@@ -6,31 +6,12 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
+import { describe, expect, it } from 'vitest';
 import { formBody, postSigned } from '../fake-slack/signed-requests.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { CHANNEL, samplePng, startSlackHarness } from './support/slack-harness.js';
+import { CHANNEL, samplePng, useSlackSuite } from './support/slack-harness.js';
 
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+const { h, guard } = useSlackSuite();
 
-beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(started.client);
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
-});
 
 const jobsStarted = () => h.fake.calls.filter((c) => c.method === 'conversations.history').length;
 

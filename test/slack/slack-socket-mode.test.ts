@@ -4,30 +4,13 @@
  * private "working" payload and the result is uploaded in the image thread; an events_api envelope
  * redelivered (retry_attempt 1, same event_id) runs once.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
 
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+const { h, guard } = useSlackSuite({ socketMode: true });
 
 beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(started.client, { socketMode: true });
   await h.fake.waitFor(() => h.fake.socketCount > 0, 'the socket connection');
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
 });
 
 describe('Socket Mode', () => {

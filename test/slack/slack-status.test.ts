@@ -3,19 +3,10 @@
  * and people cannot read faster): an engine that reports progress every 50 ms for 3 s still produces
  * only a handful of updates, spaced at least 2 s apart, then the final line.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EngineApi } from '../../src/bots/core/types.js';
 import type { JobEvent } from '../../src/engine/client/api-types.js';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { startTestEngine } from '../helpers/engine.js';
-import type { NetworkGuard } from '../fake-discord/network-guard.js';
-import { installNetworkGuard } from '../fake-discord/network-guard.js';
-import type { SlackHarness } from './support/slack-harness.js';
-import { resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
-
-let guard: NetworkGuard;
-let engine: EngineServer;
-let h: SlackHarness;
+import { resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
 
 /** The real engine, with a burst of progress events before each job is waited for. */
 function chattyEngine(inner: EngineApi, ms: number): EngineApi {
@@ -38,18 +29,7 @@ function chattyEngine(inner: EngineApi, ms: number): EngineApi {
   };
 }
 
-beforeAll(async () => {
-  guard = installNetworkGuard();
-  const started = await startTestEngine();
-  engine = started.server;
-  h = await startSlackHarness(chattyEngine(started.client, 3000), { statusIntervalMs: null });
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await engine?.close();
-  guard?.restore();
-});
+const { h, guard } = useSlackSuite({ engine: (client) => chattyEngine(client, 3000), statusIntervalMs: null });
 
 describe('status message', () => {
   it('is posted once in the thread and updated at most every 2 s', async () => {

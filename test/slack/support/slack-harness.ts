@@ -3,6 +3,7 @@
  * EngineApi), a fresh database, and the real Bolt app launched against them, all on 127.0.0.1.
  */
 import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import type { EngineApi } from '../../../src/bots/core/types.js';
 import { RateLimiter } from '../../../src/bots/core/rate-limiter.js';
@@ -10,7 +11,11 @@ import { launchSlackBot } from '../../../src/bots/slack/start-slack-bot.js';
 import type { RunningSlackBot } from '../../../src/bots/slack/start-slack-bot.js';
 import type { Storage } from '../../../src/storage/index.js';
 import { openStorage } from '../../../src/storage/index.js';
+import type { EngineClient } from '../../../src/engine/client/engine-client.js';
+import type { EngineServer } from '../../../src/engine/service/start-engine-server.js';
 import { FakeSlack } from '../../fake-slack/fake-slack.js';
+import { installNetworkGuard, type NetworkGuard } from '../../fake-discord/network-guard.js';
+import { startTestEngine } from '../../helpers/engine.js';
 import type { FakeMessage } from '../../fake-slack/fake-slack-state.js';
 import { repoRoot, tempDir } from '../../helpers/paths.js';
 
@@ -108,4 +113,58 @@ export function buttonPayload(h: SlackHarness, user: { id: string; name: string 
     response_url: `${h.fake.base}/response/a1`,
     actions: [{ type: 'button', action_id: actionId, block_id: 'b', value: 'x', action_ts: String(Date.now() / 1000) }],
   };
+}
+
+export interface SlackSuiteOptions extends HarnessOptions {
+  /** Wraps the real engine client (e.g. to add events or delays); left out, the bot talks to it directly. */
+  readonly engine?: (client: EngineClient) => EngineApi;
+}
+
+export interface SlackSuite {
+  /** The harness, the engine server and the network guard of this test file, usable inside its tests. */
+  readonly h: SlackHarness;
+  readonly engine: EngineServer;
+  readonly guard: NetworkGuard;
+}
+
+/**
+ * The set-up every Slack test file shares: a network guard (loopback only), a real engine server on the
+ * analytic model, and the harness, started before the file's tests and stopped after them. The returned
+ * objects stand for the running ones once the file's tests run.
+ */
+export function useSlackSuite(o: SlackSuiteOptions = {}): SlackSuite {
+  let running: { h: SlackHarness; engine: EngineServer; guard: NetworkGuard } | undefined;
+  let guard: NetworkGuard | undefined;
+  let engine: EngineServer | undefined;
+  let h: SlackHarness | undefined;
+  beforeAll(async () => {
+    guard = installNetworkGuard();
+    const started = await startTestEngine();
+    engine = started.server;
+    h = await startSlackHarness(o.engine ? o.engine(started.client) : started.client, o);
+    running = { h, engine, guard };
+  });
+  afterAll(async () => {
+    await h?.stop();
+    await engine?.close();
+    guard?.restore();
+  });
+  const current = () => {
+    if (!running) throw new Error('the Slack suite is used before its beforeAll ran (use it inside tests)');
+    return running;
+  };
+  return { h: lazy(() => current().h), engine: lazy(() => current().engine), guard: lazy(() => current().guard) };
+}
+
+/** An object that forwards to the one `get` returns at the time of use (so it can be named before it exists). */
+function lazy<T extends object>(get: () => T): T {
+  return new Proxy({} as T, {
+    get: (_, prop) => {
+      const target = get();
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+    set: (_, prop, value) => Reflect.set(get(), prop, value),
+    has: (_, prop) => Reflect.has(get(), prop),
+  });
 }
