@@ -11,7 +11,7 @@ import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { GatedEngine } from './support/gated-engine.js';
 import { gatedEngine } from './support/gated-engine.js';
 import type { Harness } from './support/discord-harness.js';
-import { awaitResult, customIds, samplePng, startHarness } from './support/discord-harness.js';
+import { awaitResult, customIds, samplePng, settled, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
 let engine: EngineServer;
@@ -100,7 +100,7 @@ describe('reactions', () => {
     fake.react(fake.users.alice, posted, '👍'); // not a mapped emoji: ignored
     const result = await fake.waitFor(() => fake.messagesIn(posted.id).find((m) => m.attachments.length > 0), 'the reaction result');
     expect(result.content).toContain('shift:0.5');
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(h);
     expect(gated.submitted.length - before).toBe(1);
     expect(fake.messagesIn(posted.id).filter((m) => m.attachments.length > 0)).toHaveLength(1);
   });
@@ -114,7 +114,7 @@ describe('reactions', () => {
     const posted = fake.postImage(fake.users.bob, { bytes: samplePng() });
     const before = gated.submitted.length;
     fake.react(fake.users.bob, posted, '🌀');
-    await new Promise((r) => setTimeout(r, 400));
+    await settled(h);
     expect(gated.submitted.length).toBe(before);
     expect(fake.state.channels.has(posted.id)).toBe(false);
     const on = fake.slash(fake.users.admin, ['admin', 'reactions'], { enabled: true }, { admin: true });

@@ -16,7 +16,7 @@ import type { NetworkGuard } from '../fake-discord/network-guard.js';
 import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { GatedEngine } from './support/gated-engine.js';
 import { gatedEngine } from './support/gated-engine.js';
-import { awaitResult, samplePng, startHarness } from './support/discord-harness.js';
+import { awaitResult, samplePng, settled, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
 let engine: EngineServer;
@@ -53,7 +53,7 @@ describe('gateway reconnect and resume', () => {
       fake.gateway.replayFromOnResume = 0;
       fake.gateway.requestReconnect();
       await fake.waitFor(() => fake.gateway.resumes === 1 && fake.gateway.connected, 'the resume');
-      await new Promise((r) => setTimeout(r, 400));
+      await settled(h);
       expect(fake.gateway.identifies).toBe(1);
       expect(gated.submitted).toHaveLength(1);
       expect(fake.calls.filter((c) => c.path.includes('/callback') && c.status !== 204)).toEqual([]);

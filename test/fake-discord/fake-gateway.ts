@@ -55,8 +55,10 @@ export class FakeGateway {
     return this.session?.socket?.readyState === 1;
   }
 
-  private send(ws: WebSocket, payload: unknown): void {
-    if (ws.readyState === 1) ws.send(JSON.stringify(payload));
+  private send(ws: WebSocket, payload: { op: number; [key: string]: unknown }): void {
+    if (ws.readyState !== 1) return;
+    ws.send(JSON.stringify(payload));
+    if (payload.op === 0) this.dispatchesSent++;
   }
 
   private onConnection(ws: WebSocket): void {
@@ -101,6 +103,9 @@ export class FakeGateway {
     for (const e of session.events) if (e.s > from) this.send(ws, { op: 0, t: e.t, s: e.s, d: e.d });
     this.send(ws, { op: 0, t: 'RESUMED', s: session.seq, d: {} });
   }
+
+  /** Dispatch packets (op 0) written to a socket so far, replays included: the bot's quiescence target. */
+  dispatchesSent = 0;
 
   /** Sends an event now, or keeps it for the resume if the client is between sockets. */
   dispatch(t: string, d: unknown): void {

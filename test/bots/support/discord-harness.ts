@@ -35,7 +35,7 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
   const logs: string[] = [];
   const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
   let currentEngine = engine;
-  const launch = () => launchDiscordBot({
+  const launch = async () => watchSequence(fake, await launchDiscordBot({
     token: fake.token,
     restApi: fake.restApi,
     cdnHosts: [fake.cdnHost],
@@ -49,7 +49,7 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     // Many edits by one person in a few seconds: the production burst limit would refuse them.
     limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
     ...(o.messageContent !== undefined ? { messageContent: o.messageContent } : {}),
-  });
+  }));
   const h: Harness = {
     fake,
     bot: await launch(),
@@ -83,3 +83,38 @@ export async function awaitResult(h: Harness, i: FakeInteraction) {
 
 export const customIds = (m: StoredMessage): string[] =>
   (m.components as { components: { custom_id: string }[] }[]).flatMap((r) => r.components.map((c) => c.custom_id));
+
+/** How many gateway dispatches each running bot has received (see settled). */
+const received = new WeakMap<RunningDiscordBot, { count: number }>();
+
+/**
+ * Starts counting the gateway dispatches a freshly launched bot receives, replays included. Login
+ * resolves only once READY and the guilds have arrived, so everything sent before this point was received.
+ */
+function watchSequence(fake: FakeDiscord, bot: RunningDiscordBot): RunningDiscordBot {
+  const mark = { count: fake.gateway.dispatchesSent };
+  bot.client.on('raw', () => void mark.count++);
+  received.set(bot, mark);
+  return bot;
+}
+
+/**
+ * Quiescence: resolves once the bot has received every gateway event the fake has dispatched so far and
+ * every handler it started for them has finished (the bot tracks them in context.lifecycle.inFlight,
+ * the set stop() drains). A test that must show that something did *not* happen waits for this instead
+ * of sleeping and hoping the bot was done.
+ */
+export async function settled(h: Harness, timeoutMs = 20_000): Promise<void> {
+  const { fake, bot } = h;
+  const target = fake.gateway.dispatchesSent;
+  const mark = received.get(bot)!;
+  // discord.js emits "raw" before it routes the event, and the bot registers the handler's promise in
+  // that turn, so once every dispatch has arrived and one macrotask has passed, inFlight holds them all.
+  await fake.waitFor(() => mark.count >= target || undefined, `gateway dispatch ${target} at the bot`, timeoutMs);
+  await new Promise((r) => setImmediate(r));
+  for (let rounds = 0; bot.context.lifecycle.inFlight.size > 0; rounds++) {
+    if (rounds > 1000) throw new Error('the bot never became idle');
+    await Promise.allSettled([...bot.context.lifecycle.inFlight]);
+    await new Promise((r) => setImmediate(r));
+  }
+}
