@@ -5,7 +5,7 @@
  * workspace admins only.
  */
 import { describe, expect, it } from 'vitest';
-import { CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
+import { CHANNEL, resultIn, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
 
 const { h, guard } = useSlackSuite();
 
@@ -42,7 +42,7 @@ describe('reactions', () => {
 
     const result = await fake.waitFor(() => resultIn(h, CHANNEL, image.ts), 'the reaction result');
     await fake.waitFor(() => image.reactions.some((r) => r.name === 'white_check_mark'), 'the done reaction');
-    await new Promise((r) => setTimeout(r, 500));
+    await settled(h);
     expect(uploads() - before).toBe(1);
     // Both layers saw it: the event_id was claimed globally, the (message, emoji, user) by the handler.
     expect(h.storage.idempotency.claim('slack:event:Ev0REACT1').claimed).toBe(false);
@@ -60,7 +60,7 @@ describe('reactions', () => {
     const before = fake.calls.length;
     await fake.event(fake.eventEnvelope({ type: 'reaction_added', user: fake.users.alice.id, reaction: 'thumbsup', item: { type: 'message', channel: CHANNEL, ts: image.ts } }));
     await fake.event(fake.eventEnvelope({ type: 'reaction_added', user: fake.users.alice.id, reaction: 'star', item: { type: 'message', channel: CHANNEL, ts: text.ts } }));
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(h);
     // The unmapped emoji costs no call at all; the mapped one reads the message, finds no image, stops.
     expect(fake.calls.slice(before).map((c) => c.method).filter((m) => m !== 'users.info')).toEqual(['conversations.replies']);
   });

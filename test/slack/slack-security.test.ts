@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { formBody, postSigned } from '../fake-slack/signed-requests.js';
-import { CHANNEL, samplePng, useSlackSuite } from './support/slack-harness.js';
+import { CHANNEL, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
 
 const { h, guard } = useSlackSuite();
 
@@ -26,7 +26,7 @@ describe('request signatures', () => {
     expect([wrong.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
     const event = await fake.event(fake.eventEnvelope({ type: 'reaction_added', user: fake.users.alice.id, reaction: 'star', item: { type: 'message', channel: CHANNEL, ts: '1.000001' } }), { secret: 'nope' });
     expect(event.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    await settled(h);
     expect(jobsStarted()).toBe(before);
   });
 

@@ -5,7 +5,7 @@
  * redelivered (retry_attempt 1, same event_id) runs once.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
+import { CHANNEL, resultIn, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
 
 const { h, guard } = useSlackSuite({ socketMode: true });
 
@@ -41,7 +41,7 @@ describe('Socket Mode', () => {
     await fake.envelope('events_api', envelope, 1);
     await fake.waitFor(() => resultIn(h, CHANNEL, image.ts), 'the reaction result');
     await fake.waitFor(() => image.reactions.some((r) => r.name === 'white_check_mark'), 'the done reaction');
-    await new Promise((r) => setTimeout(r, 300));
+    await settled(h);
     expect(fake.threadReplies(CHANNEL, image.ts).filter((m) => m.files?.length)).toHaveLength(1);
     expect(guard.violations).toEqual([]);
   });

@@ -68,6 +68,7 @@ export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {
       limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
     });
     fake.appUrl = bot.eventsUrl ?? '';
+    trackListeners(bot);
     return bot;
   };
   const h: SlackHarness = {
@@ -167,4 +168,43 @@ function lazy<T extends object>(get: () => T): T {
     set: (_, prop, value) => Reflect.set(get(), prop, value),
     has: (_, prop) => Reflect.has(get(), prop),
   });
+}
+
+/** The listener runs each running app is in the middle of (see settled). */
+const inFlight = new WeakMap<RunningSlackBot, Set<Promise<unknown>>>();
+
+/**
+ * A last global middleware that records each request's run through the app's listeners. The app's own
+ * global middleware (the event_id check) and Bolt's run synchronously up to next(), and Bolt enters the
+ * chain right after its ack (Events API) or before any listener can ack (commands, actions), so by the
+ * time the fake has read the ack over the socket the run is recorded. Events the app's middleware drops
+ * (a redelivered event_id) never get here, which is the point.
+ */
+function trackListeners(bot: RunningSlackBot): void {
+  const running = new Set<Promise<unknown>>();
+  inFlight.set(bot, running);
+  bot.app.use(async ({ next }) => {
+    const run = next();
+    running.add(run);
+    try {
+      await run;
+    } finally {
+      running.delete(run);
+    }
+  });
+}
+
+/**
+ * Quiescence: resolves once every request the fake has delivered and had acked has finished its run
+ * through the app's listeners (the handlers await their whole edit). A test that must show that
+ * something did *not* happen awaits this after its deliveries instead of sleeping.
+ */
+export async function settled(h: SlackHarness): Promise<void> {
+  const running = inFlight.get(h.bot)!;
+  await new Promise((r) => setImmediate(r));
+  for (let rounds = 0; running.size > 0; rounds++) {
+    if (rounds > 1000) throw new Error('the Slack app never became idle');
+    await Promise.allSettled([...running]);
+    await new Promise((r) => setImmediate(r));
+  }
 }
