@@ -7,7 +7,7 @@ optimizer, step, wall time) is written atomically every few minutes.
   python3 -m asyrp_tools.train --run runs/toyfaces-32 [--steps N]
 
 Re-running the same command resumes from runs/.../checkpoint.pt, or from
---resume <path> (e.g. the step-5021 checkpoint in the git history, models/toyfaces-32/README.md).
+--resume <path> (a checkpoint.pt written by an earlier run).
 """
 from __future__ import annotations
 
