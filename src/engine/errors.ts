@@ -9,6 +9,8 @@ export const ENGINE_ERROR_CODES = [
   'RECIPE_UNKNOWN_DIRECTION',
   'RECIPE_BAD_VALUE',
   'RECIPE_TOO_MANY',
+  // A `name:value` whose name is no option and no installed direction (stepz:20); the message names the closest option.
+  'RECIPE_UNKNOWN_OPTION',
   // Input images.
   'IMAGE_EMPTY',
   'IMAGE_TOO_LARGE',

@@ -52,7 +52,7 @@ describe('custom ids', () => {
 
 describe('error formatting', () => {
   it('puts the recipe pointer lines in a code block so the caret lines up', async () => {
-    const { fenceIndented } = await import('../../src/bots/discord/interaction-router.js');
+    const { fenceIndented } = await import('../../src/bots/core/fence-indented.js');
     const text = 'Unknown direction "smiel".\n  smiel:0.8\n  ^^^^^^^^^\nDirections: smile.';
     expect(fenceIndented(text)).toBe('Unknown direction "smiel".\n```\nsmiel:0.8\n^^^^^^^^^\n```\nDirections: smile.');
   });

@@ -129,6 +129,16 @@ describe('mistakes', () => {
     expect(h.storage.history.listForAccount(1, { limit: 100 })).toHaveLength(before);
   });
 
+  it('an unknown option is named as such, with the closest valid one, privately and with the caret under it', async () => {
+    const { fake } = h;
+    const bad = fake.slash(fake.users.alice, ['edit'], { recipe: 'global 0.8 stepz:20' }, image());
+    const text = await replyText(bad.token);
+    expect(fake.book.get(bad.token)!.ephemeral).toBe(true);
+    expect(text).toContain('Unknown option "stepz"; did you mean steps?');
+    expect(text).toContain('```\nglobal 0.8 stepz:20\n           ^^^^^^^^\n```');
+    expect(text).not.toContain('out of range');
+  });
+
   it('an image over the pixel limit is refused from its metadata, before downloading', async () => {
     const { fake } = h;
     const downloads = () => fake.calls.filter((c) => c.path.startsWith('/cdn/')).length;

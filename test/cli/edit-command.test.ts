@@ -46,6 +46,15 @@ describe('asyrp edit', () => {
     expect(r.err).toContain('Directions: global, shift.');
   });
 
+  it('names an unknown recipe option and the closest valid one', async () => {
+    const dir = tempDir();
+    await photo(dir);
+    const r = await runCli(['edit', 'in.jpg', 'shift', '0.8', 'stepz:20', '--model', 'analytic'], { cwd: dir, overrides });
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('Unknown option "stepz"; did you mean steps?');
+    expect(r.err).not.toContain('out of range');
+  });
+
   it.each([
     [['edit', 'missing.png', 'shift', '--model', 'analytic'], /cannot read .*missing.png: ENOENT/, 1],
     [['edit', 'in.jpg', 'shift', '--model', 'nope'], /model "nope" is not installed/, 1],

@@ -70,6 +70,28 @@ describe('parseRecipe', () => {
     expect(errorOf(() => parseRecipe(text, { directions })).code).toBe(code);
   });
 
+  it('names an unknown option as such, with the closest valid one, wherever the recipe is parsed', () => {
+    // The bots parse with presets allowed, the engine with its directions, storage with neither.
+    for (const ctx of [{ directions }, { directions, allowPresets: true as const }, { allowPresets: true as const }, {}]) {
+      const e = errorOf(() => parseRecipe('smile 0.8 stepz:20', ctx));
+      expect(e.code).toBe('RECIPE_UNKNOWN_OPTION');
+      expect(e.message.split('\n')[0]).toBe('Unknown option "stepz"; did you mean steps?');
+      expect(e.details).toMatchObject({ option: 'stepz', suggestion: 'steps', token: 'stepz:20', position: 10 });
+      expect(e.message).toContain('            ^^^^^^^^');
+    }
+    expect(errorOf(() => parseRecipe('smile strenght:0.5', { directions })).details.suggestion).toBe('strength');
+    expect(errorOf(() => parseRecipe('smile tedti:600', { directions })).details.suggestion).toBe('t_edit');
+    // Nothing close, but no strength could be 400: still an option, with the list of the real ones.
+    const far = errorOf(() => parseRecipe('smile quality:400', { directions }));
+    expect(far.code).toBe('RECIPE_UNKNOWN_OPTION');
+    expect(far.message).toContain('Unknown option "quality".');
+    expect(far.message).toContain('Options: steps');
+    // An installed direction is never read as an option, however close its name is to one.
+    expect(parseRecipe('seeds:0.5', { directions: ['seeds'] }).terms).toEqual([{ name: 'seeds', strength: 0.5 }]);
+    // A preset with too high a strength stays a strength error where presets are allowed.
+    expect(errorOf(() => parseRecipe('cute:5', { directions, allowPresets: true })).code).toBe('RECIPE_BAD_VALUE');
+  });
+
   it('caps the number of directions and the length', () => {
     const many = Array.from({ length: 11 }, (_, i) => `d${i}`).join(' ');
     expect(errorOf(() => parseRecipe(many)).code).toBe('RECIPE_TOO_MANY');

@@ -5,7 +5,7 @@
  * uploads the result there with files.uploadV2 and the result buttons.
  */
 import { describe, expect, it } from 'vitest';
-import { actionIds, CHANNEL, resultIn, samplePng, useSlackSuite } from './support/slack-harness.js';
+import { actionIds, CHANNEL, resultIn, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
 
 const { h, guard } = useSlackSuite();
 
@@ -58,3 +58,19 @@ describe('/asyrp with a recipe', () => {
     expect(guard.violations).toEqual([]);
   });
 });
+
+describe('/asyrp with a mistake in the recipe', () => {
+  it('names an unknown option with the closest valid one, privately, the caret lined up in a code block', async () => {
+    const { fake } = h;
+    fake.postImage(fake.users.alice, CHANNEL, samplePng());
+    const callsBefore = fake.calls.length;
+    const res = await fake.command(fake.users.alice, CHANNEL, 'global 0.8 stepz:20');
+    const body = res.json<{ response_type: string; text: string }>();
+    expect(body.response_type).toBe('ephemeral');
+    expect(body.text).toContain('Unknown option "stepz"; did you mean steps?');
+    expect(body.text).toContain('```\nglobal 0.8 stepz:20\n           ^^^^^^^^\n```');
+    await settled(h);
+    expect(fake.calls.slice(callsBefore).filter((c) => c.method === 'chat.postMessage')).toEqual([]);
+  });
+});
+

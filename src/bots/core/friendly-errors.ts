@@ -16,6 +16,7 @@ const API_WORDS: Record<ApiErrorCode, string> = {
   RECIPE_UNKNOWN_DIRECTION: 'That direction is not installed on this model. `/asyrp help` lists the ones that are.',
   RECIPE_BAD_VALUE: 'A value in that recipe is out of range (strengths go from -3 to 3).',
   RECIPE_TOO_MANY: 'That recipe mixes too many directions (at most 10).',
+  RECIPE_UNKNOWN_OPTION: 'That recipe has an option I do not know. The options are steps, t_edit, t_boost and seed.',
   IMAGE_EMPTY: 'That image is empty.',
   IMAGE_TOO_LARGE: 'That image is too large. Try a smaller one.',
   IMAGE_UNSUPPORTED_FORMAT: 'I can only edit PNG, JPEG, WebP or GIF images.',

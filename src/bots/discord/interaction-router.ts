@@ -5,6 +5,7 @@
  */
 import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
+import { fenceIndented } from '../core/fence-indented.js';
 import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { parseCustomId } from './custom-ids.js';
@@ -68,9 +69,4 @@ export async function replyWithError(ctx: DiscordBotContext, i: RepliableInterac
   } catch (e2) {
     ctx.log.warn(`could not send an error reply: ${describeForLog(e2)}`);
   }
-}
-
-/** Recipe errors point at the bad token with indented lines; in Discord they only line up in a code block. */
-export function fenceIndented(text: string): string {
-  return text.replace(/(?:^ {2}.*(?:\n|$))+/gm, (block) => '```\n' + block.replace(/^ {2}/gm, '').replace(/\n$/, '') + '\n```\n');
 }

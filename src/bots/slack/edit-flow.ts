@@ -8,7 +8,7 @@ import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import type { EditJob } from '../core/run-edit.js';
 import type { Requester } from '../core/types.js';
 import type { Actor } from '../../storage/index.js';
-import { escapeMrkdwn, mention } from './mrkdwn.js';
+import { errorMrkdwn, escapeMrkdwn, mention } from './mrkdwn.js';
 import { slackFriendlyText } from './slack-errors.js';
 import { uploadResult } from './upload-result.js';
 import type { SlackBotContext } from './slack-context.js';
@@ -69,6 +69,6 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
     const slackWords = slackFriendlyText(err);
     const friendly = slackWords ? { text: slackWords } : toFriendlyError(err);
     if ('logId' in friendly && friendly.logId) ctx.log.error(`[${friendly.logId}] slack edit failed: ${describeForLog(err)}`);
-    await status.finish(false, `⚠️ ${slackWords ?? escapeMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
+    await status.finish(false, `⚠️ ${slackWords ?? errorMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
   }
 }

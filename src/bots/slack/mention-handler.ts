@@ -9,7 +9,7 @@ import { toFriendlyError } from '../core/friendly-errors.js';
 import { parseCommandText } from './command-text.js';
 import { performSlackEdit } from './edit-flow.js';
 import { foundIn, latestImageInThread, NO_IMAGE_HINT } from './find-image.js';
-import { escapeMrkdwn } from './mrkdwn.js';
+import { errorMrkdwn } from './mrkdwn.js';
 import type { SlackMessage } from './slack-files.js';
 import { downloadSlackFile } from './slack-files.js';
 import type { SlackBotContext } from './slack-context.js';
@@ -40,7 +40,7 @@ export async function handleMention(ctx: SlackBotContext, { event, body }: Args)
     prepared = ctx.edits.prepare(actor, route.recipe);
     ctx.edits.admit(requester);
   } catch (e) {
-    await tell(`❌ ${escapeMrkdwn(toFriendlyError(e).text)}`);
+    await tell(`❌ ${errorMrkdwn(toFriendlyError(e).text)}`);
     return;
   }
   const own = foundIn(event as unknown as SlackMessage);

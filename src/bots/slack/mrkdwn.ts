@@ -1,3 +1,5 @@
+import { fenceIndented } from '../core/fence-indented.js';
+
 /**
  * Slack mrkdwn treats `<...>` as links and mentions (`<!channel>`, `<@U1>`, `<https://x|y>`), so any text
  * that came from a person (recipes, preset names, descriptions, error messages that quote input) is
@@ -16,4 +18,12 @@ export const mention = (userId: string) => (/^[UW][A-Z0-9]+$/.test(userId) ? `<@
  */
 export function fromMarkdown(text: string): string {
   return escapeMrkdwn(text).replace(/\*\*([^*]+)\*\*/g, '*$1*');
+}
+
+/**
+ * An error for a person, as mrkdwn: escaped, and the recipe parser's indented token-and-caret lines in a
+ * code block so the caret sits under the bad word (Slack's proportional font moves it otherwise).
+ */
+export function errorMrkdwn(text: string): string {
+  return fenceIndented(escapeMrkdwn(text));
 }

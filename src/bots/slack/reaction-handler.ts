@@ -10,7 +10,7 @@ import { defaultEmojiMap, emojiRecipe } from '../core/default-emoji.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
 import { performSlackEdit } from './edit-flow.js';
 import { imageAt } from './find-image.js';
-import { escapeMrkdwn } from './mrkdwn.js';
+import { errorMrkdwn } from './mrkdwn.js';
 import { downloadSlackFile } from './slack-files.js';
 import type { SlackBotContext } from './slack-context.js';
 import { emojiKey } from './slack-emoji.js';
@@ -44,7 +44,7 @@ export async function handleReaction(ctx: SlackBotContext, { event, body }: Args
     prepared = ctx.edits.prepare(actor, recipe);
     ctx.edits.admit(requester);
   } catch (e) {
-    await ctx.client.chat.postEphemeral({ channel, user: event.user, thread_ts: found.threadTs, text: `❌ ${escapeMrkdwn(toFriendlyError(e).text)}` });
+    await ctx.client.chat.postEphemeral({ channel, user: event.user, thread_ts: found.threadTs, text: `❌ ${errorMrkdwn(toFriendlyError(e).text)}` });
     return;
   }
   await performSlackEdit(ctx, {

@@ -11,7 +11,7 @@ import type { PresetScope } from '../../storage/index.js';
 import { actorFor } from '../core/actors.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
 import { performSlackEdit } from './edit-flow.js';
-import { escapeMrkdwn, mention } from './mrkdwn.js';
+import { errorMrkdwn, escapeMrkdwn, mention } from './mrkdwn.js';
 import { parseResultAction, SAVE_VIEW_PATTERN, saveViewId } from './result-blocks.js';
 import type { SlackBotContext } from './slack-context.js';
 import { requesterOf } from './slack-requester.js';
@@ -85,7 +85,7 @@ export async function handleResultAction(ctx: SlackBotContext, { action, body, a
       where: { channel, sourceTs: null, threadTs },
     });
   } catch (e) {
-    await tell(`❌ ${escapeMrkdwn(toFriendlyError(e).text)}`).catch(() => undefined);
+    await tell(`❌ ${errorMrkdwn(toFriendlyError(e).text)}`).catch(() => undefined);
   }
 }
 

@@ -11,7 +11,7 @@ import { parseCommandText } from './command-text.js';
 import { downloadSlackFile } from './slack-files.js';
 import { NO_IMAGE_HINT, recentImageOf } from './find-image.js';
 import { performSlackEdit } from './edit-flow.js';
-import { escapeMrkdwn } from './mrkdwn.js';
+import { errorMrkdwn, escapeMrkdwn } from './mrkdwn.js';
 import { slackErrorCode, slackFriendlyText } from './slack-errors.js';
 import { requesterOf } from './slack-requester.js';
 import type { SlackBotContext } from './slack-context.js';
@@ -90,5 +90,5 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
 export function errorText(ctx: SlackBotContext, e: unknown): string {
   const friendly = toFriendlyError(e);
   if (friendly.logId) ctx.log.error(`[${friendly.logId}] ${describeForLog(e)}`);
-  return `❌ ${escapeMrkdwn(friendly.text)}`.slice(0, 3000);
+  return `❌ ${errorMrkdwn(friendly.text)}`.slice(0, 3000);
 }

@@ -12,6 +12,7 @@
  * One module, reused by the CLI and both bots, so every surface accepts exactly the same text.
  */
 import { EngineError } from '../errors.js';
+import { closestMatch } from './closest-match.js';
 
 export interface RecipeTerm {
   /** A direction name, or a preset reference (`name` or `@owner/name`) when `preset` is true. */
@@ -83,11 +84,12 @@ function tokenize(text: string): Token[] {
 
 /** Builds the message that shows where the bad token is and what would have been accepted. */
 function recipeError(
-  code: 'RECIPE_SYNTAX' | 'RECIPE_UNKNOWN_DIRECTION' | 'RECIPE_BAD_VALUE' | 'RECIPE_TOO_MANY',
+  code: 'RECIPE_SYNTAX' | 'RECIPE_UNKNOWN_DIRECTION' | 'RECIPE_UNKNOWN_OPTION' | 'RECIPE_BAD_VALUE' | 'RECIPE_TOO_MANY',
   problem: string,
   source: string,
   token: Token | undefined,
   ctx: ParseRecipeContext,
+  extra: Record<string, unknown> = {},
 ): EngineError {
   const lines = [problem];
   if (token) lines.push(`  ${source}`, `  ${' '.repeat(token.at)}${'^'.repeat(Math.max(1, token.text.length))}`);
@@ -97,6 +99,7 @@ function recipeError(
     token: token?.text,
     position: token?.at,
     directions: ctx.directions ? [...ctx.directions] : undefined,
+    ...extra,
   });
 }
 
@@ -113,7 +116,8 @@ export function parseRecipe(text: string, ctx: ParseRecipeContext = {}): Recipe 
   const source = text.replace(/[\r\n\t]/g, ' ');
   const terms: { name: string; strength?: number; preset?: true; token: Token }[] = [];
   const options: { steps?: number; tEdit?: number; tBoost?: number; seed?: number } = {};
-  const fail = (code: Parameters<typeof recipeError>[0], problem: string, token: Token) => recipeError(code, problem, source, token, ctx);
+  const fail = (code: Parameters<typeof recipeError>[0], problem: string, token: Token, extra?: Record<string, unknown>) =>
+    recipeError(code, problem, source, token, ctx, extra);
 
   const setStrength = (value: number, token: Token) => {
     const last = terms[terms.length - 1];
@@ -147,6 +151,13 @@ export function parseRecipe(text: string, ctx: ParseRecipeContext = {}): Recipe 
       applyOption(option, value, token, options, fail);
       continue;
     }
+    if (value !== undefined) {
+      const unknownOption = misnamedOption(key, value, ctx);
+      if (unknownOption) {
+        const hint = unknownOption.closest ? `; did you mean ${unknownOption.closest}?` : '.';
+        throw fail('RECIPE_UNKNOWN_OPTION', `Unknown option "${key}"${hint}`, token, { option: key, suggestion: unknownOption.closest });
+      }
+    }
     const presetRef = PRESET_REF.test(key);
     if (presetRef && !ctx.allowPresets) throw fail('RECIPE_UNKNOWN_DIRECTION', `Presets like "${token.text}" cannot be used here.`, token);
     if (!presetRef && !NAME.test(key)) throw fail('RECIPE_SYNTAX', `"${token.text}" is not a direction, preset or option.`, token);
@@ -171,6 +182,25 @@ export function parseRecipe(text: string, ctx: ParseRecipeContext = {}): Recipe 
     terms: terms.map(({ token: _t, ...rest }) => (rest.strength === undefined ? { name: rest.name, ...(rest.preset ? { preset: true as const } : {}) } : rest)),
     options,
   };
+}
+
+/** What a person may write as `name:value` besides a direction or preset (the aliases too: "tedti" is a typo of "tedit"). */
+const OPTION_WORDS = [...Object.keys(OPTION_ALIASES), 'strength'];
+
+/**
+ * Whether `key:value` is a mistyped option rather than a direction or preset with a strength. Without this,
+ * "smile 0.8 stepz:20" read "stepz" as a direction or preset and answered "Strength 20 is out of range",
+ * which sends the person looking in the wrong place. A known direction is never an option; otherwise a key
+ * within typo distance of an option is one, and so, where presets are not allowed, is any unknown key whose
+ * value no strength could be (where they are, "mypreset:5" is more likely a strength too high).
+ */
+function misnamedOption(key: string, value: string, ctx: ParseRecipeContext): { closest?: string } | undefined {
+  if (key.startsWith('@') || ctx.directions?.includes(key)) return undefined;
+  const closest = closestMatch(key, OPTION_WORDS);
+  if (closest) return { closest: OPTION_ALIASES[closest] ?? closest };
+  const v = parseNumber(value);
+  if (ctx.directions && !ctx.allowPresets && v !== undefined && Math.abs(v) > RECIPE_LIMITS.maxStrength) return {};
+  return undefined;
 }
 
 function applyOption(
