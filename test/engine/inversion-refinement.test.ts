@@ -64,7 +64,7 @@ describe('inversion refinement', () => {
     const refined = await reconstructionPsnr(2, 20);
     expect(plain.evaluations).toBe(19);
     expect(refined.evaluations).toBe(57);
-    // Measured at 40 steps on 96 renders: 35.0 dB plain, 48.0 dB with 2 refinements (docs/quality.md).
+    // Measured at 40 steps on 96 renders: 35.0 dB plain, 48.0 dB with 2 refinements (docs/research/directions.md, docs/benchmarks.md).
     expect(refined.psnr).toBeGreaterThan(plain.psnr + 6);
     expect(refined.psnr).toBeGreaterThan(40);
   }, 120_000);

@@ -48,7 +48,7 @@ def ddim_invert(eps_fn: EpsFn, x0: torch.Tensor, n: int, refine: int = 0) -> tor
     step it must undo uses ε_θ(x_t', t') at the upper one.  refine > 0 solves for x_t' by
     fixed-point iteration, re-evaluating ε at the current guess of x_t' (as in AIDI, Pan et
     al. 2023, and ReNoise, Garibi et al. 2024): the generation step then maps x_t' back to
-    x_t almost exactly (toyfaces-32: 35 dB -> 48 dB reconstruction, docs/quality.md)."""
+    x_t almost exactly (toyfaces-32: 35 dB -> 48 dB reconstruction, docs/research/directions.md)."""
     seq = timestep_sequence(n)
     x = x0
     for t, t_next in zip(seq[:-1], seq[1:]):

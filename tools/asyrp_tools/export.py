@@ -7,7 +7,7 @@
 One graph, one copy of the weights.  The decoder runs once over the
 concatenated batch [h ; h[:E] + delta_h] (skips and time embeddings
 concatenated the same way), so E = 0 costs one decoder pass and an edit step
-costs one encoder plus a decoder over B + E rows (docs/method.md §1.3, §6).
+costs one encoder plus a decoder over B + E rows (docs/method.md §1.3, §5).
 
   python3 -m asyrp_tools.export --checkpoint runs/toyfaces-32/checkpoint.pt --out ../models/toyfaces-32
 """

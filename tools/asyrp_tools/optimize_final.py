@@ -69,7 +69,7 @@ class FinalConfig:
     # first B Legendre polynomials of u_t (the editing timesteps mapped onto [-1, 1]).
     # The paper finds Δh_t nearly constant over t (docs/method.md §2.2); projecting the
     # freely optimized directions onto B = 2 kept their held-out success and
-    # preservation (docs/quality.md), so the rest was fitting noise of the training
+    # preservation when measured on the first default model, so the rest was fitting noise of the training
     # batches, and B = 2 trains 1/8-1/14 of the values.
     time_basis: int = 0
     # Cosine decay of the Adam step to this fraction by the last iteration (1: constant):

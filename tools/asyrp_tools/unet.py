@@ -141,7 +141,7 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.bias)
 
     # The forward pass is split in two so that the exporter can run the
-    # decoder once over [h ; h_edit] (docs/method.md §6: "batch the decoder").
+    # decoder once over [h ; h_edit] (docs/method.md §1.3, §5: one decoder pass).
     def encode(self, x: torch.Tensor, t: torch.Tensor):
         """Returns (h, skips, temb); h is the middle block's output."""
         temb = self.temb_mlp(timestep_embedding(t, self.cfg.temb_in))

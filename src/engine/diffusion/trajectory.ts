@@ -50,7 +50,7 @@ export type HObserver = (t: number, h: Float32Array, eps: Float32Array, x: Float
  * With `refine` > 0 each step re-evaluates ε at the current guess of x_{t'} that many times (fixed-point
  * iteration, as in AIDI, Pan et al. 2023, and ReNoise, Garibi et al. 2024). Generation undoes the step
  * with ε_θ(x_{t'}, t'), not ε_θ(x_t, t); the iteration makes the two agree, so generating from x_T
- * returns the image almost exactly (toyfaces-32: 35 dB → 48 dB, docs/quality.md). Cost: (n − 1)·(1 +
+ * returns the image almost exactly (toyfaces-32: 35 dB → 48 dB, docs/research/directions.md). Cost: (n − 1)·(1 +
  * refine) evaluations. Observers see h and ε of the first evaluation of each step, at x_t.
  */
 export class InversionTrajectory implements Trajectory {

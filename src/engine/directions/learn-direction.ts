@@ -54,7 +54,7 @@ export interface LearnedDirection {
   readonly negatives: number;
 }
 
-/** P_t must have lost this share of the image for the step to count as "coarse" (see docs/quality.md). */
+/** P_t must have lost this share of the image for the step to count as "coarse" (docs/research/directions.md, "tEdit"). */
 export const T_EDIT_LOST_THRESHOLD = 0.5;
 
 interface HTrajectory {
@@ -195,7 +195,7 @@ function timestepReport(t: number, d: Float64Array, mp: Float64Array, mn: Float6
 }
 
 /**
- * The measured rule for t_edit (docs/quality.md): the smallest timestep at which the predicted x0 of the
+ * The measured rule for t_edit (docs/research/directions.md, "tEdit"): the smallest timestep at which the predicted x0 of the
  * examples has lost at least half of the image (RMS(P_t − x0) ≥ 0.5·RMS(x0 − mean)). It plays the part of
  * the paper's LPIPS(x, P_t) ≥ 0.33 threshold without LPIPS weights: editing stops once P_t shows the
  * image's own detail, so later steps restore detail instead of fighting the edit.

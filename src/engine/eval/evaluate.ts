@@ -74,7 +74,7 @@ function reached(t: EvalTarget, before: AttributeReading, after: AttributeReadin
  * Faces that do not have the target already (an edit toward it can be observed). A scalar needs room to
  * move by SCALAR_SUCCESS_DELTA (and 0.05 more) below the reader's reach: with a reach of 1, smile counted
  * faces read at 0.55-0.65 that even a rendered full grin (read 0.885 on average) cannot move far enough
- * (docs/quality.md, Round 18).
+ * (docs/quality.md, "What `asyrp eval` measures").
  */
 export function eligible(t: EvalTarget, before: AttributeReading, schema: Pick<AttributeSchema, 'reach'> = {}): boolean {
   const b = before[t.attribute]!;
@@ -113,7 +113,7 @@ export interface EvalRow {
   /**
    * With EvalOptions.groups: per group of faces (e.g. "blonde/medium" for hair colour and skin tone by
    * their render labels), { eligible, success, preserved } as counts. An edit that fails on one kind of
-   * face (hair-red on blonde hair beside medium skin, docs/quality.md Round 15) hides in the total.
+   * face (hair-red on blonde hair beside medium skin, docs/research/directions.md, "Per-image directions") hides in the total.
    */
   readonly byGroup?: Record<string, GroupCounts>;
   readonly pixelChange: number;

@@ -24,7 +24,7 @@ export function generationTrajectories(xT: Float32Array, plan: EditPlan, strengt
   });
 }
 
-/** Δh_t × s: strength scales the h-space shift linearly, negative values included (asyrp.md §1.4). */
+/** Δh_t × s: strength scales the h-space shift linearly, negative values included (docs/method.md §1.4). */
 export function scaleDelta(
   f: (t: number, hPrev: Float32Array | null) => Float32Array | null,
   s: number,

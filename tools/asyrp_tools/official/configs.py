@@ -6,7 +6,7 @@ guided-diffusion); defaults from docs/method.md §1.7: t_boost is the smallest t
 LPIPS(x, x_t) >= 1.2 in the dataset's x table, t_edit the smallest t with
 LPIPS(x0, P_t) >= 0.33·cos in the x0_t table.  Datasets without tables (ffhq,
 imagenet) get the maintainer's recommended manual values (t_edit in 400–700,
-t_boost in 100–400; docs/method.md §5), taken from the nearest domain.
+t_boost in 100–400; docs/method.md §1.7), taken from the nearest domain.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ official state_dict exactly (checkpoint-keys/celeba_hq_ddpm.json):
 
 The forward pass is split into encode() -> (h, skips, temb) and
 decode(h, skips, temb) -> eps so that the exporter can run the decoder once
-over [h ; h + Δh] (docs/method.md §1.3, §6).  h is the output of the whole middle
+over [h ; h + Δh] (docs/method.md §1.3, §5).  h is the output of the whole middle
 block (block_1 -> attn_1 -> block_2).
 """
 from __future__ import annotations
