@@ -68,8 +68,6 @@ const EXCEPTIONS = [
     files: ['src/storage/validation.ts'],
     rules: restrict([NO_BOTS, NO_CLI, layer('(^|/)engine/(?!recipe/|errors\\.js$)', 'Storage imports no engine; only the recipe grammar.')], 'better-sqlite3'),
   },
-  // The execution-provider setting's type lives with the config schema; it belongs in engine/onnx.
-  { files: ['src/engine/onnx/execution-provider.ts'], rules: restrict(LAYERS.engineCore.filter((l) => !l.regex.includes('config/')), 'onnxruntime-node') },
   // Commands that run the engine in this process (edit, eval, generate, learn, bench, listings) host the
   // engine as the service does, so they reach its internals; vendors stay behind their wrappers. They
   // should move behind one in-process engine entry.

@@ -2,13 +2,15 @@
 import type { CliContext } from './cli-context.js';
 import { LoadedModel } from '../engine/loaded-model.js';
 import { resolveModelPackage } from '../engine/model/model-registry.js';
-import { chooseExecutionProvider } from '../engine/onnx/execution-provider.js';
+import { chooseProviderHere } from '../engine/onnx/provider-report.js';
 
 export async function openModel(ctx: CliContext, name: string | undefined): Promise<LoadedModel> {
   const pkg = resolveModelPackage(ctx.config.modelsDir, name, ctx.config.defaultModel, ctx.cwd);
-  const choice = chooseExecutionProvider(ctx.config.executionProvider);
-  if (ctx.config.logLevel === 'debug' || ctx.config.logLevel === 'info') {
-    ctx.err.write(`asyrp: execution provider ${choice.provider} (${choice.reason})\n`);
-  }
-  return LoadedModel.open(pkg, { provider: choice.provider });
+  const choice = chooseProviderHere(ctx.config.executionProvider);
+  const chatty = ctx.config.logLevel === 'debug' || ctx.config.logLevel === 'info';
+  if (chatty) ctx.err.write(`asyrp: execution provider ${choice.provider} (${choice.reason})\n`);
+  const model = await LoadedModel.open(pkg, { provider: choice.provider });
+  // A fallback is said even at warn: the user asked for a GPU and is not getting it.
+  if (model.unet.fallback && ctx.config.logLevel !== 'error') ctx.err.write(`asyrp: ${model.unet.fallback}\n`);
+  return model;
 }

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
-export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda';
+export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 
 export interface EngineServiceConfig {
   readonly host: string;
@@ -176,7 +176,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const slackPort = slack.port ?? 3000;
   check(typeof slackPort === 'number' && Number.isInteger(slackPort) && slackPort >= 0 && slackPort < 65536, 'slack.port', 'a TCP port (0 = any free port)', slackPort);
   const ep = raw.executionProvider ?? 'auto';
-  check(ep === 'auto' || ep === 'cpu' || ep === 'cuda', 'executionProvider', '"auto", "cpu" or "cuda"', ep);
+  check(ep === 'auto' || ep === 'cpu' || ep === 'cuda' || ep === 'webgpu', 'executionProvider', '"auto", "cpu", "cuda" or "webgpu"', ep);
   const logLevel = raw.logLevel ?? 'info';
   check(['debug', 'info', 'warn', 'error'].includes(logLevel as string), 'logLevel', 'debug|info|warn|error', logLevel);
   const positive = (v: unknown, field: string, dflt: number) => {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { EngineError, asEngineError } from '../errors.js';
 import type { UNet, UNetOutputs } from '../diffusion/batch-runner.js';
 import type { ExecutionProvider } from './execution-provider.js';
+import { openSession } from './open-session.js';
 
 interface IoSpec {
   readonly name: string;
@@ -33,7 +34,10 @@ export class UNetSession implements UNet {
     private readonly session: ort.InferenceSession,
     readonly resolution: number,
     readonly hspace: readonly [number, number, number],
+    /** The provider the session runs on (cpu after a fallback). */
     readonly provider: ExecutionProvider,
+    /** Why the configured provider was not used (one line); absent when it was. */
+    readonly fallback?: string,
   ) {
     this.sampleSize = 3 * resolution * resolution;
     this.hSize = hspace[0] * hspace[1] * hspace[2];
@@ -42,12 +46,10 @@ export class UNetSession implements UNet {
   static async load(path: string, resolution: number, hspace: readonly [number, number, number], opts: UNetSessionOptions): Promise<UNetSession> {
     if (!existsSync(path)) throw new EngineError('MODEL_NOT_FOUND', `UNet graph ${path} is missing`, { path });
     let session: ort.InferenceSession;
+    let provider: ExecutionProvider;
+    let fallback: string | undefined;
     try {
-      session = await ort.InferenceSession.create(path, {
-        executionProviders: opts.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-        graphOptimizationLevel: 'all',
-        ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-      });
+      ({ session, provider, fallback } = await openSession(path, opts));
     } catch (e) {
       throw asEngineError(e, 'MODEL_INVALID', `${path} is not a loadable ONNX graph`);
     }
@@ -69,7 +71,7 @@ export class UNetSession implements UNet {
       await session.release();
       throw new EngineError('MODEL_MISMATCH', `${path} does not match model.json:\n- ${problems.join('\n- ')}`, { path, problems });
     }
-    return new UNetSession(session, resolution, hspace, opts.provider);
+    return new UNetSession(session, resolution, hspace, provider, fallback);
   }
 
   run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number): Promise<UNetOutputs> {

@@ -8,7 +8,8 @@ import { openStorage, type Storage } from '../../storage/index.js';
 import { EngineError } from '../errors.js';
 import { LoadedModel } from '../loaded-model.js';
 import { listModelPackages, resolveModelPackage } from '../model/model-registry.js';
-import { chooseExecutionProvider, type ProviderChoice } from '../onnx/execution-provider.js';
+import type { ProviderChoice } from '../onnx/execution-provider.js';
+import { chooseProviderHere } from '../onnx/provider-report.js';
 import { EngineService } from './engine-service.js';
 import { createEngineHttpServer } from './http-server.js';
 import { jobStoreFromRepo } from './job-store.js';
@@ -33,7 +34,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     throw new EngineError('MODEL_INVALID', `the engine listens on ${e.host}, which is not loopback: set engine.token (ASYRP_ENGINE_TOKEN) so that requests need a bearer token`);
   }
   const log = opts.log ?? (() => undefined);
-  const provider = chooseExecutionProvider(config.executionProvider);
+  const provider = chooseProviderHere(config.executionProvider);
   log(`engine: execution provider ${provider.provider} (${provider.reason})`);
 
   const packages = e.models
@@ -45,7 +46,9 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
   try {
     for (const pkg of packages) {
       try {
-        models.set(pkg.manifest.id, await LoadedModel.open(pkg, { provider: provider.provider }));
+        const loaded = await LoadedModel.open(pkg, { provider: provider.provider });
+        if (loaded.unet.fallback) log(`engine: ${loaded.unet.fallback}`);
+        models.set(pkg.manifest.id, loaded);
       } catch (err) {
         // A model named in the config must load; one merely found on disk is skipped with a reason.
         if (e.models || !(err instanceof EngineError)) throw err;
