@@ -108,7 +108,7 @@ describe('engine API', () => {
     const s2 = await client.wait(second.id);
     expect([s1.cacheHit, s2.cacheHit]).toEqual([false, true]);
     expect(s2.total).toBe(10);
-    expect(server.service.renderMetrics()).toMatch(/asyrp_inversion_cache_hits_total [1-9]/);
+    expect(await server.service.renderMetrics()).toMatch(/asyrp_inversion_cache_hits_total [1-9]/);
   });
 
   it('cancels a queued job and a running one', async () => {
@@ -128,8 +128,12 @@ describe('engine API', () => {
   });
 
   it('serves Prometheus metrics', async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
     expect(text).toMatch(/^# HELP asyrp_queue_depth/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds [\d.e-]+$/m);
+    expect(text).toMatch(/^process_cpu_user_seconds_total [\d.e-]+$/m);
     expect(text).toMatch(/asyrp_jobs_finished_total\{state="done"\} [1-9]/);
     expect(text).toMatch(/asyrp_step_seconds_count [1-9]/);
   });

@@ -28,7 +28,7 @@ describe('scheduling', () => {
     const batched = await start({ maxBatch: 8, maxRunningPerOwner: 8 });
     const jobs = await Promise.all(recipes.map((recipe, i) => batched.client.submit({ imageBase64: image, recipe, owner: `p${i}` })));
     await Promise.all(jobs.map((j) => batched.client.wait(j.id)));
-    const mean = Number(batched.server.service.renderMetrics().match(/asyrp_batch_size_mean ([\d.]+)/)![1]);
+    const mean = Number((await batched.server.service.renderMetrics()).match(/asyrp_batch_size_mean ([\d.]+)/)![1]);
     expect(mean).toBeGreaterThan(1.5);
     const together = await Promise.all(jobs.map((j) => pixels(batched.client, j.id)));
 

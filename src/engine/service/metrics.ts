@@ -1,49 +1,123 @@
-/** Prometheus text-format metrics for the engine service (queue depth, jobs, step latency, batches, cache). */
-export class EngineMetrics {
-  jobsFinished: Record<'done' | 'failed' | 'cancelled', number> = { done: 0, failed: 0, cancelled: 0 };
-  jobsSubmitted = 0;
-  steps = 0;
-  stepSecondsSum = 0;
-  samplesSum = 0;
-  private readonly stepBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-  private readonly stepCounts = new Array<number>(this.stepBuckets.length).fill(0);
+/**
+ * The engine service's Prometheus metrics through prom-client: queue depth, jobs, step latency, batching and
+ * the inversion cache, next to the process metrics prom-client collects by default (CPU, memory, heap, GC,
+ * handles, event-loop lag). The engine metrics' names and meanings are those of the service's first,
+ * hand-rendered exposition, so dashboards keep working.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-  observeStep(seconds: number, batch: number): void {
-    this.steps++;
-    this.stepSecondsSum += seconds;
-    this.samplesSum += batch;
-    this.stepBuckets.forEach((b, i) => {
-      if (seconds <= b) this.stepCounts[i]!++;
+/** What the service knows at scrape time; read when /metrics is served, not pushed on every change. */
+export interface EngineGauges {
+  readonly queued: number;
+  readonly running: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+}
+
+export type FinishedState = 'done' | 'failed' | 'cancelled';
+
+const FINISHED_STATES: readonly FinishedState[] = ['done', 'failed', 'cancelled'];
+const STEP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+// Process metrics describe the process, not one service, and their event-loop monitor is a process-wide
+// timer: one registry per process, shared by every service in it (tests start several).
+let processRegistry: Registry | null = null;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class EngineMetrics {
+  private readonly registry = new Registry();
+  private readonly submitted: Counter;
+  private readonly finished: Counter<'state'>;
+  private readonly stepSeconds: Histogram;
+  private steps = 0;
+  private samples = 0;
+
+  constructor(gauges: () => EngineGauges) {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'asyrp_queue_depth',
+      help: 'Jobs waiting in the queue.',
+      registers,
+      collect() {
+        this.set(gauges().queued);
+      },
+    });
+    new Gauge({
+      name: 'asyrp_jobs',
+      help: 'Jobs by state (running, queued) in this process.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const g = gauges();
+        this.set({ state: 'queued' }, g.queued);
+        this.set({ state: 'running' }, g.running);
+      },
+    });
+    this.submitted = new Counter({ name: 'asyrp_jobs_submitted_total', help: 'Jobs accepted.', registers });
+    this.finished = new Counter({ name: 'asyrp_jobs_finished_total', help: 'Jobs finished, by final state.', labelNames: ['state'], registers });
+    // Every final state is exported from the start, so a rate over "failed" exists before the first failure.
+    for (const state of FINISHED_STATES) this.finished.inc({ state }, 0);
+    this.stepSeconds = new Histogram({ name: 'asyrp_step_seconds', help: 'Latency of one batched UNet step.', buckets: STEP_BUCKETS, registers });
+    const meanBatch = (): number => (this.steps ? this.samples / this.steps : 0);
+    new Gauge({
+      name: 'asyrp_batch_size_mean',
+      help: 'Mean samples per UNet call.',
+      registers,
+      collect() {
+        this.set(meanBatch());
+      },
+    });
+    new Gauge({
+      name: 'asyrp_inversion_cache_hit_ratio',
+      help: 'Share of jobs whose inversion came from the cache.',
+      registers,
+      collect() {
+        const g = gauges();
+        const n = g.cacheHits + g.cacheMisses;
+        this.set(n ? g.cacheHits / n : 0);
+      },
+    });
+    new Counter({
+      name: 'asyrp_inversion_cache_hits_total',
+      help: 'Inversion cache hits.',
+      registers,
+      // The cache counts its own hits; the counter mirrors that count when scraped.
+      collect() {
+        this.reset();
+        this.inc(gauges().cacheHits);
+      },
     });
   }
 
-  render(gauges: { queued: number; running: number; cacheHits: number; cacheMisses: number }): string {
-    const lines: string[] = [];
-    const metric = (name: string, type: string, help: string, rows: string[]) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...rows);
-    metric('asyrp_queue_depth', 'gauge', 'Jobs waiting in the queue.', [`asyrp_queue_depth ${gauges.queued}`]);
-    metric('asyrp_jobs', 'gauge', 'Jobs by state (running, queued) in this process.', [`asyrp_jobs{state="queued"} ${gauges.queued}`, `asyrp_jobs{state="running"} ${gauges.running}`]);
-    metric('asyrp_jobs_submitted_total', 'counter', 'Jobs accepted.', [`asyrp_jobs_submitted_total ${this.jobsSubmitted}`]);
-    metric(
-      'asyrp_jobs_finished_total',
-      'counter',
-      'Jobs finished, by final state.',
-      Object.entries(this.jobsFinished).map(([s, n]) => `asyrp_jobs_finished_total{state="${s}"} ${n}`),
-    );
-    let cum = 0;
-    const bucketRows = this.stepBuckets.map((b, i) => {
-      cum = this.stepCounts[i]!;
-      return `asyrp_step_seconds_bucket{le="${b}"} ${cum}`;
-    });
-    metric('asyrp_step_seconds', 'histogram', 'Latency of one batched UNet step.', [
-      ...bucketRows,
-      `asyrp_step_seconds_bucket{le="+Inf"} ${this.steps}`,
-      `asyrp_step_seconds_sum ${this.stepSecondsSum}`,
-      `asyrp_step_seconds_count ${this.steps}`,
-    ]);
-    metric('asyrp_batch_size_mean', 'gauge', 'Mean samples per UNet call.', [`asyrp_batch_size_mean ${this.steps ? this.samplesSum / this.steps : 0}`]);
-    const n = gauges.cacheHits + gauges.cacheMisses;
-    metric('asyrp_inversion_cache_hit_ratio', 'gauge', 'Share of jobs whose inversion came from the cache.', [`asyrp_inversion_cache_hit_ratio ${n ? gauges.cacheHits / n : 0}`]);
-    metric('asyrp_inversion_cache_hits_total', 'counter', 'Inversion cache hits.', [`asyrp_inversion_cache_hits_total ${gauges.cacheHits}`]);
-    return lines.join('\n') + '\n';
+  jobSubmitted(): void {
+    this.submitted.inc();
+  }
+
+  jobFinished(state: FinishedState): void {
+    this.finished.inc({ state });
+  }
+
+  /** One batched UNet step of `batch` samples that took `seconds`. */
+  observeStep(seconds: number, batch: number): void {
+    this.steps++;
+    this.samples += batch;
+    this.stepSeconds.observe(seconds);
+  }
+
+  /** The exposition's content type (Prometheus text format 0.0.4). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The engine's metrics followed by the process metrics, in the Prometheus text format. */
+  async render(): Promise<string> {
+    const [engine, proc] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return `${engine}\n${proc}`;
   }
 }
