@@ -13,6 +13,8 @@ const VENDORS = [
   { name: 'better-sqlite3', message: 'Only src/storage may import better-sqlite3.' },
   { name: 'discord.js', message: 'Only src/bots/discord may import discord.js.' },
   { name: '@slack/bolt', message: 'Only src/bots/slack may import @slack/bolt.' },
+  { name: 'pino', message: 'Only src/log may import pino; log through its Logger.' },
+  { name: 'prom-client', message: 'Only src/engine/service/metrics.ts may import prom-client.' },
 ];
 
 // A layer rule is a regular expression over the import path as written (e.g. '../../engine/onnx/x.js').
@@ -54,6 +56,8 @@ const LAYERS = {
   bots: [NO_CLI, STORAGE_ENTRY, layer(ENGINE_PUBLIC_ONLY, 'Bots reach the engine only through its public entry: engine/client, engine/errors, engine/recipe.')],
   cli: [STORAGE_ENTRY, layer(ENGINE_PUBLIC_ONLY, 'The CLI reaches the engine only through its public entry (engine/client, engine/errors, engine/recipe); the commands that run the engine in-process are listed in eslint.config.js.')],
   config: [NO_BOTS, NO_CLI, layer('(^|/)(engine|storage)/', 'Config is read first and depends on nothing of ours.')],
+  // The logger is a leaf every layer may use: it depends on nothing of ours.
+  log: [layer('^\\.\\./', 'src/log depends on nothing else of ours.')],
 };
 
 const restrict = (layers, allowedVendor) => ({
@@ -109,6 +113,7 @@ export default tseslint.config(
   { files: ['src/engine/onnx/**/*.ts'], rules: restrict(LAYERS.engineCore, 'onnxruntime-node') },
   { files: ['src/engine/image/**/*.ts'], rules: restrict(LAYERS.engineCore, 'sharp') },
   { files: ['src/engine/service/**/*.ts'], rules: restrict(LAYERS.engineService) },
+  { files: ['src/engine/service/metrics.ts'], rules: restrict(LAYERS.engineService, 'prom-client') },
   // The client is the service's edge as seen from outside: it speaks HTTP and the API types, nothing else.
   { files: ['src/engine/client/**/*.ts'], rules: restrict(LAYERS.engineClient) },
   { files: ['src/engine/recipe/**/*.ts'], rules: restrict(LAYERS.recipeKernel) },
@@ -119,6 +124,7 @@ export default tseslint.config(
   { files: ['src/bots/slack/**/*.ts'], rules: restrict(LAYERS.bots, '@slack/bolt') },
   { files: ['src/cli/**/*.ts'], rules: restrict(LAYERS.cli) },
   { files: ['src/config/**/*.ts'], rules: restrict(LAYERS.config) },
+  { files: ['src/log/**/*.ts'], rules: restrict(LAYERS.log, 'pino') },
   ...EXCEPTIONS,
   {
     files: ['src/**/*.ts'],

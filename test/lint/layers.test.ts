@@ -37,6 +37,9 @@ describe('forbidden imports fail lint', () => {
     ['src/engine/service/probe.ts', '../../bots/core/types.js', /Only the CLI/],
     ['src/storage/probe.ts', '../cli/main.js', /Nothing imports the CLI/],
     ['src/config/probe.ts', '../engine/errors.js', /Config is read first/],
+    ['src/bots/core/probe.ts', 'pino', /Only src\/log may import pino/],
+    ['src/engine/service/probe.ts', 'prom-client', /Only src\/engine\/service\/metrics\.ts/],
+    ['src/log/probe.ts', '../config/load-config.js', /src\/log depends on nothing else/],
   ];
   it.each(cases)('%s may not import %s', async (file, importPath, message) => {
     const messages = await restricted(file, importPath);
@@ -56,6 +59,10 @@ describe('allowed imports pass lint', () => {
     ['src/engine/service/probe.ts', '../../storage/index.js'],
     ['src/engine/pipeline/probe.ts', '../diffusion/trajectory.js'],
     ['src/engine/onnx/probe.ts', 'onnxruntime-node'],
+    ['src/log/probe.ts', 'pino'],
+    ['src/engine/service/metrics.ts', 'prom-client'],
+    ['src/bots/core/probe.ts', '../../log/logger.js'],
+    ['src/engine/service/probe.ts', '../../log/logger.js'],
     ['src/cli/commands/start.ts', '../../bots/discord/discord-bot.js'],
     // An explicit, commented exception in eslint.config.js: the in-process commands host the engine.
     ['src/cli/commands/edit.ts', '../../engine/pipeline/edit-image.js'],

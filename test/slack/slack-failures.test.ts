@@ -49,6 +49,9 @@ describe('a channel the bot is not in', () => {
     const answer = await fake.waitFor(() => fake.responses.find((r) => String(r.body.text).includes('/invite @asyrp')), 'the hint');
     expect(answer.body).toMatchObject({ response_type: 'ephemeral' });
     expect(h.logs.join('\n')).toContain('conversations.history failed: not_in_channel');
+    // The line carries the id of the request it belongs to (the command's trigger id).
+    const line = h.logRecords.find((r) => String(r.msg).includes('conversations.history failed'));
+    expect(line?.interaction).toMatch(/\.trigger$/);
   });
 });
 

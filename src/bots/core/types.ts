@@ -3,6 +3,7 @@
  * events into these and render the results back; nothing here knows which platform it runs on.
  */
 import type { EngineClient } from '../../engine/client/engine-client.js';
+import type { Logger } from '../../log/logger.js';
 import type { Platform, Storage } from '../../storage/index.js';
 
 /** Who asked, and where: what the adapter learned from the platform event. */
@@ -19,12 +20,12 @@ export interface Requester {
 /** The engine calls the bots make; the real EngineClient satisfies it, tests may pass a stand-in. */
 export type EngineApi = Pick<EngineClient, 'submit' | 'wait' | 'result' | 'models' | 'status' | 'cancel'>;
 
-/** Lines for operators. Never pass tokens or raw platform errors with URLs here unredacted. */
-export interface BotLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
+/**
+ * Lines for operators: the app's structured logger (src/log), which redacts known secrets, but pass no
+ * raw platform errors with URLs here unredacted. Handlers log through a child that carries the
+ * interaction's id.
+ */
+export type BotLogger = Logger;
 
 export interface CoreLimits {
   /** Largest input download, in bytes. */

@@ -85,14 +85,20 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
     statusIntervalMs: o.statusIntervalMs ?? 1500,
     lifecycle: { closing: false, inFlight: new Set() },
   };
-  const track = (work: Promise<void>, what: string) => {
-    const p = work.catch((e: unknown) => o.log.error(`${what}: ${describeForLog(e)}`));
+  const track = (work: Promise<void>, what: string, log: BotLogger = o.log) => {
+    const p = work.catch((e: unknown) => log.error(`${what}: ${describeForLog(e)}`));
     context.lifecycle.inFlight.add(p);
     void p.finally(() => context.lifecycle.inFlight.delete(p));
   };
-  client.on(Events.InteractionCreate, (i) => track(routeInteraction(context, i), 'interaction'));
+  // Each interaction and reaction is handled with a logger whose every line carries its id.
+  client.on(Events.InteractionCreate, (i) => {
+    const log = o.log.child({ interaction: i.id });
+    track(routeInteraction({ ...context, log }, i), 'interaction', log);
+  });
   client.on(Events.MessageReactionAdd, (r, u) => {
-    if (!context.lifecycle.closing) track(handleReaction(context, r, u), 'reaction');
+    if (context.lifecycle.closing) return;
+    const log = o.log.child({ interaction: `reaction:${r.message.id}:${u.id}` });
+    track(handleReaction({ ...context, log }, r, u), 'reaction', log);
   });
   client.on(Events.Error, (e) => o.log.error(`discord: ${describeForLog(e)}`));
   client.on(Events.ShardResume, (_id, replayed) => o.log.info(`gateway resumed (${replayed} events replayed)`));

@@ -26,10 +26,12 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
   const guard =
     <A>(what: string, fn: (ctx: SlackBotContext, args: A) => Promise<void>) =>
     async (args: A) => {
+      // Every line of one request carries its id: the event's, else the trigger's, else the view's.
+      const log = ctx.log.child({ interaction: interactionId((args as { body?: unknown }).body) });
       try {
-        await fn(ctx, args);
+        await fn({ ...ctx, log }, args);
       } catch (e) {
-        ctx.log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`);
+        log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`);
       }
     };
   app.command(COMMAND_NAME, guard('command', handleSlashCommand));
@@ -40,4 +42,10 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
   app.event('reaction_added', guard('reaction', handleReaction));
   app.event('app_mention', guard('mention', handleMention));
   app.error(async (e) => ctx.log.error(`slack: ${redactSlack(describeForLog(e))}`));
+}
+
+function interactionId(body: unknown): string {
+  const b = (body ?? {}) as { event_id?: unknown; trigger_id?: unknown; view?: { id?: unknown } };
+  for (const v of [b.event_id, b.trigger_id, b.view?.id]) if (typeof v === 'string' && v) return v;
+  return 'unknown';
 }

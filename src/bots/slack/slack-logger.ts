@@ -36,7 +36,7 @@ export function boltLogger(log: BotLogger, level: LogLevel = LogLevel.WARN): Log
   const on = (l: LogLevel) => ORDER.indexOf(l) >= ORDER.indexOf(current);
   return {
     debug: (...m: unknown[]) => {
-      if (on(LogLevel.DEBUG)) log.info(`bolt debug: ${render(m)}`);
+      if (on(LogLevel.DEBUG)) log.debug(`bolt: ${render(m)}`);
     },
     info: (...m: unknown[]) => {
       if (on(LogLevel.INFO)) log.info(`bolt: ${render(m)}`);

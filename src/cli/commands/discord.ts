@@ -4,6 +4,7 @@
  * REST (guild scope is instant, for development; global scope for release). Never done on start-up.
  */
 import type { CliContext } from '../cli-context.js';
+import { appLogger } from '../app-logger.js';
 import { parseArgs, UsageError } from '../parse-args.js';
 import { DISCORD } from '../command-specs.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
@@ -41,11 +42,7 @@ function requireToken(ctx: CliContext): string {
 export async function discordCommand(argv: string[], ctx: CliContext): Promise<number> {
   const { positionals, flags } = parseArgs(argv, DISCORD.flags);
   const [sub] = positionals;
-  const log = {
-    info: (m: string) => ctx.err.write(`discord: ${m}\n`),
-    warn: (m: string) => ctx.err.write(`discord: warning: ${m}\n`),
-    error: (m: string) => ctx.err.write(`discord: error: ${m}\n`),
-  };
+  const log = appLogger(ctx, 'discord');
   if (sub === 'deploy-commands') {
     const appId = ctx.config.discord.appId;
     if (!appId) throw new UsageError('set DISCORD_APP_ID (the application id from the Discord Developer Portal)');

@@ -3,6 +3,7 @@
  * worker). SIGTERM or Ctrl-C stops intake and drains running jobs for engine.drainMs before exiting.
  */
 import type { CliContext } from '../cli-context.js';
+import { appLogger } from '../app-logger.js';
 import { parseArgs } from '../parse-args.js';
 import { ENGINE } from '../command-specs.js';
 import { reportEngineError } from '../report-error.js';
@@ -10,7 +11,7 @@ import { startEngineServer, type EngineServer } from '../../engine/service/start
 import { isStorageError } from '../../storage/index.js';
 
 export async function startEngineForCli(ctx: CliContext): Promise<EngineServer> {
-  return startEngineServer(ctx.config, { log: (line) => ctx.err.write(`${new Date().toISOString()} ${line}\n`) });
+  return startEngineServer(ctx.config, { log: appLogger(ctx, 'engine') });
 }
 
 /** Resolves when the process is asked to stop (SIGTERM or SIGINT). */
@@ -34,7 +35,7 @@ export async function engineCommand(argv: string[], ctx: CliContext): Promise<nu
     return reportEngineError(ctx, 'engine', e);
   }
   const signal = await stopRequested();
-  ctx.err.write(`asyrp engine: ${signal}: draining running jobs (up to ${Math.round(ctx.config.engine.drainMs / 1000)} s)\n`);
+  appLogger(ctx, 'engine').info(`${signal}: draining running jobs (up to ${Math.round(ctx.config.engine.drainMs / 1000)} s)`);
   await server.drain();
   return 0;
 }

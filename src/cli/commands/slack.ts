@@ -4,6 +4,7 @@
  * Socket Mode (no public URL needed) when SLACK_APP_TOKEN is set too.
  */
 import type { CliContext } from '../cli-context.js';
+import { appLogger } from '../app-logger.js';
 import { parseArgs, UsageError } from '../parse-args.js';
 import { SLACK } from '../command-specs.js';
 import { EngineClient, EngineClientError } from '../../engine/client/engine-client.js';
@@ -32,11 +33,7 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
   const s = ctx.config.slack;
   if (!s.botToken) throw new UsageError('set SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token, xoxb-…)');
   if (!s.appToken && !s.signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');
-  const log = {
-    info: (m: string) => ctx.err.write(`slack: ${redactSlack(m)}\n`),
-    warn: (m: string) => ctx.err.write(`slack: warning: ${redactSlack(m)}\n`),
-    error: (m: string) => ctx.err.write(`slack: error: ${redactSlack(m)}\n`),
-  };
+  const log = appLogger(ctx, 'slack');
   const url = engineUrl(ctx);
   const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
   try {

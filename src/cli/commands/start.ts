@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { CliContext } from '../cli-context.js';
+import { appLogger } from '../app-logger.js';
 import { parseArgs } from '../parse-args.js';
 import { START } from '../command-specs.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
@@ -22,11 +23,12 @@ interface Service {
 export async function startCommand(argv: string[], ctx: CliContext): Promise<number> {
   parseArgs(argv, START.flags);
   const c = ctx.config;
+  const log = appLogger(ctx, 'start');
   const services: Service[] = [{ name: 'engine', args: ['engine'], restarts: 0 }];
   if (c.discord.token) services.push({ name: 'discord', args: ['discord'], restarts: 0 });
   // Slack runs over HTTP with a signing secret, or over Socket Mode with an app token.
   if (c.slack.botToken && (c.slack.signingSecret || c.slack.appToken)) services.push({ name: 'slack', args: ['slack'], restarts: 0 });
-  if (services.length === 1) ctx.err.write('asyrp start: no bot credentials configured (DISCORD_TOKEN, SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET); running the engine alone\n');
+  if (services.length === 1) log.warn('no bot credentials configured (DISCORD_TOKEN, SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET); running the engine alone');
 
   // Listen for the stop signal before anything starts, so an early SIGTERM is never the default (fatal) one.
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
@@ -41,7 +43,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
       if (stopping) return;
       s.restarts++;
       const delay = Math.min(60_000, 1000 * 2 ** Math.min(6, s.restarts));
-      ctx.err.write(`asyrp start: ${s.name} exited (${signal ?? code}); restarting in ${delay / 1000} s\n`);
+      log.warn(`${s.name} exited (${signal ?? code}); restarting in ${delay / 1000} s`, { service: s.name });
       setTimeout(() => !stopping && launch(s), delay).unref();
     });
   };
@@ -59,7 +61,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    if (!stopRequested) ctx.err.write('asyrp start: the engine did not come up within 5 minutes; bots not started\n');
+    if (!stopRequested) log.error('the engine did not come up within 5 minutes; bots not started');
   })();
 
   const signal = await stopSignal;

@@ -27,6 +27,7 @@ import { loadFinishedJob } from './finished-job.js';
 import { describeModels } from './model-info.js';
 import { checkFaceIndex, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
 import type { JobStore } from './job-store.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
 
 export interface EngineServiceOptions {
   readonly models: ReadonlyMap<string, LoadedModel>;
@@ -45,10 +46,17 @@ export interface EngineServiceOptions {
   /** A preview PNG every this many steps when a client asks for previews. */
   readonly previewEvery: number;
   readonly version: string;
+  /** Job lines carry the job's id (a child logger per job). */
+  readonly log?: Logger;
 }
 
 export class EngineService {
-  readonly metrics = new EngineMetrics();
+  readonly metrics = new EngineMetrics(() => ({
+    queued: this.queue.size,
+    running: this.running.size,
+    cacheHits: this.cache.hits,
+    cacheMisses: this.cache.misses,
+  }));
   private readonly progress: ProgressHub;
   private readonly jobs = new Map<string, Job>();
   private readonly queue: JobQueue<Job> = new FairQueue<Job>();
@@ -158,7 +166,8 @@ export class EngineService {
     const job = new Job(id, request);
     this.jobs.set(id, job);
     this.queue.push(job);
-    this.metrics.jobsSubmitted++;
+    this.metrics.jobSubmitted();
+    this.jobLog(id).info('queued', { kind, model: modelId, owner });
     this.wake?.();
     this.publish(job);
     return { id, state: 'queued', position: this.queue.position(id), duplicate: false };
@@ -205,8 +214,8 @@ export class EngineService {
     return describeModels(this.opts.models, this.opts.defaultModel);
   }
 
-  renderMetrics(): string {
-    return this.metrics.render({ queued: this.queue.size, running: this.running.size, cacheHits: this.cache.hits, cacheMisses: this.cache.misses });
+  renderMetrics(): Promise<string> {
+    return this.metrics.render();
   }
 
   // ---- Worker --------------------------------------------------------------------------------------
@@ -351,9 +360,16 @@ export class EngineService {
     } catch {
       // The in-memory state is still right; a restart would re-run the job rather than lose it.
     }
-    this.metrics.jobsFinished[state]++;
+    this.metrics.jobFinished(state);
+    const log = this.jobLog(job.id);
+    if (state === 'failed') log.warn('failed', { code: error?.code ?? 'INTERNAL', reason: error?.message });
+    else log.info(state);
     void this.publish(job);
     this.wake?.();
+  }
+
+  private jobLog(id: string): Logger {
+    return (this.opts.log ?? silentLogger).child({ job: id });
   }
 
   // ---- Progress ----------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { ApiError, ResultVariant, SubmitRequest } from '../client/api-types.js';
+import type { Logger } from '../../log/logger.js';
 import type { EngineService } from './engine-service.js';
 import { HTTP_STATUS, ServiceError, toApiError } from './service-error.js';
 
@@ -12,7 +13,7 @@ export interface HttpOptions {
   /** Required on every request when set (and the server refuses to listen off loopback without it). */
   readonly token: string | null;
   readonly maxBodyBytes: number;
-  readonly log?: (line: string) => void;
+  readonly log?: Logger;
 }
 
 const VARIANTS: readonly ResultVariant[] = ['after', 'before', 'compare', 'grid', 'animation'];
@@ -21,7 +22,7 @@ export function createEngineHttpServer(service: EngineService, opts: HttpOptions
   return createServer((req, res) => {
     handle(service, opts, req, res).catch((e: unknown) => {
       const err = toApiError(e);
-      if (err.code === 'INTERNAL') opts.log?.(`engine http: ${req.method} ${req.url?.split('?')[0]}: ${(e as Error)?.stack ?? String(e)}`);
+      if (err.code === 'INTERNAL') opts.log?.error('request failed', { method: req.method, path: req.url?.split('?')[0], err: e });
       sendError(res, err);
     });
   });
@@ -72,8 +73,8 @@ async function handle(service: EngineService, opts: HttpOptions, req: IncomingMe
   const method = req.method ?? 'GET';
 
   if (method === 'GET' && (path === '/metrics' || path === '/v1/metrics')) {
-    const text = service.renderMetrics();
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(text) });
+    const text = await service.renderMetrics();
+    res.writeHead(200, { 'content-type': service.metrics.contentType, 'content-length': Buffer.byteLength(text) });
     return void res.end(text);
   }
   if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, service.health());

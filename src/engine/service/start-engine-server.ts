@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../../config/load-config.js';
+import { silentLogger, type Logger } from '../../log/logger.js';
 import { openStorage, type Storage } from '../../storage/index.js';
 import { EngineError } from '../errors.js';
 import { LoadedModel } from '../loaded-model.js';
@@ -28,18 +29,18 @@ export interface EngineServer {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export async function startEngineServer(config: AppConfig, opts: { version?: string; log?: (line: string) => void; storage?: Storage } = {}): Promise<EngineServer> {
+export async function startEngineServer(config: AppConfig, opts: { version?: string; log?: Logger; storage?: Storage } = {}): Promise<EngineServer> {
   const e = config.engine;
   if (!LOOPBACK.has(e.host) && !e.token) {
     throw new EngineError('MODEL_INVALID', `the engine listens on ${e.host}, which is not loopback: set engine.token (ASYRP_ENGINE_TOKEN) so that requests need a bearer token`);
   }
-  const log = opts.log ?? (() => undefined);
+  const log = opts.log ?? silentLogger;
   const provider = chooseProviderHere(config.executionProvider);
-  log(`engine: execution provider ${provider.provider} (${provider.reason})`);
+  log.info(`execution provider ${provider.provider} (${provider.reason})`);
 
   const packages = e.models
     ? e.models.map((id) => resolveModelPackage(config.modelsDir, id, null))
-    : listModelPackages(config.modelsDir, (dir, err) => log(`engine: skipping ${dir}: ${err.message}`));
+    : listModelPackages(config.modelsDir, (dir, err) => log.warn(`skipping ${dir}: ${err.message}`));
   if (!packages.length) throw new EngineError('MODEL_NOT_FOUND', `no models to load from ${config.modelsDir}`);
   const models = new Map<string, LoadedModel>();
   const storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
@@ -47,17 +48,17 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     for (const pkg of packages) {
       try {
         const loaded = await LoadedModel.open(pkg, { provider: provider.provider });
-        if (loaded.unet.fallback) log(`engine: ${loaded.unet.fallback}`);
+        if (loaded.unet.fallback) log.warn(loaded.unet.fallback, { model: pkg.manifest.id });
         models.set(pkg.manifest.id, loaded);
       } catch (err) {
         // A model named in the config must load; one merely found on disk is skipped with a reason.
         if (e.models || !(err instanceof EngineError)) throw err;
-        log(`engine: skipping model ${pkg.manifest.id}: ${err.message}`);
+        log.warn(`skipping model ${pkg.manifest.id}: ${err.message}`);
       }
     }
     if (!models.size) throw new EngineError('MODEL_NOT_FOUND', `no model in ${config.modelsDir} could be loaded`);
     const defaultModel = config.defaultModel && models.has(config.defaultModel) ? config.defaultModel : [...models.keys()][0]!;
-    if (config.defaultModel && !models.has(config.defaultModel)) log(`engine: default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
+    if (config.defaultModel && !models.has(config.defaultModel)) log.warn(`default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
 
     const service = new EngineService({
       models,
@@ -73,9 +74,10 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       cacheMaxBytes: e.cacheMaxBytes,
       previewEvery: e.previewEvery,
       version: opts.version ?? '0.1.0',
+      log,
     });
     const { recovered } = service.start();
-    if (recovered) log(`engine: resumed ${recovered} unfinished job(s)`);
+    if (recovered) log.info(`resumed ${recovered} unfinished job(s)`);
     // base64 inflates by 4/3; leave room for the JSON around it.
     const http = createEngineHttpServer(service, { token: e.token, maxBodyBytes: Math.ceil((config.limits.maxInputBytes * 4) / 3) + 65_536, log });
     await new Promise<void>((resolve, reject) => {
@@ -85,7 +87,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     const port = (http.address() as AddressInfo).port;
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;
     const url = `http://${host}:${port}`;
-    log(`engine: listening on ${url} with ${[...models.keys()].join(', ')} (default ${defaultModel})`);
+    log.info(`listening on ${url} with ${[...models.keys()].join(', ')} (default ${defaultModel})`);
     let closed = false;
     const shutdown = async (drainMs: number | null) => {
       if (closed) return;

@@ -14,6 +14,7 @@ import { FakeDiscord } from '../../fake-discord/fake-discord.js';
 import type { FakeDiscordOptions } from '../../fake-discord/fake-discord.js';
 import type { FakeInteraction } from '../../fake-discord/fake-interactions.js';
 import type { StoredMessage } from '../../fake-discord/fake-state.js';
+import { memoryLog } from '../../helpers/memory-log.js';
 import { repoRoot, tempDir } from '../../helpers/paths.js';
 
 export const samplePng = (): Uint8Array => readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
@@ -24,7 +25,9 @@ export interface Harness {
   /** Stops the bot and starts a new process-like instance on the same database and data folder. */
   restart(engine?: EngineApi): Promise<void>;
   readonly storage: Storage;
+  /** Log lines as "level message"; logRecords holds them whole (with the interaction id). */
   readonly logs: string[];
+  readonly logRecords: Record<string, unknown>[];
   stop(): Promise<void>;
 }
 
@@ -32,8 +35,7 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
   const fake = await new FakeDiscord(o.fake).start();
   const dir = tempDir('asyrp-discord-');
   const storage = openStorage({ path: join(dir, 'bot.db') });
-  const logs: string[] = [];
-  const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
+  const { log, lines: logs, records: logRecords } = memoryLog();
   let currentEngine = engine;
   const launch = async () => watchSequence(fake, await launchDiscordBot({
     token: fake.token,
@@ -55,6 +57,7 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     bot: await launch(),
     storage,
     logs,
+    logRecords,
     restart: async (next) => {
       await h.bot.stop();
       if (next) currentEngine = next;

@@ -17,6 +17,7 @@ import { FakeSlack } from '../../fake-slack/fake-slack.js';
 import { installNetworkGuard, type NetworkGuard } from '../../fake-discord/network-guard.js';
 import { startTestEngine } from '../../helpers/engine.js';
 import type { FakeMessage } from '../../fake-slack/fake-slack-state.js';
+import { memoryLog } from '../../helpers/memory-log.js';
 import { repoRoot, tempDir } from '../../helpers/paths.js';
 
 export const samplePng = (): Uint8Array => readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
@@ -26,7 +27,9 @@ export interface SlackHarness {
   readonly fake: FakeSlack;
   bot: RunningSlackBot;
   readonly storage: Storage;
+  /** Log lines as "level message"; logRecords holds them whole (with the interaction id). */
   readonly logs: string[];
+  readonly logRecords: Record<string, unknown>[];
   readonly dataDir: string;
   /** Stops the app and starts a new one on the same database and data folder. */
   restart(): Promise<void>;
@@ -46,8 +49,7 @@ export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {
   const fake = await new FakeSlack().start();
   const dir = o.dataDir ?? tempDir('asyrp-slack-');
   const storage = o.storage ?? openStorage({ path: join(dir, 'bot.db') });
-  const logs: string[] = [];
-  const log = { info: (m: string) => logs.push(`info ${m}`), warn: (m: string) => logs.push(`warn ${m}`), error: (m: string) => logs.push(`error ${m}`) };
+  const { log, lines: logs, records: logRecords } = memoryLog();
   const launch = async () => {
     const bot = await launchSlackBot({
       botToken: fake.botToken,
@@ -76,6 +78,7 @@ export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {
     bot: await launch(),
     storage,
     logs,
+    logRecords,
     dataDir: dir,
     restart: async () => {
       await h.bot.stop();
