@@ -58,6 +58,9 @@ const LAYERS = {
   config: [NO_BOTS, NO_CLI, layer('(^|/)(engine|storage)/', 'Config is read first and depends on nothing of ours.')],
   // The logger is a leaf every layer may use: it depends on nothing of ours.
   log: [layer('^\\.\\./', 'src/log depends on nothing else of ours.')],
+  // Installing models: downloads, the Python converters, staging. It takes plain values; the CLI that
+  // calls it runs the engine (the smoke edit) and passes the result in.
+  modelsInstall: [NO_BOTS, NO_CLI, layer('(^|/)(engine|storage|config)/', 'models-install takes plain values and runs the Python tools; the CLI runs the engine for it.')],
 };
 
 const restrict = (layers, allowedVendor) => ({
@@ -125,6 +128,7 @@ export default tseslint.config(
   { files: ['src/cli/**/*.ts'], rules: restrict(LAYERS.cli) },
   { files: ['src/config/**/*.ts'], rules: restrict(LAYERS.config) },
   { files: ['src/log/**/*.ts'], rules: restrict(LAYERS.log, 'pino') },
+  { files: ['src/models-install/**/*.ts'], rules: restrict(LAYERS.modelsInstall) },
   ...EXCEPTIONS,
   {
     files: ['src/**/*.ts'],
