@@ -55,6 +55,11 @@ export interface SlackConfig {
   readonly fileHosts: readonly string[];
   /** HTTP port for signed requests (POST /slack/events). */
   readonly port: number;
+  /**
+   * Listen address for HTTP mode. Default 127.0.0.1: Slack only calls HTTPS URLs, so a TLS reverse proxy
+   * (or tunnel) on this host forwards to the bot, and nothing else needs to reach its plain-HTTP port.
+   */
+  readonly host: string;
   /** How far back `/asyrp` looks for the person's latest image in the channel. */
   readonly recentImageWindowMs: number;
   /** Engine base URL for the bot; null: http://engine.host:engine.port. */
@@ -130,6 +135,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.SLACK_FILE_HOSTS) slack.fileHosts = env.SLACK_FILE_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
   const slackPort = num('SLACK_PORT');
   if (slackPort !== undefined) slack.port = slackPort;
+  if (env.SLACK_HOST) slack.host = env.SLACK_HOST;
   if (env.ASYRP_ENGINE_URL) slack.engineUrl = env.ASYRP_ENGINE_URL;
   if (Object.keys(slack).length) o.slack = slack;
   return o;
@@ -174,6 +180,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   const fileHosts = slack.fileHosts ?? ['files.slack.com'];
   check(Array.isArray(fileHosts) && fileHosts.every((h) => typeof h === 'string' && h.length > 0), 'slack.fileHosts', 'a list of host names', fileHosts);
   const slackPort = slack.port ?? 3000;
+  const slackHost = slack.host ?? '127.0.0.1';
+  check(typeof slackHost === 'string' && slackHost.length > 0, 'slack.host', 'a listen address, such as 127.0.0.1 or 0.0.0.0', slackHost);
   check(typeof slackPort === 'number' && Number.isInteger(slackPort) && slackPort >= 0 && slackPort < 65536, 'slack.port', 'a TCP port (0 = any free port)', slackPort);
   const ep = raw.executionProvider ?? 'auto';
   check(ep === 'auto' || ep === 'cpu' || ep === 'cuda' || ep === 'webgpu', 'executionProvider', '"auto", "cpu", "cuda" or "webgpu"', ep);
@@ -232,6 +240,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       apiUrl: optString(slack.apiUrl, 'slack.apiUrl'),
       fileHosts: Object.freeze([...(fileHosts as string[])]),
       port: slackPort as number,
+      host: slackHost as string,
       recentImageWindowMs: positive(slack.recentImageWindowMs, 'slack.recentImageWindowMs', 3_600_000),
       engineUrl: optString(slack.engineUrl, 'slack.engineUrl'),
     }),

@@ -21,6 +21,7 @@ const server = createServer((req, res) => {
     return void res.end(Buffer.alloc(200));
   }
   if (req.url === '/html') return void res.writeHead(200, { 'content-type': 'image/png' }).end('<html>not an image</html>');
+  if (req.url === '/empty') return void res.writeHead(200, { 'content-type': 'image/png' }).end();
   if (req.url === '/redirect') return void res.writeHead(302, { location: 'http://example.com/x.png' }).end();
   res.writeHead(404).end();
 });
@@ -46,12 +47,20 @@ describe('checkAttachment (before any byte is fetched)', () => {
     expect(() => checkAttachment({ url: `${base}/ok.png`, size: limits.maxInputBytes + 1 }, limits, hosts)).toThrow(/larger than/);
     expect(() => checkAttachment({ url: `${base}/ok.png`, width: 2000, height: 2000 }, limits, hosts)).toThrow(/2000×2000/);
   });
+
+  it('calls a declared 0-byte file empty', () => {
+    expect(() => checkAttachment({ url: `${base}/ok.png`, size: 0 }, limits, hosts)).toThrow(/That file is empty/);
+  });
 });
 
 describe('fetchImage', () => {
   it('downloads an image from an allowed host', async () => {
     const bytes = await fetchImage({ url: `${base}/ok.png` }, { limits, allowedHosts: hosts });
     expect(Buffer.from(bytes).equals(Buffer.from(png))).toBe(true);
+  });
+
+  it('calls 0 bytes read empty, not the wrong format', async () => {
+    await expect(fetchImage({ url: `${base}/empty` }, { limits, allowedHosts: hosts })).rejects.toThrow(/That file is empty/);
   });
 
   it('stops at the Content-Length or at the bytes read, whichever shows the excess first', async () => {

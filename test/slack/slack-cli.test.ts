@@ -35,9 +35,10 @@ const slackOverrides = (slack: Record<string, unknown>) => ({ storage: { path: j
 
 describe('config', () => {
   it('reads the slack section from the environment, with Slack\'s file host by default', () => {
-    const config = loadConfig({ root: repoRoot, env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://127.0.0.1:1/api/', SLACK_FILE_HOSTS: 'a.example, b.example', SLACK_PORT: '3100' } });
-    expect(config.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', fileHosts: ['a.example', 'b.example'], port: 3100, recentImageWindowMs: 3_600_000 });
-    expect(loadConfig({ root: repoRoot, env: {} }).slack).toMatchObject({ fileHosts: ['files.slack.com'], port: 3000, botToken: null });
+    const config = loadConfig({ root: repoRoot, env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://127.0.0.1:1/api/', SLACK_FILE_HOSTS: 'a.example, b.example', SLACK_PORT: '3100', SLACK_HOST: '0.0.0.0' } });
+    expect(config.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', fileHosts: ['a.example', 'b.example'], port: 3100, host: '0.0.0.0', recentImageWindowMs: 3_600_000 });
+    // Loopback by default: Slack calls HTTPS only, so a TLS proxy on this host forwards to the bot.
+    expect(loadConfig({ root: repoRoot, env: {} }).slack).toMatchObject({ fileHosts: ['files.slack.com'], port: 3000, host: '127.0.0.1', botToken: null });
   });
 });
 
@@ -68,7 +69,8 @@ describe('asyrp slack', () => {
     const config = loadConfig({ root: repoRoot, env: {}, overrides: slackOverrides({ botToken: fake.botToken, signingSecret: fake.signingSecret }) });
     const running = dispatch(['slack'], { config, cwd: tempDir(), out: { write: () => undefined, isTTY: false }, err: { write: (t) => void (err += t), isTTY: false } });
     const url = await fake.waitFor(() => /HTTP on (http:\/\/[^\s)]+)/.exec(err)?.[1], 'the ready line');
-    fake.appUrl = url.replace('0.0.0.0', '127.0.0.1'); // it listens on every interface
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/); // loopback unless slack.host says otherwise
+    fake.appUrl = url;
     const help = await fake.command(fake.users.alice, 'C0CLI', 'help');
     expect(help.status).toBe(200);
     expect(help.json<{ text: string }>().text).toContain('`global`');

@@ -30,6 +30,21 @@ describe('request signatures', () => {
     expect(jobsStarted()).toBe(before);
   });
 
+  it('refuses a timestamp more than 5 minutes off in either direction, the future too, with 401 and runs nothing', async () => {
+    const { fake } = h;
+    const now = Math.floor(Date.now() / 1000);
+    const before = jobsStarted();
+    const future = await fake.command(fake.users.alice, CHANNEL, 'global 0.5', { timestamp: now + 10 * 60 });
+    const justFuture = await fake.command(fake.users.alice, CHANNEL, 'global 0.5', { timestamp: now + 5 * 60 + 30 });
+    const past = await fake.command(fake.users.alice, CHANNEL, 'global 0.5', { timestamp: now - 5 * 60 - 30 });
+    expect([future.status, justFuture.status, past.status]).toEqual([401, 401, 401]);
+    await settled(h);
+    expect(jobsStarted()).toBe(before);
+    // Within the window either way is a normal request.
+    expect((await fake.command(fake.users.alice, CHANNEL, 'help', { timestamp: now + 4 * 60 })).status).toBe(200);
+    expect((await fake.command(fake.users.alice, CHANNEL, 'help', { timestamp: now - 4 * 60 })).status).toBe(200);
+  });
+
   it('refuses a 5 MB body with 413 before checking anything', async () => {
     const huge = formBody({ ...h.fake.commandFields(h.fake.users.alice, CHANNEL, 'global'), padding: 'x'.repeat(5 * 1024 * 1024) });
     const res = await postSigned(h.fake.appUrl, huge, 'application/x-www-form-urlencoded', h.fake.sign());
@@ -100,6 +115,24 @@ describe('declared metadata', () => {
     expect(fake.threadReplies('C0META', big.ts).map((m) => m.text).join('\n')).toContain('larger than 5 MB');
     expect(fake.threadReplies('C0META', wide.ts).map((m) => m.text).join('\n')).toContain('20000×20000');
     expect(fake.fileRequests.length).toBe(before);
+  });
+
+  it('calls a 0-byte file empty, whether Slack declares the size or not, instead of "the wrong format"', async () => {
+    const { fake } = h;
+    const declared = fake.postImage(fake.users.bob, 'C0EMPTY', new Uint8Array(0));
+    expect(declared.files![0]!.size).toBe(0);
+    const before = fake.fileRequests.length;
+    const undeclared = fake.postImage(fake.users.alice, 'C0EMPTY', new Uint8Array(0));
+    delete (undeclared.files![0]! as { size?: number }).size;
+    await fake.command(fake.users.bob, 'C0EMPTY', 'global 0.5');
+    await fake.command(fake.users.alice, 'C0EMPTY', 'global 0.5');
+    await fake.waitFor(() => declared.reactions.some((r) => r.name === 'warning') && undeclared.reactions.some((r) => r.name === 'warning'), 'both refusals');
+    for (const m of [declared, undeclared]) {
+      const text = fake.threadReplies('C0EMPTY', m.ts).map((r) => r.text).join('\n');
+      expect(text).toContain('That file is empty');
+      expect(text).not.toMatch(/PNG, JPEG|format/);
+    }
+    expect(fake.fileRequests.length).toBe(before + 1); // the declared one is refused before downloading
   });
 });
 

@@ -30,6 +30,7 @@ export function checkAttachment(meta: AttachmentMeta, limits: CoreLimits, allowe
   if (!hostOk || !schemeOk) throw new UserFacingError('input', 'I only download images that were uploaded to this chat.');
   if (meta.contentType && !meta.contentType.startsWith('image/')) throw new UserFacingError('input', 'That attachment is not an image.');
   if (meta.contentType === 'image/svg+xml') throw new UserFacingError('input', 'I can only edit PNG, JPEG, WebP or GIF images.');
+  if (meta.size === 0) throw empty();
   if (meta.size != null && meta.size > limits.maxInputBytes) throw tooBig(limits);
   if (meta.width != null && meta.height != null && meta.width * meta.height > limits.maxInputPixels) {
     throw new UserFacingError('input', `That image is ${meta.width}×${meta.height}; I edit images up to ${Math.floor(limits.maxInputPixels / 1e6)} megapixels.`);
@@ -38,6 +39,9 @@ export function checkAttachment(meta: AttachmentMeta, limits: CoreLimits, allowe
 }
 
 const tooBig = (limits: CoreLimits) => new UserFacingError('input', `That image is larger than ${Math.floor(limits.maxInputBytes / 1e6)} MB. Try a smaller one.`);
+
+/** A 0-byte upload is not "the wrong format": it has no format; say what is wrong with it. */
+export const empty = () => new UserFacingError('input', 'That file is empty (0 bytes). Try uploading the image again.');
 
 /** PNG, JPEG, GIF, WebP by their first bytes; the engine checks the rest when it decodes. */
 export function looksLikeImage(b: Uint8Array): boolean {
@@ -68,6 +72,7 @@ export async function fetchImage(meta: AttachmentMeta, options: { limits: CoreLi
     chunks.push(chunk);
   }
   const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) throw empty();
   if (!looksLikeImage(bytes)) throw new UserFacingError('input', 'I can only edit PNG, JPEG, WebP or GIF images.');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

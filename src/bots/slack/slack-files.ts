@@ -6,7 +6,7 @@
  * followed (and the token never sent) to another host. Size and pixels are checked from the file's
  * metadata before the download and again on the bytes; the bytes must start like an image.
  */
-import { checkAttachment, looksLikeImage } from '../core/image-fetch.js';
+import { checkAttachment, empty, looksLikeImage } from '../core/image-fetch.js';
 import type { AttachmentMeta } from '../core/image-fetch.js';
 import type { CoreLimits } from '../core/types.js';
 import { UserFacingError } from '../core/user-facing-error.js';
@@ -80,6 +80,7 @@ export async function downloadSlackFile(f: SlackFile, o: DownloadOptions): Promi
     chunks.push(chunk);
   }
   const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) throw empty();
   if (!looksLikeImage(bytes)) throw new UserFacingError('input', 'I can only edit PNG, JPEG, WebP or GIF images.');
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -6,7 +6,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { Storage } from '../../storage/index.js';
 import { EditService } from '../core/edit-service.js';
 import { ModelCatalog } from '../core/model-catalog.js';
@@ -15,6 +15,7 @@ import type { BotLogger, CoreLimits, EngineApi } from '../core/types.js';
 import { registerListeners } from './register-listeners.js';
 import type { SlackBotContext } from './slack-context.js';
 import { boltLogger } from './slack-logger.js';
+import { refuseSkewedRequests } from './fresh-requests.js';
 
 export interface LaunchSlackOptions {
   readonly botToken: string;
@@ -26,6 +27,7 @@ export interface LaunchSlackOptions {
   readonly apiUrl: string | null;
   readonly fileHosts: readonly string[];
   readonly port: number;
+  /** Listen address for HTTP mode; default 127.0.0.1 (behind the HTTPS reverse proxy Slack requires). */
   readonly host?: string;
   readonly storage: Storage;
   readonly engine: EngineApi;
@@ -54,13 +56,19 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     allowedHosts: o.fileHosts,
     ...(o.limiter ? { limiter: o.limiter } : {}),
   });
+  const logger = boltLogger(o.log);
+  let receiver: HTTPReceiver | undefined;
+  if (!socketMode) {
+    receiver = new HTTPReceiver({ signingSecret: o.signingSecret!, signatureVerification: true, processBeforeResponse: false, logger });
+    receiver.requestListener = refuseSkewedRequests(receiver.requestListener);
+  }
   const app = new App({
     token: o.botToken,
-    logger: boltLogger(o.log),
+    logger,
     // web-api's default is ten retries over half an hour and no timeout: a dead Slack must not hang jobs.
     clientOptions: { ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}), retryConfig: { retries: 2, factor: 2, minTimeout: 500 }, timeout: 30_000 },
     deferInitialization: true,
-    ...(socketMode ? { socketMode: true, appToken: o.appToken! } : { signingSecret: o.signingSecret!, signatureVerification: true, processBeforeResponse: false }),
+    ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken! }),
   });
   await app.init(); // auth.test: a wrong bot token fails here, at start, not on the first command
   const auth = await app.client.auth.test();
@@ -80,7 +88,7 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
   if (socketMode) {
     await app.start();
   } else {
-    const server = (await app.start({ port: o.port, host: o.host ?? '0.0.0.0' })) as Server;
+    const server = (await app.start({ port: o.port, host: o.host ?? '127.0.0.1' })) as Server;
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     eventsUrl = `http://${host}:${addr.port}/slack/events`;

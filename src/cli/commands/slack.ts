@@ -44,6 +44,7 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
       apiUrl: s.apiUrl,
       fileHosts: s.fileHosts,
       port: s.port,
+      host: s.host,
       storage,
       engine: new EngineClient({ baseUrl: url, token: ctx.config.engine.token }),
       dataDir: ctx.config.dataDir,
