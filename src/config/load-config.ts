@@ -13,6 +13,11 @@ export interface EngineServiceConfig {
   readonly port: number;
   /** Bearer token; required when the engine listens on anything but loopback. */
   readonly token: string | null;
+  /**
+   * Host names (Host header) the engine answers besides loopback names and `host`; others get 421. Name
+   * the engine here when clients reach it under a DNS name (a container's service name, a proxy's name).
+   */
+  readonly allowedHosts: readonly string[];
   /** Model ids to load; null loads every installed model. */
   readonly models: readonly string[] | null;
   /** Samples per batched UNet call. */
@@ -25,6 +30,8 @@ export interface EngineServiceConfig {
   /** How long SIGTERM waits for running jobs before exiting. */
   readonly drainMs: number;
   readonly previewEvery: number;
+  /** How long a finished job stays in memory after its final state is recorded (its files stay on disk). */
+  readonly finishedJobTtlMs: number;
 }
 
 export interface AppConfig {
@@ -119,6 +126,7 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   const port = num('ASYRP_ENGINE_PORT');
   if (port !== undefined) engine.port = port;
   if (env.ASYRP_ENGINE_TOKEN) engine.token = env.ASYRP_ENGINE_TOKEN;
+  if (env.ASYRP_ENGINE_ALLOWED_HOSTS) engine.allowedHosts = env.ASYRP_ENGINE_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean);
   if (Object.keys(engine).length) o.engine = engine;
   const discord: Json = {};
   if (env.DISCORD_TOKEN) discord.token = env.DISCORD_TOKEN;
@@ -193,6 +201,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     return n as number;
   };
   check(raw.defaultModel === null || raw.defaultModel === undefined || typeof raw.defaultModel === 'string', 'defaultModel', 'a model id or null', raw.defaultModel);
+  const allowedHosts = engine.allowedHosts ?? [];
+  check(Array.isArray(allowedHosts) && allowedHosts.every((h) => typeof h === 'string' && h.length > 0), 'engine.allowedHosts', 'a list of host names', allowedHosts);
   const port = engine.port ?? 7860;
   // 0 asks the operating system for a free port (tests).
   check(typeof port === 'number' && Number.isInteger(port) && port >= 0 && port < 65536, 'engine.port', 'a TCP port (0 = any free port)', port);
@@ -216,6 +226,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       host: typeof engine.host === 'string' ? engine.host : '127.0.0.1',
       port: port as number,
       token: typeof engine.token === 'string' ? engine.token : null,
+      allowedHosts: Object.freeze([...(allowedHosts as string[])]),
       models: Array.isArray(engine.models) ? engine.models.map((m) => String(m)) : null,
       maxBatch: positive(engine.maxBatch, 'engine.maxBatch', 8),
       maxQueued: positive(engine.maxQueued, 'engine.maxQueued', 200),
@@ -225,6 +236,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
       cacheMaxBytes: positive(engine.cacheMaxBytes, 'engine.cacheMaxBytes', 200_000_000),
       drainMs: positive(engine.drainMs, 'engine.drainMs', 30_000),
       previewEvery: positive(engine.previewEvery, 'engine.previewEvery', 5),
+      finishedJobTtlMs: positive(engine.finishedJobTtlMs, 'engine.finishedJobTtlMs', 600_000),
     }),
     discord: Object.freeze({
       token: optString(discord.token, 'discord.token'),

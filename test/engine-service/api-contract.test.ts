@@ -148,7 +148,7 @@ describe('face models over the API', () => {
     const s = await startEngineServer(loadConfig({ root: repoRoot, env: {}, overrides: { dataDir: join(dir, 'data'), modelsDir: join(dir, 'models'), logLevel: 'warn', storage: { path: join(dir, 'a.db') }, engine: { port: 0 } } }));
     try {
       const c = new EngineClient({ baseUrl: s.url });
-      const err = await failure(c.submit({ imageBase64: image, recipe: '', owner: 'f' }));
+      const err = await failure(c.submit({ imageBase64: image, recipe: 'steps:6', owner: 'f' }));
       expect([err.code, err.status]).toEqual(['NO_FACE', 422]);
       expect(err.message).toMatch(/no face found/);
       expect((await c.health()).queue.queued).toBe(0);
@@ -186,7 +186,7 @@ describe('face models over the API, with a real photo', () => {
       expect(changed).toBeGreaterThan(1000);
       const cmp = await sharp(await c.result(job.id, 'compare')).metadata();
       expect([cmp.width, cmp.height]).toEqual([640 * 2 + 4, 480]);
-      const noSuchFace = await failure(c.submit({ imageBase64: photo.toString('base64'), recipe: '', owner: 'f', faceIndex: 3 }));
+      const noSuchFace = await failure(c.submit({ imageBase64: photo.toString('base64'), recipe: 'steps:6', owner: 'f', faceIndex: 3 }));
       expect(noSuchFace.code).toBe('NO_FACE');
     } finally {
       await s.close();

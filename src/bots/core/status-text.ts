@@ -25,6 +25,7 @@ export function statusText(s: Pick<JobStatus, 'state' | 'phase' | 'position' | '
     case 'boosting':
       return `✨ Boosting${percent(s)}`;
     case 'encoding':
+    case 'finishing':
     case 'finished':
       return '📦 Finishing…';
   }

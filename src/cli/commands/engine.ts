@@ -10,8 +10,17 @@ import { reportEngineError } from '../report-error.js';
 import { startEngineServer, type EngineServer } from '../../engine/service/start-engine-server.js';
 import { isStorageError } from '../../storage/index.js';
 
+let rejectionsLogged = false;
+
 export async function startEngineForCli(ctx: CliContext): Promise<EngineServer> {
-  return startEngineServer(ctx.config, { log: appLogger(ctx, 'engine') });
+  const log = appLogger(ctx, 'engine');
+  if (!rejectionsLogged) {
+    rejectionsLogged = true;
+    // The worker and the HTTP handlers catch their own errors; a rejection that still escapes is a bug to
+    // see in the log with its stack, not a silent crash that would drop every running job at once.
+    process.on('unhandledRejection', (reason) => log.error('unhandled rejection (the engine goes on)', { err: reason }));
+  }
+  return startEngineServer(ctx.config, { log });
 }
 
 /** Resolves when the process is asked to stop (SIGTERM or SIGINT). */

@@ -10,7 +10,8 @@ export const API_VERSION = 'v1';
 
 export type JobKind = 'edit' | 'compare' | 'sweep';
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-export type JobPhase = 'queued' | 'inversion' | 'editing' | 'denoising' | 'boosting' | 'encoding' | 'finished';
+/** `finishing`: the job has ended but its final state is not yet durably recorded (it reads as running until it is). */
+export type JobPhase = 'queued' | 'inversion' | 'editing' | 'denoising' | 'boosting' | 'encoding' | 'finishing' | 'finished';
 
 /**
  * Error codes over the API: every engine code (src/engine/errors.ts, a pure list) plus the service's and
@@ -20,6 +21,9 @@ export const API_ERROR_CODES = [
   ...ENGINE_ERROR_CODES,
   // Service-level.
   'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'MISDIRECTED_REQUEST',
   'UNAUTHORIZED',
   'NOT_FOUND',
   'NOT_READY',

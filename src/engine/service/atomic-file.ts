@@ -4,6 +4,26 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../errors.js';
 
+/**
+ * Makes a directory's entries durable: after a rename or a mkdir, the new name lives in the directory
+ * itself, and only an fsync of the directory gets it to disk (ext4 and XFS may otherwise lose it on power
+ * loss although the file's own data was synced).
+ */
+export function fsyncDir(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    fsyncSync(fd);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Some file systems cannot fsync a directory (EINVAL); there is nothing more to make durable there.
+    if (code === 'EINVAL' || code === 'EISDIR') return;
+    throw new EngineError('IO_FAILED', `cannot sync the folder ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {

@@ -18,15 +18,16 @@ import { JobFiles } from './job-files.js';
 import { generationTrajectories } from './job-trajectories.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
-import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
+import { DEFAULT_SWEEP, Job, type FinalState, type JobRequest } from './job.js';
 import { RESULT_FILES, writeJobResults } from './job-results.js';
 import { ProgressHub } from './job-progress.js';
 import { EngineMetrics } from './metrics.js';
+import { ownerWaitMs, queueWaitMs, Throughput } from './throughput.js';
 import { ServiceError, toApiError } from './service-error.js';
 import { loadFinishedJob } from './finished-job.js';
 import { describeModels } from './model-info.js';
-import { checkFaceIndex, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
-import type { JobStore } from './job-store.js';
+import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
+import type { JobStore, StoredJob } from './job-store.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 
 export interface EngineServiceOptions {
@@ -45,9 +46,24 @@ export interface EngineServiceOptions {
   readonly cacheMaxBytes: number;
   /** A preview PNG every this many steps when a client asks for previews. */
   readonly previewEvery: number;
+  /** A finished job leaves memory this long after its final state is recorded (its files stay on disk). */
+  readonly finishedJobTtlMs: number;
   readonly version: string;
-  /** Job lines carry the job's id (a child logger per job). */
+  /** Job lines carry the job's id (a child logger per job); also worker errors, recording retries, start-up clean-up. */
   readonly log?: Logger;
+}
+
+/** How often a final state that could not be recorded is tried again. */
+const RECORD_RETRY_MS = 500;
+
+export interface StartReport {
+  /** Unfinished jobs queued again. */
+  readonly recovered: number;
+  /** Jobs whose final.json was ahead of the database (a crash or a failed write between the two). */
+  readonly reconciled: number;
+  /** What interrupted submits and writes left behind, removed. */
+  readonly removedFolders: number;
+  readonly removedTempFiles: number;
 }
 
 export class EngineService {
@@ -57,6 +73,7 @@ export class EngineService {
     cacheHits: this.cache.hits,
     cacheMisses: this.cache.misses,
   }));
+  private readonly throughput = new Throughput();
   private readonly progress: ProgressHub;
   private readonly jobs = new Map<string, Job>();
   private readonly queue: JobQueue<Job> = new FairQueue<Job>();
@@ -68,23 +85,54 @@ export class EngineService {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private modelTurn = 0;
+  /** Ended jobs whose final state is not fully recorded yet (final.json, the database row, or both). */
+  private readonly unrecorded = new Map<string, { job: Job; fileDone: boolean; lastTry: number }>();
+  private readonly log: Logger;
 
   constructor(private readonly opts: EngineServiceOptions) {
     this.files = new JobFiles(join(opts.dataDir, 'jobs'));
     this.progress = new ProgressHub(opts.previewEvery);
     this.cache = new InversionCache(join(opts.dataDir, 'cache'), opts.cacheMaxBytes);
+    this.log = opts.log ?? silentLogger;
   }
 
   // ---- Lifecycle ---------------------------------------------------------------------------------
 
-  /** Recovers persisted jobs (interrupted ones run again) and starts the worker. */
-  start(): { recovered: number } {
-    this.opts.store.requeueInterrupted();
+  /**
+   * Removes what interrupted submits left, applies final states that reached final.json but not the
+   * database, recovers persisted jobs (interrupted ones run again) and starts the worker.
+   */
+  start(): StartReport {
+    const store = this.opts.store;
+    const left = this.files.removeLeftovers((id) => store.get(id) !== null);
+    const removedTempFiles = left.tempFiles + this.cache.removeTempFiles();
+    // Before requeueing: a job that ended (final.json) must never go back to the queue.
+    let reconciled = 0;
+    for (const row of store.listUnfinished()) {
+      const final = this.files.readFinal(row.id);
+      if (!final) continue;
+      reconciled++;
+      const request = this.files.readRequest(row.id);
+      try {
+        this.markFinal(row.id, final.state, final.error, final.results);
+      } catch (e) {
+        // The database still cannot take it: hold the job as ended in memory and keep trying.
+        this.jobLog(row.id).warn('cannot record the final state yet; retrying', { state: final.state, reason: toApiError(e).message });
+        if (!request) continue;
+        const job = new Job(row.id, request);
+        job.settled = final;
+        job.results = final.results;
+        this.jobs.set(job.id, job);
+        this.unrecorded.set(job.id, { job, fileDone: true, lastTry: Date.now() });
+      }
+    }
+    store.requeueInterrupted();
     let recovered = 0;
-    for (const row of this.opts.store.listUnfinished()) {
+    for (const row of store.listUnfinished()) {
+      if (this.unrecorded.has(row.id)) continue;
       const request = this.files.readRequest(row.id);
       if (!request) {
-        this.opts.store.markFailed(row.id, 'IO_FAILED');
+        store.markFailed(row.id, 'IO_FAILED');
         continue;
       }
       const job = new Job(row.id, request);
@@ -93,7 +141,7 @@ export class EngineService {
       recovered++;
     }
     this.loop = this.runLoop();
-    return { recovered };
+    return { recovered, reconciled, removedFolders: left.folders, removedTempFiles };
   }
 
   /** Stops intake; waits up to `ms` for running jobs; queued ones stay persisted for the next start. */
@@ -108,13 +156,24 @@ export class EngineService {
     this.stopping = true;
     this.wake?.();
     await this.loop;
+    // A last try; what still cannot be recorded was never reported final and runs again at the next start.
+    this.retryRecords(true);
   }
 
   // ---- API operations ----------------------------------------------------------------------------
 
   async submit(req: SubmitRequest): Promise<SubmitResponse> {
     if (this.draining || this.stopping) throw new ServiceError('SHUTTING_DOWN', 'the engine is shutting down; try again shortly', { retryAfterMs: 5000 });
-    const owner = checkString(req.owner, 'owner', 200);
+    // Cheap checks first: a repeat or a refusal costs a lookup, never a recipe parse or an image decode.
+    const owner = checkKey(req.owner, 'owner', 200);
+    const idempotencyKey = req.idempotencyKey === undefined || req.idempotencyKey === null ? null : checkKey(req.idempotencyKey, 'idempotencyKey', 200);
+    // Same key, same job: answered before any validation work or queue limits.
+    if (idempotencyKey) {
+      const existing = this.opts.store.findByIdempotencyKey(idempotencyKey);
+      if (existing) return { id: existing.id, state: existing.status, position: this.queue.position(existing.id), duplicate: true };
+    }
+    this.checkRoom(owner);
+
     const modelId = req.model ?? this.opts.defaultModel;
     const model = this.opts.models.get(modelId);
     if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${modelId}" is not loaded; loaded: ${[...this.opts.models.keys()].join(', ')}`);
@@ -123,41 +182,41 @@ export class EngineService {
     const strengths = kind === 'sweep' ? checkStrengths(req.strengths ?? DEFAULT_SWEEP, this.opts.maxBatch) : [1];
     const size = req.size === undefined || req.size === null ? null : checkSize(req.size);
     const faceIndex = req.faceIndex === undefined ? 0 : checkFaceIndex(req.faceIndex);
-    const idempotencyKey = req.idempotencyKey === undefined ? null : checkString(req.idempotencyKey, 'idempotencyKey', 200);
+    const labels = checkLabels(req.labels ?? {});
 
-    // Same key, same job: answered before any validation work or queue limits.
-    if (idempotencyKey) {
-      const existing = this.opts.store.findByIdempotencyKey(idempotencyKey);
-      if (existing) return { id: existing.id, state: existing.status, position: this.queue.position(existing.id), duplicate: true };
-    }
     // Validate everything before queueing: a bad recipe or image never takes a place in the queue.
     const recipe = parseRecipe(checkString(req.recipe ?? '', 'recipe', 500, true), { directions: model.directionNames() });
+    const recipeText = formatRecipe(recipe);
+    if (!recipeText) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
     planEdit(model.manifest, recipe, (n) => model.direction(n));
     const image = decodeBase64(req.imageBase64, this.opts.limits.maxInputBytes);
     await prepareInput(image, model.manifest, this.opts.limits, { faceIndex });
-
-    if (this.queue.size >= this.opts.maxQueued) {
-      throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in a minute`, { retryAfterMs: this.progress.retryAfter(this.queue.size) });
-    }
-    if (this.queue.countFor(owner) + [...this.running.values()].filter((j) => j.owner === owner).length >= this.opts.maxQueuedPerOwner) {
-      throw new ServiceError('OWNER_LIMIT', `you already have ${this.opts.maxQueuedPerOwner} edits waiting; wait for one to finish`, { retryAfterMs: this.progress.retryAfter(this.queue.size) });
-    }
+    // Other submits ran while the image was decoded: the room may be gone.
+    this.checkRoom(owner);
 
     const id = randomUUID();
     const request: JobRequest = {
       kind,
       owner,
-      recipe: formatRecipe(recipe),
+      recipe: recipeText,
       model: modelId,
       strengths,
       size,
       faceIndex,
-      labels: checkLabels(req.labels ?? {}),
+      labels,
       idempotencyKey,
       createdAt: new Date().toISOString(),
     };
     const inputPath = this.files.write(id, image, request);
-    const { job: row, created } = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
+    let inserted: { job: StoredJob; created: boolean };
+    try {
+      inserted = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
+    } catch (e) {
+      // No row, no folder: a refused submit leaves nothing behind.
+      this.files.remove(id);
+      throw e;
+    }
+    const { job: row, created } = inserted;
     if (!created) {
       // Lost a race with the same key: the other submission's job stands.
       this.files.remove(id);
@@ -173,6 +232,32 @@ export class EngineService {
     return { id, state: 'queued', position: this.queue.position(id), duplicate: false };
   }
 
+  /**
+   * Refuses a submit when the queue or the owner's share of it is full, with a Retry-After from the
+   * measured throughput and the owner's own jobs (throughput.ts).
+   */
+  private checkRoom(owner: string): void {
+    const rate = this.throughput.rate();
+    const typical = this.progress.typicalJobMs();
+    if (this.queue.size >= this.opts.maxQueued) {
+      const retryAfterMs = queueWaitMs(this.queue.size - this.opts.maxQueued + 1, rate, this.running.size, typical);
+      throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+    }
+    const queued = this.queue.countFor(owner);
+    const running = [...this.running.values()].filter((j) => j.owner === owner);
+    if (queued + running.length >= this.opts.maxQueuedPerOwner) {
+      const waiting = queued ? [...this.jobs.values()].filter((j) => j.owner === owner && j.state === 'queued' && !j.ended) : [];
+      const retryAfterMs = ownerWaitMs({
+        rate,
+        running: this.running.size,
+        ownerJobs: [...running.map((j) => ({ runningMs: this.progress.eta(j, 0) })), ...waiting.map((j) => ({ position: this.queue.position(j.id) }))],
+        ownerNeeds: queued + running.length - this.opts.maxQueuedPerOwner + 1,
+        typicalJobMs: typical,
+      });
+      throw new ServiceError('OWNER_LIMIT', `you already have ${this.opts.maxQueuedPerOwner} edits waiting; try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+    }
+  }
+
   status(id: string): JobStatus {
     const job = this.jobs.get(id) ?? this.loadFinished(id);
     return job.snapshot(this.queue.position(id), this.eta(job));
@@ -180,7 +265,7 @@ export class EngineService {
 
   cancel(id: string): JobStatus {
     const job = this.jobs.get(id) ?? this.loadFinished(id);
-    if (job.finished) return this.status(id);
+    if (job.ended) return this.status(id);
     if (this.queue.remove(id)) this.finish(job, 'cancelled', null);
     else job.cancelRequested = true; // the worker stops it at the next tick boundary
     return this.status(id);
@@ -220,19 +305,30 @@ export class EngineService {
 
   // ---- Worker --------------------------------------------------------------------------------------
 
+  /** The worker: never ends on an error, whatever throws (a failing job fails alone, with a code). */
   private async runLoop(): Promise<void> {
     while (!this.stopping) {
-      await this.admit();
-      const model = this.nextModel();
-      if (!model) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          setTimeout(resolve, 1000).unref();
-        });
-        this.wake = null;
-        continue;
+      try {
+        this.throughput.observe(Date.now(), this.running.size > 0);
+        this.retryRecords(false);
+        this.evictFinished();
+        await this.admit();
+        const model = this.nextModel();
+        if (!model) {
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            setTimeout(resolve, this.unrecorded.size ? RECORD_RETRY_MS : 1000).unref();
+          });
+          this.wake = null;
+          continue;
+        }
+        await this.tick(model);
+      } catch (e) {
+        // Not a job's own failure (those are caught where they happen): log it and go on after a pause,
+        // so an error that repeats cannot spin the loop.
+        this.log.error('worker error (the worker goes on)', { err: e });
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await this.tick(model);
     }
   }
 
@@ -259,7 +355,7 @@ export class EngineService {
       try {
         await this.startJob(job);
       } catch (e) {
-        this.finish(job, 'failed', toApiError(e));
+        this.failJob(job, e);
       }
     }
   }
@@ -304,7 +400,7 @@ export class EngineService {
       if (job.cancelRequested) this.finish(job, 'cancelled', null);
       else if (Date.now() - job.startedMs > this.opts.jobTimeoutMs) this.finish(job, 'failed', { code: 'TIMEOUT', message: `the edit took longer than ${Math.round(this.opts.jobTimeoutMs / 1000)} s` });
     }
-    const live = jobs.filter((j) => !j.finished);
+    const live = jobs.filter((j) => !j.ended);
     const stepsThisTick = live.map((j) => j.active().length);
     const trajectories = live.flatMap((j) => j.active());
     if (trajectories.length) {
@@ -312,7 +408,7 @@ export class EngineService {
       try {
         await stepTogether(model.unet, trajectories);
       } catch (e) {
-        for (const job of live) this.finish(job, 'failed', toApiError(e));
+        for (const job of live) this.failJob(job, e);
         return;
       }
       const ms = performance.now() - t0;
@@ -320,15 +416,26 @@ export class EngineService {
       this.metrics.observeStep(ms / 1000, trajectories.length);
     }
     for (const [i, job] of live.entries()) {
-      job.step += stepsThisTick[i]!;
-      if (job.inversion?.done && job.generations.length === 0) {
-        const xT = Float32Array.from(job.inversion.x);
-        this.cache.put(job.cacheKey, xT);
-        this.startGeneration(job, xT, model);
+      try {
+        job.step += stepsThisTick[i]!;
+        if (job.inversion?.done && job.generations.length === 0) {
+          const xT = Float32Array.from(job.inversion.x);
+          this.cache.put(job.cacheKey, xT);
+          this.startGeneration(job, xT, model);
+        }
+        if (job.generations.length && job.generations.every((g) => g.done)) await this.complete(job, model);
+        else await this.publish(job);
+      } catch (e) {
+        this.failJob(job, e);
       }
-      if (job.generations.length && job.generations.every((g) => g.done)) await this.complete(job, model);
-      else await this.publish(job);
     }
+  }
+
+  /** A job that threw where no typed failure was expected: it fails with a code, the worker goes on. */
+  private failJob(job: Job, e: unknown): void {
+    const error = toApiError(e);
+    if (error.code === 'INTERNAL') this.jobLog(job.id).error('unexpected error in the worker', { err: e });
+    this.finish(job, 'failed', error);
   }
 
   private async complete(job: Job, model: LoadedModel): Promise<void> {
@@ -337,45 +444,107 @@ export class EngineService {
       job.results = await writeJobResults(job, this.files.dir(job.id), model.manifest.resolution);
       this.finish(job, 'done', null);
     } catch (e) {
-      this.finish(job, 'failed', toApiError(e));
+      this.failJob(job, e);
     }
   }
 
-  private finish(job: Job, state: 'done' | 'failed' | 'cancelled', error: ApiError | null): void {
-    if (job.finished) return;
-    job.state = state;
-    job.phase = 'finished';
-    job.error = error;
-    job.finishedAt = new Date().toISOString();
+  /**
+   * Ends a job: it leaves the queue and the batch at once, and its final state is recorded durably
+   * (final.json, then the database row). Only once recorded is it reported final; until then its status
+   * reads running/finishing and the recording is retried.
+   */
+  private finish(job: Job, state: FinalState, error: ApiError | null): void {
+    if (job.ended) return;
+    job.settled = { state, error, finishedAt: new Date().toISOString() };
+    if (this.running.has(job.id)) this.throughput.finished(Date.now());
     this.running.delete(job.id);
     this.queue.remove(job.id);
     // Free the tensors; the status stays answerable.
     job.inversion = null;
     job.generations = [];
     job.input = null;
-    try {
-      if (state === 'done') this.opts.store.markDone(job.id, this.files.dir(job.id), job.results);
-      else if (state === 'failed') this.opts.store.markFailed(job.id, error?.code ?? 'INTERNAL');
-      else this.opts.store.markCancelled(job.id);
-    } catch {
-      // The in-memory state is still right; a restart would re-run the job rather than lose it.
-    }
-    this.metrics.jobFinished(state);
-    const log = this.jobLog(job.id);
-    if (state === 'failed') log.warn('failed', { code: error?.code ?? 'INTERNAL', reason: error?.message });
-    else log.info(state);
-    void this.publish(job);
+    this.unrecorded.set(job.id, { job, fileDone: false, lastTry: 0 });
+    this.tryRecord(job.id);
     this.wake?.();
   }
 
+  /** One attempt at recording a settled job; true once the database holds its final state. */
+  private tryRecord(id: string): boolean {
+    const entry = this.unrecorded.get(id);
+    if (!entry) return true;
+    const { job } = entry;
+    const s = job.settled!;
+    entry.lastTry = Date.now();
+    if (!entry.fileDone) {
+      try {
+        this.files.writeFinal(job.id, { ...s, results: job.results });
+        entry.fileDone = true;
+      } catch (e) {
+        this.jobLog(job.id).warn('cannot write final.json; retrying', { state: s.state, reason: toApiError(e).message });
+      }
+    }
+    let rowDone = false;
+    try {
+      this.markFinal(job.id, s.state, s.error, job.results);
+      rowDone = true;
+    } catch (e) {
+      this.jobLog(job.id).warn('cannot record the final state in the database; retrying', { state: s.state, reason: toApiError(e).message });
+    }
+    // Either record is enough for a restart never to run the job again, so either lets it be reported.
+    if ((entry.fileDone || rowDone) && !job.finished) this.reportFinal(job);
+    if (rowDone) this.unrecorded.delete(id);
+    return rowDone;
+  }
+
+  /** Moves the database row to its final state, from whatever unfinished state it is in. */
+  private markFinal(id: string, state: FinalState, error: ApiError | null, results: ResultVariant[]): void {
+    const store = this.opts.store;
+    const row = store.get(id);
+    // A retry after a write that did land (the error came after the commit) finds the row final already.
+    if (row?.status === state) return;
+    if (state === 'done') {
+      // markDone takes a running row; a done job recovered from final.json may have a queued one.
+      if (row?.status === 'queued') store.markRunning(id);
+      store.markDone(id, this.files.dir(id), results);
+    } else if (state === 'failed') store.markFailed(id, error?.code ?? 'INTERNAL');
+    else store.markCancelled(id);
+  }
+
+  private reportFinal(job: Job): void {
+    const s = job.settled!;
+    job.state = s.state;
+    job.phase = 'finished';
+    job.error = s.error;
+    job.finishedAt = s.finishedAt;
+    job.recordedMs = Date.now();
+    this.metrics.jobFinished(s.state);
+    const log = this.jobLog(job.id);
+    if (s.state === 'failed') log.warn('failed', { code: s.error?.code ?? 'INTERNAL', reason: s.error?.message });
+    else log.info(s.state);
+    void this.publish(job);
+  }
+
+  private retryRecords(now: boolean): void {
+    for (const [id, entry] of [...this.unrecorded]) if (now || Date.now() - entry.lastTry >= RECORD_RETRY_MS) this.tryRecord(id);
+  }
+
+  /** Finished jobs leave memory after finishedJobTtlMs; status and results are then read from disk. */
+  private evictFinished(): void {
+    const cutoff = Date.now() - this.opts.finishedJobTtlMs;
+    for (const [id, job] of this.jobs) if (job.finished && !this.unrecorded.has(id) && job.recordedMs <= cutoff) this.jobs.delete(id);
+  }
+
   private jobLog(id: string): Logger {
-    return (this.opts.log ?? silentLogger).child({ job: id });
+    return this.log.child({ job: id });
   }
 
   // ---- Progress ----------------------------------------------------------------------------------
 
+  /** Never rejects: a listener or a preview that fails is logged, the job goes on. */
   private publish(job: Job): Promise<void> {
-    return this.progress.publish(job, () => job.snapshot(this.queue.position(job.id), this.eta(job)));
+    return this.progress.publish(job, () => job.snapshot(this.queue.position(job.id), this.eta(job))).catch((e: unknown) => {
+      this.jobLog(job.id).error('progress update failed', { err: e });
+    });
   }
 
   private eta(job: Job): number | null {

@@ -8,11 +8,14 @@ import type { ApiError, ResultVariant, SubmitRequest } from '../client/api-types
 import type { Logger } from '../../log/logger.js';
 import type { EngineService } from './engine-service.js';
 import { HTTP_STATUS, ServiceError, toApiError } from './service-error.js';
+import { checkHost, checkJsonContentType, decodeSegment, readJsonBody } from './request-guards.js';
 
 export interface HttpOptions {
   /** Required on every request when set (and the server refuses to listen off loopback without it). */
   readonly token: string | null;
   readonly maxBodyBytes: number;
+  /** Host names requests may be addressed to (request-guards.ts allowedHostNames). */
+  readonly allowedHosts: ReadonlySet<string>;
   readonly log?: Logger;
 }
 
@@ -23,6 +26,8 @@ export function createEngineHttpServer(service: EngineService, opts: HttpOptions
     handle(service, opts, req, res).catch((e: unknown) => {
       const err = toApiError(e);
       if (err.code === 'INTERNAL') opts.log?.error('request failed', { method: req.method, path: req.url?.split('?')[0], err: e });
+      // A body left unread (refused before reading it) must not be parsed as the next request.
+      if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
       sendError(res, err);
     });
   });
@@ -49,28 +54,23 @@ function authorized(req: IncomingMessage, token: string | null): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-async function readJson(req: IncomingMessage, max: number): Promise<unknown> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > max) throw new ServiceError('BAD_REQUEST', `the request body is larger than ${max} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new ServiceError('BAD_REQUEST', `the request body is larger than ${max} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+function parseUrl(raw: string): URL {
+  // Origin-form only ("/v1/..."): "//host/path" must not be read as a URL naming another host.
+  if (!raw.startsWith('/')) throw new ServiceError('BAD_REQUEST', 'the request target must be a path');
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return new URL(`http://engine.local${raw}`);
   } catch {
-    throw new ServiceError('BAD_REQUEST', 'the request body is not valid JSON');
+    throw new ServiceError('BAD_REQUEST', 'the request target is not a valid path');
   }
 }
 
 async function handle(service: EngineService, opts: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://engine.local');
-  const path = url.pathname;
+  checkHost(req, opts.allowedHosts);
   if (!authorized(req, opts.token)) throw new ServiceError('UNAUTHORIZED', 'a valid bearer token is required');
+  const url = parseUrl(req.url ?? '/');
+  const path = url.pathname;
   const method = req.method ?? 'GET';
+  if (method === 'POST') checkJsonContentType(req, path === '/v1/jobs');
 
   if (method === 'GET' && (path === '/metrics' || path === '/v1/metrics')) {
     const text = await service.renderMetrics();
@@ -80,14 +80,14 @@ async function handle(service: EngineService, opts: HttpOptions, req: IncomingMe
   if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, service.health());
   if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: service.models() });
   if (method === 'POST' && path === '/v1/jobs') {
-    const body = await readJson(req, opts.maxBodyBytes);
+    const body = await readJsonBody(req, opts.maxBodyBytes);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
     const answer = await service.submit(body as SubmitRequest);
     return sendJson(res, answer.duplicate ? 200 : 202, answer);
   }
   const m = /^\/v1\/jobs\/([^/]+)(\/(cancel|events|result))?$/.exec(path);
   if (!m) throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
-  const id = decodeURIComponent(m[1]!);
+  const id = decodeSegment(m[1]!);
   const action = m[3];
   if (!action && method === 'GET') return sendJson(res, 200, service.status(id));
   if (action === 'cancel' && method === 'POST') return sendJson(res, 200, service.cancel(id));

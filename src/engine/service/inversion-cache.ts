@@ -69,6 +69,17 @@ export class InversionCache {
     }
   }
 
+  /** Removes temp files of writes a crash interrupted (at start, before any write of this process). */
+  removeTempFiles(): number {
+    let n = 0;
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith('.tmp')) continue;
+      unlinkSync(join(this.dir, f));
+      n++;
+    }
+    return n;
+  }
+
   hitRate(): number {
     const n = this.hits + this.misses;
     return n ? this.hits / n : 0;

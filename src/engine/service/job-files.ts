@@ -2,11 +2,20 @@
  * A job's folder on disk (data/jobs/<id>/): the input image and the request, written before the submit
  * is answered, so that a restart can run the job again; and the results once it is done.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import { writeFileAtomic } from './atomic-file.js';
-import type { JobRequest } from './job.js';
+import { fsyncDir, writeFileAtomic } from './atomic-file.js';
+import type { JobRequest, Settlement } from './job.js';
+import type { ResultVariant } from '../client/api-types.js';
+
+/** A job's durable final record (final.json): once written, a restart never runs the job again. */
+export interface FinalRecord extends Settlement {
+  readonly results: ResultVariant[];
+}
+
+/** Job folders are named by UUID; nothing else under the jobs root is ours to remove. */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class JobFiles {
   constructor(readonly root: string) {
@@ -22,12 +31,63 @@ export class JobFiles {
     try {
       writeFileAtomic(input, image);
       writeFileAtomic(join(this.dir(id), 'request.json'), JSON.stringify(request));
+      // The renames above and the job folder's own name are durable only once their folders are synced.
+      fsyncDir(this.dir(id));
+      fsyncDir(this.root);
     } catch (e) {
       // No half-written job folder: a restart must not find an input without its request.
       this.remove(id);
       throw e;
     }
     return input;
+  }
+
+  /** Writes final.json atomically and syncs the folder (which also makes result files renamed there durable). */
+  writeFinal(id: string, record: FinalRecord): void {
+    writeFileAtomic(join(this.dir(id), 'final.json'), JSON.stringify(record));
+    fsyncDir(this.dir(id));
+  }
+
+  readFinal(id: string): FinalRecord | null {
+    try {
+      const r = JSON.parse(readFileSync(join(this.dir(id), 'final.json'), 'utf8')) as FinalRecord;
+      return ['done', 'failed', 'cancelled'].includes(r.state) ? r : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Removes what interrupted writes left: job folders with no database row (`hasRow` false: a submit
+   * killed between writing its files and inserting its row, or a job whose row retention purged) and
+   * `*.tmp` files of atomic writes that never got renamed. Run at start, before anything is accepted.
+   */
+  removeLeftovers(hasRow: (id: string) => boolean): { folders: number; tempFiles: number } {
+    let folders = 0;
+    let tempFiles = 0;
+    for (const entry of readdirSync(this.root, { withFileTypes: true })) {
+      const path = join(this.root, entry.name);
+      if (!entry.isDirectory()) {
+        if (entry.name.endsWith('.tmp')) {
+          rmSync(path, { force: true });
+          tempFiles++;
+        }
+        continue;
+      }
+      if (!JOB_ID.test(entry.name)) continue;
+      if (!hasRow(entry.name)) {
+        rmSync(path, { recursive: true, force: true });
+        folders++;
+        continue;
+      }
+      for (const f of readdirSync(path)) {
+        if (!f.endsWith('.tmp')) continue;
+        rmSync(join(path, f), { force: true });
+        tempFiles++;
+      }
+    }
+    if (folders) fsyncDir(this.root);
+    return { folders, tempFiles };
   }
 
   remove(id: string): void {

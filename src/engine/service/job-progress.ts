@@ -56,8 +56,8 @@ export class ProgressHub {
     return Math.round((own + ahead) * this.stepMs);
   }
 
-  /** When a refused submitter should try again. */
-  retryAfter(queued: number): number {
-    return Math.max(5000, Math.round(queued * TYPICAL_STEPS * (this.stepMs || 50)));
+  /** What one job takes, from the step time alone: the guess before any job has finished. */
+  typicalJobMs(): number {
+    return this.stepMs ? TYPICAL_STEPS * this.stepMs : 5000;
   }
 }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobKind, JobState, ResultVariant } from '../client/api-types.js';
+import { isStorageError } from '../../storage/index.js';
 import { RESULT_FILES } from './job-results.js';
 
 export interface StoredJob {
@@ -29,6 +30,7 @@ export interface NewStoredJob {
 export interface JobStore {
   insert(job: NewStoredJob): { job: StoredJob; created: boolean };
   findByIdempotencyKey(key: string): StoredJob | null;
+  /** The row, or null when there is none; throws when the database cannot be read. */
   get(id: string): StoredJob | null;
   markRunning(id: string): void;
   markDone(id: string, resultDir: string, results: ResultVariant[]): void;
@@ -80,8 +82,10 @@ export function jobStoreFromRepo(repo: JobsRepoLike): JobStore {
     get: (id) => {
       try {
         return toStored(repo.get(id));
-      } catch {
-        return null;
+      } catch (e) {
+        // Only "no such row" means no job: a database that cannot be read must not look empty.
+        if (isStorageError(e, 'NOT_FOUND')) return null;
+        throw e;
       }
     },
     markRunning: (id) => void repo.markRunning(id),

@@ -26,6 +26,15 @@ export interface JobRequest {
 
 export const DEFAULT_SWEEP = [0.25, 0.5, 1, 1.5] as const;
 
+export type FinalState = 'done' | 'failed' | 'cancelled';
+
+/** How a job ended, decided by the worker and then recorded durably (final.json and the database). */
+export interface Settlement {
+  readonly state: FinalState;
+  readonly error: ApiError | null;
+  readonly finishedAt: string;
+}
+
 export class Job {
   state: JobState = 'queued';
   phase: JobPhase = 'queued';
@@ -36,6 +45,13 @@ export class Job {
   startedMs = 0;
   cancelRequested = false;
   results: ResultVariant[] = [];
+  /**
+   * Set when the job has ended but its final state is not recorded yet: until it is, nobody is told the
+   * job is final (a restart would run it again, so saying "cancelled" now could be a lie).
+   */
+  settled: Settlement | null = null;
+  /** When the final state was recorded (Date.now()), for evicting finished jobs from memory. */
+  recordedMs = 0;
 
   input: PreparedInput | null = null;
   plan: EditPlan | null = null;
@@ -70,7 +86,13 @@ export class Job {
     return this.state === 'done' || this.state === 'failed' || this.state === 'cancelled';
   }
 
+  /** Ended, whether or not the end is recorded yet: the worker no longer advances it. */
+  get ended(): boolean {
+    return this.finished || this.settled !== null;
+  }
+
   livePhase(): JobPhase {
+    if (!this.finished && this.settled) return 'finishing';
     if (this.state !== 'running') return this.phase;
     if (this.inversion && !this.inversion.done) return 'inversion';
     const g = this.generations.find((x) => !x.done);
@@ -81,7 +103,7 @@ export class Job {
     return {
       id: this.id,
       kind: this.request.kind,
-      state: this.state,
+      state: !this.finished && this.settled ? 'running' : this.state,
       phase: this.livePhase(),
       position,
       step: this.step,

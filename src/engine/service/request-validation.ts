@@ -14,6 +14,17 @@ export function checkString(v: unknown, field: string, max: number, allowEmpty =
   return v;
 }
 
+/**
+ * Identifiers that end up in the database and in logs (owner, idempotency key): printable text only, so a
+ * control character is refused here, before anything is written, instead of deep in storage.
+ */
+export function checkKey(v: unknown, field: string, max: number): string {
+  const s = checkString(v, field, max);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(s)) throw new ServiceError('BAD_REQUEST', `"${field}" must not contain control characters`);
+  return s;
+}
+
 export function checkStrengths(v: unknown, maxBatch: number): number[] {
   if (!Array.isArray(v) || v.length < 1 || v.length > Math.min(8, maxBatch) || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && Math.abs(x) <= 3)) {
     throw new ServiceError('BAD_REQUEST', `"strengths" must be 1 to ${Math.min(8, maxBatch)} numbers between -3 and 3`);

@@ -11,8 +11,9 @@ import { LoadedModel } from '../loaded-model.js';
 import { listModelPackages, resolveModelPackage } from '../model/model-registry.js';
 import type { ProviderChoice } from '../onnx/execution-provider.js';
 import { chooseProviderHere } from '../onnx/provider-report.js';
-import { EngineService } from './engine-service.js';
+import { EngineService, type StartReport } from './engine-service.js';
 import { createEngineHttpServer } from './http-server.js';
+import { allowedHostNames } from './request-guards.js';
 import { jobStoreFromRepo } from './job-store.js';
 
 export interface EngineServer {
@@ -21,6 +22,8 @@ export interface EngineServer {
   readonly service: EngineService;
   readonly provider: ProviderChoice;
   readonly recovered: number;
+  /** What start-up found and cleaned (also logged). */
+  readonly started: StartReport;
   /** SIGTERM behaviour: stop intake, let running jobs finish for up to drainMs, close. */
   drain(ms?: number): Promise<void>;
   /** Immediate stop (running jobs stay persisted as running and are resumed at the next start). */
@@ -73,13 +76,27 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       jobTimeoutMs: e.jobTimeoutMs,
       cacheMaxBytes: e.cacheMaxBytes,
       previewEvery: e.previewEvery,
+      finishedJobTtlMs: e.finishedJobTtlMs,
       version: opts.version ?? '0.1.0',
       log,
     });
-    const { recovered } = service.start();
+    const started = service.start();
+    const { recovered } = started;
+    if (started.removedFolders || started.removedTempFiles) {
+      log.info(`removed what interrupted submits left: ${started.removedFolders} job folder(s) without a database row, ${started.removedTempFiles} temp file(s)`, {
+        removedFolders: started.removedFolders,
+        removedTempFiles: started.removedTempFiles,
+      });
+    }
+    if (started.reconciled) log.info(`recorded ${started.reconciled} final state(s) found in final.json but not in the database`);
     if (recovered) log.info(`resumed ${recovered} unfinished job(s)`);
     // base64 inflates by 4/3; leave room for the JSON around it.
-    const http = createEngineHttpServer(service, { token: e.token, maxBodyBytes: Math.ceil((config.limits.maxInputBytes * 4) / 3) + 65_536, log });
+    const http = createEngineHttpServer(service, {
+      token: e.token,
+      maxBodyBytes: Math.ceil((config.limits.maxInputBytes * 4) / 3) + 65_536,
+      allowedHosts: allowedHostNames(e.host, e.allowedHosts),
+      log,
+    });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(e.port, e.host, () => resolve());
@@ -99,7 +116,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       for (const m of models.values()) await m.close();
       if (!opts.storage) storage.close();
     };
-    return { url, port, service, provider, recovered, drain: (ms = e.drainMs) => shutdown(ms), close: () => shutdown(null) };
+    return { url, port, service, provider, recovered, started, drain: (ms = e.drainMs) => shutdown(ms), close: () => shutdown(null) };
   } catch (err) {
     for (const m of models.values()) await m.close();
     if (!opts.storage) storage.close();

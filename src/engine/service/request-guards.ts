@@ -1,0 +1,119 @@
+/**
+ * Checks on a request before any route runs: who it is addressed to (Host), what it carries
+ * (Content-Type), how big and how deep its JSON body is, and whether its path decodes. Each refusal is a
+ * ServiceError with its own code, so a hostile or broken request gets a 4xx, never a 500.
+ */
+import type { IncomingMessage } from 'node:http';
+import { ServiceError } from './service-error.js';
+
+/** Host names every engine answers to: a browser page on another origin cannot make its Host one of these. */
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** Deeper JSON than this is no submit request: refused while reading, before JSON.parse sees it. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The names a request's Host header may carry. A Host that is none of them is a DNS-rebinding attempt
+ * (a hostile page whose name resolves to this engine) or a misrouted proxy: 421 Misdirected Request.
+ * `configuredHost` counts unless it is a wildcard address (0.0.0.0, ::), which names no host.
+ */
+export function allowedHostNames(configuredHost: string, allowedHosts: readonly string[]): ReadonlySet<string> {
+  const names = new Set([...LOOPBACK_NAMES].map((h) => h.toLowerCase()));
+  if (configuredHost !== '0.0.0.0' && configuredHost !== '::') names.add(configuredHost.toLowerCase().replace(/^\[|\]$/g, ''));
+  for (const h of allowedHosts) names.add(h.toLowerCase().replace(/^\[|\]$/g, ''));
+  return names;
+}
+
+/** The host name of a Host header value, without port or IPv6 brackets. */
+function hostName(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']') > 0 ? h.indexOf(']') : undefined);
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}
+
+export function checkHost(req: IncomingMessage, allowed: ReadonlySet<string>): void {
+  if (allowed.has('*')) return;
+  const header = req.headers.host;
+  const name = header ? hostName(header) : '';
+  // 127.0.0.0/8 is loopback as a whole.
+  if (allowed.has(name) || /^127(\.\d{1,3}){3}$/.test(name)) return;
+  throw new ServiceError('MISDIRECTED_REQUEST', `this engine does not answer to the host "${name.slice(0, 100)}"; add it to engine.allowedHosts if it should`);
+}
+
+/**
+ * A body must be JSON. Anything else, text/plain and form encodings in particular (the kinds a web page
+ * on another origin may POST without asking), is refused before a byte of it is read.
+ */
+export function checkJsonContentType(req: IncomingMessage, bodyRequired: boolean): void {
+  const type = req.headers['content-type'];
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (type === undefined && !bodyRequired && !hasBody) return;
+  const mediaType = (type ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', `the request body must be application/json; got ${type ? `"${type.slice(0, 100)}"` : 'no content type'}`);
+  }
+}
+
+/** A path segment, percent-decoded; malformed escapes are the client's error (400). */
+export function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ServiceError('BAD_REQUEST', `the path holds malformed percent-encoding ("${segment.slice(0, 64)}")`);
+  }
+}
+
+/**
+ * Tracks how deeply nested the JSON read so far is, chunk by chunk, outside strings. Linear in the body
+ * and fed as the bytes arrive, so a pathological body is refused long before any parse.
+ */
+export class JsonDepthGauge {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+
+  constructor(private readonly maxDepth: number) {}
+
+  feed(chunk: Uint8Array): void {
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 0x5c) this.escaped = true; // backslash
+        else if (c === 0x22) this.inString = false; // quote
+        continue;
+      }
+      if (c === 0x22) this.inString = true;
+      else if (c === 0x5b || c === 0x7b) {
+        // [ or {
+        if (++this.depth > this.maxDepth) throw new ServiceError('BAD_REQUEST', `the request body nests deeper than ${this.maxDepth} levels`);
+      } else if (c === 0x5d || c === 0x7d) this.depth--;
+    }
+  }
+}
+
+/**
+ * Reads a JSON body of at most `max` bytes. A declared Content-Length over the limit is refused before
+ * reading anything; a body that grows past it (chunked) is refused as soon as it does.
+ */
+export async function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  const tooLarge = () => new ServiceError('PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`);
+  if (declared > max) throw tooLarge();
+  const gauge = new JsonDepthGauge(MAX_JSON_DEPTH);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > max) throw tooLarge();
+    gauge.feed(b);
+    chunks.push(b);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ServiceError('BAD_REQUEST', 'the request body is not valid JSON');
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Jobs finished per unit of busy time, measured over the recent finishes, and the waits it predicts for a
+ * refused submitter (Retry-After). Busy time only: an engine that sat idle for an hour and then ran a
+ * burst has the burst's rate, not one job an hour.
+ */
+
+/** Finishes the rate is measured over. */
+const WINDOW = 32;
+
+export class Throughput {
+  private busyMs = 0;
+  private lastAt: number | null = null;
+  private busy = false;
+  /** The busy clock at each recent finish. */
+  private readonly finishes: number[] = [];
+
+  /** Called whenever the worker looks at its running set (every tick and every idle wake). */
+  observe(now: number, busy: boolean): void {
+    if (this.busy && this.lastAt !== null) this.busyMs += Math.max(0, now - this.lastAt);
+    this.lastAt = now;
+    this.busy = busy;
+  }
+
+  finished(now: number): void {
+    this.observe(now, this.busy);
+    this.finishes.push(this.busyMs);
+    if (this.finishes.length > WINDOW) this.finishes.shift();
+  }
+
+  /** Jobs per millisecond of busy time, or null until two finishes have been seen. */
+  rate(): number | null {
+    const n = this.finishes.length;
+    if (n < 2) return null;
+    const span = this.finishes[n - 1]! - this.finishes[0]!;
+    return span > 0 ? (n - 1) / span : null;
+  }
+}
+
+export interface WaitInputs {
+  /** Jobs per ms (Throughput.rate), or null before it is measured. */
+  readonly rate: number | null;
+  /** Jobs running now, all owners. */
+  readonly running: number;
+  /** For each of the owner's jobs: remaining ms of a running job (null if unknown), or the 1-based queue position of a queued one. */
+  readonly ownerJobs: readonly ({ readonly runningMs: number | null } | { readonly position: number })[];
+  /** How many of them must finish before the owner is under the limit again. */
+  readonly ownerNeeds: number;
+  /** Fallback when nothing is measured yet: ms one job takes. */
+  readonly typicalJobMs: number;
+}
+
+/**
+ * When the owner will be under their limit again: the `ownerNeeds`-th of their jobs to finish. A running
+ * job finishes after its own remaining steps; a queued job at position p starts once p jobs ahead of it
+ * have finished (each finish frees a batch slot, round robin) and then takes about running / rate
+ * (Little's law: jobs in service over the rate they leave).
+ */
+export function ownerWaitMs(w: WaitInputs): number {
+  const perJob = w.rate ? 1 / w.rate : w.typicalJobMs / Math.max(1, w.running);
+  const service = w.rate ? Math.max(1, w.running) / w.rate : w.typicalJobMs;
+  const ends = w.ownerJobs.map((j) => ('position' in j ? j.position * perJob + service : (j.runningMs ?? perJob))).sort((a, b) => a - b);
+  return Math.max(1000, Math.round(ends[Math.min(ends.length, Math.max(1, w.ownerNeeds)) - 1] ?? perJob));
+}
+
+/** When the full queue has room again: `needed` jobs must leave it, one per finish. */
+export function queueWaitMs(needed: number, rate: number | null, running: number, typicalJobMs: number): number {
+  const perJob = rate ? 1 / rate : typicalJobMs / Math.max(1, running);
+  return Math.max(1000, Math.round(Math.max(1, needed) * perJob));
+}
