@@ -13,7 +13,7 @@ import type { EngineClient } from '../../src/engine/client/engine-client.js';
 import { gatedEngine } from './support/gated-engine.js';
 import { snowflake } from '../fake-discord/snowflake.js';
 import type { FakeUser } from '../fake-discord/fake-state.js';
-import { awaitResult, samplePng, startHarness } from './support/discord-harness.js';
+import { answerOf, awaitResult, samplePng, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
 let engine: EngineServer;
@@ -41,7 +41,7 @@ const reply = (token: string, type = 4) =>
     const i = h.fake.book.get(token);
     return i?.callbackType === type ? i.callbackData! : undefined;
   }, `callback type ${type}`);
-const replyText = async (token: string) => String((await reply(token)).content ?? '');
+const replyText = async (token: string) => (await answerOf(h, token)).text;
 
 describe('result buttons', () => {
   it('keep working after the bot restarts (state in the database)', async () => {

@@ -11,7 +11,7 @@ import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { GatedEngine } from './support/gated-engine.js';
 import { gatedEngine } from './support/gated-engine.js';
 import type { Harness } from './support/discord-harness.js';
-import { awaitResult, customIds, samplePng, settled, startHarness } from './support/discord-harness.js';
+import { answerOf, awaitResult, customIds, samplePng, settled, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
 let engine: EngineServer;
@@ -33,10 +33,11 @@ afterAll(async () => {
 });
 
 const image = () => ({ image: { bytes: samplePng(), filename: 'face.png' } });
-const ephemeralReply = (h: Harness, token: string) => h.fake.waitFor(() => {
-  const i = h.fake.book.get(token);
-  return i?.callbackType === 4 && i.ephemeral ? String(i.callbackData?.content ?? '') : undefined;
-}, 'an ephemeral reply');
+const ephemeralReply = async (h: Harness, token: string) => {
+  const answer = await answerOf(h, token);
+  expect(answer.ephemeral).toBe(true);
+  return answer.text;
+};
 
 describe('result buttons', () => {
   it('stronger makes a child edit with a scaled recipe; undo goes back to the parent; delete is owner-only', async () => {

@@ -10,7 +10,7 @@ import { startTestEngine } from '../helpers/engine.js';
 import type { NetworkGuard } from '../fake-discord/network-guard.js';
 import { installNetworkGuard } from '../fake-discord/network-guard.js';
 import type { Harness } from '../bots/support/discord-harness.js';
-import { awaitResult, startHarness } from '../bots/support/discord-harness.js';
+import { answerOf, awaitResult, startHarness } from '../bots/support/discord-harness.js';
 import type { SlackHarness } from './support/slack-harness.js';
 import { CHANNEL, resultIn, samplePng, startSlackHarness } from './support/slack-harness.js';
 
@@ -35,11 +35,7 @@ afterAll(async () => {
 });
 
 const say = async (user: { id: string; name: string }, text: string, channel = CHANNEL) => (await h.fake.command(user, channel, text)).json<{ text: string; response_type: string }>();
-const discordReply = (token: string) =>
-  discord.fake.waitFor(() => {
-    const i = discord.fake.book.get(token);
-    return i?.callbackType === 4 ? String(i.callbackData!.content ?? '') : undefined;
-  }, 'the Discord reply');
+const discordReply = async (token: string) => (await answerOf(discord, token)).text;
 let discordHandle = '';
 
 describe('a preset made on Discord', () => {

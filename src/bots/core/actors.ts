@@ -12,5 +12,15 @@ export function actorFor(storage: Storage, who: Requester): Actor {
   return { accountId: identity.accountId, platform: who.platform, serverId: who.serverId, isServerAdmin: who.isServerAdmin };
 }
 
+/**
+ * The Actor for checks made before the platform's acknowledgement: the same account when the person was
+ * seen before, else a stand-in with no account (it owns no presets, so it sees only shared ones, which is
+ * all a first-time user could use anyway). Reads only: the account is created by actorFor after the ack.
+ */
+export function knownActor(storage: Storage, who: Requester): Actor {
+  const identity = storage.accounts.findIdentity(who.platform, who.serverId, who.userId);
+  return { accountId: identity?.accountId ?? 0, platform: who.platform, serverId: who.serverId, isServerAdmin: who.isServerAdmin };
+}
+
 /** The engine's fairness key: one owner per person per server. */
 export const engineOwner = (who: Requester) => `${who.platform}:${who.serverId}:${who.userId}`;

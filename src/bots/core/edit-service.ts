@@ -7,7 +7,6 @@
  *   follow-ups (stronger / weaker / sweep) start from a stored edit, so they work after a restart.
  */
 import type { Actor, HistoryEntry } from '../../storage/index.js';
-import { actorFor } from './actors.js';
 import type { AttachmentMeta } from './image-fetch.js';
 import { fetchImage } from './image-fetch.js';
 import { ImageStore } from './image-store.js';
@@ -46,14 +45,16 @@ export class EditService {
     this.limiter = options.limiter ?? new RateLimiter(deps.now ? { now: deps.now } : {});
   }
 
-  /** Channel allow-list and rate limits; counts the edit. Throws UserFacingError('limit' | 'forbidden'). */
-  admit(who: Requester): Actor {
+  /**
+   * Channel allow-list and rate limits; counts the edit. Throws UserFacingError('limit' | 'forbidden').
+   * Reads the server's settings and counts in memory: it writes nothing, so adapters run it before the ack.
+   */
+  admit(who: Requester): void {
     const { serverSettings } = this.deps.storage;
     if (!serverSettings.isChannelAllowed(who.platform, who.serverId, who.channelId)) {
       throw new UserFacingError('forbidden', 'Edits are not enabled in this channel; ask an admin which channels allow them.');
     }
     this.limiter.take(who, serverSettings.get(who.platform, who.serverId));
-    return actorFor(this.deps.storage, who);
   }
 
   prepare(actor: Actor, recipeText: string): ResolvedRecipe {

@@ -1,9 +1,11 @@
 /**
  * Input images and results on disk, named by content hash (inputs) and edit id (results). Buttons and
  * undo work from these files after a restart, so nothing depends on CDN links, which expire.
+ * Every file is written to a temporary name in the same folder and renamed into place: a crash or a
+ * shutdown mid-write leaves either no file or the whole file, never a torn image under the real name.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserFacingError } from './user-facing-error.js';
 
@@ -17,7 +19,7 @@ export class ImageStore {
     const folder = join(this.dir, 'inputs');
     mkdirSync(folder, { recursive: true });
     const path = join(folder, `${hash}.img`);
-    writeFileSync(path, bytes);
+    writeAtomically(path, bytes);
     return { path, hash };
   }
 
@@ -25,7 +27,7 @@ export class ImageStore {
     const folder = join(this.dir, 'results');
     mkdirSync(folder, { recursive: true });
     const path = join(folder, `${editId}-${variant}.png`);
-    writeFileSync(path, bytes);
+    writeAtomically(path, bytes);
     return path;
   }
 
@@ -35,5 +37,19 @@ export class ImageStore {
     } catch {
       throw new UserFacingError('not-found', 'The image for that edit is no longer stored on the bot server.');
     }
+  }
+}
+
+let tmpCounter = 0;
+
+/** Temp file + rename (atomic within one filesystem); the temp file is removed if the write fails. */
+function writeAtomically(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${tmpCounter++}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Edits the engine has accepted whose results the bot has not posted yet, kept in a small JSON file
- * in the data folder. If the bot process dies mid-edit, the engine keeps (and resumes) the job; at the
- * next start the bot finds it here, waits for it and posts the result where it belonged.
+ * in the data folder. If the bot process dies mid-edit, or shuts down (SIGTERM hands every running edit
+ * over to this list), the engine keeps (and resumes) the job; at the next start the bot finds it here,
+ * waits for it, posts the result where it belonged and updates the person's status message to it.
  *
  * NOTE: a file rather than a table because storage has no query for "unfinished edits of a platform"
  * (history only lists by account); one bot process owns one data folder.
@@ -10,6 +11,15 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import type { JobKind } from '../../engine/client/api-types.js';
 import type { Platform } from '../../storage/index.js';
+
+/** Where the person's status line for an edit is, so the next start can turn it into the result. */
+export type PendingStatus =
+  /** The deferred reply of a Discord interaction (editable through its token for 15 minutes). */
+  | { readonly kind: 'discord-interaction'; readonly applicationId: string; readonly token: string }
+  /** A bot message in a Discord channel or thread (reactions). */
+  | { readonly kind: 'discord-message'; readonly channelId: string; readonly messageId: string }
+  /** Slack: the status message in the thread and the reaction on the source message. */
+  | { readonly kind: 'slack'; readonly statusTs: string | null; readonly sourceTs: string | null; readonly lead: string };
 
 export interface PendingEdit {
   readonly editId: number;
@@ -21,6 +31,9 @@ export interface PendingEdit {
   readonly channelId: string;
   readonly caption: string;
   readonly createdAt: number;
+  /** Slack: the thread the result goes in. */
+  readonly threadTs?: string;
+  readonly status?: PendingStatus;
 }
 
 export class PendingEdits {
@@ -44,6 +57,15 @@ export class PendingEdits {
     this.write([...this.list().filter((x) => x.editId !== p.editId), p]);
   }
 
+  /** Adds what became known later (the status message) to an edit on the list; no-op when it is gone. */
+  update(editId: number, changes: Partial<Pick<PendingEdit, 'status'>>): void {
+    const all = this.list();
+    const i = all.findIndex((p) => p.editId === editId);
+    if (i < 0) return;
+    all[i] = { ...all[i]!, ...changes };
+    this.write(all);
+  }
+
   remove(editId: number): void {
     const all = this.list();
     if (all.some((p) => p.editId === editId)) this.write(all.filter((p) => p.editId !== editId));
@@ -52,7 +74,8 @@ export class PendingEdits {
   private write(all: PendingEdit[]): void {
     mkdirSync(dirname(this.file), { recursive: true });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(all));
+    // The file can hold interaction tokens (15-minute webhook rights): readable by the bot's user only.
+    writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
     renameSync(tmp, this.file); // atomic: a crash leaves the old list or the new one
   }
 }

@@ -9,6 +9,7 @@ import type { Actor, HistoryEntry } from '../../storage/index.js';
 import { engineOwner } from './actors.js';
 import { describeForLog } from './friendly-errors.js';
 import { finishJob } from './finish-job.js';
+import { HandedOver } from './handed-over.js';
 import type { ImageStore } from './image-store.js';
 import { StatusThrottle, statusText } from './status-text.js';
 import { followJob } from './follow-job.js';
@@ -32,6 +33,12 @@ export interface EditJob {
   readonly statusIntervalMs?: number;
   /** Called once the engine accepted the job: adapters record it to resume after a restart. */
   readonly onSubmitted?: (job: { editId: number; jobId: string }) => void;
+  /**
+   * Aborted when the bot shuts down: an edit already submitted stops being followed and throws
+   * HandedOver (it is on the pending list; the next start finishes it). Work before the submission
+   * (recording, reading the input) is not interrupted, so an edit that reaches the engine is handed over.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface EditOutcome {
@@ -74,11 +81,12 @@ export async function runEdit(deps: CoreDeps, images: ImageStore, job: EditJob):
     throttle.update(statusText({ state: submitted.state, phase: 'queued', position: submitted.position, step: 0, total: 0, cacheHit: false }));
     storage.history.markStarted(entry.id);
     job.onSubmitted?.({ editId: entry.id, jobId: submitted.id });
-    const final = await followJob(engine, submitted.id, (e) => throttle.update(statusText(e.status)));
+    const final = await followJob(engine, submitted.id, (e) => throttle.update(statusText(e.status)), job.signal ? { signal: job.signal } : {});
     await throttle.settle();
     return await finishJob(deps, images, { editId: entry.id, jobId: submitted.id, kind, final });
   } catch (e) {
     await throttle.settle();
+    if (e instanceof HandedOver) throw e; // still running in the engine: the history row stays open
     const current = storage.history.get(job.actor, entry.id);
     if (current.status === 'queued' || current.status === 'running') {
       storage.history.finish(entry.id, { status: 'failed', errorCode: e instanceof EngineClientError ? e.code : 'BOT_ERROR' });

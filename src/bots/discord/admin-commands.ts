@@ -2,11 +2,11 @@
  * `/asyrp admin emoji|limits|channels|reactions`, for members with Manage Server. The command's default
  * permissions only hide it; the check here (and storage's own) is what enforces it.
  */
-import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { actorFor } from '../core/actors.js';
 import { UserFacingError } from '../core/user-facing-error.js';
 import type { DiscordBotContext } from './bot-context.js';
+import { answerPrivately } from './private-answer.js';
 import { requesterOf } from './requester.js';
 import { parseRecipe } from '../../engine/recipe/parse-recipe.js';
 
@@ -43,5 +43,5 @@ export async function handleAdminCommand(ctx: DiscordBotContext, i: ChatInputCom
   } else {
     text = 'Unknown admin command.';
   }
-  await i.reply({ content: text, flags: MessageFlags.Ephemeral });
+  await answerPrivately(i, { content: text.slice(0, 2000) });
 }

@@ -1,5 +1,6 @@
 /** What every Discord handler receives: the client, the platform-neutral core and storage. */
 import type { Client } from 'discord.js';
+import type { DedupeLedger } from '../core/dedupe-ledger.js';
 import type { EditService } from '../core/edit-service.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import type { BotLogger } from '../core/types.js';
@@ -15,6 +16,11 @@ export interface DiscordBotContext {
   readonly messageContent: boolean;
   /** Minimum time between status edits (1.5 s; tests may lower it). */
   readonly statusIntervalMs: number;
-  /** Shutdown state: once closing, new work is refused politely while running edits finish. */
-  readonly lifecycle: { closing: boolean; readonly inFlight: Set<Promise<unknown>> };
+  /** Duplicate deliveries, decided in memory before the ack (interaction ids, reaction keys). */
+  readonly dedupe: DedupeLedger;
+  /**
+   * Shutdown state: once closing, new work is refused politely; aborting handover makes every running
+   * edit stop following its job and leave it on the pending list for the next start.
+   */
+  readonly lifecycle: { closing: boolean; readonly inFlight: Set<Promise<unknown>>; readonly handover: AbortController };
 }

@@ -1,12 +1,13 @@
 /**
  * The message context-menu command "Edit with Asyrp": works on any message with an image, with no
  * privileged intent (Discord sends the target message). It answers with a private picker: a select of
- * directions and presets, then strength buttons. The picker's state (which image) is stored in the
- * database under the command's interaction id, which the controls carry.
+ * directions and presets, then strength buttons. The picker's state (which image) is kept in memory
+ * and, after the reply, in the database under the command's interaction id, which the controls carry
+ * (so a picker still works after a restart). Every step acknowledges before it writes.
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, StringSelectMenuBuilder } from 'discord.js';
 import type { ButtonInteraction, MessageContextMenuCommandInteraction, StringSelectMenuInteraction } from 'discord.js';
-import { actorFor } from '../core/actors.js';
+import { actorFor, knownActor } from '../core/actors.js';
 import { checkAttachment } from '../core/image-fetch.js';
 import type { AttachmentMeta } from '../core/image-fetch.js';
 import { presetSuggestions } from '../core/preset-actions.js';
@@ -28,10 +29,26 @@ const PICK_TTL_MS = 24 * 3_600_000;
 const STRENGTHS = [0.5, 1, 1.5, 2, -1];
 const pickKey = (pickId: string) => `discord:pick:${pickId}`;
 
+/** Pickers opened by this process; the database holds them for the next one. Entries live a day. */
+const openPicks = new Map<string, { state: PickState; expiresAt: number }>();
+
 function loadPick(ctx: DiscordBotContext, pickId: string): PickState {
-  const claim = ctx.storage.idempotency.claim(pickKey(pickId), PICK_TTL_MS);
-  if (claim.claimed || !claim.result) throw new UserFacingError('not-found', 'This picker has expired; right-click the image again.');
-  return JSON.parse(claim.result) as PickState;
+  const held = openPicks.get(pickId);
+  if (held && held.expiresAt > Date.now()) return held.state;
+  const stored = ctx.storage.idempotency.peek(pickKey(pickId)); // a read: this runs before the ack
+  if (!stored) throw new UserFacingError('not-found', 'This picker has expired; right-click the image again.');
+  return JSON.parse(stored) as PickState;
+}
+
+function rememberPick(ctx: DiscordBotContext, pickId: string, state: PickState): void {
+  const now = Date.now();
+  for (const [id, p] of openPicks) if (p.expiresAt <= now) openPicks.delete(id);
+  openPicks.set(pickId, { state, expiresAt: now + PICK_TTL_MS });
+}
+
+function persistPick(ctx: DiscordBotContext, pickId: string, state: PickState): void {
+  ctx.storage.idempotency.claim(pickKey(pickId), PICK_TTL_MS);
+  ctx.storage.idempotency.setResult(pickKey(pickId), JSON.stringify(state));
 }
 
 export async function handleContextMenu(ctx: DiscordBotContext, i: MessageContextMenuCommandInteraction): Promise<void> {
@@ -39,15 +56,15 @@ export async function handleContextMenu(ctx: DiscordBotContext, i: MessageContex
   if (!attachment) throw new UserFacingError('input', 'That message has no image I can edit.');
   checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
   const state: PickState = { channelId: i.targetMessage.channelId, messageId: i.targetMessage.id, image: metaOf(attachment) };
-  ctx.storage.idempotency.claim(pickKey(i.id), PICK_TTL_MS);
-  ctx.storage.idempotency.setResult(pickKey(i.id), JSON.stringify(state));
-  const actor = actorFor(ctx.storage, requesterOf(i));
+  rememberPick(ctx, i.id, state);
+  const actor = knownActor(ctx.storage, requesterOf(i));
   const options = [
     ...ctx.catalog.current.directions.map((d) => ({ label: d.name, description: (d.description || 'direction').slice(0, 100), value: d.name })),
     ...presetSuggestions(ctx.storage, actor, '', 10).map((p) => ({ label: `preset ${p.ref}`.slice(0, 100), description: p.label.slice(0, 100), value: p.ref.slice(0, 100) })),
   ].slice(0, 25);
   const select = new StringSelectMenuBuilder().setCustomId(pickSelectId(i.id)).setPlaceholder('Pick an edit').addOptions(options);
   await i.reply({ content: 'What should I do to this image?', components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(select)], flags: MessageFlags.Ephemeral });
+  persistPick(ctx, i.id, state);
 }
 
 export async function handlePickSelect(ctx: DiscordBotContext, i: StringSelectMenuInteraction, pickId: string): Promise<void> {
@@ -62,12 +79,12 @@ export async function handlePickSelect(ctx: DiscordBotContext, i: StringSelectMe
 export async function handlePickStrength(ctx: DiscordBotContext, i: ButtonInteraction, id: { pickId: string; term: string; strength: number }): Promise<void> {
   const state = loadPick(ctx, id.pickId);
   const requester = requesterOf(i);
-  const actor = actorFor(ctx.storage, requester);
   const isDirection = ctx.catalog.directionNames.includes(id.term);
   const strength = isDirection ? id.strength * ctx.catalog.defaultStrength(id.term) : id.strength;
-  const prepared = ctx.edits.prepare(actor, `${id.term}:${Number(strength.toPrecision(6))}`);
+  const prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), `${id.term}:${Number(strength.toPrecision(6))}`);
   ctx.edits.admit(requester);
   await i.update({ content: '⏳ Queued', components: [] });
+  const actor = actorFor(ctx.storage, requester);
   await performEdit(ctx, {
     requester,
     actor,

@@ -6,6 +6,7 @@
 import type { SendableChannels } from 'discord.js';
 import type { Actor } from '../../storage/index.js';
 import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { HandedOver } from '../core/handed-over.js';
 import type { EditJob } from '../core/run-edit.js';
 import type { Requester } from '../core/types.js';
 import type { DiscordBotContext } from './bot-context.js';
@@ -32,6 +33,7 @@ export interface DiscordEdit {
 export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promise<void> {
   let channel: SendableChannels | null = null;
   let editId: number | null = null;
+  let handedOver = false;
   let status: StatusSurface | null = typeof e.status === 'function' ? null : e.status;
   try {
     // Download first: a refused image should not leave an empty thread behind.
@@ -59,8 +61,19 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       statusIntervalMs: ctx.statusIntervalMs,
       onSubmitted: (job) => {
         editId = job.editId;
-        ctx.edits.pending.add({ ...job, kind: e.kind ?? 'edit', platform: 'discord', userId: e.requester.userId, channelId: target.id, caption: e.caption, createdAt: Date.now() });
+        const where = surface.where();
+        ctx.edits.pending.add({
+          ...job,
+          kind: e.kind ?? 'edit',
+          platform: 'discord',
+          userId: e.requester.userId,
+          channelId: target.id,
+          caption: e.caption,
+          createdAt: Date.now(),
+          ...(where ? { status: where } : {}),
+        });
       },
+      signal: ctx.lifecycle.handover.signal,
     });
     const note = outcome.cacheHit ? ' (re-used the inversion: fast)' : '';
     const posted = await postResult(channel, {
@@ -73,6 +86,13 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
     ctx.storage.history.setMessage(outcome.entry.id, posted.id);
     await surface.finish(`✅ Done: ${posted.url}`, channel);
   } catch (err) {
+    if (err instanceof HandedOver && editId !== null) {
+      // Shutting down: the edit stays on the pending list, with where its status line is by now.
+      handedOver = true;
+      const where = status?.where();
+      if (where) ctx.edits.pending.update(editId, { status: where });
+      return;
+    }
     const friendly = toFriendlyError(err);
     if (friendly.logId) ctx.log.error(`[${friendly.logId}] edit failed: ${describeForLog(err)}`);
     try {
@@ -81,6 +101,6 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`);
     }
   } finally {
-    if (editId !== null) ctx.edits.pending.remove(editId);
+    if (editId !== null && !handedOver) ctx.edits.pending.remove(editId);
   }
 }

@@ -5,6 +5,7 @@ import { actorFor } from '../core/actors.js';
 import { defaultEmojiMap } from '../core/default-emoji.js';
 import { historyText } from '../core/history-text.js';
 import type { DiscordBotContext } from './bot-context.js';
+import { answerPrivately } from './private-answer.js';
 import { requesterOf } from './requester.js';
 
 export async function handleHelp(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
@@ -34,7 +35,7 @@ export async function handleHistory(ctx: DiscordBotContext, i: ChatInputCommandI
     when: (ms) => `<t:${Math.floor(ms / 1000)}:R>`,
     link: (e) => (e.messageId && e.platform === 'discord' ? `https://discord.com/channels/${e.serverId === 'dm' ? '@me' : e.serverId}/${e.threadId ?? e.channelId}/${e.messageId}` : null),
   });
-  await i.reply({ content: text.slice(0, 2000), flags: MessageFlags.Ephemeral });
+  await answerPrivately(i, { content: text.slice(0, 2000) });
 }
 
 /**
@@ -53,5 +54,5 @@ export async function handleLink(ctx: DiscordBotContext, i: ChatInputCommandInte
     const account = ctx.storage.accounts.redeemLinkCode(code, { accountId: actor.accountId, platform: 'discord' });
     content = `🔗 Linked: you are **@${account.handle}** on ${account.identities.map((x) => x.platform).join(' and ')}.`;
   }
-  await i.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+  await answerPrivately(i, { content, allowedMentions: { parse: [] } });
 }

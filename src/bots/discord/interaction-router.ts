@@ -1,7 +1,9 @@
 /**
  * The single interactionCreate listener: deduplicates deliveries (a resumed gateway session may replay
- * an interaction; the interaction id is claimed once in the database), routes by kind and name, and is
- * the one place errors become friendly, private replies that know whether the interaction was deferred.
+ * an interaction; the interaction id is decided in memory by the dedupe ledger and written to the
+ * database once the ack is out), routes by kind and name, and is the one place errors become friendly,
+ * private replies that know whether the interaction was deferred. Ack first: every handler acknowledges
+ * before it writes anything or calls the engine (see docs/discord.md, "Ack first").
  */
 import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction, Interaction, RepliableInteraction } from 'discord.js';
@@ -9,6 +11,7 @@ import { fenceIndented } from '../core/fence-indented.js';
 import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { parseCustomId } from './custom-ids.js';
+import { onAck } from './on-ack.js';
 import { handleResultButton, handleSaveModal } from './result-buttons.js';
 import { runSlashEdit } from './slash-edit.js';
 import { handleAutocomplete } from './autocomplete.js';
@@ -27,7 +30,9 @@ export async function routeInteraction(ctx: DiscordBotContext, i: Interaction): 
     if (i.isRepliable()) await i.reply({ content: 'The bot is restarting; try again in a minute.', flags: MessageFlags.Ephemeral }).catch(() => undefined);
     return;
   }
-  if (!ctx.storage.idempotency.claim(`discord:interaction:${i.id}`).claimed) return;
+  const key = `discord:interaction:${i.id}`;
+  if (!ctx.dedupe.admit(key)) return;
+  onAck(i, () => ctx.dedupe.persist(key));
   try {
     if (i.isChatInputCommand()) await routeChatInput(ctx, i);
     else if (i.isMessageContextMenuCommand() && i.commandName === CONTEXT_MENU_NAME) await handleContextMenu(ctx, i);
@@ -48,6 +53,9 @@ export async function routeInteraction(ctx: DiscordBotContext, i: Interaction): 
 async function routeChatInput(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
   const group = i.options.getSubcommandGroup(false);
   const sub = i.options.getSubcommand();
+  // Commands that write (presets, settings, the account, link codes) acknowledge privately first; their
+  // answer edits that reply. `preset use` is an edit and `help` only reads: they answer directly.
+  if ((group === 'preset' && sub !== 'use') || group === 'admin' || sub === 'history' || sub === 'link') await i.deferReply({ flags: MessageFlags.Ephemeral });
   if (group === 'preset') return handlePresetCommand(ctx, i, sub);
   if (group === 'admin') return handleAdminCommand(ctx, i, sub);
   if (sub === 'edit') return runSlashEdit(ctx, i, i.options.getString('recipe', true));

@@ -1,10 +1,10 @@
 /** `/asyrp preset save|use|list|info|share|star|delete|fork`: translation to the core's preset actions. */
-import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction } from 'discord.js';
 import type { PresetScope } from '../../storage/index.js';
 import { actorFor } from '../core/actors.js';
 import { deletePreset, describePreset, forkPreset, listPresetsText, savePreset, sharePreset, starPreset } from '../core/preset-actions.js';
 import type { DiscordBotContext } from './bot-context.js';
+import { answerPrivately } from './private-answer.js';
 import { requesterOf } from './requester.js';
 import { runSlashEdit } from './slash-edit.js';
 
@@ -50,5 +50,5 @@ export async function handlePresetCommand(ctx: DiscordBotContext, i: ChatInputCo
     default:
       text = 'Unknown preset command.';
   }
-  await i.reply({ content: text.slice(0, 2000), flags: MessageFlags.Ephemeral });
+  await answerPrivately(i, { content: text.slice(0, 2000) });
 }

@@ -37,7 +37,7 @@ export async function handleReaction(ctx: DiscordBotContext, r: MessageReaction 
   });
   if (!recipe) return; // an ordinary reaction, not a command
   const key = `discord:reaction:${message.id}:${emoji}:${user.id}`;
-  if (!ctx.storage.idempotency.claim(key).claimed) return;
+  if (!ctx.dedupe.admitAcked(key)) return; // a gateway event: there is no ack to wait for
   const attachment = imageIn(message.attachments);
   if (!attachment) {
     if (!ctx.messageContent && message.author.id !== ctx.client.user?.id) await message.reply({ content: NO_CONTENT_INTENT_TEXT });

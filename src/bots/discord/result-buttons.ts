@@ -4,10 +4,12 @@
  *   weaker / stronger / sweep - a child edit of the same input (parent = this edit);
  *   undo - the parent edit's result again, with its own buttons;
  *   save - a modal asking for a preset name; delete - the edit's owner only.
+ * Ack first: before its acknowledgement a press only reads (the edit, the limits); the account, the
+ * history row and the preset are written after it.
  */
 import { ActionRowBuilder, MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
 import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
-import { actorFor } from '../core/actors.js';
+import { actorFor, knownActor } from '../core/actors.js';
 import type { ResultAction } from './custom-ids.js';
 import { saveModalId } from './custom-ids.js';
 import type { DiscordBotContext } from './bot-context.js';
@@ -20,7 +22,7 @@ const CAPTION: Record<'weaker' | 'stronger' | 'sweep', string> = { weaker: 'Weak
 
 export async function handleResultButton(ctx: DiscordBotContext, i: ButtonInteraction, action: ResultAction, editId: number): Promise<void> {
   const requester = requesterOf(i);
-  const actor = actorFor(ctx.storage, requester);
+  const actor = knownActor(ctx.storage, requester);
   if (action === 'save') return showSaveModal(ctx, i, editId);
   if (action === 'delete') {
     const edit = ctx.edits.edit(actor, editId);
@@ -57,7 +59,7 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
   await i.deferReply();
   await performEdit(ctx, {
     requester,
-    actor,
+    actor: actorFor(ctx.storage, requester),
     recipe: job.recipe,
     caption: `${CAPTION[action]}: **${job.recipe}**`,
     parentId: job.parentId ?? null,
@@ -71,7 +73,7 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
 }
 
 async function showSaveModal(ctx: DiscordBotContext, i: ButtonInteraction, editId: number): Promise<void> {
-  ctx.edits.edit(actorFor(ctx.storage, requesterOf(i)), editId); // visible to this person?
+  ctx.edits.edit(knownActor(ctx.storage, requesterOf(i)), editId); // visible to this person? (a read)
   const name = new TextInputBuilder().setCustomId('name').setLabel('Preset name (a-z, 0-9, - and _)').setStyle(TextInputStyle.Short).setMaxLength(32).setRequired(true);
   const scope = new TextInputBuilder().setCustomId('scope').setLabel('Who can use it: private, server or public').setStyle(TextInputStyle.Short).setRequired(false).setValue('private');
   await i.showModal(
@@ -83,6 +85,8 @@ async function showSaveModal(ctx: DiscordBotContext, i: ButtonInteraction, editI
 }
 
 export async function handleSaveModal(ctx: DiscordBotContext, i: ModalSubmitInteraction, editId: number): Promise<void> {
+  // Saving writes: acknowledge (privately) first; the answer, or the refusal, edits that reply.
+  await i.deferReply({ flags: MessageFlags.Ephemeral });
   const actor = actorFor(ctx.storage, requesterOf(i));
   const edit = ctx.edits.edit(actor, editId);
   const scope = (i.fields.getTextInputValue('scope') || 'private').trim().toLowerCase();
@@ -92,5 +96,5 @@ export async function handleSaveModal(ctx: DiscordBotContext, i: ModalSubmitInte
     modelId: edit.modelId,
     scope: scope as 'private',
   });
-  await i.reply({ content: `💾 Saved **${preset.name}** (${preset.scope}): \`${preset.recipe}\`. Use it with \`/asyrp preset use name:${preset.name}\`.`, flags: MessageFlags.Ephemeral });
+  await i.editReply({ content: `💾 Saved **${preset.name}** (${preset.scope}): \`${preset.recipe}\`. Use it with \`/asyrp preset use name:${preset.name}\`.` });
 }

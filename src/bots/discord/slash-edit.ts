@@ -1,10 +1,11 @@
 /**
  * `/asyrp <direction> [strength] [image]`, `/asyrp edit recipe: [image]` and `/asyrp preset use`.
  * Fast checks (recipe, limits, attachment metadata) run before the acknowledgement so that a refusal
- * is private; then deferReply inside Discord's 3 s, and the job runs with status edits.
+ * is private; they read but never write. Then deferReply, and only after it the account is created or
+ * updated, the image fetched and the job run with status edits.
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
-import { actorFor } from '../core/actors.js';
+import { actorFor, knownActor } from '../core/actors.js';
 import { checkAttachment } from '../core/image-fetch.js';
 import type { AttachmentMeta } from '../core/image-fetch.js';
 import type { DiscordBotContext } from './bot-context.js';
@@ -15,12 +16,12 @@ import { interactionStatus } from './status-surface.js';
 
 export async function runSlashEdit(ctx: DiscordBotContext, i: ChatInputCommandInteraction, recipeText: string): Promise<void> {
   const requester = requesterOf(i);
-  const actor = actorFor(ctx.storage, requester);
-  const prepared = ctx.edits.prepare(actor, recipeText);
+  const prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), recipeText);
   const attachment = i.options.getAttachment('image');
   if (attachment) checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
   ctx.edits.admit(requester);
   await i.deferReply();
+  const actor = actorFor(ctx.storage, requester);
 
   let meta: AttachmentMeta;
   let anchor: () => Promise<string | null>;

@@ -6,6 +6,7 @@
  */
 import { Events } from 'discord.js';
 import type { Client } from 'discord.js';
+import { DedupeLedger } from '../core/dedupe-ledger.js';
 import type { EditService } from '../core/edit-service.js';
 import { describeForLog, redactSecrets } from '../core/friendly-errors.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
@@ -33,11 +34,26 @@ export interface StartDiscordOptions {
 export interface RunningDiscordBot {
   readonly client: Client;
   readonly context: DiscordBotContext;
-  /** Refuses new work, waits up to drainMs (default 0) for running edits, then disconnects. */
-  stop(options?: { drainMs?: number }): Promise<void>;
+  /**
+   * Refuses new work, waits up to drainMs (default 0) for running edits to finish, then hands the rest
+   * over (each stops following its engine job and stays on the pending list for the next start), waits
+   * up to handoverMs (default 10 s) for that, writes the dedupe keys and disconnects.
+   */
+  stop(options?: { drainMs?: number; handoverMs?: number }): Promise<void>;
 }
 
 const DISALLOWED_INTENTS = 4014;
+
+/** Waits for the promises in the set (and ones added meanwhile) up to ms; true when it emptied. */
+async function settleWithin(set: Set<Promise<unknown>>, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (set.size > 0 && Date.now() < until) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...set]), new Promise((r) => (timer = setTimeout(r, until - Date.now())))]);
+    clearTimeout(timer);
+  }
+  return set.size === 0;
+}
 
 async function login(client: Client, token: string): Promise<void> {
   let closeCode: number | undefined;
@@ -75,15 +91,19 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
     client = createDiscordClient({ restApi: o.restApi, messageContent, fastIdentify: o.fastIdentify ?? false });
     await login(client, o.token);
   }
+  // Keys earlier processes persisted: a duplicate delivered after a restart is still stopped in memory.
+  const dedupe = new DedupeLedger(o.storage.idempotency, { prefixes: ['discord:interaction:', 'discord:reaction:'], log: o.log });
+  dedupe.load();
   const context: DiscordBotContext = {
     client,
+    dedupe,
     edits: o.edits,
     catalog: o.catalog,
     storage: o.storage,
     log: o.log,
     messageContent,
     statusIntervalMs: o.statusIntervalMs ?? 1500,
-    lifecycle: { closing: false, inFlight: new Set() },
+    lifecycle: { closing: false, inFlight: new Set(), handover: new AbortController() },
   };
   const track = (work: Promise<void>, what: string, log: BotLogger = o.log) => {
     const p = work.catch((e: unknown) => log.error(`${what}: ${describeForLog(e)}`));
@@ -108,14 +128,19 @@ export async function startDiscordBot(o: StartDiscordOptions): Promise<RunningDi
   return {
     client,
     context,
-    stop: async ({ drainMs = 0 } = {}) => {
-      context.lifecycle.closing = true;
-      if (drainMs > 0 && context.lifecycle.inFlight.size > 0) {
-        o.log.info(`waiting up to ${Math.round(drainMs / 1000)} s for ${context.lifecycle.inFlight.size} running edit(s)`);
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...context.lifecycle.inFlight]), new Promise((r) => (timer = setTimeout(r, drainMs)))]);
-        clearTimeout(timer);
+    stop: async ({ drainMs = 0, handoverMs = 10_000 } = {}) => {
+      const { lifecycle } = context;
+      lifecycle.closing = true;
+      if (drainMs > 0 && lifecycle.inFlight.size > 0) {
+        o.log.info(`waiting up to ${Math.round(drainMs / 1000)} s for ${lifecycle.inFlight.size} running edit(s)`);
+        await settleWithin(lifecycle.inFlight, drainMs);
       }
+      lifecycle.handover.abort();
+      if (lifecycle.inFlight.size > 0) {
+        o.log.info(`handing ${lifecycle.inFlight.size} running edit(s) over to the next start`);
+        if (!(await settleWithin(lifecycle.inFlight, handoverMs))) o.log.warn(`${lifecycle.inFlight.size} handler(s) still busy after ${handoverMs} ms; stopping anyway`);
+      }
+      dedupe.flush();
       await client.destroy();
     },
   };

@@ -4,12 +4,15 @@
  * normal message instead. For reactions (no interaction) it is a bot message in the result thread.
  */
 import type { Message, RepliableInteraction, SendableChannels } from 'discord.js';
+import type { PendingStatus } from '../core/pending-edits.js';
 import { isExpiredToken } from './discord-errors.js';
 
 export interface StatusSurface {
   update(text: string): Promise<void>;
   /** The final line; `channel` is where a fallback message may go. */
   finish(text: string, fallback: SendableChannels | null): Promise<void>;
+  /** Where this status line is, for the next start to update it (null: not shown yet). */
+  where(): PendingStatus | null;
 }
 
 export function interactionStatus(i: RepliableInteraction): StatusSurface {
@@ -36,6 +39,7 @@ export function interactionStatus(i: RepliableInteraction): StatusSurface {
       // The token is gone: tell the person in the thread, as a normal message (mentions never ping).
       if (fallback) await fallback.send({ content: `<@${i.user.id}> ${text}`.slice(0, 2000) });
     },
+    where: () => (expired ? null : { kind: 'discord-interaction', applicationId: i.applicationId, token: i.token }),
   };
 }
 
@@ -46,5 +50,9 @@ export function messageStatus(channel: SendableChannels, lead: string): StatusSu
     if (message) await message.edit({ content });
     else message = await channel.send({ content });
   };
-  return { update: show, finish: (text) => show(text) };
+  return {
+    update: show,
+    finish: (text) => show(text),
+    where: () => (message ? { kind: 'discord-message', channelId: message.channelId, messageId: message.id } : null),
+  };
 }

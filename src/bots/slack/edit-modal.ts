@@ -5,7 +5,7 @@
  * forged metadata value cannot point the bot at a file the person could not see.
  */
 import type { AllMiddlewareArgs, MessageShortcut, SlackShortcutMiddlewareArgs, SlackViewMiddlewareArgs, types } from '@slack/bolt';
-import { actorFor } from '../core/actors.js';
+import { actorFor, knownActor } from '../core/actors.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
 import { performSlackEdit } from './edit-flow.js';
 import { foundIn, imageAt } from './find-image.js';
@@ -97,10 +97,15 @@ export async function handleEditSubmit(ctx: SlackBotContext, { view, body, ack, 
   const recipe = `${chosen.slice(2)}:${strength}${extra ? ` ${extra}` : ''}`;
   const user = body.user.id;
   const requester = requesterOf({ teamId: body.team?.id ?? '', channelId: meta.c, userId: user, userName: body.user.name });
-  const actor = actorFor(ctx.storage, requester);
+  const key = `slack:view:${view.id}`;
+  if (!ctx.dedupe.admit(key)) {
+    await ack(); // a double submit: the first one runs
+    return;
+  }
   let prepared;
   try {
-    prepared = ctx.edits.prepare(actor, recipe);
+    // Checks before the ack read only; the account is written after it.
+    prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), recipe);
     ctx.edits.admit(requester);
   } catch (e) {
     // Shown under the field in the still-open modal.
@@ -108,6 +113,8 @@ export async function handleEditSubmit(ctx: SlackBotContext, { view, body, ack, 
     return;
   }
   await ack();
+  ctx.dedupe.persist(key);
+  const actor = actorFor(ctx.storage, requester);
   const found = await imageAt(ctx, meta.c, meta.ts, meta.th);
   if (!found) {
     await client.chat.postEphemeral({ channel: meta.c, user, text: 'I could not find that image any more (was it deleted?).' });
@@ -119,7 +126,7 @@ export async function handleEditSubmit(ctx: SlackBotContext, { view, body, ack, 
     recipe: prepared.engineText,
     caption: prepared.displayText,
     presetId: prepared.preset?.id ?? null,
-    idempotencyKey: `slack:view:${view.id}`,
+    idempotencyKey: key,
     input: async () => ctx.edits.images.saveInput(await downloadSlackFile(found.file, { botToken: ctx.botToken, fileHosts: ctx.edits.allowedHosts, limits: ctx.edits.deps.limits })),
     where: { channel: meta.c, sourceTs: found.message.ts, threadTs: found.threadTs },
   });

@@ -25,7 +25,7 @@ export async function handleMention(ctx: SlackBotContext, { event, body }: Args)
   const threadTs = event.thread_ts ?? event.ts;
   const tell = (text: string) => ctx.client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text });
   const key = `slack:mention:${teamId}:${channel}:${event.ts}`;
-  if (!ctx.storage.idempotency.claim(key).claimed) return;
+  if (!ctx.dedupe.admitAcked(key)) return; // an event: Bolt acked it before the listener ran
   const text = (event.text ?? '').replace(/<@[A-Z0-9]+(\|[^>]*)?>/g, ' ').trim();
   const route = parseCommandText(text, (d) => (ctx.catalog.directionNames.includes(d) ? ctx.catalog.defaultStrength(d) : undefined));
   if (route.kind !== 'edit') {

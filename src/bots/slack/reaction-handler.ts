@@ -36,7 +36,7 @@ export async function handleReaction(ctx: SlackBotContext, { event, body }: Args
   });
   if (!recipe) return;
   const key = `slack:reaction:${teamId}:${channel}:${ts}:${emoji}:${event.user}`;
-  if (!ctx.storage.idempotency.claim(key).claimed) return;
+  if (!ctx.dedupe.admitAcked(key)) return; // an event: Bolt acked it before the listener ran
   const found = await imageAt(ctx, channel, ts);
   if (!found) return; // a reaction on a message without an image is just a reaction
   let prepared;

@@ -1,8 +1,9 @@
 /**
  * Wires every Slack listener to its handler. One global middleware drops redelivered events: Slack
  * retries an event (same event_id, X-Slack-Retry-Num) when the first ack was slow, and in Socket Mode
- * after a reconnect; the event_id is claimed in the database, so a retry that arrives after a restart is
- * dropped too. Listener errors are logged by code only (never a payload: it may hold response_url).
+ * after a reconnect. Bolt has acked an event before any middleware runs; the event_id is decided in
+ * memory by the dedupe ledger and written to the database after, so a retry that arrives after a
+ * restart is dropped too. Listener errors are logged by code only (never a payload: it may hold response_url).
  */
 import type { App } from '@slack/bolt';
 import { describeForLog } from '../core/friendly-errors.js';
@@ -20,7 +21,7 @@ export const COMMAND_NAME = '/asyrp';
 export function registerListeners(app: App, ctx: SlackBotContext): void {
   app.use(async ({ body, next }) => {
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !ctx.storage.idempotency.claim(`slack:event:${eventId}`).claimed) return;
+    if (typeof eventId === 'string' && !ctx.dedupe.admitAcked(`slack:event:${eventId}`)) return;
     await next();
   });
   const guard =

@@ -33,8 +33,8 @@ export async function handleResultAction(ctx: SlackBotContext, { action, body, a
   const threadTs: string = (body.message?.thread_ts as string | undefined) ?? body.container?.thread_ts ?? messageTs;
   const tell = (text: string) => client.chat.postEphemeral({ channel, user, thread_ts: threadTs, text });
   const requester = requesterOf({ teamId: body.team?.id ?? body.user.team_id ?? '', channelId: channel, userId: user, userName: body.user.name });
+  if (!ctx.dedupe.admitAcked(`slack:action:${body.trigger_id}`)) return;
   const actor = actorFor(ctx.storage, requester);
-  if (!ctx.storage.idempotency.claim(`slack:action:${body.trigger_id}`).claimed) return;
   try {
     const { action: what, editId } = parsed;
     if (what === 'save') {

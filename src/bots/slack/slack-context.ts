@@ -1,5 +1,6 @@
 /** What every Slack handler receives: the Web API client, the platform-neutral core and storage. */
 import type { webApi } from '@slack/bolt';
+import type { DedupeLedger } from '../core/dedupe-ledger.js';
 import type { EditService } from '../core/edit-service.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
 import type { BotLogger } from '../core/types.js';
@@ -12,6 +13,8 @@ export interface SlackBotContext {
   readonly botToken: string;
   readonly botUserId: string;
   readonly edits: EditService;
+  /** Duplicate deliveries (event ids, trigger ids, reaction keys), decided in memory before the ack. */
+  readonly dedupe: DedupeLedger;
   readonly catalog: ModelCatalog;
   readonly storage: Storage;
   readonly log: BotLogger;

@@ -1,11 +1,12 @@
 /**
  * `/asyrp ...`. Everything Slack needs within 3 s happens before ack(): the route, the recipe and the
- * limits are checked synchronously, and the answer (a private "working on it", or a private refusal)
- * is the ack body itself. The slow parts (finding the image, the job) run after the ack. Commands are
- * not retried by Slack, but a double submit is possible, so each trigger_id is claimed once.
+ * limits are checked synchronously, reading but never writing, and the answer (a private "working on
+ * it", or a private refusal) is the ack body itself. The account, the history and the slow parts
+ * (finding the image, the job) come after the ack. Commands are not retried by Slack, but a double
+ * submit is possible, so each trigger_id is admitted once (in memory; persisted after the ack).
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { actorFor } from '../core/actors.js';
+import { actorFor, knownActor } from '../core/actors.js';
 import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import { parseCommandText } from './command-text.js';
 import { downloadSlackFile } from './slack-files.js';
@@ -23,16 +24,22 @@ type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export const TEXT_ACK_BUDGET_MS = 2000;
 
 export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, respond }: Args): Promise<void> {
-  if (!ctx.storage.idempotency.claim(`slack:command:${command.trigger_id}`).claimed) {
+  const key = `slack:command:${command.trigger_id}`;
+  if (!ctx.dedupe.admit(key)) {
     await ack();
     return;
   }
+  // Every answer below is the ack; the trigger id is written to the database right after it.
+  const acked = async (answer: Parameters<typeof ack>[0]) => {
+    await ack(answer);
+    ctx.dedupe.persist(key);
+  };
   const who = { teamId: command.team_id, channelId: command.channel_id, userId: command.user_id, userName: command.user_name };
   let route;
   try {
     route = parseCommandText(command.text ?? '', (d) => (ctx.catalog.directionNames.includes(d) ? ctx.catalog.defaultStrength(d) : undefined));
   } catch (e) {
-    await ack({ response_type: 'ephemeral', text: errorText(ctx, e) });
+    await acked({ response_type: 'ephemeral', text: errorText(ctx, e) });
     return;
   }
   if (route.kind !== 'edit') {
@@ -40,25 +47,24 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
     // Admin commands ask users.info first; if Slack is slow, ack in time and answer through response_url.
     const quick = await Promise.race([answer, new Promise<null>((r) => setTimeout(() => r(null), TEXT_ACK_BUDGET_MS).unref())]);
     if (quick !== null) {
-      await ack({ response_type: 'ephemeral', text: quick });
+      await acked({ response_type: 'ephemeral', text: quick });
       return;
     }
-    await ack({ response_type: 'ephemeral', text: '⏳ One moment…' });
+    await acked({ response_type: 'ephemeral', text: '⏳ One moment…' });
     await respond({ response_type: 'ephemeral', replace_original: true, text: await answer });
     return;
   }
   const requester = requesterOf(who);
   let prepared;
-  let actor;
   try {
-    actor = actorFor(ctx.storage, requester);
-    prepared = ctx.edits.prepare(actor, route.recipe);
+    prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), route.recipe);
     ctx.edits.admit(requester);
   } catch (e) {
-    await ack({ response_type: 'ephemeral', text: errorText(ctx, e) });
+    await acked({ response_type: 'ephemeral', text: errorText(ctx, e) });
     return;
   }
-  await ack({ response_type: 'ephemeral', text: `⏳ Working on \`${escapeMrkdwn(prepared.displayText)}\`: the result comes in your image's thread.` });
+  await acked({ response_type: 'ephemeral', text: `⏳ Working on \`${escapeMrkdwn(prepared.displayText)}\`: the result comes in your image's thread.` });
+  const actor = actorFor(ctx.storage, requester);
 
   let found;
   try {

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Storage } from '../../storage/index.js';
+import { DedupeLedger } from '../core/dedupe-ledger.js';
 import { EditService } from '../core/edit-service.js';
 import { ModelCatalog } from '../core/model-catalog.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
@@ -72,8 +73,12 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
   });
   await app.init(); // auth.test: a wrong bot token fails here, at start, not on the first command
   const auth = await app.client.auth.test();
+  // Keys earlier processes persisted: a retry delivered after a restart is still stopped in memory.
+  const dedupe = new DedupeLedger(o.storage.idempotency, { prefixes: ['slack:'], log: o.log });
+  dedupe.load();
   const context: SlackBotContext = {
     client: app.client,
+    dedupe,
     botToken: o.botToken,
     botUserId: auth.user_id ?? '',
     edits,
@@ -94,5 +99,13 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     eventsUrl = `http://${host}:${addr.port}/slack/events`;
   }
   o.log.info(`Slack bot ready as ${auth.user ?? 'unknown'} (${socketMode ? 'Socket Mode' : `HTTP on ${eventsUrl}`})`);
-  return { app, context, eventsUrl, stop: () => app.stop().then(() => undefined) };
+  return {
+    app,
+    context,
+    eventsUrl,
+    stop: async () => {
+      await app.stop();
+      dedupe.flush();
+    },
+  };
 }

@@ -86,6 +86,16 @@ export class AccountsRepo {
     return Number(this.db.prepare('INSERT INTO accounts (handle, created_at) VALUES (?, ?)').run(handle, now).lastInsertRowid);
   }
 
+  /** The identity of a platform user, if they were seen before; reads only (ensureIdentity creates). */
+  findIdentity(platform: Platform, serverId: string, userId: string): Identity | undefined {
+    return read('find identity', () => {
+      const row = this.db.prepare('SELECT * FROM identities WHERE platform = ? AND server_id = ? AND user_id = ?').get(platform, serverId, userId) as
+        | Record<string, unknown>
+        | undefined;
+      return row ? toIdentity(row) : undefined;
+    });
+  }
+
   get(accountId: number): Account {
     return read('read account', () => {
       const row = this.db.prepare('SELECT id, handle, created_at FROM accounts WHERE id = ?').get(accountId) as Record<string, unknown> | undefined;

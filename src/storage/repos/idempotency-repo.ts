@@ -38,6 +38,41 @@ export class IdempotencyRepo {
     });
   }
 
+  /**
+   * Claims many keys in one transaction (one commit instead of one per key); returns the keys that were
+   * already taken. The bots' dedupe ledger persists the keys it decided in memory this way, after the ack.
+   */
+  claimAll(keys: readonly string[], ttlMs: number = DEFAULT_IDEMPOTENCY_TTL_MS): string[] {
+    for (const key of keys) checkId(key, 'key');
+    checkCount(ttlMs, 'ttlMs', 365 * 86_400_000);
+    if (keys.length === 0) return [];
+    return write(this.db, 'claim idempotency keys', () => {
+      const now = this.clock();
+      return keys.filter((key) => this.claimStmt.run(key, now, now + ttlMs).changes === 0);
+    });
+  }
+
+  /** The result stored under an unexpired key (null: none, or no result yet), without claiming it. */
+  peek(key: string): string | null {
+    checkId(key, 'key');
+    return read('read idempotency key', () => {
+      const row = this.db.prepare('SELECT result FROM idempotency_keys WHERE key = ? AND expires_at > ?').pluck().get(key, this.clock()) as string | null | undefined;
+      return row ?? null;
+    });
+  }
+
+  /** Unexpired keys that start with prefix, with when each expires: what a fresh process loads into memory. */
+  activeKeys(prefix: string): { key: string; expiresAt: number }[] {
+    checkId(prefix, 'prefix');
+    return read('list idempotency keys', () =>
+      (
+        this.db
+          .prepare("SELECT key, expires_at FROM idempotency_keys WHERE key >= ? AND key < ? || char(0x10ffff) AND expires_at > ?")
+          .all(prefix, prefix, this.clock()) as { key: string; expires_at: number }[]
+      ).map((r) => ({ key: r.key, expiresAt: r.expires_at })),
+    );
+  }
+
   /** Records what the first delivery produced (e.g. a job id), for redeliveries to reuse. */
   setResult(key: string, result: string): void {
     checkId(result, 'result', 1000);

@@ -121,3 +121,20 @@ export async function settled(h: Harness, timeoutMs = 20_000): Promise<void> {
     await new Promise((r) => setImmediate(r));
   }
 }
+
+/**
+ * The answer to a command, however it was given: the reply itself (callback 4), or the edit of a
+ * deferred reply (callback 5; commands that write acknowledge first and answer by editing). Resolves
+ * with the text and whether it is private.
+ */
+export async function answerOf(h: Harness, token: string): Promise<{ text: string; ephemeral: boolean }> {
+  return h.fake.waitFor(() => {
+    const i = h.fake.book.get(token);
+    if (i?.callbackType === 4) return { text: String(i.callbackData?.content ?? ''), ephemeral: i.ephemeral === true };
+    if (i?.callbackType === 5 && i.originalEdited) {
+      const m = h.fake.original(i);
+      if (m) return { text: m.content, ephemeral: i.ephemeral === true };
+    }
+    return undefined;
+  }, `the answer to interaction ${token.slice(0, 8)}`);
+}
