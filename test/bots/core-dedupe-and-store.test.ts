@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DedupeLedger } from '../../src/bots/core/dedupe-ledger.js';
 import { ImageStore } from '../../src/bots/core/image-store.js';
+import { silentLogger } from '../../src/log/logger.js';
 import type { Storage } from '../../src/storage/index.js';
 import { openStorage } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/paths.js';
 
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const log = silentLogger;
 const opened: Storage[] = [];
 const open = (path: string) => {
   const s = openStorage({ path });
