@@ -17,6 +17,7 @@ import { createDiscordClient } from './discord-client.js';
 import { routeInteraction } from './interaction-router.js';
 import { handleReaction } from './reaction-handler.js';
 import { resumePendingEdits } from './resume-pending.js';
+import { settleWithin } from '../core/settle-within.js';
 
 export interface StartDiscordOptions {
   readonly token: string;
@@ -44,16 +45,6 @@ export interface RunningDiscordBot {
 
 const DISALLOWED_INTENTS = 4014;
 
-/** Waits for the promises in the set (and ones added meanwhile) up to ms; true when it emptied. */
-async function settleWithin(set: Set<Promise<unknown>>, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (set.size > 0 && Date.now() < until) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...set]), new Promise((r) => (timer = setTimeout(r, until - Date.now())))]);
-    clearTimeout(timer);
-  }
-  return set.size === 0;
-}
 
 async function login(client: Client, token: string): Promise<void> {
   let closeCode: number | undefined;

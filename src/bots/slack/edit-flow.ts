@@ -5,6 +5,7 @@
  * the result buttons, remember the file, and close the status. Failures become friendly words.
  */
 import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { HandedOver } from '../core/handed-over.js';
 import type { EditJob } from '../core/run-edit.js';
 import type { Requester } from '../core/types.js';
 import type { Actor } from '../../storage/index.js';
@@ -36,6 +37,8 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
   const who = mention(e.requester.userId);
   const caption = escapeMrkdwn(e.caption);
   const status = new SlackStatus(ctx, { ...e.where, lead: `${caption} for ${who}:` });
+  let editId: number | null = null;
+  let handedOver = false;
   try {
     await status.start('⏳ Queued');
     const input = await e.input();
@@ -52,6 +55,22 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
       location: { channelId: e.where.channel, threadId: e.where.threadTs },
       onStatus: (text) => status.update(text),
       statusIntervalMs: ctx.statusIntervalMs,
+      // Accepted by the engine: on the pending list until posted, so a restart or a crash finishes it.
+      onSubmitted: (job) => {
+        editId = job.editId;
+        ctx.edits.pending.add({
+          ...job,
+          kind: e.kind ?? 'edit',
+          platform: 'slack',
+          userId: e.requester.userId,
+          channelId: e.where.channel,
+          threadTs: e.where.threadTs,
+          caption: e.caption,
+          createdAt: Date.now(),
+          status: status.where(),
+        });
+      },
+      signal: ctx.lifecycle.handover.signal,
     });
     const note = outcome.cacheHit ? ' (re-used the inversion: fast)' : '';
     const posted = await uploadResult(ctx, {
@@ -66,9 +85,16 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
     if (posted.fileId) ctx.storage.history.setMessage(outcome.entry.id, posted.fileId);
     await status.finish(true, posted.permalink ? `✅ Done: ${posted.permalink}` : '✅ Done');
   } catch (err) {
+    if (err instanceof HandedOver && editId !== null) {
+      handedOver = true;
+      ctx.edits.pending.update(editId, { status: status.where() }); // the status message exists by now
+      return;
+    }
     const slackWords = slackFriendlyText(err);
     const friendly = slackWords ? { text: slackWords } : toFriendlyError(err);
     if ('logId' in friendly && friendly.logId) ctx.log.error(`[${friendly.logId}] slack edit failed: ${describeForLog(err)}`);
     await status.finish(false, `⚠️ ${slackWords ?? errorMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
+  } finally {
+    if (editId !== null && !handedOver) ctx.edits.pending.remove(editId);
   }
 }

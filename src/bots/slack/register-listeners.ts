@@ -29,10 +29,13 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
     async (args: A) => {
       // Every line of one request carries its id: the event's, else the trigger's, else the view's.
       const log = ctx.log.child({ interaction: interactionId((args as { body?: unknown }).body) });
+      // Tracked, so that a shutdown waits for each run to hand its edit over before storage closes.
+      const run = fn({ ...ctx, log }, args).catch((e: unknown) => log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`));
+      ctx.lifecycle.inFlight.add(run);
       try {
-        await fn({ ...ctx, log }, args);
-      } catch (e) {
-        log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`);
+        await run;
+      } finally {
+        ctx.lifecycle.inFlight.delete(run);
       }
     };
   app.command(COMMAND_NAME, guard('command', handleSlashCommand));

@@ -22,4 +22,9 @@ export interface SlackBotContext {
   readonly recentImageWindowMs: number;
   /** Minimum time between status message updates (2 s; tests may lower it). */
   readonly statusIntervalMs: number;
+  /**
+   * Shutdown state: the listener runs in flight (stop waits for them), and the signal that hands every
+   * running edit over to the pending list for the next start.
+   */
+  readonly lifecycle: { closing: boolean; readonly inFlight: Set<Promise<unknown>>; readonly handover: AbortController };
 }

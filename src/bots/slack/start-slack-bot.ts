@@ -13,7 +13,10 @@ import { EditService } from '../core/edit-service.js';
 import { ModelCatalog } from '../core/model-catalog.js';
 import type { RateLimiter } from '../core/rate-limiter.js';
 import type { BotLogger, CoreLimits, EngineApi } from '../core/types.js';
+import { describeForLog } from '../core/friendly-errors.js';
+import { settleWithin } from '../core/settle-within.js';
 import { registerListeners } from './register-listeners.js';
+import { resumeSlackEdits } from './resume-pending.js';
 import type { SlackBotContext } from './slack-context.js';
 import { boltLogger } from './slack-logger.js';
 import { refuseSkewedRequests } from './fresh-requests.js';
@@ -45,7 +48,11 @@ export interface RunningSlackBot {
   readonly context: SlackBotContext;
   /** POST URL for signed requests (HTTP mode), null in Socket Mode. */
   readonly eventsUrl: string | null;
-  stop(): Promise<void>;
+  /**
+   * Stops intake, waits up to drainMs (default 0) for running edits to finish, hands the rest over to
+   * the pending list (the next start finishes them), waits up to handoverMs (default 10 s) for that.
+   */
+  stop(options?: { drainMs?: number; handoverMs?: number }): Promise<void>;
 }
 
 export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlackBot> {
@@ -87,8 +94,12 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     log: o.log,
     recentImageWindowMs: o.recentImageWindowMs,
     statusIntervalMs: o.statusIntervalMs ?? 2000,
+    lifecycle: { closing: false, inFlight: new Set(), handover: new AbortController() },
   };
   registerListeners(app, context);
+  const resuming = resumeSlackEdits(context).catch((e: unknown) => o.log.error(`resuming edits: ${describeForLog(e)}`));
+  context.lifecycle.inFlight.add(resuming);
+  void resuming.finally(() => context.lifecycle.inFlight.delete(resuming));
   let eventsUrl: string | null = null;
   if (socketMode) {
     await app.start();
@@ -103,8 +114,16 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     app,
     context,
     eventsUrl,
-    stop: async () => {
-      await app.stop();
+    stop: async ({ drainMs = 0, handoverMs = 10_000 } = {}) => {
+      const { lifecycle } = context;
+      lifecycle.closing = true;
+      await app.stop(); // no new requests (HTTP server closed, or the socket disconnected)
+      if (drainMs > 0 && lifecycle.inFlight.size > 0) await settleWithin(lifecycle.inFlight, drainMs);
+      lifecycle.handover.abort();
+      if (lifecycle.inFlight.size > 0) {
+        o.log.info(`handing ${lifecycle.inFlight.size} running edit(s) over to the next start`);
+        if (!(await settleWithin(lifecycle.inFlight, handoverMs))) o.log.warn(`${lifecycle.inFlight.size} handler(s) still busy after ${handoverMs} ms; stopping anyway`);
+      }
       dedupe.flush();
     },
   };

@@ -4,6 +4,7 @@
  * place (the core's throttle keeps it to one update per interval, 2 s by default: chat.update is rate
  * limited). Status calls that fail never fail the edit: the result is what matters.
  */
+import type { PendingStatus } from '../core/pending-edits.js';
 import type { SlackBotContext } from './slack-context.js';
 
 export const REACTION = { working: 'hourglass_flowing_sand', done: 'white_check_mark', failed: 'warning' } as const;
@@ -25,7 +26,16 @@ export class SlackStatus {
   constructor(
     private readonly ctx: SlackBotContext,
     readonly target: StatusTarget,
-  ) {}
+    /** The status message a previous process posted (an edit resumed after a restart). */
+    existingTs: string | null = null,
+  ) {
+    this.statusTs = existingTs;
+  }
+
+  /** Where this status is, for the pending list (the next start updates it). */
+  where(): PendingStatus {
+    return { kind: 'slack', statusTs: this.statusTs, sourceTs: this.target.sourceTs, lead: this.target.lead };
+  }
 
   private async react(method: 'add' | 'remove', name: string): Promise<void> {
     if (!this.target.sourceTs) return;

@@ -14,6 +14,7 @@ import { deployCommands } from '../../bots/discord/deploy-commands.js';
 import { launchDiscordBot } from '../../bots/discord/launch-discord-bot.js';
 import { ModelCatalog } from '../../bots/core/model-catalog.js';
 import { describeForLog } from '../../bots/core/friendly-errors.js';
+import { exitWatchdog, SHUTDOWN_DRAIN_MS, SHUTDOWN_HANDOVER_MS } from '../../bots/core/shutdown.js';
 import { EngineClientError } from '../../engine/client/engine-client.js';
 
 /** Start-up failures in words an operator can act on (never the token). */
@@ -78,8 +79,10 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    log.info('stopping: no new edits; waiting for running ones');
-    await bot.stop({ drainMs: 30_000 });
+    log.info('stopping: no new edits; running ones finish or are handed over to the next start');
+    const watchdog = exitWatchdog(log, (code) => process.exit(code));
+    await bot.stop({ drainMs: SHUTDOWN_DRAIN_MS, handoverMs: SHUTDOWN_HANDOVER_MS });
+    clearTimeout(watchdog);
     return 0;
   } catch (e) {
     log.error(startupProblem(e, engineUrl(ctx)));

@@ -10,6 +10,7 @@ import { SLACK } from '../command-specs.js';
 import { EngineClient, EngineClientError } from '../../engine/client/engine-client.js';
 import { openStorage } from '../../storage/index.js';
 import { describeForLog } from '../../bots/core/friendly-errors.js';
+import { exitWatchdog, SHUTDOWN_DRAIN_MS, SHUTDOWN_HANDOVER_MS } from '../../bots/core/shutdown.js';
 import { launchSlackBot } from '../../bots/slack/start-slack-bot.js';
 import { redactSlack } from '../../bots/slack/slack-logger.js';
 
@@ -56,8 +57,10 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    log.info('stopping');
-    await bot.stop();
+    log.info('stopping: no new edits; running ones finish or are handed over to the next start');
+    const watchdog = exitWatchdog(log, (code) => process.exit(code));
+    await bot.stop({ drainMs: SHUTDOWN_DRAIN_MS, handoverMs: SHUTDOWN_HANDOVER_MS });
+    clearTimeout(watchdog);
     return 0;
   } catch (e) {
     log.error(startupProblem(e, url));
