@@ -57,7 +57,7 @@ export const DIRECTIONS = {
 } as const satisfies CommandSpec;
 
 export const EVAL = {
-  summary: "Measure a direction with the model's attribute reader on held-out faces.",
+  summary: "Measure a direction on held-out faces: against their rendered twins where the faces have them, and with the model's attribute reader.",
   usage: '--direction <name|recipe> [options]',
   description: 'Success, preservation and pixel change per strength; definitions in docs/quality.md.',
   flags: {
@@ -71,6 +71,7 @@ export const EVAL = {
     batch: { type: 'string', value: '<N>', help: 'faces per engine batch (default 16)' },
     reader: { type: 'string', value: '<file.onnx>', help: 'judge with another reader of the same outputs' },
     by: { type: 'string', value: '<label,...>', help: 'also count per value of these face labels' },
+    save: { type: 'string', value: '<folder>', help: 'write every judged edit there as PNG (strength-<s>[-plain]/<face>.png)' },
     json,
   },
 } as const satisfies CommandSpec;

@@ -19,6 +19,7 @@ import os
 from typing import Callable, Dict, Optional
 
 from .renderer import FaceParams, params_for_seed, render
+from .twins import DEFAULT_KEYS, twin_of
 
 PAIRS_SEED = 5151
 
@@ -35,6 +36,8 @@ EDITS: Dict[str, Callable[[FaceParams], Optional[FaceParams]]] = {
     # only half of those (docs/research/directions.md).
     "smile-wide": lambda p: None if p.smile >= 0.65 else dataclasses.replace(p, smile=min(1.0, p.smile + 0.8)),
 }
+# The twins (twins.py) as pairs: the face and its twin, exactly what an edit is judged against.
+EDITS.update({f"twin:{k}": (lambda p, k=k: twin_of(p, k)) for k in DEFAULT_KEYS})
 
 
 LABELS = tuple(f.name for f in dataclasses.fields(FaceParams))

@@ -17,7 +17,7 @@ import dataclasses
 import json
 import os
 import random
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -112,6 +112,11 @@ def _face_half_axes(p: FaceParams, s: int):
 
 def render(p: FaceParams, size: int) -> Image.Image:
     """Render one face as an RGB image of size x size."""
+    return render_supersampled(p, size).resize((size, size), Image.BOX)
+
+
+def render_supersampled(p: FaceParams, size: int) -> Image.Image:
+    """The face drawn at SUPERSAMPLE x size before the box filter (twins.py reads its geometry here)."""
     s = size * SUPERSAMPLE
     img = Image.new("RGB", (s, s), _lit(BACKGROUNDS[p.background], p.light))
     d = ImageDraw.Draw(img)
@@ -139,7 +144,7 @@ def render(p: FaceParams, size: int) -> Image.Image:
 
     _draw_eyes(d, p, cx, cy, a, b, skin)
     _draw_mouth(d, p, cx, cy, a, b)
-    return img.resize((size, size), Image.BOX)
+    return img
 
 
 def _draw_eyes(d: ImageDraw.ImageDraw, p: FaceParams, cx, cy, a, b, skin):
@@ -189,12 +194,19 @@ def to_array(img: Image.Image) -> np.ndarray:
 
 
 def render_dataset(n: int, size: int, seed: int, out_dir: Optional[str] = None,
-                   return_arrays: bool = True):
+                   return_arrays: bool = True, twins: Sequence[str] = ()):
     """Render faces for seeds seed*1_000_003 + i (disjoint per dataset seed).
 
     Returns (images float32 [n,3,size,size] in [-1,1], labels list).  With
-    out_dir, also writes out_dir/images/NNNNNN.png and out_dir/labels.jsonl.
+    out_dir, also writes out_dir/images/NNNNNN.png and out_dir/labels.jsonl, and for each
+    twin key (twins.py) out_dir/twins/<key>/NNNNNN.png (the face with the target on) and
+    out_dir/regions/<key>/NNNNNN.png (white where the twin's drawing differs) for every
+    face eligible for it: what `asyrp eval --faces out_dir` judges edits against.
     """
+    from .twins import canonical, region_image, twin_of
+    keys = [canonical(k) for k in twins]
+    if twins and not out_dir:
+        raise ValueError("twins are written beside the images: give out_dir")
     labels: List[Dict[str, object]] = []
     arr = np.empty((n, 3, size, size), dtype=np.float32) if return_arrays else None
     if out_dir:
@@ -209,6 +221,13 @@ def render_dataset(n: int, size: int, seed: int, out_dir: Optional[str] = None,
             arr[i] = to_array(img)
         if out_dir:
             img.save(os.path.join(out_dir, lab["file"]))
+        for key in keys:
+            q = twin_of(p, key)
+            if q is None:
+                continue
+            for folder, picture in (("twins", render(q, size)), ("regions", region_image(p, q, size))):
+                os.makedirs(os.path.join(out_dir, folder, key), exist_ok=True)
+                picture.save(os.path.join(out_dir, folder, key, os.path.basename(lab["file"])))
     if out_dir:
         with open(os.path.join(out_dir, "labels.jsonl"), "w") as f:
             for lab in labels:
@@ -221,6 +240,9 @@ def main(argv=None):
     other set uses (4242: the package's eval/; 5151: the example pairs):
 
       python3 -m asyrp_tools.renderer --out /tmp/faces-5152 --n 400 --seed 5152
+
+    --twins also draws each face's twins (twins.py), so the set is judged by the twin judge:
+      python3 -m asyrp_tools.renderer --out runs/report --n 200 --seed 6262 --twins
     """
     import argparse
     ap = argparse.ArgumentParser(description="Render a labelled face set (labels.jsonl + images/).")
@@ -228,11 +250,19 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--resolution", type=int, default=32)
+    ap.add_argument("--twins", nargs="?", const="default", default=None, metavar="KEY;KEY",
+                    help="also draw twins and regions: the default keys (every shipped direction, the frown and "
+                         "the mix) or keys separated by ';', e.g. 'smile=1;glasses=1,smile=1'")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("--n must be 1 or more")
-    render_dataset(args.n, args.resolution, args.seed, out_dir=args.out, return_arrays=False)
-    print(f"wrote {args.n} faces (render seed {args.seed}) to {args.out}")
+    from .twins import DEFAULT_KEYS
+    keys = [] if args.twins is None else list(DEFAULT_KEYS) if args.twins == "default" else args.twins.split(";")
+    try:
+        render_dataset(args.n, args.resolution, args.seed, out_dir=args.out, return_arrays=False, twins=keys)
+    except ValueError as e:
+        ap.error(str(e))
+    print(f"wrote {args.n} faces (render seed {args.seed}) to {args.out}" + (f", twins {'; '.join(keys)}" if keys else ""))
 
 
 if __name__ == "__main__":

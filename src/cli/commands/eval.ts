@@ -1,14 +1,19 @@
 /**
  * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--faces <folder>]
- *   [--target <direction>=<attr:value>] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--by <label,...>] [--json]`: edits
- * held-out faces (the package's eval/, or --faces: another labelled set in that layout) and judges them
- * with the model's attribute reader, or with another reader of the same outputs (--reader: a judge
- * trained independently of the reader the directions were optimized against), in
- * src/engine/eval/evaluate.ts; definitions in docs/quality.md. --by breaks the rows down by the faces'
- * render labels in labels.jsonl (e.g. --by hair_colour,skin_tone), so an edit that fails on one kind of face shows.
+ *   [--target <direction>=<attr:value>] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--by <label,...>]
+ *   [--save <folder>] [--json]`: edits held-out faces (the package's eval/, or --faces: another labelled set in
+ * that layout) and judges them two ways (src/engine/eval/evaluate.ts; definitions in docs/quality.md):
+ * against the faces' rendered twins (twins/<key>/ and regions/<key>/ beside images/, written by
+ * tools/asyrp_tools/renderer.py --twins) where the folder has them, by pixels with no network; and with the
+ * model's attribute reader (or --reader), when there is one, as a second column. Every row is broken down by
+ * the faces' render labels with the worst group beside the mean; --by also counts the reader's verdicts by
+ * chosen labels; --save writes the judged edits as PNGs.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { encodePng } from '../../engine/image/image-io.js';
+import { tensorToRgb } from '../../engine/image/pixels.js';
 import type { CliContext } from '../cli-context.js';
 import { parseArgs, UsageError } from '../parse-args.js';
 import { EVAL } from '../command-specs.js';
@@ -16,8 +21,11 @@ import { openModel } from '../open-model.js';
 import { reportEngineError } from '../report-error.js';
 import { EngineError } from '../../engine/errors.js';
 import { AttributeReader } from '../../engine/onnx/attribute-reader.js';
-import { evaluateRecipe, parseTarget, type EvalRow } from '../../engine/eval/evaluate.js';
+import { evaluateRecipe, parseTarget, type EvalRow, type EvalTarget, type ReaderJudge } from '../../engine/eval/evaluate.js';
 import { readAttributeSchema, readEvalSet } from '../../engine/eval/eval-set.js';
+import type { WorstGroup } from '../../engine/eval/group-stats.js';
+import { twinKey, type Twin } from '../../engine/eval/twin-judge.js';
+import { hasTwins, readTwins } from '../../engine/eval/twin-set.js';
 import { prepareInput } from '../../engine/pipeline/edit-image.js';
 import { formatRecipe, parseRecipe } from '../../engine/recipe/parse-recipe.js';
 
@@ -38,18 +46,16 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
   if (by && (by.some((s) => !/^[a-z_][a-z0-9_]*$/i.test(s)) || new Set(by).size !== by.length)) throw new UsageError('--by takes label names from labels.jsonl, comma-separated, e.g. --by hair_colour,skin_tone');
   try {
     const model = await openModel(ctx, flags.model as string | undefined);
+    let reader: AttributeReader | undefined;
     try {
-      if (!model.manifest.attributes && flags.reader === undefined) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json)`);
-      const readerPath = flags.reader !== undefined ? resolve(ctx.cwd, flags.reader as string) : join(model.pkg.dir, model.manifest.attributes!);
-      const reader = await AttributeReader.load(readerPath, model.manifest.resolution);
-      const schema = readAttributeSchema(model.pkg);
-      const missing = ['face', ...schema.scalars, ...schema.binary, ...Object.keys(schema.classes)].filter((o) => !reader.outputs.includes(o));
-      if (missing.length > 0) {
-        await reader.release();
-        throw new EngineError('MODEL_MISMATCH', `${readerPath} cannot judge ${model.manifest.id}: it has no output ${missing.join(', ')} (attributes.json lists them)`);
-      }
+      const facesDir = flags.faces !== undefined ? resolve(ctx.cwd, flags.faces as string) : undefined;
+      const dir = facesDir ?? join(model.pkg.dir, 'eval');
+      const hasReader = model.manifest.attributes !== undefined || flags.reader !== undefined;
+      if (!hasReader && !existsSync(join(dir, 'twins'))) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json) and ${dir} has no twins (tools/asyrp_tools/renderer.py --twins)`);
+      const set = readEvalSet(model.pkg, n, skip, facesDir);
       const recipe = parseRecipe(flags.direction as string, { directions: model.directionNames() });
       if (!recipe.terms.length) throw new UsageError('--direction needs at least one direction');
+      const schema = hasReader || existsSync(join(model.pkg.dir, 'attributes.json')) ? readAttributeSchema(model.pkg) : undefined;
       const overrides = new Map(String(flags.target ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
       const specFor = (name: string) => {
         const spec = overrides.get(name) ?? model.direction(name).meta.raw.evalTarget;
@@ -57,32 +63,74 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
         return spec;
       };
       const targetsFor = (scale: number) => recipe.terms.map((t) => parseTarget(specFor(t.name), schema, (t.strength ?? 1) * scale));
-      targetsFor(1); // fail early on a bad target
-      const facesDir = flags.faces !== undefined ? resolve(ctx.cwd, flags.faces as string) : undefined;
-      const faces = [];
-      const set = readEvalSet(model.pkg, n, skip, facesDir);
-      const groups = by ? set.map((f) => groupOf(f.labels, by, f.file)) : undefined;
-      for (const f of set) {
-        try {
-          faces.push((await prepareInput(readFileSync(f.file), model.manifest, ctx.config.limits)).tensor);
-        } catch (e) {
-          // Name the face: in a folder of hundreds, "the image is corrupt" alone does not say which one.
-          throw e instanceof EngineError ? new EngineError(e.code, `${f.file}: ${e.message}`, { ...e.details }, { cause: e }) : e;
-        }
+      // Fail early on a bad target, and on a package that can be judged neither way.
+      const anyTwins = [...new Set([...strengths, 1].map((s) => twinKey(targetsFor(s))))].some((k) => hasTwins(dir, k));
+      if (!hasReader && !anyTwins) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json) and ${dir} has no twins for this edit (${[...new Set([...strengths, 1].map((s) => twinKey(targetsFor(s))))].join(', ')})`);
+      let judge: ReaderJudge | undefined;
+      let readerPath: string | undefined;
+      if (hasReader) {
+        readerPath = flags.reader !== undefined ? resolve(ctx.cwd, flags.reader as string) : join(model.pkg.dir, model.manifest.attributes!);
+        reader = await AttributeReader.load(readerPath, model.manifest.resolution);
+        const missing = ['face', ...schema!.scalars, ...schema!.binary, ...Object.keys(schema!.classes)].filter((o) => !reader!.outputs.includes(o));
+        if (missing.length > 0) throw new EngineError('MODEL_MISMATCH', `${readerPath} cannot judge ${model.manifest.id}: it has no output ${missing.join(', ')} (attributes.json lists them)`);
+        judge = { reader, schema: schema! };
       }
-      const rows = await evaluateRecipe(model, reader, schema, faces, recipe, targetsFor, { strengths, batch, groups, onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)) });
+      const decode = async (bytes: Uint8Array, file: string) => {
+        try {
+          return (await prepareInput(bytes, model.manifest, ctx.config.limits)).tensor;
+        } catch (e) {
+          // Name the file: in a folder of hundreds, "the image is corrupt" alone does not say which one.
+          throw e instanceof EngineError ? new EngineError(e.code, `${file}: ${e.message}`, { ...e.details }, { cause: e }) : e;
+        }
+      };
+      const save = flags.save !== undefined ? resolve(ctx.cwd, flags.save as string) : undefined;
+      const groups = by ? set.map((f) => groupOf(f.labels, by, f.file)) : undefined;
+      const faces = [];
+      for (const f of set) faces.push(await decode(readFileSync(f.file), f.file));
+      const twinCache = new Map<string, Promise<(Twin | undefined)[]>>();
+      const twinsFor = async (targets: readonly EvalTarget[]) => {
+        const key = twinKey(targets);
+        if (!hasTwins(dir, key)) return undefined;
+        if (!twinCache.has(key)) twinCache.set(key, readTwins(dir, key, set.map((f) => f.file), decode));
+        return twinCache.get(key);
+      };
+      const rows = await evaluateRecipe(model, judge, faces, recipe, targetsFor, {
+        strengths,
+        batch,
+        groups,
+        labels: set.map((f) => f.labels),
+        twinsFor,
+        ...(save !== undefined ? { onOutputs: (s: number, boost: boolean, outs: readonly Float32Array[]) => saveOutputs(join(save, `strength-${s}${boost ? '' : '-plain'}`), set.map((f) => basename(f.file)), outs, model.manifest.resolution) } : {}),
+        onProgress: (w) => ctx.err.isTTY && ctx.err.write(`\r${w}`.padEnd(40)),
+      });
       if (ctx.err.isTTY) ctx.err.write('\n');
-      await reader.release();
-      const result = { model: model.manifest.id, recipe: formatRecipe(recipe), n, skip, faces: facesDir ?? 'package', reader: flags.reader !== undefined ? readerPath : 'package', targets: targetsFor(1), ...(by ? { by } : {}), rows };
+      const result = {
+        model: model.manifest.id,
+        recipe: formatRecipe(recipe),
+        n,
+        skip,
+        faces: facesDir ?? 'package',
+        reader: readerPath === undefined ? 'none' : flags.reader !== undefined ? readerPath : 'package',
+        targets: targetsFor(1),
+        ...(by ? { by } : {}),
+        rows,
+      };
       if (flags.json) ctx.out.write(JSON.stringify(result, null, 2) + '\n');
       else ctx.out.write(renderTable(result.recipe, model.manifest.id, n, skip, rows, flags.reader as string | undefined, facesDir, by));
       return 0;
     } finally {
+      await reader?.release();
       await model.close();
     }
   } catch (e) {
     return reportEngineError(ctx, 'eval', e);
   }
+}
+
+/** Writes each output as a PNG named like its input face (the judged edits, for pictures of borderline cases). */
+async function saveOutputs(folder: string, names: readonly string[], outs: readonly Float32Array[], R: number): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  for (let i = 0; i < outs.length; i++) await writeFile(join(folder, names[i]!), await encodePng(tensorToRgb(outs[i]!, R, R)));
 }
 
 /** The face's group: its values of the --by labels joined with "/", e.g. "blonde/medium". */
@@ -96,11 +144,28 @@ function groupOf(labels: Readonly<Record<string, unknown>>, by: readonly string[
     .join('/');
 }
 
+const opt = (v: number | undefined, f: (v: number) => string) => (v === undefined ? '–' : f(v));
+const worst = (w: WorstGroup | undefined) => (w ? `${w.facet}=${w.value}: ${pct(w.success)} / ${pct(w.preservation)} of ${w.eligible}` : '–');
+
 function renderTable(recipe: string, model: string, n: number, skip: number, rows: EvalRow[], judge?: string, facesDir?: string, by?: readonly string[]): string {
-  const lines = [`${model}: "${recipe}" on ${n} ${facesDir !== undefined ? `faces of ${facesDir}` : 'held-out faces'}${skip > 0 ? ` (${skip}-${skip + n - 1})` : ''}${judge !== undefined ? `, judged by ${judge}` : ''}`, '', '| strength | boosting | eligible | success | preservation | target mean | pixel change | face score | roughness |', '|---:|---|---:|---:|---:|---|---:|---:|---:|'];
+  const lines = [
+    `${model}: "${recipe}" on ${n} ${facesDir !== undefined ? `faces of ${facesDir}` : 'held-out faces'}${skip > 0 ? ` (${skip}-${skip + n - 1})` : ''}${judge !== undefined ? `, reader ${judge}` : ''}`,
+    '',
+    '| strength | boosting | twin: eligible | success | preservation | worst group (success / preservation) | reader: eligible | success | preservation | target mean | pixel change | face score | roughness |',
+    '|---:|---|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|',
+  ];
   for (const r of rows) {
-    const target = Object.entries(r.meanTarget).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
-    lines.push(`| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${r.eligible} | ${pct(r.success)} | ${pct(r.preservation)} | ${target} | ${r.pixelChange.toFixed(1)} | ${r.faceScore.toFixed(3)} | ${r.roughness.toFixed(2)} |`);
+    const target = Object.entries(r.meanTarget ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || '–';
+    const t = r.twin;
+    lines.push(
+      `| ${r.strength} | ${r.boosting ? 'on' : 'off'} | ${t ? t.eligible : '–'} | ${t ? pct(t.success) : '–'} | ${t ? pct(t.preservation) : '–'} | ${worst(r.worstGroup)} | ${r.eligible ?? '–'} | ${opt(r.success, pct)} | ${opt(r.preservation, pct)} | ${target} | ${r.pixelChange.toFixed(1)} | ${opt(r.faceScore, (v) => v.toFixed(3))} | ${r.roughness.toFixed(2)} |`,
+    );
+  }
+  const judged = rows[0]?.judge === 'twin' ? `the twin judge (twins/${rows.map((r) => r.twin?.key).filter(Boolean).join(', twins/')})` : 'the reader';
+  lines.push('', `by render label, judged by ${judged} (reached / kept / eligible):`, '');
+  for (const r of rows) {
+    const parts = Object.entries(r.byFacet).map(([facet, values]) => `${facet} ${Object.entries(values).sort(([a], [b]) => a.localeCompare(b)).map(([v, g]) => `${v} ${g.success}/${g.preserved}/${g.eligible}`).join(', ')}`);
+    lines.push(`- strength ${r.strength}, boosting ${r.boosting ? 'on' : 'off'}: ${parts.join('; ') || 'no labels'}${r.worstPreserved ? `; least kept ${r.worstPreserved.facet}=${r.worstPreserved.value} ${pct(r.worstPreserved.preservation)}` : ''}`);
   }
   const from = rows.filter((r) => r.successFrom);
   if (from.length > 0) {

@@ -1,11 +1,15 @@
 /**
- * Measuring edits with a model's attribute reader (docs/quality.md): edit held-out faces, read the
- * attributes before and after, and report per recipe:
- *   success      - share of eligible faces whose target attribute(s) moved the right way past a threshold;
- *   preservation - share whose other attributes stayed (binary: same side of 0.5; classes: same argmax;
- *                  a non-target smile within ±0.3);
- *   pixel change - mean |after − before| in 0..255 units; face score - the reader's face probability;
- *   a strength curve, and quality boosting on vs off.
+ * Measuring edits (docs/quality.md): invert held-out faces, edit and regenerate them as the engine does for a
+ * user, and judge each output, per strength, two ways:
+ *   the twin judge (twin-judge.ts), where the faces have rendered twins: success, preservation, mean progress
+ *     toward the twin and mean change outside its region, over the faces that have a twin;
+ *   the attribute reader, where the package has one:
+ *     success      - share of eligible faces whose target attribute(s) moved the right way past a threshold;
+ *     preservation - share whose other attributes stayed (binary: same side of 0.5; classes: same argmax;
+ *                    a non-target smile within ±0.3);
+ *     face score   - the reader's face probability.
+ * Both with pixel change (mean |after − before| in 0..255 units) and roughness, and every row broken down by
+ * render label with its worst group (group-stats.ts), by the twin judge when there are twins.
  */
 import { EngineError } from '../errors.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
@@ -16,6 +20,8 @@ import type { LoadedModel } from '../loaded-model.js';
 import type { AttributeReader, AttributeReading } from '../onnx/attribute-reader.js';
 import { planEdit, type EditPlan } from '../pipeline/edit-plan.js';
 import type { Recipe } from '../recipe/parse-recipe.js';
+import { GroupStats, type ByFacet, type WorstGroup } from './group-stats.js';
+import { judgeTwin, twinKey, type Twin } from './twin-judge.js';
 
 /** What a direction is meant to change, from its metadata `evalTarget` ("smile:+", "glasses:1", "hair_colour:red"). */
 export type EvalTarget =
@@ -41,23 +47,29 @@ export const SCALAR_SUCCESS_DELTA = 0.3;
 /** A non-target continuous attribute counts as preserved within this change. */
 export const SCALAR_PRESERVE_DELTA = 0.3;
 
-export function parseTarget(spec: string, schema: AttributeSchema, strength: number): EvalTarget {
+/**
+ * A direction's evalTarget as a target. Without a schema (a package with no reader, judged by its twins only)
+ * the value says the kind: "+"/"-" a scalar, "0"/"1" a binary attribute, anything else a class label.
+ */
+export function parseTarget(spec: string, schema: AttributeSchema | undefined, strength: number): EvalTarget {
   const [attribute, value] = spec.split(':') as [string, string | undefined];
   const flip = strength < 0;
-  if (schema.scalars.includes(attribute)) {
+  const scalar = schema ? schema.scalars.includes(attribute) : value === '+' || value === '-';
+  const binary = schema ? schema.binary.includes(attribute) : value === '0' || value === '1';
+  if (scalar) {
     const sign = value === '-' ? -1 : 1;
     return { kind: 'scalar', attribute, sign: (flip ? -sign : sign) as 1 | -1 };
   }
-  if (schema.binary.includes(attribute)) {
+  if (binary) {
     const want = value === '0' ? 0 : 1;
     return { kind: 'binary', attribute, want: (flip ? 1 - want : want) as 0 | 1 };
   }
-  const labels = schema.classes[attribute];
+  const labels = schema ? schema.classes[attribute] : value ? [value] : undefined;
   if (labels && value && labels.includes(value)) {
     if (flip) throw new EngineError('RECIPE_BAD_VALUE', `a negative strength has no target class for "${spec}"`);
     return { kind: 'class', attribute, index: labels.indexOf(value), label: value };
   }
-  throw new EngineError('DIRECTION_INVALID', `evalTarget "${spec}" names no attribute the reader knows (${[...schema.scalars, ...schema.binary, ...Object.keys(schema.classes)].join(', ')})`);
+  throw new EngineError('DIRECTION_INVALID', schema ? `evalTarget "${spec}" names no attribute the reader knows (${[...schema.scalars, ...schema.binary, ...Object.keys(schema.classes)].join(', ')})` : `evalTarget "${spec}" is not attribute:value`);
 }
 
 const argmax = (v: number[]) => v.reduce((best, x, i) => (x > v[best]! ? i : best), 0);
@@ -96,9 +108,8 @@ function preservedAttributes(targets: readonly EvalTarget[], schema: AttributeSc
   return out;
 }
 
-export interface EvalRow {
-  readonly strength: number;
-  readonly boosting: boolean;
+/** The attribute reader's columns of a row (absent when the package has no reader). */
+export interface ReaderColumns {
   readonly eligible: number;
   readonly success: number;
   readonly preservation: number;
@@ -112,12 +123,41 @@ export interface EvalRow {
   readonly successFrom?: Record<string, [number, number]>;
   /**
    * With EvalOptions.groups: per group of faces (e.g. "blonde/medium" for hair colour and skin tone by
-   * their render labels), { eligible, success, preserved } as counts. An edit that fails on one kind of
-   * face (hair-red on blonde hair beside medium skin, docs/research/directions.md, "Per-image directions") hides in the total.
+   * their render labels), { eligible, success, preserved } as counts, by the reader. An edit that fails on one
+   * kind of face (hair-red on blonde hair beside medium skin, docs/research/directions.md, "Per-image
+   * directions") hides in the total.
    */
   readonly byGroup?: Record<string, GroupCounts>;
-  readonly pixelChange: number;
   readonly faceScore: number;
+}
+
+/** The twin judge's columns of a row (twin-judge.ts): over the faces that have a twin. */
+export interface TwinColumns {
+  /** The twins' name ("smile=1", "glasses=1,smile=1"): twins/<key>/ in the faces folder. */
+  readonly key: string;
+  readonly eligible: number;
+  readonly success: number;
+  readonly preservation: number;
+  /** Mean progress toward the twin inside the region (1: reached it, 0: stayed, < 0: moved away). */
+  readonly progress: number;
+  /** Mean change outside the region, 0..255 units. */
+  readonly outside: number;
+  /** Per judged face (its index among the faces given): the verdict's numbers, to find borderline cases. */
+  readonly faces: readonly { readonly index: number; readonly progress: number; readonly outside: number }[];
+}
+
+export interface EvalRow extends Partial<ReaderColumns> {
+  readonly strength: number;
+  readonly boosting: boolean;
+  /** Which judge the breakdown (byFacet, worstGroup) and the pixel columns follow: the twins when the faces have them. */
+  readonly judge: 'twin' | 'reader';
+  readonly twin?: TwinColumns;
+  /** Per render label (skin tone, eye state, glasses, hair colour, hair length) and value: counts by that judge. */
+  readonly byFacet: ByFacet;
+  /** The group (of at least MIN_GROUP faces) with the lowest success, and the one with the lowest preservation. */
+  readonly worstGroup?: WorstGroup;
+  readonly worstPreserved?: WorstGroup;
+  readonly pixelChange: number;
   /** Mean |Laplacian| of the output: high-frequency noise, for boosting on vs off. */
   readonly roughness: number;
 }
@@ -128,11 +168,23 @@ export interface GroupCounts {
   preserved: number;
 }
 
+/** The package's attribute reader and its schema: the reader's columns. */
+export interface ReaderJudge {
+  readonly reader: AttributeReader;
+  readonly schema: AttributeSchema;
+}
+
 export interface EvalOptions {
   readonly strengths: readonly number[];
   readonly batch: number;
-  /** A group name per face (same order as the faces): rows then count eligible, success and preservation by group. */
+  /** A group name per face (same order as the faces): the reader's rows then count by group. */
   readonly groups?: readonly string[];
+  /** Each face's render labels (labels.jsonl), for byFacet and worstGroup. */
+  readonly labels?: readonly Readonly<Record<string, unknown>>[];
+  /** The twins for these targets, one per face (undefined: no twin, not eligible), or undefined when the faces have none. */
+  readonly twinsFor?: (targets: readonly EvalTarget[]) => Promise<readonly (Twin | undefined)[] | undefined>;
+  /** Called with each run's outputs (CHW in [−1, 1], one per face), e.g. to save the judged edits. */
+  readonly onOutputs?: (strength: number, boosting: boolean, outs: readonly Float32Array[]) => Promise<void>;
   readonly onProgress?: (what: string) => void;
 }
 
@@ -177,14 +229,14 @@ async function readAll(reader: AttributeReader, xs: Float32Array[], batch: numbe
 
 export async function evaluateRecipe(
   model: LoadedModel,
-  reader: AttributeReader,
-  schema: AttributeSchema,
+  judge: ReaderJudge | undefined,
   faces: readonly Float32Array[],
   recipe: Recipe,
   targetsFor: (strengthScale: number) => EvalTarget[],
   opts: EvalOptions,
 ): Promise<EvalRow[]> {
   if (opts.groups && opts.groups.length !== faces.length) throw new RangeError(`evaluateRecipe: ${opts.groups.length} groups for ${faces.length} faces`);
+  if (opts.labels && opts.labels.length !== faces.length) throw new RangeError(`evaluateRecipe: ${opts.labels.length} labels for ${faces.length} faces`);
   const base = planEdit(model.manifest, recipe, (n) => model.direction(n));
   const R = model.manifest.resolution;
   opts.onProgress?.(`inverting ${faces.length} faces`);
@@ -195,7 +247,7 @@ export async function evaluateRecipe(
     while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
     xTs.push(...trs.map((t) => Float32Array.from(t.x)));
   }
-  const before = await readAll(reader, [...faces], opts.batch);
+  const before = judge ? await readAll(judge.reader, [...faces], opts.batch) : undefined;
   const rows: EvalRow[] = [];
   const runs = [...opts.strengths.map((s) => ({ s, boost: true })), { s: 1, boost: false }];
   for (const { s, boost } of runs) {
@@ -203,63 +255,120 @@ export async function evaluateRecipe(
     const scaled: Recipe = { ...recipe, terms: recipe.terms.map((t) => ({ ...t, strength: (t.strength ?? 1) * s })), options: boost ? recipe.options : { ...recipe.options, tBoost: 0 } };
     const plan = planEdit(model.manifest, scaled, (n) => model.direction(n));
     const outs = await generate(model, xTs, plan, opts.batch);
-    const after = await readAll(reader, outs, opts.batch);
+    await opts.onOutputs?.(s, boost, outs);
     const targets = targetsFor(s);
-    const idx = faces.map((_, i) => i).filter((i) => targets.every((t) => eligible(t, before[i]!, schema)));
-    const preservedBy: Record<string, number> = {};
-    let success = 0;
-    let preserved = 0;
+    const twins = opts.twinsFor ? await opts.twinsFor(targets) : undefined;
+    const readerCols = judge && before ? readerColumns(judge, targets, faces, outs, before, await readAll(judge.reader, outs, opts.batch), opts) : undefined;
+    const stats = new GroupStats();
+    let twinCols: TwinColumns | undefined;
+    let judged: number[];
+    if (twins) {
+      judged = [];
+      let success = 0;
+      let preserved = 0;
+      let progress = 0;
+      let outside = 0;
+      const perFace: { index: number; progress: number; outside: number }[] = [];
+      faces.forEach((x, i) => {
+        const twin = twins[i];
+        if (!twin) return;
+        const v = judgeTwin(x, outs[i]!, twin, R);
+        judged.push(i);
+        success += v.success ? 1 : 0;
+        preserved += v.preserved ? 1 : 0;
+        progress += v.progress;
+        outside += v.outside;
+        perFace.push({ index: i, progress: v.progress, outside: v.outside });
+        if (opts.labels) stats.add(opts.labels[i]!, v.success, v.preserved);
+      });
+      const n = Math.max(1, judged.length);
+      twinCols = { key: twinKey(targets), eligible: judged.length, success: success / n, preservation: preserved / n, progress: progress / n, outside: outside / n, faces: perFace };
+    } else {
+      judged = readerCols?.idx ?? [];
+      if (opts.labels && readerCols) for (const i of judged) stats.add(opts.labels[i]!, readerCols.ok.has(i), readerCols.kept.has(i));
+    }
     let pixel = 0;
-    let face = 0;
     let rough = 0;
-    const meanTarget: Record<string, number> = {};
-    const classTarget = targets.length === 1 && targets[0]!.kind === 'class' ? targets[0] : undefined;
-    const successFrom: Record<string, [number, number]> = {};
-    const byGroup: Record<string, GroupCounts> = {};
-    for (const i of idx) {
-      const ok = targets.every((t) => reached(t, before[i]!, after[i]!));
-      if (ok) success++;
-      const group = opts.groups ? (byGroup[opts.groups[i]!] ??= { eligible: 0, success: 0, preserved: 0 }) : undefined;
-      if (classTarget) {
-        const from = schema.classes[classTarget.attribute]![argmax(before[i]![classTarget.attribute] as number[])]!;
-        const c = (successFrom[from] ??= [0, 0]);
-        c[0] += ok ? 1 : 0;
-        c[1]++;
-      }
-      const p = preservedAttributes(targets, schema, before[i]!, after[i]!);
-      const kept = Object.values(p).every(Boolean);
-      if (kept) preserved++;
-      if (group) {
-        group.eligible++;
-        group.success += ok ? 1 : 0;
-        group.preserved += kept ? 1 : 0;
-      }
-      for (const [k, v] of Object.entries(p)) preservedBy[k] = (preservedBy[k] ?? 0) + (v ? 1 : 0);
-      for (const t of targets) {
-        const v = after[i]![t.attribute]!;
-        meanTarget[t.attribute] = (meanTarget[t.attribute] ?? 0) + (Array.isArray(v) ? v[t.kind === 'class' ? t.index : 0]! : v);
-      }
+    for (const i of judged) {
       let d = 0;
       for (let k = 0; k < outs[i]!.length; k++) d += Math.abs(Math.max(-1, Math.min(1, outs[i]![k]!)) - faces[i]![k]!);
       pixel += (d / outs[i]!.length) * 127.5;
-      face += after[i]!.face as number;
       rough += roughness(outs[i]!, R);
     }
-    const n = Math.max(1, idx.length);
+    const n = Math.max(1, judged.length);
+    const worstGroup = stats.worst('success');
+    const worstPreserved = stats.worst('preservation');
     rows.push({
       strength: s,
       boosting: boost,
-      eligible: idx.length,
-      success: success / n,
-      preservation: preserved / n,
-      preservedBy: Object.fromEntries(Object.entries(preservedBy).map(([k, v]) => [k, v / n])),
-      meanTarget: Object.fromEntries(Object.entries(meanTarget).map(([k, v]) => [k, v / n])),
-      ...(classTarget ? { successFrom } : {}),
-      ...(opts.groups ? { byGroup } : {}),
+      judge: twinCols ? 'twin' : 'reader',
+      ...(readerCols?.columns ?? {}),
+      ...(twinCols ? { twin: twinCols } : {}),
+      byFacet: stats.byFacet(),
+      ...(worstGroup ? { worstGroup } : {}),
+      ...(worstPreserved ? { worstPreserved } : {}),
       pixelChange: pixel / n,
-      faceScore: face / n,
       roughness: rough / n,
     });
   }
   return rows;
+}
+
+/** The reader's columns for one run, and which faces it judged, reached and kept. */
+function readerColumns(
+  judge: ReaderJudge,
+  targets: readonly EvalTarget[],
+  faces: readonly Float32Array[],
+  outs: readonly Float32Array[],
+  before: readonly AttributeReading[],
+  after: readonly AttributeReading[],
+  opts: EvalOptions,
+): { columns: ReaderColumns; idx: number[]; ok: Set<number>; kept: Set<number> } {
+  const { schema } = judge;
+  const idx = faces.map((_, i) => i).filter((i) => targets.every((t) => eligible(t, before[i]!, schema)));
+  const preservedBy: Record<string, number> = {};
+  const ok = new Set<number>();
+  const keptSet = new Set<number>();
+  let face = 0;
+  const meanTarget: Record<string, number> = {};
+  const classTarget = targets.length === 1 && targets[0]!.kind === 'class' ? targets[0] : undefined;
+  const successFrom: Record<string, [number, number]> = {};
+  const byGroup: Record<string, GroupCounts> = {};
+  for (const i of idx) {
+    const reachedAll = targets.every((t) => reached(t, before[i]!, after[i]!));
+    if (reachedAll) ok.add(i);
+    const group = opts.groups ? (byGroup[opts.groups[i]!] ??= { eligible: 0, success: 0, preserved: 0 }) : undefined;
+    if (classTarget) {
+      const from = schema.classes[classTarget.attribute]![argmax(before[i]![classTarget.attribute] as number[])]!;
+      const c = (successFrom[from] ??= [0, 0]);
+      c[0] += reachedAll ? 1 : 0;
+      c[1]++;
+    }
+    const p = preservedAttributes(targets, schema, before[i]!, after[i]!);
+    const kept = Object.values(p).every(Boolean);
+    if (kept) keptSet.add(i);
+    if (group) {
+      group.eligible++;
+      group.success += reachedAll ? 1 : 0;
+      group.preserved += kept ? 1 : 0;
+    }
+    for (const [k, v] of Object.entries(p)) preservedBy[k] = (preservedBy[k] ?? 0) + (v ? 1 : 0);
+    for (const t of targets) {
+      const v = after[i]![t.attribute]!;
+      meanTarget[t.attribute] = (meanTarget[t.attribute] ?? 0) + (Array.isArray(v) ? v[t.kind === 'class' ? t.index : 0]! : v);
+    }
+    face += after[i]!.face as number;
+  }
+  const n = Math.max(1, idx.length);
+  const columns: ReaderColumns = {
+    eligible: idx.length,
+    success: ok.size / n,
+    preservation: keptSet.size / n,
+    preservedBy: Object.fromEntries(Object.entries(preservedBy).map(([k, v]) => [k, v / n])),
+    meanTarget: Object.fromEntries(Object.entries(meanTarget).map(([k, v]) => [k, v / n])),
+    ...(classTarget ? { successFrom } : {}),
+    ...(opts.groups ? { byGroup } : {}),
+    faceScore: face / n,
+  };
+  return { columns, idx, ok, kept: keptSet };
 }
