@@ -27,9 +27,44 @@ export const EDIT = {
   examples: ['asyrp edit models/toyfaces-32/samples/face-1.png smile strength:0.8 --compare before-after.png'],
 } as const satisfies CommandSpec;
 
+export const MODELS_ADD = {
+  summary: 'Download, convert, check and install an official backbone and its released directions.',
+  usage: '<id> [options]',
+  description:
+    'Downloads the checkpoint from the built-in sources (config/model-sources.json; mirrors in order,\n' +
+    'an interrupted download resumes), converts it with tools/convert_checkpoint.py (Python 3 with\n' +
+    "Debian's PyTorch), converts the released directions from the pinned Asyrp commit, runs a smoke edit,\n" +
+    'and only then puts the package in models/. `asyrp models` lists the ids. Details: docs/models.md.',
+  flags: {
+    from: { type: 'string', value: '<url|file>', help: 'your own copy of the checkpoint instead of the built-in sources' },
+    fp16: { type: 'boolean', help: 'fp16 weights (the default on a CUDA host)' },
+    fp32: { type: 'boolean', help: 'fp32 weights even on a CUDA host' },
+    directions: { type: 'string', value: '<all|none|name,...>', help: 'which released directions to install (default all)' },
+    calibration: { type: 'string', value: '<N>', help: 'calibration trajectories per direction, 1-256 (default 8)' },
+    force: { type: 'boolean', help: 'replace an installed package of the same id' },
+    'keep-download': { type: 'boolean', help: 'keep the downloaded checkpoint in <dataDir>/downloads' },
+    json,
+  },
+  examples: ['asyrp models add celeba-hq', 'asyrp models add afhq-dog --from ~/Downloads/afhq_dog_4m.pt --directions happy,sleepy'],
+} as const satisfies CommandSpec;
+
+export const MODELS_REMOVE = {
+  summary: 'Remove an installed model package.',
+  usage: '<id>',
+  flags: {},
+} as const satisfies CommandSpec;
+
 export const MODELS = {
-  summary: 'List the installed model packages.',
+  summary: 'List the installed models and the official ones that can be added; add or remove one.',
   usage: '[--json]',
+  flags: { json },
+  subcommands: { add: MODELS_ADD, remove: MODELS_REMOVE },
+} as const satisfies CommandSpec;
+
+export const DOCTOR = {
+  summary: 'What to include when asking for help: versions, GPU providers, Python tools, models, disk, configuration.',
+  usage: '[--json]',
+  description: 'Secrets (tokens, signing secrets) are shown only as set or unset.',
   flags: { json },
 } as const satisfies CommandSpec;
 
@@ -182,4 +217,5 @@ export const COMMAND_SPECS: Readonly<Record<string, CommandSpec>> = {
   start: START,
   engine: ENGINE,
   db: DB,
+  doctor: DOCTOR,
 };

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, { summary?: string; load: () => Promise<CliComman
   start: { load: async () => (await import('./commands/start.js')).startCommand },
   engine: { load: async () => (await import('./commands/engine.js')).engineCommand },
   db: { load: async () => (await import('./commands/db.js')).dbCommand },
+  doctor: { load: async () => (await import('./commands/doctor.js')).doctorCommand },
 };
 
 /** A command's spec; one without an entry in command-specs.ts gets a one-line help from its summary. */

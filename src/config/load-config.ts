@@ -42,6 +42,10 @@ export interface AppConfig {
   /** Model id used when a request names none; null picks the first installed model. */
   readonly defaultModel: string | null;
   readonly executionProvider: ExecutionProviderSetting;
+  /** Python 3 with Debian's PyTorch, for the converters of tools/ (`asyrp models add`). */
+  readonly python: string;
+  /** The catalog of official backbones `asyrp models add` downloads (config/model-sources.json). */
+  readonly modelSources: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly storage: { readonly path: string; readonly busyTimeoutMs: number };
   readonly limits: { readonly maxInputBytes: number; readonly maxInputPixels: number };
@@ -119,6 +123,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.ASYRP_MODELS_DIR) o.modelsDir = env.ASYRP_MODELS_DIR;
   if (env.ASYRP_DEFAULT_MODEL) o.defaultModel = env.ASYRP_DEFAULT_MODEL;
   if (env.ASYRP_EXECUTION_PROVIDER) o.executionProvider = env.ASYRP_EXECUTION_PROVIDER;
+  if (env.ASYRP_PYTHON) o.python = env.ASYRP_PYTHON;
+  if (env.ASYRP_MODEL_SOURCES) o.modelSources = env.ASYRP_MODEL_SOURCES;
   if (env.ASYRP_LOG_LEVEL) o.logLevel = env.ASYRP_LOG_LEVEL;
   if (env.ASYRP_DB) o.storage = { path: env.ASYRP_DB };
   const engine: Json = {};
@@ -193,6 +199,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
   check(typeof slackPort === 'number' && Number.isInteger(slackPort) && slackPort >= 0 && slackPort < 65536, 'slack.port', 'a TCP port (0 = any free port)', slackPort);
   const ep = raw.executionProvider ?? 'auto';
   check(ep === 'auto' || ep === 'cpu' || ep === 'cuda' || ep === 'webgpu', 'executionProvider', '"auto", "cpu", "cuda" or "webgpu"', ep);
+  const python = raw.python ?? '/usr/bin/python3';
+  check(typeof python === 'string' && python.length > 0, 'python', 'a command or path', python);
   const logLevel = raw.logLevel ?? 'info';
   check(['debug', 'info', 'warn', 'error'].includes(logLevel as string), 'logLevel', 'debug|info|warn|error', logLevel);
   const positive = (v: unknown, field: string, dflt: number) => {
@@ -213,6 +221,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
     modelsDir: abs(raw.modelsDir ?? 'models', 'modelsDir'),
     defaultModel: (raw.defaultModel as string | null | undefined) ?? null,
     executionProvider: ep as ExecutionProviderSetting,
+    python: python as string,
+    modelSources: abs(raw.modelSources ?? 'config/model-sources.json', 'modelSources'),
     logLevel: logLevel as AppConfig['logLevel'],
     storage: Object.freeze({
       path: abs(storage.path ?? 'data/asyrp.db', 'storage.path'),

@@ -26,6 +26,8 @@ export function listModelPackages(modelsDir: string, onInvalid?: (dir: string, e
   if (!existsSync(modelsDir)) return [];
   const out: ModelPackage[] = [];
   for (const name of readdirSync(modelsDir).sort()) {
+    // Hidden folders are installs in progress (.staging-*) or removals (.trash-*): never packages yet.
+    if (name.startsWith('.')) continue;
     const dir = join(modelsDir, name);
     if (!statSync(dir).isDirectory() || !existsSync(join(dir, 'model.json'))) continue;
     try {
