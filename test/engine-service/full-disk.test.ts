@@ -1,22 +1,28 @@
 /**
  * A full disk: the engine's data folder on a 256 KiB tmpfs. A submit that cannot persist its job is
  * refused with IO_FAILED ("the disk is full"), nothing half-written is left behind as a job, and the
- * engine keeps serving. Mounting needs root (as on the dev machines and CI here).
+ * engine keeps serving. A job whose final state can be written nowhere (the disk full, and the database
+ * refusing the write through a fault injected at the storage boundary, test/helpers/faulty-storage.ts)
+ * is not reported final until it is written. Mounting needs root (as on the dev machines and CI here).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { EngineClientError } from '../../src/engine/client/engine-client.js';
 import { EngineClient } from '../../src/engine/client/engine-client.js';
 import { startEngineServer, type EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { openStorage, type Storage } from '../../src/storage/index.js';
 import { sampleImageBase64 } from '../helpers/engine.js';
+import { withFailingFinalMarks } from '../helpers/faulty-storage.js';
 import { repoRoot, tempDir, testModels } from '../helpers/paths.js';
 
 const root = tempDir('asyrp-fulldisk-');
 const mnt = join(root, 'small');
 let server: EngineServer;
+let storage: Storage;
+let databaseRefuses = false;
 
 beforeAll(async () => {
   mkdirSync(mnt);
@@ -28,15 +34,42 @@ beforeAll(async () => {
   const config = loadConfig({
     root: repoRoot,
     env: {},
-    overrides: { dataDir: join(mnt, 'data'), modelsDir: testModels, logLevel: 'warn', storage: { path: join(root, 'a.db') }, engine: { port: 0, models: ['analytic'] } },
+    overrides: { dataDir: join(mnt, 'data'), modelsDir: testModels, logLevel: 'warn', storage: { path: join(root, 'a.db') }, engine: { port: 0, models: ['analytic', 'tiny-unet'] } },
   });
-  server = await startEngineServer(config);
+  storage = openStorage({ path: config.storage.path });
+  server = await startEngineServer(config, { storage: withFailingFinalMarks(storage, () => databaseRefuses) });
 });
 
 afterAll(async () => {
   await server?.close();
+  storage?.close();
   execFileSync('umount', [mnt]);
 });
+
+/** Fills the tmpfs; returns the files to remove to free it again. */
+function fillDisk(): string[] {
+  const files: string[] = [];
+  try {
+    for (let i = 0; i < 1000; i++) {
+      const f = join(mnt, `fill-${i}`);
+      writeFileSync(f, Buffer.alloc(16 * 1024));
+      files.push(f);
+    }
+  } catch (e) {
+    expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
+  }
+  // A file that got its name but not its bytes still holds the name.
+  files.push(join(mnt, `fill-${files.length}`));
+  return files;
+}
+
+async function until(what: string, test: () => Promise<boolean> | boolean): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await test()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 describe('a full disk', () => {
   it('refuses a job it cannot persist, with IO_FAILED, and recovers when space is freed', async () => {
@@ -64,5 +97,26 @@ describe('a full disk', () => {
     const job = await client.submit({ imageBase64: sampleImageBase64(), recipe: 'shift steps:5', owner: 'f' });
     expect((await client.wait(job.id)).state).toBe('done');
     expect(readdirSync(join(mnt, 'data', 'jobs'))).toContain(job.id);
+  });
+
+  it('does not report a job final while its final state can be written nowhere, and does once it can', async () => {
+    const client = new EngineClient({ baseUrl: server.url });
+    const job = await client.submit({ imageBase64: sampleImageBase64(), recipe: 'steps:1000', model: 'tiny-unet', owner: 'g' });
+    await until('the job to run', async () => (await client.status(job.id)).state === 'running');
+    databaseRefuses = true;
+    const fill = fillDisk();
+    await client.cancel(job.id);
+    // It has stopped (no more steps), but neither final.json nor the database holds "cancelled".
+    await until('the job to stop', async () => (await client.status(job.id)).phase === 'finishing');
+    const stuck = await client.status(job.id);
+    expect([stuck.state, stuck.phase]).toEqual(['running', 'finishing']);
+    expect(storage.jobs.get(job.id).status).toBe('running');
+    // Space again: final.json is written on the next retry, which is enough to report it.
+    for (const f of fill) rmSync(f, { force: true });
+    await until('cancelled to be reported', async () => (await client.status(job.id)).state === 'cancelled');
+    expect(readdirSync(join(mnt, 'data', 'jobs', job.id))).toContain('final.json');
+    // The database takes it once it can.
+    databaseRefuses = false;
+    await until('the database to record it', () => storage.jobs.get(job.id).status === 'cancelled');
   });
 });

@@ -250,7 +250,7 @@ export class EngineService {
       const retryAfterMs = ownerWaitMs({
         rate,
         running: this.running.size,
-        ownerJobs: [...running.map((j) => ({ runningMs: this.progress.eta(j, 0) })), ...waiting.map((j) => ({ position: this.queue.position(j.id) }))],
+        ownerJobs: [...running.map((j) => ({ remaining: j.total ? Math.max(0, 1 - j.step / j.total) : 1 })), ...waiting.map((j) => ({ position: this.queue.position(j.id) }))],
         ownerNeeds: queued + running.length - this.opts.maxQueuedPerOwner + 1,
         typicalJobMs: typical,
       });
@@ -293,6 +293,11 @@ export class EngineService {
       models: [...this.opts.models.keys()],
       queue: { queued: this.queue.size, running: this.running.size },
     };
+  }
+
+  /** Jobs this process holds in memory (queued, running, and finished ones not yet evicted). */
+  get jobsInMemory(): number {
+    return this.jobs.size;
   }
 
   models(): ModelInfo[] {

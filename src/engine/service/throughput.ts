@@ -41,8 +41,8 @@ export interface WaitInputs {
   readonly rate: number | null;
   /** Jobs running now, all owners. */
   readonly running: number;
-  /** For each of the owner's jobs: remaining ms of a running job (null if unknown), or the 1-based queue position of a queued one. */
-  readonly ownerJobs: readonly ({ readonly runningMs: number | null } | { readonly position: number })[];
+  /** For each of the owner's jobs: the share of a running job's steps still to do (0..1), or the 1-based queue position of a queued one. */
+  readonly ownerJobs: readonly ({ readonly remaining: number } | { readonly position: number })[];
   /** How many of them must finish before the owner is under the limit again. */
   readonly ownerNeeds: number;
   /** Fallback when nothing is measured yet: ms one job takes. */
@@ -50,15 +50,16 @@ export interface WaitInputs {
 }
 
 /**
- * When the owner will be under their limit again: the `ownerNeeds`-th of their jobs to finish. A running
- * job finishes after its own remaining steps; a queued job at position p starts once p jobs ahead of it
- * have finished (each finish frees a batch slot, round robin) and then takes about running / rate
- * (Little's law: jobs in service over the rate they leave).
+ * When the owner will be under their limit again: the `ownerNeeds`-th of their jobs to finish. A job
+ * takes about running / rate from start to end (Little's law: jobs in service over the rate they leave;
+ * measured on whole jobs, so decoding and encoding count, not only UNet steps). A running job has its
+ * remaining share of that left; a queued job at position p starts once p jobs have finished (each finish
+ * frees a batch slot, round robin) and then takes the whole of it.
  */
 export function ownerWaitMs(w: WaitInputs): number {
   const perJob = w.rate ? 1 / w.rate : w.typicalJobMs / Math.max(1, w.running);
   const service = w.rate ? Math.max(1, w.running) / w.rate : w.typicalJobMs;
-  const ends = w.ownerJobs.map((j) => ('position' in j ? j.position * perJob + service : (j.runningMs ?? perJob))).sort((a, b) => a - b);
+  const ends = w.ownerJobs.map((j) => ('position' in j ? j.position * perJob + service : j.remaining * service)).sort((a, b) => a - b);
   return Math.max(1000, Math.round(ends[Math.min(ends.length, Math.max(1, w.ownerNeeds)) - 1] ?? perJob));
 }
 

@@ -1,0 +1,72 @@
+/**
+ * Retry-After against what actually happens: an owner refused at their limit during a burst is told to
+ * wait about as long as it then takes until one of their jobs is done and a submit would be taken; and
+ * the refusal comes before any decoding (a refused submit with a broken image is still OWNER_LIMIT).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import type { EngineClient } from '../../src/engine/client/engine-client.js';
+import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
+
+let server: EngineServer;
+let client: EngineClient;
+const image = sampleImageBase64();
+// Equal jobs, one at a time: the drain is regular enough to predict, and long enough to measure.
+const job = (owner: string, seed: number) => ({ imageBase64: image, recipe: `steps:100 seed:${seed}`, model: 'tiny-unet', owner });
+
+beforeAll(async () => {
+  ({ server, client } = await startTestEngine({ maxBatch: 1, maxRunningPerOwner: 1, maxQueuedPerOwner: 2, maxQueued: 100 }));
+});
+afterAll(async () => server?.close());
+
+/** A raw submit, for the Retry-After header itself. */
+async function rawSubmit(body: unknown): Promise<{ status: number; retryAfter: string | null; error: { code: string; retryAfterMs?: number } }> {
+  const res = await fetch(`${server.url}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), error: ((await res.json()) as { error: { code: string; retryAfterMs?: number } }).error };
+}
+
+describe('Retry-After', () => {
+  it('tells an owner at their limit how long the burst takes to reach them, within a factor of 2 of what happens', async () => {
+    // Warm up: the rate is measured from finished jobs.
+    const warm = await Promise.all([0, 1, 2].map((i) => client.submit(job(`w${i}`, i))));
+    await Promise.all(warm.map((j) => client.wait(j.id)));
+
+    // A burst: four owners, two jobs each (their limit); the last owner is served last in each round.
+    const all: string[] = [];
+    const mine: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let o = 0; o < 4; o++) {
+        const j = await client.submit(job(`o${o}`, 10 * round + o));
+        all.push(j.id);
+        if (o === 3) mine.push(j.id);
+      }
+    }
+    const refused = await rawSubmit(job('o3', 99));
+    const refusedAt = Date.now();
+    expect([refused.status, refused.error.code]).toEqual([429, 'OWNER_LIMIT']);
+    const advertisedMs = refused.error.retryAfterMs!;
+    expect(refused.retryAfter).toBe(String(Math.ceil(advertisedMs / 1000)));
+
+    // Cheap first: at the limit, a submit with a broken image is refused for the limit, not decoded.
+    const broken = await rawSubmit({ ...job('o3', 98), imageBase64: Buffer.from('not an image').toString('base64') });
+    expect(broken.error.code).toBe('OWNER_LIMIT');
+
+    // What happens: the owner may submit again once one of their jobs is done.
+    let observedMs = 0;
+    for (;;) {
+      const states = await Promise.all(mine.map((id) => client.status(id)));
+      if (states.some((s) => s.state === 'done')) {
+        observedMs = Date.now() - refusedAt;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const accepted = await client.submit(job('o3', 97));
+    expect(accepted.state).toBe('queued');
+    console.log(`retry-after: advertised ${advertisedMs} ms, observed ${observedMs} ms`);
+    const ratio = advertisedMs / Math.max(observedMs, 1000);
+    expect(ratio, `advertised ${advertisedMs} ms, observed ${observedMs} ms`).toBeGreaterThan(0.5);
+    expect(ratio, `advertised ${advertisedMs} ms, observed ${observedMs} ms`).toBeLessThan(2);
+    await Promise.all([...all, accepted.id].map((id) => client.cancel(id)));
+  }, 50_000);
+});
