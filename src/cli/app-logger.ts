@@ -7,10 +7,9 @@ import type { CliContext } from './cli-context.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
 export function appLogger(ctx: CliContext, component: string): Logger {
-  const c = ctx.config;
   return createLogger({
-    level: c.logLevel,
-    secrets: [c.engine.token, c.discord.token, c.slack.botToken, c.slack.appToken, c.slack.signingSecret],
+    level: ctx.config.logLevel,
+    secrets: Object.values(ctx.secrets),
     destination: ctx.err,
     bindings: { component },
   });

@@ -1,5 +1,6 @@
-/** What every CLI command receives: the config read once at start, and where to write. */
+/** What every CLI command receives: the config and secrets read once at start, and where to write. */
 import type { AppConfig } from '../config/load-config.js';
+import type { Secrets } from '../config/secrets.js';
 
 export interface CliOutput {
   write(text: string): void;
@@ -9,6 +10,8 @@ export interface CliOutput {
 
 export interface CliContext {
   readonly config: AppConfig;
+  /** Tokens and signing secrets, kept out of the config object; only the code that sends one reads it. */
+  readonly secrets: Secrets;
   readonly out: CliOutput;
   readonly err: CliOutput;
   /** The directory relative paths given on the command line are resolved against. */

@@ -5,7 +5,8 @@
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../config/load-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { loadSettings } from '../config/load-config.js';
 import type { CliCommand, CliContext } from './cli-context.js';
 import { closestMatch } from './closest-match.js';
 import { COMMAND_SPECS } from './command-specs.js';
@@ -50,14 +51,15 @@ export async function run(argv: string[]): Promise<number> {
   // config/local.json is broken.
   const answered = answerWithoutRunning(argv, { out, err });
   if (answered !== undefined) return answered;
-  let config: CliContext['config'];
+  let settings: Pick<CliContext, 'config' | 'secrets'>;
   try {
-    config = loadConfig({ root: packageRoot });
+    settings = loadSettings({ root: packageRoot });
   } catch (e) {
-    err.write(`asyrp: ${(e as Error).message}\n`);
+    if (!(e instanceof ConfigError)) throw e;
+    err.write(`asyrp: ${e.message}\n`);
     return 1;
   }
-  return dispatch(argv, { config, out, err, cwd: process.cwd() });
+  return dispatch(argv, { ...settings, out, err, cwd: process.cwd() });
 }
 
 /** Runs one command with a ready context (tests call this with their own config and streams). */

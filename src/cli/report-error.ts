@@ -1,9 +1,10 @@
 /** The CLI's edge: typed errors become one clear message and exit code 1; anything else is a bug. */
 import type { CliContext } from './cli-context.js';
+import { ConfigError } from '../config/config-error.js';
 import { EngineError } from '../engine/errors.js';
 
 export function reportEngineError(ctx: CliContext, command: string, e: unknown): number {
-  if (e instanceof EngineError) {
+  if (e instanceof EngineError || e instanceof ConfigError) {
     ctx.err.write(`asyrp ${command}: ${e.message}\n`);
     return 1;
   }

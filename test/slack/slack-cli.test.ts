@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { dispatch } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/load-config.js';
+import { loadSettings } from '../../src/config/load-config.js';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
 import { startTestEngine } from '../helpers/engine.js';
 import { runCli } from '../helpers/cli.js';
@@ -31,32 +31,33 @@ afterAll(async () => {
   guard?.restore();
 });
 
-const slackOverrides = (slack: Record<string, unknown>) => ({ storage: { path: join(tempDir(), 'bot.db') }, dataDir: tempDir(), slack: { apiUrl: fake.apiUrl, engineUrl: engine.url, port: 0, ...slack } });
+const slackOverrides = (slack: Record<string, unknown> = {}) => ({ storage: { path: join(tempDir(), 'bot.db') }, dataDir: tempDir(), slack: { apiUrl: fake.apiUrl, engineUrl: engine.url, port: 0, ...slack } });
 
 describe('config', () => {
   it('reads the slack section from the environment, with Slack\'s file host by default', () => {
-    const config = loadConfig({ root: repoRoot, env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://127.0.0.1:1/api/', SLACK_FILE_HOSTS: 'a.example, b.example', SLACK_PORT: '3100', SLACK_HOST: '0.0.0.0' } });
-    expect(config.slack).toMatchObject({ botToken: 'xoxb-1', signingSecret: 's', appToken: 'xapp-1', apiUrl: 'http://127.0.0.1:1/api/', fileHosts: ['a.example', 'b.example'], port: 3100, host: '0.0.0.0', recentImageWindowMs: 3_600_000 });
+    const { config, secrets } = loadSettings({ root: repoRoot, env: { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APP_TOKEN: 'xapp-1', SLACK_API_URL: 'http://127.0.0.1:1/api/', SLACK_FILE_HOSTS: 'a.example, b.example', SLACK_PORT: '3100', SLACK_HOST: '0.0.0.0' } });
+    expect(config.slack).toEqual({ host: '0.0.0.0', apiUrl: 'http://127.0.0.1:1/api/', fileHosts: ['a.example', 'b.example'], port: 3100, recentImageWindowMs: 3_600_000, engineUrl: null });
+    expect(secrets).toMatchObject({ slackBotToken: 'xoxb-1', slackSigningSecret: 's', slackAppToken: 'xapp-1' });
     // Loopback by default: Slack calls HTTPS only, so a TLS proxy on this host forwards to the bot.
-    expect(loadConfig({ root: repoRoot, env: {} }).slack).toMatchObject({ fileHosts: ['files.slack.com'], port: 3000, host: '127.0.0.1', botToken: null });
+    expect(loadSettings({ root: repoRoot, env: {} })).toMatchObject({ config: { slack: { fileHosts: ['files.slack.com'], port: 3000, host: '127.0.0.1' } }, secrets: { slackBotToken: null } });
   });
 });
 
 describe('asyrp slack', () => {
   it('asks for the bot token, then for a signing secret or app token', async () => {
-    const noToken = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({}) });
+    const noToken = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides() });
     expect(noToken.code).toBe(2);
     expect(noToken.err).toContain('SLACK_BOT_TOKEN');
-    const noSecret = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ botToken: 'xoxb-x' }) });
+    const noSecret = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides(), secrets: { slackBotToken: 'xoxb-x' } });
     expect(noSecret.code).toBe(2);
     expect(noSecret.err).toContain('SLACK_SIGNING_SECRET');
   });
 
   it('explains an unreachable engine and a refused token without printing either secret', async () => {
-    const down = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ botToken: 'xoxb-secret-1', signingSecret: 'sig-secret', engineUrl: 'http://127.0.0.1:9' }) });
+    const down = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ engineUrl: 'http://127.0.0.1:9' }), secrets: { slackBotToken: 'xoxb-secret-1', slackSigningSecret: 'sig-secret' } });
     expect(down.code).toBe(1);
     expect(down.err).toContain('cannot reach the engine at http://127.0.0.1:9');
-    const refused = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides({ botToken: 'xoxb-wrong-token', signingSecret: 'sig-secret' }) });
+    const refused = await runCli(['slack'], { cwd: tempDir(), overrides: slackOverrides(), secrets: { slackBotToken: 'xoxb-wrong-token', slackSigningSecret: 'sig-secret' } });
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('Slack refused the bot token');
     for (const text of [down.err, refused.err]) expect(text).not.toMatch(/xoxb-(secret|wrong)|sig-secret/);
@@ -66,8 +67,8 @@ describe('asyrp slack', () => {
     let err = '';
     // Only the command's own handler may see the signal (the test runner's would end the worker).
     const others = process.listeners('SIGINT');
-    const config = loadConfig({ root: repoRoot, env: {}, overrides: slackOverrides({ botToken: fake.botToken, signingSecret: fake.signingSecret }) });
-    const running = dispatch(['slack'], { config, cwd: tempDir(), out: { write: () => undefined, isTTY: false }, err: { write: (t) => void (err += t), isTTY: false } });
+    const { config, secrets } = loadSettings({ root: repoRoot, env: {}, overrides: slackOverrides(), secrets: { slackBotToken: fake.botToken, slackSigningSecret: fake.signingSecret } });
+    const running = dispatch(['slack'], { config, secrets, cwd: tempDir(), out: { write: () => undefined, isTTY: false }, err: { write: (t) => void (err += t), isTTY: false } });
     const url = await fake.waitFor(() => /HTTP on (http:\/\/[^\s)]+)/.exec(err)?.[1], 'the ready line');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/); // loopback unless slack.host says otherwise
     fake.appUrl = url;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { dbCommand } from '../../src/cli/commands/db.js';
 import type { CliContext } from '../../src/cli/cli-context.js';
 import type { AppConfig } from '../../src/config/load-config.js';
+import { NO_SECRETS } from '../../src/config/secrets.js';
 import { openStorage, restoreDatabase } from '../../src/storage/index.js';
 import { makeCast, openTemp, outcome, tempDir } from './support/fixtures.js';
 
@@ -69,6 +70,7 @@ describe('asyrp db', () => {
     const err: string[] = [];
     const ctx: CliContext = {
       config: { storage: { path, busyTimeoutMs: 2000 } } as unknown as AppConfig,
+      secrets: NO_SECRETS,
       out: { write: (t) => void out.push(t), isTTY: false },
       err: { write: (t) => void err.push(t), isTTY: false },
       cwd,

@@ -31,11 +31,11 @@ function engineUrl(ctx: CliContext): string {
 }
 
 function engineClient(ctx: CliContext): EngineClient {
-  return new EngineClient({ baseUrl: engineUrl(ctx), token: ctx.config.engine.token });
+  return new EngineClient({ baseUrl: engineUrl(ctx), token: ctx.secrets.engineToken });
 }
 
 function requireToken(ctx: CliContext): string {
-  const token = ctx.config.discord.token;
+  const token = ctx.secrets.discordToken;
   if (!token) throw new UsageError('set DISCORD_TOKEN (the bot token from the Discord Developer Portal)');
   return token;
 }

@@ -20,7 +20,7 @@ export async function startEngineForCli(ctx: CliContext): Promise<EngineServer> 
     // see in the log with its stack, not a silent crash that would drop every running job at once.
     process.on('unhandledRejection', (reason) => log.error('unhandled rejection (the engine goes on)', { err: reason }));
   }
-  return startEngineServer(ctx.config, { log });
+  return startEngineServer(ctx.config, { log, token: ctx.secrets.engineToken });
 }
 
 /** Resolves when the process is asked to stop (SIGTERM or SIGINT). */

@@ -32,22 +32,23 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
   const { positionals } = parseArgs(argv, SLACK.flags);
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const s = ctx.config.slack;
-  if (!s.botToken) throw new UsageError('set SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token, xoxb-…)');
-  if (!s.appToken && !s.signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');
+  const { slackBotToken: botToken, slackSigningSecret: signingSecret, slackAppToken: appToken } = ctx.secrets;
+  if (!botToken) throw new UsageError('set SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token, xoxb-…)');
+  if (!appToken && !signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');
   const log = appLogger(ctx, 'slack');
   const url = engineUrl(ctx);
   const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
   try {
     const bot = await launchSlackBot({
-      botToken: s.botToken,
-      signingSecret: s.signingSecret,
-      appToken: s.appToken,
+      botToken,
+      signingSecret,
+      appToken,
       apiUrl: s.apiUrl,
       fileHosts: s.fileHosts,
       port: s.port,
       host: s.host,
       storage,
-      engine: new EngineClient({ baseUrl: url, token: ctx.config.engine.token }),
+      engine: new EngineClient({ baseUrl: url, token: ctx.secrets.engineToken }),
       dataDir: ctx.config.dataDir,
       limits: ctx.config.limits,
       log,

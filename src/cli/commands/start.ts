@@ -25,9 +25,9 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   const c = ctx.config;
   const log = appLogger(ctx, 'start');
   const services: Service[] = [{ name: 'engine', args: ['engine'], restarts: 0 }];
-  if (c.discord.token) services.push({ name: 'discord', args: ['discord'], restarts: 0 });
+  if (ctx.secrets.discordToken) services.push({ name: 'discord', args: ['discord'], restarts: 0 });
   // Slack runs over HTTP with a signing secret, or over Socket Mode with an app token.
-  if (c.slack.botToken && (c.slack.signingSecret || c.slack.appToken)) services.push({ name: 'slack', args: ['slack'], restarts: 0 });
+  if (ctx.secrets.slackBotToken && (ctx.secrets.slackSigningSecret || ctx.secrets.slackAppToken)) services.push({ name: 'slack', args: ['slack'], restarts: 0 });
   if (services.length === 1) log.warn('no bot credentials configured (DISCORD_TOKEN, SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET); running the engine alone');
 
   // Listen for the stop signal before anything starts, so an early SIGTERM is never the default (fatal) one.
@@ -50,7 +50,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
 
   launch(services[0]!);
   const host = c.engine.host.includes(':') ? `[${c.engine.host}]` : c.engine.host;
-  const client = new EngineClient({ baseUrl: `http://${host}:${c.engine.port}`, token: c.engine.token, timeoutMs: 2000 });
+  const client = new EngineClient({ baseUrl: `http://${host}:${c.engine.port}`, token: ctx.secrets.engineToken, timeoutMs: 2000 });
   let stopRequested = false;
   void stopSignal.then(() => (stopRequested = true));
   const engineUp = (async () => {

@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../../config/load-config.js';
+import { ConfigError } from '../../config/config-error.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { openStorage, type Storage } from '../../storage/index.js';
 import { EngineError } from '../errors.js';
@@ -32,10 +33,11 @@ export interface EngineServer {
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-export async function startEngineServer(config: AppConfig, opts: { version?: string; log?: Logger; storage?: Storage } = {}): Promise<EngineServer> {
+export async function startEngineServer(config: AppConfig, opts: { version?: string; log?: Logger; storage?: Storage; token?: string | null } = {}): Promise<EngineServer> {
   const e = config.engine;
-  if (!LOOPBACK.has(e.host) && !e.token) {
-    throw new EngineError('MODEL_INVALID', `the engine listens on ${e.host}, which is not loopback: set engine.token (ASYRP_ENGINE_TOKEN) so that requests need a bearer token`);
+  const token = opts.token ?? null;
+  if (!LOOPBACK.has(e.host) && !token) {
+    throw new ConfigError('SECRET_REQUIRED', 'engine.host', `the engine listens on ${e.host}, which is not loopback: set ASYRP_ENGINE_TOKEN so that requests need a bearer token`);
   }
   const log = opts.log ?? silentLogger;
   const provider = chooseProviderHere(config.executionProvider);
@@ -92,7 +94,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     if (recovered) log.info(`resumed ${recovered} unfinished job(s)`);
     // base64 inflates by 4/3; leave room for the JSON around it.
     const http = createEngineHttpServer(service, {
-      token: e.token,
+      token,
       maxBodyBytes: Math.ceil((config.limits.maxInputBytes * 4) / 3) + 65_536,
       allowedHosts: allowedHostNames(e.host, e.allowedHosts),
       log,

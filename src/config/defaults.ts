@@ -1,0 +1,47 @@
+/**
+ * Every setting's default, in one place. config/local.json and the environment override these; the
+ * loader checks the result. Secrets have no defaults: they are read apart (secrets.ts).
+ */
+export const DEFAULTS = {
+  dataDir: 'data',
+  modelsDir: 'models',
+  /** null: the first installed model. */
+  defaultModel: null,
+  executionProvider: 'auto',
+  python: '/usr/bin/python3',
+  modelSources: 'config/model-sources.json',
+  logLevel: 'info',
+  storage: { path: 'data/asyrp.db', busyTimeoutMs: 5000 },
+  limits: { maxInputBytes: 20_000_000, maxInputPixels: 50_000_000 },
+  engine: {
+    host: '127.0.0.1',
+    port: 7860,
+    /** Host names answered besides loopback names and `host`. */
+    allowedHosts: [],
+    /** null: every installed model. */
+    models: null,
+    maxBatch: 8,
+    maxQueued: 200,
+    maxQueuedPerOwner: 5,
+    maxRunningPerOwner: 2,
+    jobTimeoutMs: 600_000,
+    cacheMaxBytes: 200_000_000,
+    drainMs: 30_000,
+    previewEvery: 5,
+    finishedJobTtlMs: 600_000,
+  },
+  discord: {
+    appId: null,
+    restApi: null,
+    cdnHosts: ['cdn.discordapp.com', 'media.discordapp.net'],
+    engineUrl: null,
+  },
+  slack: {
+    host: '127.0.0.1',
+    apiUrl: null,
+    fileHosts: ['files.slack.com'],
+    port: 3000,
+    recentImageWindowMs: 3_600_000,
+    engineUrl: null,
+  },
+} as const;
