@@ -38,6 +38,7 @@ export interface DoctorReport {
 
 export async function doctorReport(ctx: CliContext): Promise<DoctorReport> {
   const c = ctx.config;
+  const s = ctx.secrets;
   const root = c.root;
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
   const versions: Record<string, string | null> = { node: process.versions.node, asyrp: pkg.version ?? null };
@@ -80,9 +81,9 @@ export async function doctorReport(ctx: CliContext): Promise<DoctorReport> {
     modelSources: c.modelSources,
     logLevel: c.logLevel,
     storage: c.storage.path,
-    engine: { host: c.engine.host, port: c.engine.port, token: secret(c.engine.token), maxBatch: c.engine.maxBatch },
-    discord: { token: secret(c.discord.token), appId: c.discord.appId ? 'set' : 'unset' },
-    slack: { botToken: secret(c.slack.botToken), signingSecret: secret(c.slack.signingSecret), appToken: secret(c.slack.appToken), port: c.slack.port },
+    engine: { host: c.engine.host, port: c.engine.port, token: secret(s.engineToken), maxBatch: c.engine.maxBatch },
+    discord: { token: secret(s.discordToken), appId: c.discord.appId ? 'set' : 'unset' },
+    slack: { botToken: secret(s.slackBotToken), signingSecret: secret(s.slackSigningSecret), appToken: secret(s.slackAppToken), port: c.slack.port },
   };
   return { versions, providers, python, models, disk, config };
 }
