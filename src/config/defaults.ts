@@ -36,6 +36,10 @@ export const DEFAULTS = {
     cdnHosts: ['cdn.discordapp.com', 'media.discordapp.net'],
     engineUrl: null,
   },
+  bots: {
+    /** Results with a smaller long side (px) are posted enlarged to it, the original attached; 0 = off. */
+    displaySize: 512,
+  },
   slack: {
     host: '127.0.0.1',
     apiUrl: null,

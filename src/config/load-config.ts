@@ -55,6 +55,16 @@ export interface AppConfig {
   readonly engine: EngineServiceConfig;
   readonly discord: DiscordConfig;
   readonly slack: SlackConfig;
+  readonly bots: BotsConfig;
+}
+
+/** What both chat bots share. */
+export interface BotsConfig {
+  /**
+   * Results (and before/after and sweep grids) whose long side is under this many pixels are posted
+   * enlarged to it, with the model-resolution original attached: a 32 px edit is a speck in a chat client.
+   */
+  readonly displaySize: number;
 }
 
 /** The Slack app (#8); its tokens and signing secret are in Secrets. */
@@ -126,6 +136,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.ASYRP_MODEL_SOURCES) o.modelSources = env.ASYRP_MODEL_SOURCES;
   if (env.ASYRP_LOG_LEVEL) o.logLevel = env.ASYRP_LOG_LEVEL;
   if (env.ASYRP_DB) o.storage = { path: env.ASYRP_DB };
+  const displaySize = num('ASYRP_DISPLAY_SIZE');
+  if (displaySize !== undefined) o.bots = { displaySize };
   const engine: Json = {};
   if (env.ASYRP_ENGINE_HOST) engine.host = env.ASYRP_ENGINE_HOST;
   const port = num('ASYRP_ENGINE_PORT');
@@ -202,6 +214,7 @@ function validate(root: string, raw: Json): AppConfig {
   const engine = raw.engine as Json;
   const discord = raw.discord as Json;
   const slack = raw.slack as Json;
+  const bots = raw.bots as Json;
   const path = (p: unknown, field: string): string => {
     check(typeof p === 'string' && p.length > 0, field, 'a path', p);
     return isAbsolute(p as string) ? (p as string) : join(root, p as string);
@@ -231,6 +244,7 @@ function validate(root: string, raw: Json): AppConfig {
   check(typeof raw.python === 'string' && raw.python.length > 0, 'python', 'a command or path', raw.python);
   check(typeof engine.host === 'string' && engine.host.length > 0, 'engine.host', 'a host name or address', engine.host);
   check(typeof slack.host === 'string' && slack.host.length > 0, 'slack.host', 'a listen address, such as 127.0.0.1 or 0.0.0.0', slack.host);
+  check(typeof bots.displaySize === 'number' && Number.isInteger(bots.displaySize) && bots.displaySize >= 0 && bots.displaySize <= 4096, 'bots.displaySize', 'a whole number of pixels from 0 (off) to 4096', bots.displaySize);
 
   return Object.freeze({
     root,
@@ -241,6 +255,7 @@ function validate(root: string, raw: Json): AppConfig {
     python: raw.python as string,
     modelSources: path(raw.modelSources, 'modelSources'),
     logLevel: oneOf(raw.logLevel, 'logLevel', ['debug', 'info', 'warn', 'error'] as const),
+    bots: Object.freeze({ displaySize: bots.displaySize as number }),
     storage: Object.freeze({ path: path(storage.path, 'storage.path'), busyTimeoutMs: positive(storage.busyTimeoutMs, 'storage.busyTimeoutMs') }),
     limits: Object.freeze({ maxInputBytes: positive(limits.maxInputBytes, 'limits.maxInputBytes'), maxInputPixels: positive(limits.maxInputPixels, 'limits.maxInputPixels') }),
     engine: Object.freeze({

@@ -41,9 +41,15 @@ describe('default model over Discord', () => {
     expect(status).toMatch(/^✅ Done/);
     expect(message!.content).toContain('smile:0.8');
     expect(edit!.status).toBe('done');
-    const upload = fake.calls.find((c) => c.method === 'POST' && c.files.length === 2)!;
-    const after = await sharp(upload.files[0]!.bytes).raw().toBuffer({ resolveWithObject: true });
+    // Posted at 512×512 for display (32 px, nearest neighbour ×16); the model's own 32×32 is the third file.
+    const upload = fake.calls.find((c) => c.method === 'POST' && c.files.length === 3)!;
+    const shown = await sharp(upload.files[0]!.bytes).metadata();
+    expect([shown.width, shown.height]).toEqual([512, 512]);
+    expect(upload.files[2]!.filename).toBe('asyrp-edit-original-32x32.png');
+    const after = await sharp(upload.files[2]!.bytes).raw().toBuffer({ resolveWithObject: true });
     expect([after.info.width, after.info.height]).toEqual([32, 32]);
+    const shrunk = await sharp(upload.files[0]!.bytes).resize(32, 32, { kernel: 'nearest' }).raw().toBuffer();
+    expect(shrunk.equals(after.data)).toBe(true); // every model pixel a 16×16 square
     const before = await sharp(face).raw().toBuffer();
     let diff = 0;
     for (let k = 0; k < before.length; k++) diff += Math.abs(before[k]! - after.data[k]!);

@@ -58,7 +58,7 @@ describe('result buttons', () => {
     const first = await awaitResult(h, fake.slash(fake.users.alice, ['shift'], {}, image()));
     const sweep = await awaitResult(h, fake.button(fake.users.bob, first.message!, `asyrp:r:sweep:${first.edit!.id}`));
     expect(sweep.status).toMatch(/^✅ Done:/);
-    expect(sweep.message!.attachments.map((a) => a.filename)).toEqual(['asyrp-sweep.png']);
+    expect(sweep.message!.attachments.map((a) => a.filename)).toEqual(['asyrp-sweep.png', expect.stringMatching(/^asyrp-sweep-original-\d+x16\.png$/)]);
     expect(sweep.message!.content).toContain('Strength sweep');
   });
 

@@ -3,6 +3,7 @@
  * analytic test model. A slash command with an attachment is deferred within 3 s, its status edited in
  * place, and the result posted as a multipart PNG in a thread with working buttons.
  */
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
 import { startTestEngine } from '../helpers/engine.js';
@@ -43,10 +44,15 @@ describe('slash command with an attachment', () => {
     expect(ack.callbackType).toBe(5);
     expect(ack.ackedAt! - ack.createdAt).toBeLessThan(3000);
 
-    // The upload was multipart: files[0] is the edited PNG, files[1] the before/after.
+    // The upload was multipart: files[0] is the edited PNG enlarged for display (the 16 px test model by
+    // nearest neighbour, ×32), files[1] the before/after, likewise, files[2] the model's own 16×16 pixels.
     const upload = fake.calls.find((c) => c.method === 'POST' && c.path === `/api/v10/channels/${thread.id}/messages`)!;
-    expect(upload.files.map((f) => f.field)).toEqual(['files[0]', 'files[1]']);
+    expect(upload.files.map((f) => f.field)).toEqual(['files[0]', 'files[1]', 'files[2]']);
     expect(upload.files.every((f) => isPng(f.bytes))).toBe(true);
+    expect(upload.files.map((f) => f.filename)).toEqual(['asyrp-edit.png', 'before-after.png', 'asyrp-edit-original-16x16.png']);
+    const sizes = await Promise.all(upload.files.map(async (f) => sharp(f.bytes).metadata().then((m) => `${m.width}x${m.height}`)));
+    expect(sizes).toEqual(['512x512', '540x240', '16x16']);
+    expect(result.content).toContain("Enlarged for display; the model's own pixels (16×16) are attached");
     expect(upload.json?.allowed_mentions).toEqual({ parse: [], replied_user: false });
     expect(result.content).toContain('global:0.8');
 

@@ -64,6 +64,24 @@ describe('engine API', () => {
     const compare = await sharp(await client.result(sub.id, 'compare')).metadata();
     expect(compare.width).toBe(36);
     expect((await client.status(sub.id)).state).toBe('done');
+
+    // ?display=512: the 16 px result as every model pixel a sharp 32×32 square (nearest neighbour, ×32).
+    const small = await sharp(await client.result(sub.id)).raw().toBuffer({ resolveWithObject: true });
+    const big = await sharp(await client.result(sub.id, 'after', { display: 512 })).raw().toBuffer({ resolveWithObject: true });
+    expect([big.info.width, big.info.height]).toEqual([512, 512]);
+    const px = (img: typeof small, x: number, y: number) => [...img.data.subarray((y * img.info.width + x) * img.info.channels, (y * img.info.width + x) * img.info.channels + 3)];
+    for (const [x, y] of [[0, 0], [5, 9], [15, 15], [7, 2]] as const) {
+      expect(px(big, x * 32, y * 32)).toEqual(px(small, x, y));
+      expect(px(big, x * 32 + 31, y * 32 + 31)).toEqual(px(small, x, y));
+    }
+    // before | after (36 px wide) by the whole factor that reaches 512: ×15.
+    const wide = await sharp(await client.result(sub.id, 'compare', { display: 512 })).metadata();
+    expect([wide.width, wide.height]).toEqual([540, 240]);
+    // Already big enough: the model's own bytes.
+    expect(Buffer.from(await client.result(sub.id, 'after', { display: 16 })).equals(Buffer.from(await client.result(sub.id)))).toBe(true);
+    const badDisplay = await fetch(`${server.url}/v1/jobs/${sub.id}/result?display=big`);
+    expect(badDisplay.status).toBe(400);
+    expect(((await badDisplay.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
   });
 
   it('sends preview PNGs of the predicted x0 when asked', async () => {

@@ -40,6 +40,9 @@ describe('config', () => {
     expect(secrets).toMatchObject({ slackBotToken: 'xoxb-1', slackSigningSecret: 's', slackAppToken: 'xapp-1' });
     // Loopback by default: Slack calls HTTPS only, so a TLS proxy on this host forwards to the bot.
     expect(loadSettings({ root: repoRoot, env: {} })).toMatchObject({ config: { slack: { fileHosts: ['files.slack.com'], port: 3000, host: '127.0.0.1' } }, secrets: { slackBotToken: null } });
+    expect(loadSettings({ root: repoRoot, env: {} }).config.bots.displaySize).toBe(512);
+    expect(loadSettings({ root: repoRoot, env: { ASYRP_DISPLAY_SIZE: '1024' } }).config.bots.displaySize).toBe(1024);
+    expect(() => loadSettings({ root: repoRoot, env: { ASYRP_DISPLAY_SIZE: '9000' } })).toThrow(/bots.displaySize/);
   });
 });
 

@@ -4,6 +4,7 @@
  * person's latest image in the channel, shows ⏳ and a status message in the image's thread, and
  * uploads the result there with files.uploadV2 and the result buttons.
  */
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { actionIds, CHANNEL, resultIn, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
 
@@ -33,8 +34,12 @@ describe('/asyrp with a recipe', () => {
     expect(complete.args.channel_id).toBe(CHANNEL);
     expect(complete.args.thread_ts).toBe(image.ts);
     expect(fake.calls.some((c) => c.method === 'files.upload')).toBe(false);
-    expect(result.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^asyrp-\d+\.png$/), expect.stringMatching(/before-after\.png$/)]);
+    // Enlarged for display (the 16 px test model, nearest neighbour ×32), with the model's own pixels beside.
+    expect(result.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^asyrp-\d+\.png$/), expect.stringMatching(/before-after\.png$/), expect.stringMatching(/^asyrp-\d+-original\.png$/)]);
     expect(result.files!.every((f) => isPng(f.bytes))).toBe(true);
+    const sizes = await Promise.all(result.files!.map(async (f) => sharp(f.bytes).metadata().then((m) => `${m.width}x${m.height}`)));
+    expect(sizes).toEqual(['512x512', '540x240', '16x16']);
+    expect(JSON.stringify(complete.args.blocks)).toContain('Enlarged for display');
 
     const edit = await fake.waitFor(() => h.storage.history.findByMessage('slack', result.files![0]!.id), 'the edit remembered by its file');
     expect(edit).toMatchObject({ status: 'done', recipe: 'global:0.8', platform: 'slack', channelId: CHANNEL });

@@ -84,7 +84,9 @@ describe('result buttons', () => {
     const shown = fake.threadReplies(CH, image.ts).filter((m) => m.files?.length).length;
     await fake.interactive(buttonPayload(h, fake.users.alice, first, actionIds(first).find((a) => a.includes(':sweep:'))!));
     const grid = await fake.waitFor(() => resultIn(h, CH, image.ts, shown), 'the sweep result');
-    expect(grid.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^asyrp-\d+-sweep\.png$/)]);
+    // The grid of 16 px tiles, enlarged for display, and the grid at the model's pixels beside it.
+    expect(grid.files!.map((f) => f.name)).toEqual([expect.stringMatching(/^asyrp-\d+-sweep\.png$/), expect.stringMatching(/^asyrp-\d+-original\.png$/)]);
+    expect(grid.files![0]!.bytes.length).toBeGreaterThan(grid.files![1]!.bytes.length);
     expect(await editOf(grid)).toMatchObject({ parentId: (await editOf(first)).id, recipe: 'global:0.8' });
   });
 

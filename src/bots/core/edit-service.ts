@@ -96,11 +96,14 @@ export class EditService {
   }
 
   /** Undo: the parent edit's stored result, or null when the edit was the first one (the original stands). */
-  undoTarget(actor: Actor, editId: number): { entry: HistoryEntry; image: Uint8Array } | null {
+  /** The edit before this one, as it was posted: `image` enlarged for display and `original` beside it when it was. */
+  undoTarget(actor: Actor, editId: number): { entry: HistoryEntry; image: Uint8Array; original: Uint8Array | null } | null {
     const e = this.edit(actor, editId);
     if (e.parentId === null) return null;
     const parent = this.deps.storage.history.get(actor, e.parentId);
     if (!parent.outputPath) return null;
-    return { entry: parent, image: this.images.read(parent.outputPath) };
+    const stored = this.images.read(parent.outputPath);
+    const display = this.images.readDisplay(parent.id);
+    return { entry: parent, image: display ?? stored, original: display ? stored : null };
   }
 }

@@ -12,10 +12,16 @@ import { UserFacingError } from './user-facing-error.js';
 
 export interface FinishedEdit {
   readonly entry: HistoryEntry;
+  /** The result as people see it: enlarged for display when the model's is smaller (a grid for sweeps). */
   readonly after: Uint8Array;
   readonly compare: Uint8Array | null;
+  /** The model-resolution result, when `after` is an enlargement of it (posted beside it, one click away). */
+  readonly original: Uint8Array | null;
   readonly cacheHit: boolean;
 }
+
+/** The display size when the composition root gives none (config bots.displaySize). */
+export const DEFAULT_DISPLAY_SIZE = 512;
 
 export async function finishJob(deps: CoreDeps, images: ImageStore, o: { editId: number; jobId: string; kind: JobKind; final: JobStatus }): Promise<FinishedEdit> {
   const { storage, engine } = deps;
@@ -25,10 +31,18 @@ export async function finishJob(deps: CoreDeps, images: ImageStore, o: { editId:
     throw new UserFacingError('internal', code.startsWith('RECIPE_') && o.final.error ? o.final.error.message : friendlyMessageForCode(code));
   }
   const sweep = o.kind === 'sweep';
-  const after = await engine.result(o.jobId, sweep ? 'grid' : 'after');
-  const compare = sweep ? null : await engine.result(o.jobId, 'compare').catch(() => null);
-  const outputPath = images.saveResult(o.editId, sweep ? 'grid' : 'after', after);
+  const variant = sweep ? 'grid' : 'after';
+  const displaySize = deps.displaySize ?? DEFAULT_DISPLAY_SIZE;
+  const display = displaySize > 0 ? { display: displaySize } : {};
+  const original = await engine.result(o.jobId, variant);
+  // The engine enlarges (nearest neighbour for tiny models, smooth otherwise); the same bytes back mean
+  // the result was big enough already.
+  const shown = displaySize > 0 ? await engine.result(o.jobId, variant, display) : original;
+  const enlarged = !Buffer.from(shown).equals(Buffer.from(original));
+  const compare = sweep ? null : await engine.result(o.jobId, 'compare', display).catch(() => null);
+  const outputPath = images.saveResult(o.editId, variant, original);
+  if (enlarged) images.saveResult(o.editId, 'display', shown);
   if (compare) images.saveResult(o.editId, 'compare', compare);
   const entry = storage.history.finish(o.editId, { status: 'done', outputPath });
-  return { entry, after, compare, cacheHit: o.final.cacheHit };
+  return { entry, after: shown, compare, original: enlarged ? original : null, cacheHit: o.final.cacheHit };
 }

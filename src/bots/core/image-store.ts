@@ -5,11 +5,12 @@
  * shutdown mid-write leaves either no file or the whole file, never a torn image under the real name.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserFacingError } from './user-facing-error.js';
 
-export type StoredVariant = 'after' | 'compare' | 'grid';
+/** display: the result as posted, enlarged for chat (kept only when it differs from the model's own pixels). */
+export type StoredVariant = 'after' | 'compare' | 'grid' | 'display';
 
 export class ImageStore {
   constructor(private readonly dir: string) {}
@@ -29,6 +30,12 @@ export class ImageStore {
     const path = join(folder, `${editId}-${variant}.png`);
     writeAtomically(path, bytes);
     return path;
+  }
+
+  /** The enlarged copy of an edit's result that was posted, if one was made. */
+  readDisplay(editId: number): Uint8Array | null {
+    const path = join(this.dir, 'results', `${editId}-display.png`);
+    return existsSync(path) ? readFileSync(path) : null;
   }
 
   read(path: string): Uint8Array {

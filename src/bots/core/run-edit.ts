@@ -47,6 +47,8 @@ export interface EditOutcome {
   readonly after: Uint8Array;
   /** Before | after side by side (absent for sweeps). */
   readonly compare: Uint8Array | null;
+  /** The model-resolution result when `after` was enlarged for display. */
+  readonly original: Uint8Array | null;
   readonly cacheHit: boolean;
 }
 

@@ -44,6 +44,8 @@ export interface CoreDeps {
   readonly log: BotLogger;
   /** Milliseconds; tests pass a fake clock. */
   readonly now?: () => number;
+  /** Results smaller than this (long side, px) are posted enlarged with the original attached; 0 = off. Default 512. */
+  readonly displaySize?: number;
 }
 
 /** Where a result belongs on the platform (thread and message ids as the platform knows them). */

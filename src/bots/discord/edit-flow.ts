@@ -81,6 +81,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       caption: `${e.caption} for <@${e.requester.userId}>${note}`,
       after: outcome.after,
       compare: outcome.compare,
+      original: outcome.original,
       sweep: e.kind === 'sweep',
     });
     ctx.storage.history.setMessage(outcome.entry.id, posted.id);

@@ -22,6 +22,8 @@ export interface LaunchDiscordOptions {
   readonly engine: EngineApi;
   readonly dataDir: string;
   readonly limits: CoreLimits;
+  /** Results under this long side (px) are posted enlarged with the original attached (config bots.displaySize). */
+  readonly displaySize?: number;
   readonly log: BotLogger;
   readonly messageContent?: boolean;
   readonly statusIntervalMs?: number;
@@ -32,7 +34,7 @@ export interface LaunchDiscordOptions {
 export async function launchDiscordBot(o: LaunchDiscordOptions): Promise<RunningDiscordBot> {
   const catalog = new ModelCatalog(o.engine);
   await catalog.refresh();
-  const edits = new EditService({ storage: o.storage, engine: o.engine, dataDir: o.dataDir, limits: o.limits, log: o.log }, catalog, {
+  const edits = new EditService({ storage: o.storage, engine: o.engine, dataDir: o.dataDir, limits: o.limits, log: o.log, ...(o.displaySize !== undefined ? { displaySize: o.displaySize } : {}) }, catalog, {
     allowedHosts: o.cdnHosts,
     ...(o.limiter ? { limiter: o.limiter } : {}),
   });

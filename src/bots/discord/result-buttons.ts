@@ -49,6 +49,7 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
       caption: `↩️ Back to **${target.entry.recipe}** for <@${i.user.id}>`,
       after: target.image,
       compare: null,
+      original: target.original,
     });
     ctx.storage.history.setMessage(target.entry.id, posted.id);
     await i.editReply({ content: `✅ Undone: ${posted.url}` });

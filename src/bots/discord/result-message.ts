@@ -7,6 +7,7 @@ import { ActionRowBuilder, AttachmentBuilder, ButtonBuilder, ButtonStyle, Discor
 import type { Client, Message, SendableChannels } from 'discord.js';
 import type { ResultAction } from './custom-ids.js';
 import { resultButtonId } from './custom-ids.js';
+import { enlargedNote, pngSize } from '../core/display-note.js';
 
 export function resultButtons(editId: number): ActionRowBuilder<ButtonBuilder>[] {
   const b = (action: ResultAction, label: string, emoji: string, style = ButtonStyle.Secondary) =>
@@ -40,13 +41,21 @@ export interface ResultPost {
   readonly caption: string;
   readonly after: Uint8Array;
   readonly compare: Uint8Array | null;
+  /** The model-resolution result when `after` is enlarged for display: attached beside it. */
+  readonly original?: Uint8Array | null;
   readonly sweep?: boolean;
 }
 
 export function resultPayload(p: ResultPost) {
   const files = [new AttachmentBuilder(Buffer.from(p.after), { name: p.sweep ? 'asyrp-sweep.png' : 'asyrp-edit.png', description: p.caption.slice(0, 1000) })];
   if (p.compare) files.push(new AttachmentBuilder(Buffer.from(p.compare), { name: 'before-after.png', description: 'Before and after' }));
-  return { content: p.caption.slice(0, 2000), files, components: resultButtons(p.editId) };
+  const size = p.original ? pngSize(p.original) : null;
+  if (p.original) {
+    const name = `${p.sweep ? 'asyrp-sweep' : 'asyrp-edit'}-original${size ? `-${size.width}x${size.height}` : ''}.png`;
+    files.push(new AttachmentBuilder(Buffer.from(p.original), { name, description: "The model's own pixels, not enlarged" }));
+  }
+  const content = p.original ? `${p.caption}\n-# ${enlargedNote(size)}` : p.caption;
+  return { content: content.slice(0, 2000), files, components: resultButtons(p.editId) };
 }
 
 export function postResult(channel: SendableChannels, p: ResultPost): Promise<Message> {

@@ -35,6 +35,7 @@ async function resumeOne(ctx: DiscordBotContext, p: PendingEdit, pollMs?: number
         caption: `${p.caption} for <@${p.userId}> (finished after the bot restarted)`,
         after: done.after,
         compare: done.compare,
+        original: done.original,
         sweep: p.kind === 'sweep',
       });
       ctx.storage.history.setMessage(p.editId, posted.id);

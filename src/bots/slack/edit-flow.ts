@@ -80,6 +80,7 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
       captionMrkdwn: `${caption} for ${who}${note}`,
       after: outcome.after,
       compare: outcome.compare,
+      original: outcome.original,
       sweep: e.kind === 'sweep',
     });
     if (posted.fileId) ctx.storage.history.setMessage(outcome.entry.id, posted.fileId);

@@ -67,6 +67,7 @@ export async function handleResultAction(ctx: SlackBotContext, { action, body, a
         captionMrkdwn: `↩️ Back to \`${escapeMrkdwn(target.entry.recipe)}\` for ${mention(user)}`,
         after: target.image,
         compare: null,
+        original: target.original,
       });
       return;
     }

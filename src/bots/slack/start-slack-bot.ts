@@ -37,6 +37,8 @@ export interface LaunchSlackOptions {
   readonly engine: EngineApi;
   readonly dataDir: string;
   readonly limits: CoreLimits;
+  /** Results under this long side (px) are posted enlarged with the original attached (config bots.displaySize). */
+  readonly displaySize?: number;
   readonly log: BotLogger;
   readonly recentImageWindowMs: number;
   readonly statusIntervalMs?: number;
@@ -60,7 +62,7 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
   if (!socketMode && !o.signingSecret) throw new Error('the Slack signing secret is required over HTTP (set SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)');
   const catalog = new ModelCatalog(o.engine);
   await catalog.refresh();
-  const edits = new EditService({ storage: o.storage, engine: o.engine, dataDir: o.dataDir, limits: o.limits, log: o.log }, catalog, {
+  const edits = new EditService({ storage: o.storage, engine: o.engine, dataDir: o.dataDir, limits: o.limits, log: o.log, ...(o.displaySize !== undefined ? { displaySize: o.displaySize } : {}) }, catalog, {
     allowedHosts: o.fileHosts,
     ...(o.limiter ? { limiter: o.limiter } : {}),
   });

@@ -5,6 +5,7 @@
  */
 import type { SlackBotContext } from './slack-context.js';
 import { resultBlocks } from './result-blocks.js';
+import { enlargedNote, pngSize } from '../core/display-note.js';
 
 export interface ResultUpload {
   readonly editId: number;
@@ -13,6 +14,8 @@ export interface ResultUpload {
   readonly captionMrkdwn: string;
   readonly after: Uint8Array;
   readonly compare: Uint8Array | null;
+  /** The model-resolution result when `after` is enlarged for display: uploaded beside it. */
+  readonly original?: Uint8Array | null;
   readonly sweep?: boolean;
 }
 
@@ -20,11 +23,14 @@ export async function uploadResult(ctx: SlackBotContext, r: ResultUpload): Promi
   const files = [
     { file: Buffer.from(r.after), filename: `asyrp-${r.editId}${r.sweep ? '-sweep' : ''}.png`, title: r.sweep ? 'Strength sweep' : 'Edited', alt_text: 'The edited image' },
     ...(r.compare ? [{ file: Buffer.from(r.compare), filename: `asyrp-${r.editId}-before-after.png`, title: 'Before | after', alt_text: 'The original and the edit side by side' }] : []),
+    ...(r.original ? [{ file: Buffer.from(r.original), filename: `asyrp-${r.editId}-original.png`, title: "The model's own pixels", alt_text: 'The edit at the model resolution, not enlarged' }] : []),
   ];
+  const size = r.original ? pngSize(r.original) : null;
+  const caption = r.original ? `${r.captionMrkdwn}\n_${enlargedNote(size)}_` : r.captionMrkdwn;
   const res = await ctx.client.files.uploadV2({
     channel_id: r.channel,
     thread_ts: r.threadTs,
-    blocks: resultBlocks(r.editId, r.captionMrkdwn),
+    blocks: resultBlocks(r.editId, caption),
     file_uploads: files,
   });
   // uploadV2 resolves to { files: [ completeUploadExternal results ] }, each with its own files list.

@@ -72,6 +72,7 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
       engine: engineClient(ctx),
       dataDir: ctx.config.dataDir,
       limits: ctx.config.limits,
+      displaySize: ctx.config.bots.displaySize,
       log,
       messageContent: flags['no-message-content'] !== true,
     });

@@ -51,6 +51,7 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
       engine: new EngineClient({ baseUrl: url, token: ctx.secrets.engineToken }),
       dataDir: ctx.config.dataDir,
       limits: ctx.config.limits,
+      displaySize: ctx.config.bots.displaySize,
       log,
       recentImageWindowMs: s.recentImageWindowMs,
     });

@@ -73,8 +73,10 @@ export class EngineClient {
     return this.json(`/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
   }
 
-  async result(id: string, variant: ResultVariant = 'after'): Promise<Uint8Array> {
-    const res = await this.request(`/jobs/${encodeURIComponent(id)}/result?variant=${variant}`);
+  /** A result at the model's resolution, or with `display` enlarged to that long side when smaller (chat clients). */
+  async result(id: string, variant: ResultVariant = 'after', opts: { display?: number } = {}): Promise<Uint8Array> {
+    const display = opts.display ? `&display=${Math.round(opts.display)}` : '';
+    const res = await this.request(`/jobs/${encodeURIComponent(id)}/result?variant=${variant}${display}`);
     return new Uint8Array(await res.arrayBuffer());
   }
 

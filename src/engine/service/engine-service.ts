@@ -20,6 +20,7 @@ import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
 import { DEFAULT_SWEEP, Job, type FinalState, type JobRequest } from './job.js';
 import { RESULT_FILES, writeJobResults } from './job-results.js';
+import { enlargeForDisplay } from '../image/display-size.js';
 import { ProgressHub } from './job-progress.js';
 import { EngineMetrics } from './metrics.js';
 import { ownerWaitMs, queueWaitMs, Throughput } from './throughput.js';
@@ -279,6 +280,18 @@ export class EngineService {
     const bytes = this.files.readResult(id, spec.file);
     if (!bytes) throw new ServiceError('NOT_FOUND', `the result of job ${id} is no longer on disk`);
     return { bytes, contentType: spec.contentType };
+  }
+
+  /**
+   * A result enlarged for display to `displaySize` on its long side when it is smaller (the model's own
+   * pixels otherwise): nearest neighbour for tiny models, a smooth filter for larger ones.
+   */
+  async displayResult(id: string, variant: ResultVariant, displaySize: number): Promise<{ bytes: Buffer; contentType: string }> {
+    const original = this.result(id, variant);
+    const job = this.jobs.get(id) ?? this.loadFinished(id);
+    const resolution = this.opts.models.get(job.request.model)?.manifest.resolution ?? Number.POSITIVE_INFINITY;
+    const enlarged = await enlargeForDisplay(original.bytes, displaySize, resolution);
+    return enlarged ? { bytes: enlarged, contentType: 'image/png' } : original;
   }
 
   subscribe(id: string, previews: boolean, send: (e: JobEvent) => void): () => void {

@@ -94,12 +94,24 @@ async function handle(service: EngineService, opts: HttpOptions, req: IncomingMe
   if (action === 'result' && method === 'GET') {
     const variant = (url.searchParams.get('variant') ?? 'after') as ResultVariant;
     if (!VARIANTS.includes(variant)) throw new ServiceError('BAD_REQUEST', `variant must be one of ${VARIANTS.join(', ')}`);
-    const { bytes, contentType } = service.result(id, variant);
+    const display = displayParam(url.searchParams.get('display'));
+    const { bytes, contentType } = display ? await service.displayResult(id, variant, display) : service.result(id, variant);
     res.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length });
     return void res.end(bytes);
   }
   if (action === 'events' && method === 'GET') return streamEvents(service, id, url.searchParams.get('preview') === '1', req, res);
   throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
+}
+
+/** The largest display size a caller may ask for: enough for any chat client, small enough to stay cheap. */
+export const MAX_DISPLAY_SIZE = 4096;
+
+/** `?display=N`: a whole number of pixels for the long side, 1..4096; absent: the model's own pixels. */
+function displayParam(raw: string | null): number | undefined {
+  if (raw === null) return undefined;
+  const n = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= MAX_DISPLAY_SIZE)) throw new ServiceError('BAD_REQUEST', `display must be a whole number of pixels from 1 to ${MAX_DISPLAY_SIZE}`);
+  return n;
 }
 
 /** Server-sent events: the current status at once, then every change, ending with the final state. */
