@@ -38,6 +38,7 @@ async function resumeOne(ctx: SlackBotContext, p: PendingEdit, pollMs?: number):
       captionMrkdwn: `${escapeMrkdwn(p.caption)} for ${mention(p.userId)} (finished after the bot restarted)`,
       after: done.after,
       compare: done.compare,
+      original: done.original,
       sweep: p.kind === 'sweep',
     });
     if (posted.fileId) ctx.storage.history.setMessage(p.editId, posted.fileId);
