@@ -15,6 +15,7 @@ const VENDORS = [
   { name: '@slack/bolt', message: 'Only src/bots/slack may import @slack/bolt.' },
   { name: 'pino', message: 'Only src/log may import pino; log through its Logger.' },
   { name: 'prom-client', message: 'Only src/engine/service/metrics.ts may import prom-client.' },
+  { name: 'commander', message: 'Only src/cli/parse-args.ts may import commander.' },
 ];
 
 // A layer rule is a regular expression over the import path as written (e.g. '../../engine/onnx/x.js').
@@ -128,6 +129,7 @@ export default tseslint.config(
   { files: ['src/bots/discord/**/*.ts'], rules: restrict(LAYERS.bots, 'discord.js') },
   { files: ['src/bots/slack/**/*.ts'], rules: restrict(LAYERS.bots, '@slack/bolt') },
   { files: ['src/cli/**/*.ts'], rules: restrict(LAYERS.cli) },
+  { files: ['src/cli/parse-args.ts'], rules: restrict(LAYERS.cli, 'commander') },
   { files: ['src/config/**/*.ts'], rules: restrict(LAYERS.config) },
   { files: ['src/log/**/*.ts'], rules: restrict(LAYERS.log, 'pino') },
   { files: ['src/models-install/**/*.ts'], rules: restrict(LAYERS.modelsInstall) },

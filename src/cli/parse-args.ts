@@ -1,9 +1,11 @@
 /**
- * A small, strict argument parser for the CLI: `--flag value`, `--flag=value`, boolean flags, `-o` short
- * aliases, and positionals. Unknown flags are errors (a typo must not be silently ignored), with the
- * closest known flag suggested. `--help` never reaches a command: dispatch answers it from the
- * command's spec (src/cli/command-specs.ts), which also supplies the flags parsed here.
+ * The CLI's argument parsing on commander: `--flag value`, `--flag=value`, boolean flags, `-o` short
+ * aliases, `--` and positionals, from the flags a command declares in src/cli/command-specs.ts. Unknown
+ * flags are errors (a typo must not be silently ignored), with the closest known flag suggested. `--help`
+ * never reaches a command: dispatch answers it from the same spec (src/cli/help.ts), which is why
+ * commander's own help and error output are switched off here (README, Development, says why).
  */
+import { Command, CommanderError, Option } from 'commander';
 import { closestMatch } from './closest-match.js';
 
 export interface FlagDef {
@@ -30,45 +32,48 @@ export class UsageError extends Error {
 }
 
 export function parseArgs(argv: readonly string[], spec: FlagSpec): ParsedArgs {
-  const positionals: string[] = [];
-  const flags: Record<string, string | boolean | undefined> = {};
-  const byShort = new Map(Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    let name: string | undefined;
-    let inline: string | undefined;
-    if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
-    } else if (/^-[a-zA-Z]$/.test(arg)) {
-      name = byShort.get(arg.slice(1));
-      if (!name) throw new UsageError(`unknown option ${arg}${knownFlags(spec)}`);
-    } else {
-      positionals.push(arg);
-      continue;
-    }
-    const s = spec[name];
-    if (!s) throw new UsageError(unknownFlag(name, spec));
-    if (s.type === 'boolean') {
-      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
-      flags[name] = true;
-    } else {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value${s.value ? ` (${s.value})` : ''}`);
-      flags[name] = value;
-    }
+  const cmd = new Command()
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined })
+    .helpOption(false)
+    .showSuggestionAfterError(false)
+    .allowExcessArguments()
+    .argument('[args...]');
+  const names = new Map<string, string>();
+  for (const [name, def] of Object.entries(spec)) {
+    const flags = `${def.short ? `-${def.short}, ` : ''}--${name}${def.type === 'string' ? ' <value>' : ''}`;
+    const option = new Option(flags);
+    names.set(option.attributeName(), name);
+    cmd.addOption(option);
   }
-  return { positionals, flags };
+  try {
+    cmd.parse([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) throw new UsageError(usageMessage(e, spec));
+    throw e;
+  }
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const [key, value] of Object.entries(cmd.opts())) flags[names.get(key) ?? key] = value as string | boolean;
+  return { positionals: [...(cmd.processedArgs[0] as string[])], flags };
 }
 
-function unknownFlag(name: string, spec: FlagSpec): string {
-  const guess = closestMatch(name, Object.keys(spec));
-  return guess ? `unknown option --${name}; did you mean --${guess}?` : `unknown option --${name}${knownFlags(spec)}`;
+/** Commander's error, said the way the rest of the CLI says it. */
+function usageMessage(e: CommanderError, spec: FlagSpec): string {
+  const written = /'([^']+)'/.exec(e.message)?.[1] ?? '';
+  if (e.code === 'commander.optionMissingArgument') {
+    const name = written.replace(/^.*--/, '').split(' ')[0]!;
+    const s = spec[name];
+    return `--${name} needs a value${s?.value ? ` (${s.value})` : ''}`;
+  }
+  if (e.code === 'commander.unknownOption') {
+    if (!written.startsWith('--')) return `unknown option ${written}${knownFlags(spec)}`;
+    const [name, inline] = written.slice(2).split('=', 2) as [string, string | undefined];
+    // Commander splits --flag=value only for flags that take a value; a boolean flag with one lands here.
+    if (inline !== undefined && spec[name]?.type === 'boolean') return `--${name} takes no value`;
+    const guess = closestMatch(name, Object.keys(spec));
+    return guess ? `unknown option --${name}; did you mean --${guess}?` : `unknown option --${name}${knownFlags(spec)}`;
+  }
+  return e.message.replace(/^error: /, '');
 }
 
 function knownFlags(spec: FlagSpec): string {

@@ -40,6 +40,7 @@ describe('forbidden imports fail lint', () => {
     ['src/bots/core/probe.ts', 'pino', /Only src\/log may import pino/],
     ['src/engine/service/probe.ts', 'prom-client', /Only src\/engine\/service\/metrics\.ts/],
     ['src/log/probe.ts', '../config/load-config.js', /src\/log depends on nothing else/],
+    ['src/cli/commands/edit.ts', 'commander', /Only src\/cli\/parse-args\.ts/],
   ];
   it.each(cases)('%s may not import %s', async (file, importPath, message) => {
     const messages = await restricted(file, importPath);
@@ -60,6 +61,7 @@ describe('allowed imports pass lint', () => {
     ['src/engine/pipeline/probe.ts', '../diffusion/trajectory.js'],
     ['src/engine/onnx/probe.ts', 'onnxruntime-node'],
     ['src/log/probe.ts', 'pino'],
+    ['src/cli/parse-args.ts', 'commander'],
     ['src/engine/service/metrics.ts', 'prom-client'],
     ['src/bots/core/probe.ts', '../../log/logger.js'],
     ['src/engine/service/probe.ts', '../../log/logger.js'],
