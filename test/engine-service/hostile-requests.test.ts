@@ -3,10 +3,11 @@
  * a refused submit leaves nothing on disk.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { allowedHostNames, checkHost } from '../../src/engine/service/request-guards.js';
 import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
 
 let server: EngineServer;
@@ -114,6 +115,13 @@ describe('hostile requests', () => {
     for (const host of ['localhost', `localhost:${port}`, `127.0.0.1:${port}`, '127.1.2.3', `[::1]:${port}`, 'engine.internal', `ENGINE.internal:${port}`]) {
       expect((await send('GET', '/v1/health', { host })).status, host).toBe(200);
     }
+  });
+
+  it('an engine on a wildcard address answers to that address (its own clients use it) and to allowedHosts', () => {
+    const names = allowedHostNames('0.0.0.0', ['engine', '[fd00::1]']);
+    const asked = (host: string) => () => checkHost({ headers: { host } } as IncomingMessage, names);
+    for (const host of ['0.0.0.0:7860', 'engine:7860', 'ENGINE', '[fd00::1]:7860', 'localhost']) expect(asked(host), host).not.toThrow();
+    for (const host of ['evil.example', 'engine.evil.example', '', '[fd00::2]']) expect(asked(host), host).toThrow(/does not answer/);
   });
 
   it('a body over the limit is refused before it is read (413), declared or chunked', async () => {

@@ -15,11 +15,12 @@ export const MAX_JSON_DEPTH = 32;
 /**
  * The names a request's Host header may carry. A Host that is none of them is a DNS-rebinding attempt
  * (a hostile page whose name resolves to this engine) or a misrouted proxy: 421 Misdirected Request.
- * `configuredHost` counts unless it is a wildcard address (0.0.0.0, ::), which names no host.
+ * `configuredHost` counts even as a wildcard address (0.0.0.0, ::): our own clients default to
+ * http://engine.host:engine.port, and no attacker's DNS name is spelled 0.0.0.0.
  */
 export function allowedHostNames(configuredHost: string, allowedHosts: readonly string[]): ReadonlySet<string> {
   const names = new Set([...LOOPBACK_NAMES].map((h) => h.toLowerCase()));
-  if (configuredHost !== '0.0.0.0' && configuredHost !== '::') names.add(configuredHost.toLowerCase().replace(/^\[|\]$/g, ''));
+  names.add(configuredHost.toLowerCase().replace(/^\[|\]$/g, ''));
   for (const h of allowedHosts) names.add(h.toLowerCase().replace(/^\[|\]$/g, ''));
   return names;
 }
