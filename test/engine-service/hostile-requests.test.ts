@@ -39,8 +39,12 @@ function send(method: string, path: string, headers: Record<string, string | num
         req.destroy();
       });
     });
-    // The server may close while we still write a refused body: that is the point, not a failure.
+    // The server may stop reading while we still write a refused body: that is the point, not a failure,
+    // as long as its answer arrives.
+    let answered = false;
+    req.on('response', () => (answered = true));
     req.on('error', (e: NodeJS.ErrnoException) => (['EPIPE', 'ECONNRESET'].includes(e.code ?? '') ? undefined : reject(e)));
+    req.on('close', () => (answered ? undefined : reject(new Error(`${method} ${path}: the connection closed without an answer`))));
     if (typeof body === 'function') {
       void (async () => {
         for await (const chunk of body()) if (!req.destroyed && !req.write(chunk)) await new Promise((r) => req.once('drain', r));

@@ -26,8 +26,8 @@ export function createEngineHttpServer(service: EngineService, opts: HttpOptions
     handle(service, opts, req, res).catch((e: unknown) => {
       const err = toApiError(e);
       if (err.code === 'INTERNAL') opts.log?.error('request failed', { method: req.method, path: req.url?.split('?')[0], err: e });
-      // A body left unread (refused before reading it) must not be parsed as the next request.
-      if (!req.complete && !res.headersSent) res.setHeader('connection', 'close');
+      // A body left unread (refused before reading it) is discarded as it arrives, never parsed as a request.
+      if (!req.complete) req.resume();
       sendError(res, err);
     });
   });

@@ -96,25 +96,44 @@ export class JsonDepthGauge {
 
 /**
  * Reads a JSON body of at most `max` bytes. A declared Content-Length over the limit is refused before
- * reading anything; a body that grows past it (chunked) is refused as soon as it does.
+ * reading anything; a body that grows past it (chunked) is refused as soon as it does. A refused body is
+ * not torn down but discarded as it keeps coming (req.resume): closing a socket with unread bytes makes
+ * the kernel reset the connection, which can destroy the 413 before the client reads it.
  */
-export async function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   const tooLarge = () => new ServiceError('PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`);
-  if (declared > max) throw tooLarge();
+  if (declared > max) {
+    req.resume();
+    return Promise.reject(tooLarge());
+  }
   const gauge = new JsonDepthGauge(MAX_JSON_DEPTH);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > max) throw tooLarge();
-    gauge.feed(b);
-    chunks.push(b);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ServiceError('BAD_REQUEST', 'the request body is not valid JSON');
-  }
+  return new Promise((resolve, reject) => {
+    const stop = (e: unknown) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError);
+      req.resume();
+      reject(e);
+    };
+    const onData = (b: Buffer) => {
+      size += b.length;
+      if (size > max) return stop(tooLarge());
+      try {
+        gauge.feed(b);
+      } catch (e) {
+        return stop(e);
+      }
+      chunks.push(b);
+    };
+    const onEnd = () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new ServiceError('BAD_REQUEST', 'the request body is not valid JSON'));
+      }
+    };
+    const onError = () => stop(new ServiceError('BAD_REQUEST', 'the request body could not be read'));
+    req.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
