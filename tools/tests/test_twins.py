@@ -60,3 +60,22 @@ def test_dataset_with_twins_writes_twins_and_regions_beside_the_images(tmp_path)
         assert has == os.path.exists(os.path.join(out, "regions", "smile=1", name))
         both = os.path.exists(os.path.join(out, "twins", "glasses=1,smile=1", name))
         assert both == (lab["smile"] <= 0.5 and not lab["glasses"])
+
+
+def test_outside_change_skips_the_region_and_its_border():
+    from asyrp_tools.twins import outside_change
+    x = np.zeros((8, 8, 3), np.uint8)
+    region = np.zeros((8, 8), bool)
+    region[3:5, 3:5] = True
+    e = x.copy()
+    e[2:6, 2:6] = 200  # the region and its one-pixel border: not counted
+    assert outside_change(x, e, region) == 0.0
+    e[0, 0, 1] = 48  # one outside pixel of the 64 - 16 counted, by its largest channel
+    assert outside_change(x, e, region) == pytest.approx(48 / 48)
+
+
+def test_calibration_lists_every_unwanted_change_per_key():
+    from asyrp_tools.twins import calibrate
+    rows = calibrate(n=6)
+    assert "face shape" in rows and "light 3 % brighter" in rows
+    assert all(v >= 0 for by_key in rows.values() for vals in by_key.values() for v in vals)

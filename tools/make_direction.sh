@@ -1,0 +1,82 @@
+#!/bin/bash
+# Makes one direction of toyfaces-32 guided by the rendered twins, the ground truth `asyrp eval` judges by,
+# and installs it only if it beats the shipped one on faces that made and chose nothing. From the repository
+# root, after `npm run build`:
+#
+#   tools/make_direction.sh smile          # or glasses, eyes-closed, hair-red
+#
+# Three sets of faces, by render seed, never mixed:
+#   make   (5151): PAIRS faces and their twins (pairs.py --attribute twin:<key>): the optimizer's only target;
+#   choose (6161): CHOOSE faces with twins: the new direction against the shipped one, by the twin judge;
+#   report (8383): the faces docs/quality.md reports on (tools/quality_report.sh): install only if the chosen
+#                  direction beats the shipped one there too.
+# The loss is the pixel distance of the finished edit to the twin, |(edit − reconstruction) − (twin − face)|_1
+# (optimize_final.pair_error), with the pixels the twin leaves unchanged weighted OUTSIDE times: reaching the twin
+# inside the region and keeping the rest are one term.  The attribute reader takes no part (--guide-weight 0
+# --keep 0: it is loaded only to log what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread.
+# Environment: PKG (models/toyfaces-32), PAIRS (128), CHOOSE (60), ITER (30), BATCH (16), LR (0.01),
+# OUTSIDE (0.5), INIT (the shipped file, or "none" to start from zero), STEPS (make optimize choose install).
+set -euo pipefail
+name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red}
+case $name in
+  smile) key=smile=1; target=smile:+ ;;
+  glasses) key=glasses=1; target=glasses:1 ;;
+  eyes-closed) key=eyes_open=0; target=eyes_open:0 ;;
+  hair-red) key=hair_colour=red; target=hair_colour:red ;;
+  *) echo "unknown direction $name (smile, glasses, eyes-closed, hair-red)" >&2; exit 2 ;;
+esac
+PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
+PAIRS=${PAIRS:-128}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-30}; BATCH=${BATCH:-16}; LR=${LR:-0.01}; OUTSIDE=${OUTSIDE:-0.5}
+INIT=${INIT:-$PKG/directions/$name.safetensors}
+STEPS=${STEPS:-"make optimize choose install"}
+PY=${PYTHON:-/usr/bin/python3}
+has() { [[ " $STEPS " == *" $1 "* ]]; }
+RUNS=tools/runs/twin-$name
+mkdir -p "$RUNS"
+new=$RUNS/$name.safetensors
+
+if has make; then
+  [ -d "tools/runs/make/$key" ] || (cd tools && "$PY" -m asyrp_tools.pairs --attribute "twin:$key" --out "runs/make/$key" --count "$PAIRS")
+fi
+
+if has optimize && [ ! -f "$new" ]; then
+  init=(); [ "$INIT" = none ] || init=(--init "$INIT")
+  (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
+    --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit 300 --t-boost 50 \
+    --guide-weight 0 --keep 0 --l1 0 --pairs "runs/make/$key/neg" "runs/make/$key/pos" --pair-weight 1 \
+    --pair-outside "$OUTSIDE" --lr "$LR" --lr-end 0.1 --iterations "$ITER" --batch "$BATCH" --val 0 \
+    --cache runs/cache --threads 1 "${init[@]}" --out "../$new")
+fi
+
+# Twin-judge success (then preservation) of a direction file on a face set: a copy of the package with the file
+# installed, judged by `asyrp eval`.
+score() { # file faces-folder n -> "success preservation"
+  local tmp; tmp=$(mktemp -d)
+  cp -r "$PKG" "$tmp/toyfaces-32" && cp "$1" "$tmp/toyfaces-32/directions/$name.safetensors"
+  ASYRP_MODELS_DIR=$tmp node bin/asyrp.js eval --model toyfaces-32 --direction "$name" --faces "$2" --n "$3" \
+    --strengths 1 --json | "$PY" -c 'import json,sys; r=[r for r in json.load(sys.stdin)["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])'
+  rm -rf "$tmp"
+}
+better() { "$PY" -c 'import sys; a=list(map(float,sys.argv[1].split())); b=list(map(float,sys.argv[2].split())); sys.exit(0 if a>b else 1)' "$1" "$2"; }
+
+if has choose; then
+  [ -d tools/runs/choose-6161 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/choose-6161 --n "$CHOOSE" --seed 6161 --twins)
+  score "$new" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-new.txt"
+  score "$PKG/directions/$name.safetensors" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-shipped.txt"
+  echo "choose set (seed 6161), twin success and preservation: new $(cat "$RUNS/choose-new.txt"), shipped $(cat "$RUNS/choose-shipped.txt")"
+fi
+
+if has install; then
+  if ! better "$(cat "$RUNS/choose-new.txt")" "$(cat "$RUNS/choose-shipped.txt")"; then
+    echo "kept the shipped $name: the new one does not beat it on the choose set"; exit 0
+  fi
+  [ -d tools/runs/report-8383 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/report-8383 --n 40 --seed 8383 --twins)
+  n=$(wc -l < tools/runs/report-8383/labels.jsonl)
+  r_new=$(score "$new" tools/runs/report-8383 "$n"); r_old=$(score "$PKG/directions/$name.safetensors" tools/runs/report-8383 "$n")
+  echo "report set (seed 8383), twin success and preservation: new $r_new, shipped $r_old" | tee "$RUNS/report.txt"
+  if better "$r_new" "$r_old"; then
+    cp "$new" "$PKG/directions/$name.safetensors" && echo "installed $PKG/directions/$name.safetensors"
+  else
+    echo "kept the shipped $name: the new one does not beat it on the report set"
+  fi
+fi

@@ -1,0 +1,29 @@
+#!/bin/bash
+# The numbers and pictures of docs/quality.md, from the repository root, after `npm run build`:
+#
+#   tools/quality_report.sh            # report set: 80 faces of render seed 8383, used to make or choose nothing
+#
+# Renders the report set with its twins (tools/asyrp_tools/twins.py), runs `asyrp eval` on it for every shipped
+# direction, smile at -1 (the frown) and the mix, keeping JSON and the judged edits under tools/runs/report, and
+# draws docs/img/quality-<name>.png.  A finished eval (its JSON present) is kept, so a run can be resumed.
+# Environment: SEED (8383), N (80), OUT (tools/runs/report), IMG (docs/img), MODEL (toyfaces-32).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SEED=${SEED:-8383}
+N=${N:-80}
+OUT=${OUT:-tools/runs/report}
+IMG=${IMG:-docs/img}
+MODEL=${MODEL:-toyfaces-32}
+FACES=tools/runs/report-$SEED
+PY=${PYTHON:-/usr/bin/python3}
+mkdir -p "$OUT"
+[ -s "$FACES/labels.jsonl" ] || (cd tools && $PY -m asyrp_tools.renderer --out "runs/report-$SEED" --n "$N" --seed "$SEED" --twins)
+for spec in "smile|smile|1" "frown|smile|-1" "glasses|glasses|1" "eyes-closed|eyes-closed|1" "hair-red|hair-red|1" "mix|smile:1 glasses:1|1"; do
+  IFS='|' read -r name recipe strength <<< "$spec"
+  [ -s "$OUT/$name.json" ] && continue
+  node bin/asyrp.js eval --model "$MODEL" --direction "$recipe" --faces "$FACES" --n "$N" --strengths "$strength" \
+    --json --save "$OUT/edits-$name" > "$OUT/$name.json.tmp"
+  mv "$OUT/$name.json.tmp" "$OUT/$name.json"
+done
+$PY tools/quality_grid.py --faces "$FACES" --report "$OUT" --out "$IMG"
+$PY tools/quality_table.py "$OUT" --faces "$FACES"
