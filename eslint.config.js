@@ -85,6 +85,8 @@ const EXCEPTIONS = [
       'src/cli/progress-bar.ts',
       'src/cli/commands/bench.ts',
       'src/cli/commands/bench-service.ts',
+      'src/cli/commands/bench-load.ts',
+      'src/cli/bench-load-engine.ts',
       'src/cli/commands/directions.ts',
       'src/cli/commands/directions-learn.ts',
       'src/cli/commands/edit.ts',

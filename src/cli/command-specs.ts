@@ -136,6 +136,19 @@ export const BENCH_SERVICE = {
   },
 } as const satisfies CommandSpec;
 
+export const BENCH_LOAD = {
+  summary: 'Does the engine keep listening while it computes? Health and submit latency under load, inline against the inference worker.',
+  usage: '[options]',
+  flags: {
+    model,
+    steps: { type: 'string', value: '<N>', help: 'steps per edit, 2-1000 (default 10)' },
+    window: { type: 'string', value: '<s>', help: 'seconds measured per variant, 10-600 (default 40)' },
+    burst: { type: 'string', value: '<N>', help: 'submissions in the burst (default 500)' },
+    owners: { type: 'string', value: '<N>', help: 'owners the burst comes from (default 20)' },
+    json,
+  },
+} as const satisfies CommandSpec;
+
 export const BENCH = {
   summary: 'Benchmark the engine on one model (UNet calls, inversion, a full edit).',
   usage: '[options]',
@@ -146,7 +159,7 @@ export const BENCH = {
     steps: { type: 'string', value: '<N>', help: 'steps per edit, 1-1000' },
     json,
   },
-  subcommands: { service: BENCH_SERVICE },
+  subcommands: { service: BENCH_SERVICE, load: BENCH_LOAD },
 } as const satisfies CommandSpec;
 
 export const DISCORD_DEPLOY = {

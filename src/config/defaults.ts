@@ -29,6 +29,10 @@ export const DEFAULTS = {
     drainMs: 30_000,
     previewEvery: 5,
     finishedJobTtlMs: 600_000,
+    /** 'worker': ONNX graphs run in the inference worker thread; 'inline': on the main thread (the old path). */
+    inference: 'worker',
+    /** onnxruntime intraOpNumThreads; null: the cores this process may use; 0: onnxruntime's own default. */
+    intraOpThreads: null,
   },
   discord: {
     appId: null,

@@ -7,10 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
+import { availableParallelism } from 'node:os';
 import { DEFAULTS } from './defaults.js';
 import { readSecrets, type Secrets } from './secrets.js';
 
 export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+
+/** Where the engine runs its ONNX graphs: a dedicated worker thread, or the main thread (the old path). */
+export type InferenceSetting = 'worker' | 'inline';
 export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error';
 
 export interface EngineServiceConfig {
@@ -35,6 +39,14 @@ export interface EngineServiceConfig {
   readonly previewEvery: number;
   /** How long a finished job stays in memory after its final state is recorded (its files stay on disk). */
   readonly finishedJobTtlMs: number;
+  /** 'worker' (default): UNet, face detector and attribute reader run off the event loop. 'inline': the old path, the benchmark's baseline. */
+  readonly inference: InferenceSetting;
+  /**
+   * onnxruntime intraOpNumThreads for every graph; 0 leaves it to onnxruntime. Default: the cores this
+   * process may use (os.availableParallelism()); onnxruntime's own default ran like one thread on a
+   * 2-core host (docs/benchmarks.md, "Inference worker").
+   */
+  readonly intraOpThreads: number;
 }
 
 export interface AppConfig {
@@ -143,6 +155,9 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   const port = num('ASYRP_ENGINE_PORT');
   if (port !== undefined) engine.port = port;
   if (env.ASYRP_ENGINE_ALLOWED_HOSTS) engine.allowedHosts = hosts(env.ASYRP_ENGINE_ALLOWED_HOSTS);
+  if (env.ASYRP_INFERENCE) engine.inference = env.ASYRP_INFERENCE;
+  const intraOp = num('ASYRP_INTRA_OP_THREADS');
+  if (intraOp !== undefined) engine.intraOpThreads = intraOp;
   if (Object.keys(engine).length) o.engine = engine;
   const discord: Json = {};
   if (env.DISCORD_APP_ID) discord.appId = env.DISCORD_APP_ID;
@@ -243,6 +258,8 @@ function validate(root: string, raw: Json): AppConfig {
   check(engine.models === null || (Array.isArray(engine.models) && engine.models.every((m) => typeof m === 'string')), 'engine.models', 'a list of model ids or null', engine.models);
   check(typeof raw.python === 'string' && raw.python.length > 0, 'python', 'a command or path', raw.python);
   check(typeof engine.host === 'string' && engine.host.length > 0, 'engine.host', 'a host name or address', engine.host);
+  const intraOpThreads = engine.intraOpThreads ?? availableParallelism();
+  check(typeof intraOpThreads === 'number' && Number.isInteger(intraOpThreads) && intraOpThreads >= 0 && intraOpThreads <= 256, 'engine.intraOpThreads', 'a whole number of threads (0 = onnxruntime decides), or null for the cores this process may use', intraOpThreads);
   check(typeof slack.host === 'string' && slack.host.length > 0, 'slack.host', 'a listen address, such as 127.0.0.1 or 0.0.0.0', slack.host);
   check(typeof bots.displaySize === 'number' && Number.isInteger(bots.displaySize) && bots.displaySize >= 0 && bots.displaySize <= 4096, 'bots.displaySize', 'a whole number of pixels from 0 (off) to 4096', bots.displaySize);
 
@@ -272,6 +289,8 @@ function validate(root: string, raw: Json): AppConfig {
       drainMs: positive(engine.drainMs, 'engine.drainMs'),
       previewEvery: positive(engine.previewEvery, 'engine.previewEvery'),
       finishedJobTtlMs: positive(engine.finishedJobTtlMs, 'engine.finishedJobTtlMs'),
+      inference: oneOf(engine.inference, 'engine.inference', ['worker', 'inline'] as const),
+      intraOpThreads: intraOpThreads as number,
     }),
     discord: Object.freeze({
       appId: optString(discord.appId, 'discord.appId'),

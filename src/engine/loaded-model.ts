@@ -6,6 +6,19 @@ import type { ModelPackage } from './model/model-registry.js';
 import type { ModelManifest } from './model/model-manifest.js';
 import { UNetSession } from './onnx/unet-session.js';
 import type { ExecutionProvider } from './onnx/execution-provider.js';
+import type { InferenceBackend } from './onnx/inference-protocol.js';
+import { openInference } from './onnx/open-inference.js';
+
+export interface OpenModelOptions {
+  readonly provider: ExecutionProvider;
+  /**
+   * Where the model's graphs run (the engine passes its inference worker, shared by every model). When
+   * absent the model opens an inline backend of its own and closes it with the model.
+   */
+  readonly inference?: InferenceBackend;
+  /** Close the given backend with the model (a CLI command's model owns its backend). */
+  readonly closeInference?: boolean;
+}
 
 export class LoadedModel {
   private readonly directions = new Map<string, Direction>();
@@ -14,14 +27,23 @@ export class LoadedModel {
   private constructor(
     readonly pkg: ModelPackage,
     readonly unet: UNetSession,
+    /** The backend the UNet runs on; the attribute reader and face detector can be loaded there too. */
+    readonly inference: InferenceBackend,
+    private readonly ownsInference: boolean,
   ) {
     this.alphasBar = alphasCumprod(pkg.manifest.schedule);
   }
 
-  static async open(pkg: ModelPackage, opts: { provider: ExecutionProvider; threads?: number }): Promise<LoadedModel> {
+  static async open(pkg: ModelPackage, opts: OpenModelOptions): Promise<LoadedModel> {
     const m = pkg.manifest;
-    const unet = await UNetSession.load(join(pkg.dir, m.unet), m.resolution, m.hspace, opts);
-    return new LoadedModel(pkg, unet);
+    const inference = opts.inference ?? (await openInference({ mode: 'inline', intraOpThreads: 0 }));
+    try {
+      const unet = await UNetSession.load(join(pkg.dir, m.unet), m.resolution, m.hspace, { provider: opts.provider, inference });
+      return new LoadedModel(pkg, unet, inference, !opts.inference || opts.closeInference === true);
+    } catch (e) {
+      if (!opts.inference || opts.closeInference) await inference.close();
+      throw e;
+    }
   }
 
   get manifest(): ModelManifest {
@@ -52,5 +74,6 @@ export class LoadedModel {
 
   async close(): Promise<void> {
     await this.unet.release();
+    if (this.ownsInference) await this.inference.close();
   }
 }

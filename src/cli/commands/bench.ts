@@ -36,6 +36,7 @@ async function timeIt(repeat: number, fn: () => Promise<unknown>): Promise<numbe
 
 export async function benchCommand(argv: string[], ctx: CliContext): Promise<number> {
   if (argv[0] === 'service') return (await import('./bench-service.js')).benchServiceCommand(argv.slice(1), ctx);
+  if (argv[0] === 'load') return (await import('./bench-load.js')).benchLoadCommand(argv.slice(1), ctx);
   const { flags } = parseArgs(argv, BENCH.flags);
   const int = (v: unknown, dflt: number, name: string) => {
     const n = v === undefined ? dflt : Number(v);
@@ -57,7 +58,8 @@ export async function benchCommand(argv: string[], ctx: CliContext): Promise<num
         const x = rng.fillNormal(new Float32Array(b * 3 * R * R));
         const t = Float32Array.from({ length: b }, (_, i) => 500 + i);
         const dh = rng.fillNormal(new Float32Array(e * unet.hSize));
-        return timeIt(repeat, () => unet.run(x, t, dh, b, e));
+        // Copies: a call hands its arrays over to the inference worker.
+        return timeIt(repeat, () => unet.run(x.slice(), t.slice(), dh.slice(), b, e));
       };
       const plain1 = await call(1, 0);
       const edit1 = await call(1, 1);

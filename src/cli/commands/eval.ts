@@ -70,7 +70,7 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
       let readerPath: string | undefined;
       if (hasReader) {
         readerPath = flags.reader !== undefined ? resolve(ctx.cwd, flags.reader as string) : join(model.pkg.dir, model.manifest.attributes!);
-        reader = await AttributeReader.load(readerPath, model.manifest.resolution);
+        reader = await AttributeReader.load(readerPath, model.manifest.resolution, model.inference);
         const missing = ['face', ...schema!.scalars, ...schema!.binary, ...Object.keys(schema!.classes)].filter((o) => !reader!.outputs.includes(o));
         if (missing.length > 0) throw new EngineError('MODEL_MISMATCH', `${readerPath} cannot judge ${model.manifest.id}: it has no output ${missing.join(', ')} (attributes.json lists them)`);
         judge = { reader, schema: schema! };

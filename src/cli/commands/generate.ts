@@ -45,7 +45,7 @@ export async function generateCommand(argv: string[], ctx: CliContext): Promise<
     try {
       const { id, resolution: R, schedule } = model.manifest;
       if (steps > schedule.trainSteps) throw new UsageError(`--steps must be at most ${schedule.trainSteps} (the model's training steps)`);
-      const reader = model.manifest.attributes ? await AttributeReader.load(join(model.pkg.dir, model.manifest.attributes), R) : null;
+      const reader = model.manifest.attributes ? await AttributeReader.load(join(model.pkg.dir, model.manifest.attributes), R, model.inference) : null;
       if (!reader) ctx.err.write(`asyrp generate: ${id} ships no attribute reader ("attributes" in model.json); generating without a face rate\n`);
       // Wall time covers generation and reading, the part the issue's check is about; not model loading or PNG writing.
       const started = performance.now();

@@ -19,7 +19,10 @@ export interface UNet {
   readonly sampleSize: number;
   /** Floats in one h (C·H·W). */
   readonly hSize: number;
-  /** x: [B·3·R·R], t: [B], deltaH: [E·C·H·W] for the first E samples. */
+  /**
+   * x: [B·3·R·R], t: [B], deltaH: [E·C·H·W] for the first E samples. The arrays are handed over: the
+   * inference worker takes their buffers (transferred, not copied), so a caller builds them per call.
+   */
   run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number): Promise<UNetOutputs>;
 }
 

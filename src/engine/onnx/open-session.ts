@@ -17,12 +17,15 @@ export interface OpenedSession {
 export interface OpenSessionOptions {
   readonly provider: ExecutionProvider;
   readonly threads?: number;
+  /** onnxruntime's log severity; its default (warnings) when absent. */
+  readonly logSeverity?: 0 | 1 | 2 | 3 | 4;
 }
 
 export async function openSession(path: string | Uint8Array, opts: OpenSessionOptions): Promise<OpenedSession> {
   const common: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+    ...(opts.logSeverity !== undefined ? { logSeverityLevel: opts.logSeverity } : {}),
   };
   const create = (eps: string[]) => (typeof path === 'string' ? ort.InferenceSession.create(path, { ...common, executionProviders: eps }) : ort.InferenceSession.create(path, { ...common, executionProviders: eps }));
   if (opts.provider === 'cpu') return { session: await create(['cpu']), provider: 'cpu' };

@@ -3,12 +3,12 @@
  * eps_edit [E,3,R,R], h [B,C,H,W]. The graph's declared inputs and outputs are checked against model.json
  * when it is loaded, and any difference is named.
  */
-import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { EngineError, asEngineError } from '../errors.js';
 import type { UNet, UNetOutputs } from '../diffusion/batch-runner.js';
 import type { ExecutionProvider } from './execution-provider.js';
-import { openSession } from './open-session.js';
+import type { InferenceBackend, InferenceGraph, TensorData, ValueInfo } from './inference-protocol.js';
+import { openInference } from './open-inference.js';
 
 interface IoSpec {
   readonly name: string;
@@ -18,8 +18,8 @@ interface IoSpec {
 
 export interface UNetSessionOptions {
   readonly provider: ExecutionProvider;
-  /** CPU threads for one call; undefined lets onnxruntime decide. */
-  readonly threads?: number;
+  /** Where the graph runs; an inline backend with onnxruntime's default threads when absent. */
+  readonly inference?: InferenceBackend;
 }
 
 export class UNetSession implements UNet {
@@ -27,11 +27,13 @@ export class UNetSession implements UNet {
   readonly hSize: number;
   /** Time spent inside onnxruntime's run(), for the benchmark's overhead figure. */
   inferenceMs = 0;
+  /** Calls returned (answered or failed), and calls started and not yet returned. */
   calls = 0;
+  inFlight = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceGraph,
     readonly resolution: number,
     readonly hspace: readonly [number, number, number],
     /** The provider the session runs on (cpu after a fallback). */
@@ -45,23 +47,22 @@ export class UNetSession implements UNet {
 
   static async load(path: string, resolution: number, hspace: readonly [number, number, number], opts: UNetSessionOptions): Promise<UNetSession> {
     if (!existsSync(path)) throw new EngineError('MODEL_NOT_FOUND', `UNet graph ${path} is missing`, { path });
-    let session: ort.InferenceSession;
-    let provider: ExecutionProvider;
-    let fallback: string | undefined;
+    const inference = opts.inference ?? (await openInference({ mode: 'inline', intraOpThreads: 0 }));
+    let session: InferenceGraph;
     try {
-      ({ session, provider, fallback } = await openSession(path, opts));
+      session = await inference.load(path, { provider: opts.provider });
     } catch (e) {
       throw asEngineError(e, 'MODEL_INVALID', `${path} is not a loadable ONNX graph`);
     }
     const [C, H, W] = hspace;
     const R = resolution;
     const problems = [
-      ...checkIo('input', session.inputMetadata, [
+      ...checkIo('input', session.info.inputs, [
         { name: 'x', dims: [null, 3, R, R] },
         { name: 't', dims: [null] },
         { name: 'delta_h', dims: [null, C, H, W] },
       ]),
-      ...checkIo('output', session.outputMetadata, [
+      ...checkIo('output', session.info.outputs, [
         { name: 'eps', dims: [null, 3, R, R] },
         { name: 'eps_edit', dims: [null, 3, R, R] },
         { name: 'h', dims: [null, C, H, W] },
@@ -71,7 +72,7 @@ export class UNetSession implements UNet {
       await session.release();
       throw new EngineError('MODEL_MISMATCH', `${path} does not match model.json:\n- ${problems.join('\n- ')}`, { path, problems });
     }
-    return new UNetSession(session, resolution, hspace, provider, fallback);
+    return new UNetSession(session, resolution, hspace, session.info.provider, session.info.fallback);
   }
 
   run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number): Promise<UNetOutputs> {
@@ -87,19 +88,22 @@ export class UNetSession implements UNet {
     if (x.length !== B * this.sampleSize || t.length !== B || deltaH.length !== E * this.hSize || E > B) {
       throw new EngineError('INFERENCE_FAILED', `bad UNet batch: B=${B}, E=${E}, x=${x.length}, t=${t.length}, delta_h=${deltaH.length}`);
     }
-    const feeds = {
-      x: new ort.Tensor('float32', x, [B, 3, R, R]),
-      t: new ort.Tensor('float32', t, [B]),
-      delta_h: new ort.Tensor('float32', deltaH, [E, C, H, W]),
+    // The inputs are handed over (the worker path transfers their buffers): callers build them per call.
+    const feeds: Record<string, TensorData> = {
+      x: { data: x, dims: [B, 3, R, R] },
+      t: { data: t, dims: [B] },
+      delta_h: { data: deltaH, dims: [E, C, H, W] },
     };
-    const start = performance.now();
-    let out: ort.InferenceSession.ReturnType;
+    let out: Record<string, TensorData>;
+    this.inFlight++;
     try {
-      out = await this.session.run(feeds);
+      const r = await this.session.run(feeds);
+      out = r.outputs;
+      this.inferenceMs += r.runMs;
     } catch (e) {
       throw asEngineError(e, 'INFERENCE_FAILED', `UNet call failed (B=${B}, E=${E})`);
     } finally {
-      this.inferenceMs += performance.now() - start;
+      this.inFlight--;
       this.calls++;
     }
     const take = (name: string, size: number): Float32Array => {
@@ -117,7 +121,7 @@ export class UNetSession implements UNet {
   }
 }
 
-function checkIo(kind: 'input' | 'output', actual: readonly ort.InferenceSession.ValueMetadata[], expected: readonly IoSpec[]): string[] {
+function checkIo(kind: 'input' | 'output', actual: readonly ValueInfo[], expected: readonly IoSpec[]): string[] {
   const problems: string[] = [];
   const names = actual.map((m) => m.name);
   for (const spec of expected) {

@@ -30,6 +30,7 @@ import { describeModels } from './model-info.js';
 import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
 import type { JobStore, StoredJob } from './job-store.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
+import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 
 export interface EngineServiceOptions {
   readonly models: ReadonlyMap<string, LoadedModel>;
@@ -52,6 +53,8 @@ export interface EngineServiceOptions {
   readonly version: string;
   /** Job lines carry the job's id (a child logger per job); also worker errors, recording retries, start-up clean-up. */
   readonly log?: Logger;
+  /** Face models: the detector (in the inference worker); the process-wide inline one when absent. */
+  readonly faceDetector?: FaceDetectorModel;
 }
 
 /** How often a final state that could not be recorded is tried again. */
@@ -191,7 +194,7 @@ export class EngineService {
     if (!recipeText) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
     planEdit(model.manifest, recipe, (n) => model.direction(n));
     const image = decodeBase64(req.imageBase64, this.opts.limits.maxInputBytes);
-    await prepareInput(image, model.manifest, this.opts.limits, { faceIndex });
+    await prepareInput(image, model.manifest, this.opts.limits, { faceIndex, ...this.detector() });
     // Other submits ran while the image was decoded: the room may be gone.
     this.checkRoom(owner);
 
@@ -384,7 +387,7 @@ export class EngineService {
     const image = this.files.readInput(job.id);
     const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
     const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
-    job.input = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex: job.request.faceIndex ?? 0 });
+    job.input = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex: job.request.faceIndex ?? 0, ...this.detector() });
     job.plan = plan;
     job.state = 'running';
     job.phase = 'inversion';
@@ -567,6 +570,10 @@ export class EngineService {
 
   private eta(job: Job): number | null {
     return this.progress.eta(job, this.queue.position(job.id));
+  }
+
+  private detector(): { faceDetector?: FaceDetectorModel } {
+    return this.opts.faceDetector ? { faceDetector: this.opts.faceDetector } : {};
   }
 
   /** A job that finished before this process started. */

@@ -11,6 +11,9 @@ import { EngineError } from '../errors.js';
 import { LoadedModel } from '../loaded-model.js';
 import { listModelPackages, resolveModelPackage } from '../model/model-registry.js';
 import type { ProviderChoice } from '../onnx/execution-provider.js';
+import { FaceDetectorSession } from '../onnx/face-detector-session.js';
+import type { InferenceBackend } from '../onnx/inference-protocol.js';
+import { openInference } from '../onnx/open-inference.js';
 import { chooseProviderHere } from '../onnx/provider-report.js';
 import { EngineService, type StartReport } from './engine-service.js';
 import { createEngineHttpServer } from './http-server.js';
@@ -22,6 +25,9 @@ export interface EngineServer {
   readonly port: number;
   readonly service: EngineService;
   readonly provider: ProviderChoice;
+  /** Where the models' graphs run (the inference worker unless engine.inference is 'inline'). */
+  readonly inference: InferenceBackend;
+  readonly models: ReadonlyMap<string, LoadedModel>;
   readonly recovered: number;
   /** What start-up found and cleaned (also logged). */
   readonly started: StartReport;
@@ -48,11 +54,13 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     : listModelPackages(config.modelsDir, (dir, err) => log.warn(`skipping ${dir}: ${err.message}`));
   if (!packages.length) throw new EngineError('MODEL_NOT_FOUND', `no models to load from ${config.modelsDir}`);
   const models = new Map<string, LoadedModel>();
+  const inference = await openInference({ mode: e.inference, intraOpThreads: e.intraOpThreads }, (line) => log.warn(line));
+  log.info(`inference ${e.inference === 'worker' ? 'in a worker thread' : 'on the main thread'}, intraOpThreads ${e.intraOpThreads || 'onnxruntime default'}`);
   const storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
   try {
     for (const pkg of packages) {
       try {
-        const loaded = await LoadedModel.open(pkg, { provider: provider.provider });
+        const loaded = await LoadedModel.open(pkg, { provider: provider.provider, inference });
         if (loaded.unet.fallback) log.warn(loaded.unet.fallback, { model: pkg.manifest.id });
         models.set(pkg.manifest.id, loaded);
       } catch (err) {
@@ -64,6 +72,8 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     if (!models.size) throw new EngineError('MODEL_NOT_FOUND', `no model in ${config.modelsDir} could be loaded`);
     const defaultModel = config.defaultModel && models.has(config.defaultModel) ? config.defaultModel : [...models.keys()][0]!;
     if (config.defaultModel && !models.has(config.defaultModel)) log.warn(`default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
+    // Face models find faces with BlazeFace, which runs next to the UNet in the inference worker.
+    const faceDetector = [...models.values()].some((m) => m.manifest.preprocess === 'align-face') ? await FaceDetectorSession.load(undefined, inference) : undefined;
 
     const service = new EngineService({
       models,
@@ -81,6 +91,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       finishedJobTtlMs: e.finishedJobTtlMs,
       version: opts.version ?? '0.1.0',
       log,
+      ...(faceDetector ? { faceDetector } : {}),
     });
     const started = service.start();
     const { recovered } = started;
@@ -116,11 +127,13 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
       for (const m of models.values()) await m.close();
+      await inference.close();
       if (!opts.storage) storage.close();
     };
-    return { url, port, service, provider, recovered, started, drain: (ms = e.drainMs) => shutdown(ms), close: () => shutdown(null) };
+    return { url, port, service, provider, inference, models, recovered, started, drain: (ms = e.drainMs) => shutdown(ms), close: () => shutdown(null) };
   } catch (err) {
     for (const m of models.values()) await m.close();
+    await inference.close();
     if (!opts.storage) storage.close();
     throw err;
   }

@@ -1,0 +1,224 @@
+/**
+ * `asyrp bench load [--model <id>] [--steps n] [--window s] [--burst n] [--owners n] [--json]`: does the
+ * engine keep listening while it computes (issue #30)? For each variant (inference inline on the main
+ * thread, in the worker, and in the worker with onnxruntime's own thread count) an engine is started in
+ * a child process; 16 jobs run on the model all through the window (each owner submits again when its
+ * job is done), and two seconds in, a burst of submissions from many owners arrives at once. Reported:
+ * /v1/health latency (a poller all through the window), submit latency over the burst (accepted or
+ * refused), and edits per minute (jobs done in the window, from /metrics), with ratios between variants
+ * of the same run.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AppConfig, InferenceSetting } from '../../config/load-config.js';
+import { API_VERSION } from '../../engine/client/api-types.js';
+import { EngineClient } from '../../engine/client/engine-client.js';
+import { directionNames } from '../../engine/directions/direction-file.js';
+import { resolveModelPackage } from '../../engine/model/model-registry.js';
+import { GaussianRng } from '../../engine/diffusion/gaussian-rng.js';
+import { encodePng } from '../../engine/image/image-io.js';
+import type { CliContext } from '../cli-context.js';
+import { BENCH_LOAD } from '../command-specs.js';
+import { parseArgs, UsageError } from '../parse-args.js';
+import { reportEngineError } from '../report-error.js';
+
+interface Variant {
+  readonly name: string;
+  readonly inference: InferenceSetting;
+  readonly intraOpThreads: number;
+}
+
+interface VariantResult {
+  readonly variant: Variant;
+  readonly healthMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
+  readonly submitMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
+  readonly accepted: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly editsPerMinute: number;
+}
+
+const RUNNING = 16;
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+function summary(ms: number[]): VariantResult['healthMs'] {
+  const s = [...ms].sort((a, b) => a - b);
+  return { p50: quantile(s, 0.5), p99: quantile(s, 0.99), max: s[s.length - 1] ?? NaN, n: s.length };
+}
+
+async function noisePng(seed: number, size: number): Promise<string> {
+  const rng = new GaussianRng(seed);
+  const data = new Uint8Array(size * size * 3).map(() => Math.max(0, Math.min(255, Math.round(128 + 40 * rng.nextNormal()))));
+  return (await encodePng({ data, width: size, height: size })).toString('base64');
+}
+
+/** Starts the engine in a child process (bench-load-engine) and resolves with its URL and a stop(). */
+function startChildEngine(config: AppConfig): Promise<{ url: string; stop: () => Promise<void> }> {
+  const entry = new URL(`../bench-load-engine.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+  const child = fork(entry, [JSON.stringify(config)], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the benchmark's engine exited (code ${code}) before listening`)));
+    child.once('message', (m: { url: string }) =>
+      resolve({
+        url: m.url,
+        stop: async () => {
+          child.send('stop');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+          await exited;
+          clearTimeout(timer);
+        },
+      }),
+    );
+  });
+}
+
+async function doneCount(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = /asyrp_jobs_finished_total\{state="done"\} (\d+)/.exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+async function runVariant(
+  ctx: CliContext,
+  variant: Variant,
+  opts: { dataDir: string; model: string | undefined; recipe: (seed: number) => string; windowMs: number; burst: number; owners: number; image: string; warmImage: string },
+): Promise<VariantResult> {
+  const dir = join(opts.dataDir, variant.name.replace(/[^a-z0-9]+/gi, '-'));
+  const config = {
+    ...ctx.config,
+    dataDir: join(dir, 'data'),
+    storage: { ...ctx.config.storage, path: join(dir, 'asyrp.db') },
+    logLevel: 'warn',
+    engine: { ...ctx.config.engine, host: '127.0.0.1', port: 0, maxBatch: RUNNING, inference: variant.inference, intraOpThreads: variant.intraOpThreads, ...(opts.model ? { models: [opts.model] } : {}) },
+    ...(opts.model ? { defaultModel: opts.model } : {}),
+  } as AppConfig;
+  const engine = await startChildEngine(config);
+  try {
+    const client = new EngineClient({ baseUrl: engine.url, timeoutMs: 120_000 });
+    // Warm-up: the first calls allocate onnxruntime's arenas.
+    await client.wait((await client.submit({ imageBase64: opts.warmImage, recipe: opts.recipe(0), owner: 'warm-up' })).id);
+
+    let open = true;
+    let seed = 1;
+    // RUNNING owners keep one job each in flight for the whole window.
+    const background = Array.from({ length: RUNNING }, async (_, i) => {
+      while (open) {
+        const job = await client.submit({ imageBase64: opts.image, recipe: opts.recipe(seed++), owner: `running-${i}` });
+        await client.wait(job.id);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1000)); // let the 16 jobs start
+    const start = performance.now();
+    const doneAtStart = await doneCount(engine.url);
+
+    const healthMs: number[] = [];
+    const poller = (async () => {
+      while (open) {
+        const t = performance.now();
+        await (await fetch(`${engine.url}/${API_VERSION}/health`)).arrayBuffer();
+        healthMs.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+
+    await new Promise((r) => setTimeout(r, 2000));
+    const submitMs: number[] = [];
+    const refused: Record<string, number> = {};
+    let accepted = 0;
+    await Promise.all(
+      Array.from({ length: opts.burst }, async (_, i) => {
+        const body = JSON.stringify({ imageBase64: opts.image, recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` });
+        const t = performance.now();
+        const res = await fetch(`${engine.url}/${API_VERSION}/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+        const answer = (await res.json()) as { code?: string };
+        submitMs.push(performance.now() - t);
+        if (res.status === 202 || res.status === 200) accepted++;
+        else refused[answer.code ?? String(res.status)] = (refused[answer.code ?? String(res.status)] ?? 0) + 1;
+      }),
+    );
+
+    const left = opts.windowMs - (performance.now() - start);
+    if (left > 0) await new Promise((r) => setTimeout(r, left));
+    const done = (await doneCount(engine.url)) - doneAtStart;
+    const minutes = (performance.now() - start) / 60_000;
+    open = false;
+    await poller;
+    // The background loops end with their current jobs; the engine is stopped without waiting for them.
+    void Promise.allSettled(background);
+    return { variant, healthMs: summary(healthMs), submitMs: summary(submitMs), accepted, refused, editsPerMinute: done / minutes };
+  } finally {
+    await engine.stop();
+  }
+}
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '—';
+}
+
+export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise<number> {
+  const { flags } = parseArgs(argv, BENCH_LOAD.flags);
+  const int = (v: unknown, dflt: number, lo: number, hi: number, name: string) => {
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a whole number from ${lo} to ${hi}`);
+    return n;
+  };
+  const steps = int(flags.steps, 10, 2, 1000, 'steps');
+  const windowMs = int(flags.window, 40, 10, 600, 'window') * 1000;
+  const burst = int(flags.burst, 500, 1, 5000, 'burst');
+  const owners = int(flags.owners, 20, 1, 1000, 'owners');
+  const threads = ctx.config.engine.intraOpThreads;
+  const variants: Variant[] = [
+    { name: `inline, ${threads || 'default'} threads`, inference: 'inline', intraOpThreads: threads },
+    { name: `worker, ${threads || 'default'} threads`, inference: 'worker', intraOpThreads: threads },
+    ...(threads !== 0 ? [{ name: 'worker, onnxruntime default threads', inference: 'worker' as const, intraOpThreads: 0 }] : []),
+  ];
+  const dataDir = mkdtempSync(join(tmpdir(), 'asyrp-bench-load-'));
+  try {
+    // The model's first direction, so jobs run the edited decoder pass as real edits do.
+    const pkg = resolveModelPackage(ctx.config.modelsDir, flags.model as string | undefined, ctx.config.defaultModel, ctx.cwd);
+    const model = { id: pkg.manifest.id };
+    const direction = directionNames(join(pkg.dir, pkg.manifest.directions))[0];
+    const recipe = (seed: number) => `${direction ? `${direction}:0.8 ` : ''}steps:${steps} seed:${seed}`;
+    // A 256×256 photo-sized input: the engine decodes and centre-crops it, as it would a user's image.
+    const image = await noisePng(7, 256);
+    const warmImage = await noisePng(8, 256);
+    const results: VariantResult[] = [];
+    for (const v of variants) {
+      if (!flags.json) ctx.err.write(`bench load: ${v.name} ...\n`);
+      results.push(await runVariant(ctx, v, { dataDir, model: model.id, recipe, windowMs, burst, owners, image, warmImage }));
+    }
+    const out = { model: model.id, recipe: recipe(0).replace(/ seed:0$/, ''), running: RUNNING, burst, owners, windowS: windowMs / 1000, results };
+    if (flags.json) {
+      ctx.out.write(JSON.stringify(out, null, 2) + '\n');
+      return 0;
+    }
+    ctx.out.write(`model ${model.id}, recipe "${out.recipe}", ${RUNNING} jobs running, burst of ${burst} submissions from ${owners} owners, ${windowMs / 1000} s window\n\n`);
+    ctx.out.write(`| variant | health p50 ms | health p99 ms | submit p50 ms | submit p99 ms | accepted | refused | edits/min |\n|---|---:|---:|---:|---:|---:|---|---:|\n`);
+    for (const r of results) {
+      const refusedText = Object.entries(r.refused).map(([c, n]) => `${n} ${c}`).join(', ') || '0';
+      ctx.out.write(`| ${r.variant.name} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} | ${refusedText} | ${fmt(r.editsPerMinute, 1)} |\n`);
+    }
+    const [inline, worker, ortDefault] = results;
+    if (inline && worker) {
+      ctx.out.write(`\n| ratio | health p99 | submit p99 | edits/min |\n|---|---:|---:|---:|\n`);
+      ctx.out.write(`| worker / inline | ${fmt(worker.healthMs.p99 / inline.healthMs.p99, 3)} | ${fmt(worker.submitMs.p99 / inline.submitMs.p99, 3)} | ${fmt(worker.editsPerMinute / inline.editsPerMinute, 2)} |\n`);
+      if (ortDefault) ctx.out.write(`| ${threads} threads / onnxruntime default (worker) | ${fmt(worker.healthMs.p99 / ortDefault.healthMs.p99, 2)} | ${fmt(worker.submitMs.p99 / ortDefault.submitMs.p99, 2)} | ${fmt(worker.editsPerMinute / ortDefault.editsPerMinute, 2)} |\n`);
+      ctx.out.write(`\ntargets (worker): health p99 ≤ 100 ms, submit p99 ≤ 250 ms, edits/min no lower than inline\n`);
+    }
+    return 0;
+  } catch (e) {
+    return reportEngineError(ctx, 'bench load', e);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The inference worker's entry (a worker_threads worker started by inference-host.ts). It holds the
+ * onnxruntime sessions and answers the requests of inference-protocol.ts one at a time, in order: a
+ * run blocks this thread while it computes, which is the point, since the engine's main thread (HTTP
+ * API, job bookkeeping) no longer waits on it.
+ */
+import { parentPort } from 'node:worker_threads';
+import { asEngineError } from '../errors.js';
+import { tensorBuffers, type WorkerReply, type WorkerRequest } from './inference-protocol.js';
+import { OrtGraph } from './ort-graph.js';
+
+const port = parentPort;
+if (!port) throw new Error('inference-worker.ts runs as a worker thread (see inference-host.ts)');
+
+const graphs = new Map<number, OrtGraph>();
+// Requests are handled strictly in arrival order: a load must finish before a run of the same graph.
+let chain: Promise<void> = Promise.resolve();
+
+async function handle(req: WorkerRequest): Promise<{ reply: WorkerReply; transfer: ArrayBuffer[] }> {
+  try {
+    switch (req.op) {
+      case 'load': {
+        const g = await OrtGraph.load(req.path, req.options);
+        graphs.set(req.graph, g);
+        return { reply: { id: req.id, ok: true, info: g.info }, transfer: [] };
+      }
+      case 'run': {
+        const g = graphs.get(req.graph);
+        if (!g) throw asEngineError(new Error(`graph ${req.graph} is not loaded in this worker`), 'INFERENCE_FAILED', 'inference worker');
+        const { outputs, runMs } = await g.run(req.feeds);
+        return { reply: { id: req.id, ok: true, outputs, runMs }, transfer: tensorBuffers(Object.values(outputs)) };
+      }
+      case 'release': {
+        const g = graphs.get(req.graph);
+        graphs.delete(req.graph);
+        await g?.release();
+        return { reply: { id: req.id, ok: true, released: true }, transfer: [] };
+      }
+    }
+  } catch (e) {
+    const err = asEngineError(e, 'INFERENCE_FAILED', 'inference worker');
+    return { reply: { id: req.id, ok: false, error: { code: err.code, message: err.message } }, transfer: [] };
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  chain = chain.then(async () => {
+    const { reply, transfer } = await handle(req);
+    port.postMessage(reply, transfer);
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * The inference worker (issue #30): while a UNet call computes in the worker, the engine's HTTP API is
+ * answered; a worker that dies fails the jobs it was computing with a typed reason, is replaced, and the
+ * engine goes on. The slow model (test/models/slow-unet, tools/make_slow_model.py) makes one call last
+ * seconds, so "in flight" is a state the test can observe rather than a race it has to win.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { EngineClient } from '../../src/engine/client/engine-client.js';
+import { InferenceHost } from '../../src/engine/onnx/inference-host.js';
+import type { UNetSession } from '../../src/engine/onnx/unet-session.js';
+import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
+
+const image = sampleImageBase64();
+let server: EngineServer;
+let client: EngineClient;
+let slow: UNetSession;
+
+beforeAll(async () => {
+  ({ server, client } = await startTestEngine({ models: ['slow-unet', 'analytic'], inference: 'worker', maxBatch: 4 }));
+  slow = server.models.get('slow-unet')!.unet;
+});
+afterAll(async () => server?.close());
+
+/** Waits until a call of the slow UNet has been sent to the worker and has not come back. */
+async function callInFlight(): Promise<void> {
+  await vi.waitFor(() => expect(slow.inFlight).toBe(1), { timeout: 30_000, interval: 2 });
+}
+
+describe('inference worker', () => {
+  it('runs the graphs in a worker thread', () => {
+    expect(server.inference.mode).toBe('worker');
+    expect(server.inference).toBeInstanceOf(InferenceHost);
+  });
+
+  it('answers /v1/health and a submit while a UNet call is in flight, before that call returns', async () => {
+    const job = await client.submit({ imageBase64: image, recipe: 'seed:1', owner: 'slow-a', model: 'slow-unet' });
+    await callInFlight();
+    const returnedBefore = slow.calls;
+
+    const health = await client.health();
+    expect(health.status).toBe('ok');
+    // The call that was in flight when health was asked has not returned: no call came back meanwhile.
+    expect(slow.calls).toBe(returnedBefore);
+    expect(slow.inFlight).toBe(1);
+
+    const second = await client.submit({ imageBase64: image, recipe: 'seed:2', owner: 'slow-b', model: 'slow-unet' });
+    expect(second.duplicate).toBe(false);
+    expect(slow.calls).toBe(returnedBefore);
+    expect(slow.inFlight).toBe(1);
+
+    await client.cancel(job.id);
+    await client.cancel(second.id);
+    expect((await client.wait(job.id)).state).toBe('cancelled');
+    expect((await client.wait(second.id)).state).toBe('cancelled');
+  }, 60_000);
+
+  it('fails the jobs of a worker that dies with INFERENCE_FAILED, starts a new one and goes on', async () => {
+    const host = server.inference as InferenceHost;
+    const restarts = host.restarts;
+    const job = await client.submit({ imageBase64: image, recipe: 'seed:3', owner: 'crash', model: 'slow-unet' });
+    await callInFlight();
+    await host.kill();
+
+    const failed = await client.wait(job.id);
+    expect(failed.state).toBe('failed');
+    expect(failed.error?.code).toBe('INFERENCE_FAILED');
+    expect(failed.error?.message).toMatch(/inference worker stopped/);
+    expect(host.restarts).toBe(restarts + 1);
+
+    // The engine goes on: a new job on another model runs to the end in a new worker (which loads every
+    // open graph again first).
+    expect((await client.health()).status).toBe('ok');
+    const next = await client.submit({ imageBase64: image, recipe: 'steps:3 seed:4', owner: 'after-crash', model: 'analytic' });
+    const done = await client.wait(next.id);
+    expect(done.state).toBe('done');
+    expect((await client.result(next.id, 'after')).length).toBeGreaterThan(0);
+  }, 60_000);
+});
