@@ -60,7 +60,7 @@ describe('inference worker', () => {
     const restarts = host.restarts;
     const job = await client.submit({ imageBase64: image, recipe: 'seed:3', owner: 'crash', model: 'slow-unet' });
     await callInFlight();
-    await host.kill();
+    host.kill();
 
     const failed = await client.wait(job.id);
     expect(failed.state).toBe('failed');

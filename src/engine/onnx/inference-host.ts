@@ -80,6 +80,7 @@ export class InferenceHost implements InferenceBackend {
   /** Workers started after one stopped unexpectedly. */
   restarts = 0;
   private worker: Worker | null = null;
+  private stopFlag: Int32Array | null = null;
   private generation = 0;
   private lastError: string | null = null;
   private nextId = 1;
@@ -142,11 +143,15 @@ export class InferenceHost implements InferenceBackend {
   }
 
   /**
-   * Ends the worker at once, as a crash would: its calls in flight fail and the next call starts a new
-   * one. For a call that must be abandoned (and for the tests that show the engine survives a crash).
+   * Ends the worker as a crash would: its calls in flight fail and the next call starts a new one. A
+   * native run cannot be interrupted, so a worker inside one ends when that run returns, without
+   * answering it (inference-worker.ts, stopFlag). For a call that must be abandoned, and for the tests
+   * that show the engine survives a dead worker.
    */
-  async kill(): Promise<void> {
-    await this.worker?.terminate();
+  kill(): void {
+    if (!this.worker || !this.stopFlag) return;
+    Atomics.store(this.stopFlag, 0, 1);
+    this.worker.postMessage({ op: 'exit' });
   }
 
   async close(): Promise<void> {
@@ -154,13 +159,18 @@ export class InferenceHost implements InferenceBackend {
     for (const g of [...this.graphs]) await g.release().catch(() => undefined);
     this.closed = true;
     const w = this.worker;
-    this.worker = null;
-    await w?.terminate();
+    if (!w) return;
+    // Not terminate(): a run still in progress must return first (see kill()).
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    this.kill();
+    await exited;
   }
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const w = new Worker(workerEntry());
+    const stop = new SharedArrayBuffer(4);
+    const w = new Worker(workerEntry(), { workerData: { stop } });
+    this.stopFlag = new Int32Array(stop);
     this.generation++;
     this.lastError = null;
     w.on('message', (reply: WorkerReply) => this.onReply(w, reply));

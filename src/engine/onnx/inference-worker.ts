@@ -4,13 +4,23 @@
  * run blocks this thread while it computes, which is the point, since the engine's main thread (HTTP
  * API, job bookkeeping) no longer waits on it.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { asEngineError } from '../errors.js';
 import { tensorBuffers, type WorkerReply, type WorkerRequest } from './inference-protocol.js';
 import { OrtGraph } from './ort-graph.js';
 
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts runs as a worker thread (see inference-host.ts)');
+
+/**
+ * Set to 1 by the host's kill(). A worker thread must not be terminated inside onnxruntime's native run
+ * (onnxruntime-node then throws from C++ and the whole process aborts), so the worker ends itself at the
+ * next safe point: when a run returns (before answering it) or when a message arrives.
+ */
+const stopFlag = new Int32Array((workerData as { stop: SharedArrayBuffer }).stop);
+function exitIfAsked(): void {
+  if (Atomics.load(stopFlag, 0) === 1) process.exit(1);
+}
 
 const graphs = new Map<number, OrtGraph>();
 // Requests are handled strictly in arrival order: a load must finish before a run of the same graph.
@@ -28,6 +38,7 @@ async function handle(req: WorkerRequest): Promise<{ reply: WorkerReply; transfe
         const g = graphs.get(req.graph);
         if (!g) throw asEngineError(new Error(`graph ${req.graph} is not loaded in this worker`), 'INFERENCE_FAILED', 'inference worker');
         const { outputs, runMs } = await g.run(req.feeds);
+        exitIfAsked();
         return { reply: { id: req.id, ok: true, outputs, runMs }, transfer: tensorBuffers(Object.values(outputs)) };
       }
       case 'release': {
@@ -43,9 +54,21 @@ async function handle(req: WorkerRequest): Promise<{ reply: WorkerReply; transfe
   }
 }
 
-port.on('message', (req: WorkerRequest) => {
+function send(reply: WorkerReply, transfer: ArrayBuffer[]): void {
+  try {
+    port!.postMessage(reply, transfer);
+  } catch {
+    // A buffer that cannot be transferred (one onnxruntime keeps) is copied instead.
+    port!.postMessage(reply);
+  }
+}
+
+port.on('message', (req: WorkerRequest | { op: 'exit' }) => {
+  exitIfAsked();
+  if (req.op === 'exit') return;
   chain = chain.then(async () => {
+    exitIfAsked();
     const { reply, transfer } = await handle(req);
-    port.postMessage(reply, transfer);
+    send(reply, transfer);
   });
 });
