@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,11 +33,19 @@ describe('loadSettings', () => {
   it('takes every default from one place, with no file and no environment', () => {
     const root = rootWith();
     const c = loadConfig({ root, env: {} });
-    expect(c.engine).toMatchObject({ ...DEFAULTS.engine, models: null });
+    // intraOpThreads: null in DEFAULTS stands for the cores this process may use.
+    expect(c.engine).toMatchObject({ ...DEFAULTS.engine, models: null, intraOpThreads: availableParallelism() });
     expect(c.slack).toEqual(DEFAULTS.slack);
     expect(c.discord).toEqual(DEFAULTS.discord);
     expect(c.storage).toEqual({ path: join(root, DEFAULTS.storage.path), busyTimeoutMs: DEFAULTS.storage.busyTimeoutMs });
     expect(c.logLevel).toBe(DEFAULTS.logLevel);
+  });
+
+  it('reads where inference runs and its thread count, and refuses values it cannot use', () => {
+    const c = loadConfig({ root: rootWith(), env: { ASYRP_INFERENCE: 'inline', ASYRP_INTRA_OP_THREADS: '0' } });
+    expect(c.engine).toMatchObject({ inference: 'inline', intraOpThreads: 0 });
+    expect(() => loadConfig({ root: rootWith({ engine: { inference: 'gpu' } }), env: {} })).toThrow(/engine.inference/);
+    expect(() => loadConfig({ root: rootWith({ engine: { intraOpThreads: 1.5 } }), env: {} })).toThrow(/engine.intraOpThreads/);
   });
 
   it('applies config/local.json, then the environment, then overrides', () => {
