@@ -10,7 +10,7 @@ import { LoadedModel } from '../../src/engine/loaded-model.js';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
 import { parseRecipe } from '../../src/engine/recipe/parse-recipe.js';
 import { planEdit } from '../../src/engine/pipeline/edit-plan.js';
-import { generationTrajectory, inversionTrajectory, runEdit } from '../../src/engine/pipeline/run-edit.js';
+import { generationTrajectory, inversionTrajectory, runEdit, runEditBatch } from '../../src/engine/pipeline/run-edit.js';
 import { runToCompletion, stepTogether } from '../../src/engine/diffusion/batch-runner.js';
 import { GenerationTrajectory } from '../../src/engine/diffusion/trajectory.js';
 import { timestepSequence } from '../../src/engine/diffusion/schedule.js';
@@ -108,6 +108,23 @@ describe('analytic model, against float64', () => {
     const again = await runEdit(model.unet, model.alphasBar, new Float32Array(full.x0.length), plan, { xT: full.xT });
     expect(maxAbsDiff(again.x0, full.x0)).toBe(0);
     expect(again.timings.inversionMs).toBe(0);
+  });
+
+  it('runEditBatch edits each image as runEdit does alone, with refined inversion counted in the progress', async () => {
+    const c = cases.find((x) => x.case === 'shift-boost' && x.n === 10)!;
+    const plan = { ...planFor(c), inversionRefinement: 1 };
+    const a = Float32Array.from(c.x0.data);
+    const b = a.map((v) => -v);
+    const progress: string[] = [];
+    const batch = await runEditBatch(model.unet, model.alphasBar, [a, b], plan, { onProgress: (p) => progress.push(`${p.phase}:${p.done}/${p.total}`) });
+    // 9 inversion steps of 2 UNet calls each (one refinement), then 10 generation steps.
+    expect(progress[0]).toBe('inversion:0/28');
+    expect(progress.at(-1)).toBe('boosting:28/28');
+    for (const [i, x0] of [a, b].entries()) {
+      const alone = await runEdit(model.unet, model.alphasBar, x0, plan);
+      expect(maxAbsDiff(batch.x0s[i]!, alone.x0)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(batch.xTs[i]!, alone.xT)).toBeLessThan(1e-5);
+    }
   });
 
   it('is bit-identical for the same seed with boosting on, and differs for another seed', async () => {

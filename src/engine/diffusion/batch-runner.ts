@@ -1,8 +1,11 @@
 /**
- * Drives trajectories through a UNet, one batched call per tick. Samples that need an edited epsilon go
- * first, because the model computes ε̃ for the first E samples of the batch (E = number of Δh rows).
+ * The one sampler driver: every inversion and generation trajectory in the engine is advanced by
+ * stepTogether, one batched UNet call per tick, whoever holds it: runToCompletion below (the pipeline's
+ * edits, eval, generate, learn, bench) or the engine service's worker, which calls stepTogether itself
+ * so that jobs can join and leave the batch between ticks. Samples that need an edited epsilon go first,
+ * because the model computes ε̃ for the first E samples of the batch (E = number of Δh rows).
  */
-import type { Trajectory, UNetResult } from './trajectory.js';
+import type { Phase, Trajectory, UNetResult } from './trajectory.js';
 
 export interface UNetOutputs {
   /** [B·3·R·R] */
@@ -53,16 +56,22 @@ export async function stepTogether(unet: UNet, trajectories: readonly Trajectory
   });
 }
 
-/** Runs trajectories to completion, calling onTick after each batched step. */
-export async function runToCompletion(
-  unet: UNet,
-  trajectories: readonly Trajectory[],
-  onTick?: () => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  while (trajectories.some((tr) => !tr.done)) {
-    signal?.throwIfAborted();
+export interface RunOptions {
+  /** After each batched step: the phase the step was in (of the first unfinished trajectory) and its time. */
+  readonly onStep?: (step: { readonly phase: Phase; readonly ms: number }) => void;
+  /** Checked before every step. */
+  readonly signal?: AbortSignal;
+}
+
+/** Runs trajectories to completion, one batched step at a time. */
+export async function runToCompletion(unet: UNet, trajectories: readonly Trajectory[], opts: RunOptions = {}): Promise<void> {
+  for (;;) {
+    const lead = trajectories.find((tr) => !tr.done);
+    if (!lead) return;
+    opts.signal?.throwIfAborted();
+    const phase = lead.phase;
+    const start = performance.now();
     await stepTogether(unet, trajectories);
-    onTick?.();
+    opts.onStep?.({ phase, ms: performance.now() - start });
   }
 }

@@ -10,7 +10,7 @@
  * difference can also carry correlated changes); `asyrp eval` measures that.
  */
 import { EngineError } from '../errors.js';
-import { stepTogether } from '../diffusion/batch-runner.js';
+import { runToCompletion } from '../diffusion/batch-runner.js';
 import { alphaBarAt, timestepSequence } from '../diffusion/schedule.js';
 import { InversionTrajectory } from '../diffusion/trajectory.js';
 import type { LoadedModel } from '../loaded-model.js';
@@ -75,7 +75,7 @@ async function hTrajectories(model: LoadedModel, tensors: Float32Array[], seq: n
   const refine = model.manifest.defaults.inversionRefinement;
   const trajectories = tensors.map((x0, i) => new InversionTrajectory(x0, seq, model.alphasBar, (t, h, eps, x) => record(i, t, h, eps, x), refine));
   const unet = model.unet;
-  while (trajectories.some((t) => !t.done)) await stepTogether(unet, trajectories);
+  await runToCompletion(unet, trajectories);
   // The inversion evaluates t = seq[0] … seq[n−2]; generation starts at seq[n−1] on x_T: one more call.
   const tLast = seq[seq.length - 1]!;
   const B = tensors.length;

@@ -12,7 +12,7 @@
  * render label with its worst group (group-stats.ts), by the twin judge when there are twins.
  */
 import { EngineError } from '../errors.js';
-import { stepTogether } from '../diffusion/batch-runner.js';
+import { runToCompletion } from '../diffusion/batch-runner.js';
 import { timestepSequence } from '../diffusion/schedule.js';
 import { GaussianRng } from '../diffusion/gaussian-rng.js';
 import { GenerationTrajectory, InversionTrajectory } from '../diffusion/trajectory.js';
@@ -209,7 +209,7 @@ async function generate(model: LoadedModel, xTs: Float32Array[], plan: EditPlan,
       const rng = new GaussianRng(plan.seed + i + k);
       return new GenerationTrajectory(xT, seq, model.alphasBar, { tEdit: plan.tEdit, tBoost: plan.tBoost, deltaHAt: plan.deltaHAt, noise: (o) => rng.fillNormal(o) });
     });
-    while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
+    await runToCompletion(model.unet, trs);
     out.push(...trs.map((t) => t.x));
   }
   return out;
@@ -244,7 +244,7 @@ export async function evaluateRecipe(
   const xTs: Float32Array[] = [];
   for (let i = 0; i < faces.length; i += opts.batch) {
     const trs = faces.slice(i, i + opts.batch).map((x0) => new InversionTrajectory(x0, seqInv, model.alphasBar, undefined, base.inversionRefinement));
-    while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
+    await runToCompletion(model.unet, trs);
     xTs.push(...trs.map((t) => Float32Array.from(t.x)));
   }
   const before = judge ? await readAll(judge.reader, [...faces], opts.batch) : undefined;

@@ -7,7 +7,7 @@
  * sample k of an n = 100 run.
  */
 import { EngineError } from '../errors.js';
-import { stepTogether } from '../diffusion/batch-runner.js';
+import { runToCompletion } from '../diffusion/batch-runner.js';
 import { GaussianRng } from '../diffusion/gaussian-rng.js';
 import { timestepSequence } from '../diffusion/schedule.js';
 import { GenerationTrajectory } from '../diffusion/trajectory.js';
@@ -48,7 +48,7 @@ export async function generateFromNoise(model: LoadedModel, opts: GenerateOption
     const trs = Array.from({ length: count }, (_, k) =>
       new GenerationTrajectory(initialNoise(opts.seed + i + k, size), seq, model.alphasBar, { tEdit: model.manifest.schedule.trainSteps, tBoost: 0, deltaHAt: () => null, noise: noBoostingNoise }),
     );
-    while (trs.some((t) => !t.done)) await stepTogether(model.unet, trs);
+    await runToCompletion(model.unet, trs);
     out.push(...trs.map((t) => t.x));
     opts.onProgress?.(i + count, opts.n);
   }

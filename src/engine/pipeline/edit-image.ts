@@ -116,9 +116,7 @@ export async function editImage(model: LoadedModel, bytes: Uint8Array, recipe: R
   const R = model.manifest.resolution;
   if (input.faces && input.photo) {
     // Faces are independent samples of the same edit: one batch for all of them.
-    const { x0s, timings } = input.faces.length === 1
-      ? await runEdit(model.unet, model.alphasBar, input.faces[0]!.tensor, plan, runOpts).then((r) => ({ x0s: [r.x0], timings: r.timings }))
-      : await runEditBatch(model.unet, model.alphasBar, input.faces.map((f) => f.tensor), plan, runOpts);
+    const { x0s, timings } = await runEditBatch(model.unet, model.alphasBar, input.faces.map((f) => f.tensor), plan, runOpts);
     const faces: EditedFace[] = input.faces.map((f, i) => ({ index: f.index, score: f.face.score, box: f.face.box, alignment: f.alignment, before: f.crop, after: tensorToRgb(x0s[i]!, R, R) }));
     let before: RgbImage;
     let after: RgbImage;

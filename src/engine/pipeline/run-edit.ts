@@ -1,12 +1,12 @@
 /**
- * One edit of one image tensor, written out step by step: (1) DDIM inversion to x_T, (2) the asymmetric
- * reverse process with editing, denoising and quality boosting. Batched callers (the engine service)
- * drive the same trajectories themselves.
+ * One edit of one or several image tensors: (1) DDIM inversion to x_T, (2) the asymmetric reverse process
+ * with editing, denoising and quality boosting. Both go through the one sampler driver
+ * (diffusion/batch-runner.ts); the engine service advances the same trajectories with it tick by tick.
  */
 import { GaussianRng } from '../diffusion/gaussian-rng.js';
-import { runToCompletion, stepTogether, type UNet } from '../diffusion/batch-runner.js';
+import { runToCompletion, type UNet } from '../diffusion/batch-runner.js';
 import { timestepSequence } from '../diffusion/schedule.js';
-import { GenerationTrajectory, InversionTrajectory, type Phase, type Trajectory } from '../diffusion/trajectory.js';
+import { GenerationTrajectory, InversionTrajectory, type Phase } from '../diffusion/trajectory.js';
 import type { EditPlan } from './edit-plan.js';
 
 export interface EditProgress {
@@ -51,72 +51,53 @@ export function generationTrajectory(xT: Float32Array, plan: EditPlan, alphasBar
 }
 
 export async function runEdit(unet: UNet, alphasBar: Float64Array, x0: Float32Array, plan: EditPlan, opts: RunEditOptions = {}): Promise<RunEditResult> {
-  const tMax = alphasBar.length - 1;
-  const timings: EditTimings = { inversionMs: 0, generationMs: 0, phases: { editing: 0, denoising: 0, boosting: 0 } };
-  const invSteps = opts.xT ? 0 : (plan.inversionSteps - 1) * (1 + plan.inversionRefinement);
-  const total = invSteps + plan.generationSteps;
-  let done = 0;
-  const report = (tr: Trajectory) => opts.onProgress?.({ phase: tr.phase, done, total });
-
-  // 1. Inversion: x0 → x_T (deterministic, η = 0, no Δh).
-  let xT = opts.xT;
-  if (!xT) {
-    const start = performance.now();
-    const inv = inversionTrajectory(x0, plan, alphasBar, tMax);
-    report(inv);
-    await runToCompletion(unet, [inv], () => (done++, report(inv)), opts.signal);
-    xT = Float32Array.from(inv.x);
-    timings.inversionMs = performance.now() - start;
-  }
-
-  // 2. Generation: x_T → x0 with the asymmetric reverse process, timed by phase.
-  const start = performance.now();
-  const gen = generationTrajectory(xT, plan, alphasBar, tMax);
-  report(gen);
-  while (!gen.done) {
-    opts.signal?.throwIfAborted();
-    const phase = gen.phase as keyof EditTimings['phases'];
-    const stepStart = performance.now();
-    await stepTogether(unet, [gen]);
-    timings.phases[phase] += performance.now() - stepStart;
-    done++;
-    report(gen);
-  }
-  timings.generationMs = performance.now() - start;
-  return { x0: gen.x, xT, timings };
+  const { xTs, x0s, timings } = await runEditBatch(unet, alphasBar, [x0], plan, { ...opts, xTs: opts.xT ? [opts.xT] : undefined });
+  return { x0: x0s[0]!, xT: xTs[0]!, timings };
 }
 
 /**
  * The same edit applied to several independent images (the faces of one photo) in one batch: every
  * UNet call carries all of them, so n faces cost about one face's calls with a larger batch.
  */
-export async function runEditBatch(unet: UNet, alphasBar: Float64Array, x0s: readonly Float32Array[], plan: EditPlan, opts: Omit<RunEditOptions, 'xT'> = {}): Promise<{ x0s: Float32Array[]; timings: EditTimings }> {
+export async function runEditBatch(
+  unet: UNet,
+  alphasBar: Float64Array,
+  x0s: readonly Float32Array[],
+  plan: EditPlan,
+  opts: Omit<RunEditOptions, 'xT'> & { readonly xTs?: readonly Float32Array[] } = {},
+): Promise<{ x0s: Float32Array[]; xTs: Float32Array[]; timings: EditTimings }> {
   const tMax = alphasBar.length - 1;
   const timings: EditTimings = { inversionMs: 0, generationMs: 0, phases: { editing: 0, denoising: 0, boosting: 0 } };
-  const total = plan.inversionSteps - 1 + plan.generationSteps;
+  // Progress counts batched steps: a refined inversion step is 1 + refinement UNet calls.
+  const invSteps = opts.xTs ? 0 : (plan.inversionSteps - 1) * (1 + plan.inversionRefinement);
+  const total = invSteps + plan.generationSteps;
   let done = 0;
-  const report = (tr: Trajectory) => opts.onProgress?.({ phase: tr.phase, done, total });
+  const report = (phase: Phase) => opts.onProgress?.({ phase, done, total });
 
-  let start = performance.now();
-  const invs = x0s.map((x0) => inversionTrajectory(x0, plan, alphasBar, tMax));
-  report(invs[0]!);
-  await runToCompletion(unet, invs, () => (done++, report(invs[0]!)), opts.signal);
-  timings.inversionMs = performance.now() - start;
-
-  start = performance.now();
-  // Each face gets its own generator, seeded alike: the same recipe gives the same result per face
-  // whether it is edited alone or with others.
-  const gens = invs.map((inv) => generationTrajectory(Float32Array.from(inv.x), plan, alphasBar, tMax));
-  report(gens[0]!);
-  while (!gens[0]!.done) {
-    opts.signal?.throwIfAborted();
-    const phase = gens[0]!.phase as keyof EditTimings['phases'];
-    const stepStart = performance.now();
-    await stepTogether(unet, gens);
-    timings.phases[phase] += performance.now() - stepStart;
-    done++;
-    report(gens[0]!);
+  // 1. Inversion: x0 → x_T (deterministic, η = 0, no Δh), unless x_T is known.
+  let xTs = opts.xTs?.map((x) => Float32Array.from(x));
+  if (!xTs) {
+    const start = performance.now();
+    const invs = x0s.map((x0) => inversionTrajectory(x0, plan, alphasBar, tMax));
+    report('inversion');
+    await runToCompletion(unet, invs, { signal: opts.signal, onStep: ({ phase }) => (done++, report(phase)) });
+    xTs = invs.map((inv) => Float32Array.from(inv.x));
+    timings.inversionMs = performance.now() - start;
   }
+
+  // 2. Generation: x_T → x0 with the asymmetric reverse process, timed by phase. Each image gets its own
+  // generator, seeded alike: the same recipe gives the same result per face whether edited alone or with others.
+  const start = performance.now();
+  const gens = xTs.map((xT) => generationTrajectory(Float32Array.from(xT), plan, alphasBar, tMax));
+  report(gens[0]!.phase);
+  await runToCompletion(unet, gens, {
+    signal: opts.signal,
+    onStep: ({ phase, ms }) => {
+      timings.phases[phase as keyof EditTimings['phases']] += ms;
+      done++;
+      report(gens[0]!.phase);
+    },
+  });
   timings.generationMs = performance.now() - start;
-  return { x0s: gens.map((g) => g.x), timings };
+  return { x0s: gens.map((g) => g.x), xTs, timings };
 }
