@@ -166,7 +166,8 @@ export async function installModel(req: InstallRequest): Promise<InstallSummary>
     if (conv.code !== 0) {
       const msg = toolError(conv);
       if (/module .* is missing/.test(msg)) throw new InstallError('PYTHON_MODULE_MISSING', `converting ${b.file}: ${msg}`);
-      throw new InstallError('CONVERSION_FAILED', `converting ${b.file} failed: ${msg}`);
+      const hint = /does not match the architecture/.test(msg) ? `; is it ${b.file}, the ${b.title} checkpoint?` : '';
+      throw new InstallError('CONVERSION_FAILED', `converting ${b.file} failed: ${msg}${hint}`);
     }
 
     // 3. the released directions

@@ -50,7 +50,7 @@ export async function startFileServer(routes: Record<string, Route> = {}): Promi
     if (route.cutAfter !== undefined && done < (route.cuts ?? 1)) {
       cutsDone.set(path, done + 1);
       // Send part of the body, then drop the connection mid-file.
-      res.write(slice.subarray(0, route.cutAfter), () => res.destroy());
+      res.write(slice.subarray(0, route.cutAfter), () => res.socket?.end());
       return;
     }
     res.end(slice);
