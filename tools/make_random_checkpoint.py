@@ -64,10 +64,11 @@ def config_for(backbone: str, width: str):
     return (DDPMConfig(**kw) if family(arch) == "ddpm" else ADMConfig(**kw)), d
 
 
-def make(backbone: str, width: str, out: str, config_out: str | None, seed: int = 0, legacy: bool = False) -> dict:
+def make(backbone: str, width: str, out: str, config_out: str | None, seed: int = 0, legacy: bool = False,
+         scale: float = 0.05) -> dict:
     cfg, d = config_for(backbone, width)
     model = configs.build(cfg)
-    sd = random_state_dict(shapes_of(model.state_dict()).items(), seed=seed, scale=0.05)
+    sd = random_state_dict(shapes_of(model.state_dict()).items(), seed=seed, scale=scale)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     torch.save(sd, out, _use_new_zipfile_serialization=not legacy)
     if config_out and d is not None:
@@ -86,8 +87,10 @@ def main(argv=None) -> int:
     ap.add_argument("--config-out", default=None, help="architecture JSON for convert_checkpoint.py --config")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--legacy", action="store_true", help="torch's pre-1.6 (non-zip) format")
+    ap.add_argument("--scale", type=float, default=0.05,
+                    help="weight scale (default 0.05; 1e5 overflows fp16, to test the parity check)")
     args = ap.parse_args(argv)
-    print(json.dumps(make(args.backbone, args.width, args.out, args.config_out, args.seed, args.legacy)))
+    print(json.dumps(make(args.backbone, args.width, args.out, args.config_out, args.seed, args.legacy, args.scale)))
     return 0
 
 

@@ -160,8 +160,9 @@ export async function installModel(req: InstallRequest): Promise<InstallSummary>
     const result = lastJson(conv.stdout);
     const parity = (result?.parity as Record<string, number> | undefined) ?? null;
     if (conv.code === 1 && result?.parity_ok === false) {
-      const worst = parity ? Math.max(...Object.values(parity)) : NaN;
-      throw new InstallError('PARITY_FAILED', `the converted graph does not match PyTorch: largest difference ${worst.toExponential(2)} is above the bound ${req.fp16 ? '3e-2 (fp16)' : '1e-3 (fp32)'}; the checkpoint may be corrupt, or report the numbers (${JSON.stringify(parity)})`, { parity });
+      const worst = Math.max(...Object.values(parity ?? {}).map((v) => (typeof v === 'number' ? v : NaN)));
+      const shown = Number.isFinite(worst) ? worst.toExponential(2) : 'not a number';
+      throw new InstallError('PARITY_FAILED', `the converted graph does not match PyTorch: largest difference ${shown}, above the bound ${req.fp16 ? '3e-2 (fp16)' : '1e-3 (fp32)'}; the checkpoint may be corrupt, or report the numbers (${JSON.stringify(parity)})`, { parity });
     }
     if (conv.code !== 0) {
       const msg = toolError(conv);

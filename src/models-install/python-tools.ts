@@ -77,7 +77,8 @@ export function toolError(run: ToolRun): string {
 export function lastJson(stdout: string): Record<string, unknown> | null {
   const line = stdout.trim().split('\n').at(-1) ?? '';
   try {
-    const v: unknown = JSON.parse(line);
+    // Python's json writes NaN and Infinity, which JSON does not have (a parity of NaN must still be read).
+    const v: unknown = JSON.parse(line.replace(/-?\bInfinity\b|\bNaN\b/g, 'null'));
     return v && typeof v === 'object' ? (v as Record<string, unknown>) : null;
   } catch {
     return null;
