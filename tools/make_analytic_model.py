@@ -51,6 +51,7 @@ MODEL_JSON = {
     "format": "asyrp-model/1",
     "id": "analytic",
     "title": "Analytic test model (per-pixel Gaussian data, exact epsilon)",
+    "domain": "per-pixel Gaussian test images, 16 px",
     "resolution": RES,
     "schedule": {"type": "linear", "betaStart": BETA_START, "betaEnd": BETA_END, "trainSteps": T_TRAIN},
     "unet": "unet.onnx",

@@ -7,6 +7,7 @@ import type { ModelInfo } from '../../src/engine/client/api-types.js';
 const model = (names: string[]): ModelInfo => ({
   id: 'toy',
   title: 'Toy',
+  domain: null,
   resolution: 32,
   isDefault: true,
   directions: names.map((name) => ({ name, description: `make it ${name}`.repeat(20), defaultStrength: 0.7 })),

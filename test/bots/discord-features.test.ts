@@ -3,6 +3,7 @@
  * save-as-preset through a modal, history, help, autocomplete, the channel allow-list, and the preset
  * commands (list, star, fork, share, delete).
  */
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
 import { startTestEngine } from '../helpers/engine.js';
@@ -85,6 +86,21 @@ describe('history, help and autocomplete', () => {
     const help = await replyText(fake.slash(fake.users.bob, ['help']).token);
     expect(help).toContain('`global`');
     expect(help).toContain('`shift`');
+    // Each installed model with what it edits, the one in use first.
+    expect(help).toContain('Model **Analytic test model (per-pixel Gaussian data, exact epsilon)** (used here): edits per-pixel Gaussian test images, 16 px.');
+    expect(help).toContain('docs/models.md');
+  });
+
+  it('a photo given to a toy model is edited, and the reply says in one line that it is outside the model\'s domain', async () => {
+    const { fake } = h;
+    const photo = await sharp({ create: { width: 256, height: 192, channels: 3, background: '#6a8caf' } }).png().toBuffer();
+    const done = await awaitResult(h, fake.slash(fake.users.bob, ['global'], { strength: 0.5 }, { image: { bytes: new Uint8Array(photo) } }));
+    expect(done.status).toMatch(/^✅ Done/);
+    const lines = done.message!.content.split('\n');
+    expect(lines.filter((l) => l.includes('docs/models.md'))).toEqual(['⚠️ Note: this model only edits per-pixel Gaussian test images, 16 px; this looks like a photo, far more detail than 16 px can keep, so expect a rough result. Real models: docs/models.md.']);
+    // A small image inside the domain gets no such line.
+    const small = await awaitResult(h, fake.slash(fake.users.bob, ['global'], { strength: 0.5 }, image()));
+    expect(small.message!.content).not.toContain('docs/models.md');
   });
 
   it('/asyrp link issues a code Slack can redeem, and redeems a code issued on Slack', async () => {

@@ -46,6 +46,19 @@ describe('asyrp edit', () => {
     expect(r.err).toContain('Directions: global, shift.');
   });
 
+  it('says in one line on stderr when the input is outside the model\'s domain (a photo for a toy model), and still edits it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'big.png'), await sharp({ create: { width: 300, height: 200, channels: 3, background: '#335577' } }).png().toBuffer());
+    const r = await runCli(['edit', 'big.png', 'shift', 'steps:4', '--model', 'analytic', '-o', 'out.png', '--json'], { cwd: dir, overrides });
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('asyrp edit: Note: this model only edits per-pixel Gaussian test images, 16 px; this looks like a photo');
+    expect(r.err).toContain('Real models: docs/models.md.');
+    expect(JSON.parse(r.out).domainNote).toContain('docs/models.md');
+    // A small image, inside the domain: no note.
+    await photo(dir);
+    expect((await runCli(['edit', 'in.jpg', 'shift', 'steps:4', '--model', 'analytic', '-o', 'out.png'], { cwd: dir, overrides })).err).not.toContain('docs/models.md');
+  });
+
   it('names an unknown recipe option and the closest valid one', async () => {
     const dir = tempDir();
     await photo(dir);

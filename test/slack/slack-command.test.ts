@@ -64,6 +64,20 @@ describe('/asyrp with a recipe', () => {
   });
 });
 
+describe('/asyrp on an image outside the model\'s domain', () => {
+  it('edits a photo given to a toy model and says so in one line with the result', async () => {
+    const { fake } = h;
+    const photo = await sharp({ create: { width: 256, height: 200, channels: 3, background: '#6a8caf' } }).png().toBuffer();
+    const image = fake.postImage(fake.users.alice, 'C0DOMAIN', new Uint8Array(photo));
+    expect((await fake.command(fake.users.alice, 'C0DOMAIN', 'global 0.5')).status).toBe(200);
+    const result = await fake.waitFor(() => resultIn(h, 'C0DOMAIN', image.ts), 'the result');
+    const blocks = JSON.stringify(fake.calls.filter((c) => c.method === 'files.completeUploadExternal').at(-1)!.args.blocks);
+    expect(blocks).toContain(':warning: Note: this model only edits per-pixel Gaussian test images, 16 px; this looks like a photo');
+    expect(blocks).toContain('Real models: docs/models.md.');
+    expect(result.files!.length).toBeGreaterThan(0);
+  });
+});
+
 describe('/asyrp with a mistake in the recipe', () => {
   it('names an unknown option with the closest valid one, privately, the caret lined up in a code block', async () => {
     const { fake } = h;

@@ -92,6 +92,7 @@ describe('preset commands, history and help', () => {
     const help = await say(h.fake.users.bob, 'help');
     expect(help.text).toContain('`global`');
     expect(help.text).toContain('`shift`');
+    expect(help.text).toContain('Model *Analytic test model (per-pixel Gaussian data, exact epsilon)* (used here): edits per-pixel Gaussian test images, 16 px. Real-photo models: docs/models.md.');
   });
 });
 

@@ -18,6 +18,8 @@ export interface FinishedEdit {
   /** The model-resolution result, when `after` is an enlargement of it (posted beside it, one click away). */
   readonly original: Uint8Array | null;
   readonly cacheHit: boolean;
+  /** The engine found the input clearly outside the model's domain: one line to post with the result. */
+  readonly domainNote: string | null;
 }
 
 /** The display size when the composition root gives none (config bots.displaySize). */
@@ -44,5 +46,5 @@ export async function finishJob(deps: CoreDeps, images: ImageStore, o: { editId:
   if (enlarged) images.saveResult(o.editId, 'display', shown);
   if (compare) images.saveResult(o.editId, 'compare', compare);
   const entry = storage.history.finish(o.editId, { status: 'done', outputPath });
-  return { entry, after: shown, compare, original: enlarged ? original : null, cacheHit: o.final.cacheHit };
+  return { entry, after: shown, compare, original: enlarged ? original : null, cacheHit: o.final.cacheHit, domainNote: o.final.domainNote ?? null };
 }

@@ -9,6 +9,7 @@ import { UserFacingError } from './user-facing-error.js';
 
 export class ModelCatalog {
   private model: ModelInfo | undefined;
+  private models: ModelInfo[] = [];
 
   constructor(private readonly engine: Pick<EngineApi, 'models'>) {}
 
@@ -17,7 +18,14 @@ export class ModelCatalog {
     const chosen = models.find((m) => m.isDefault) ?? models[0];
     if (!chosen) throw new UserFacingError('internal', 'The engine has no model installed.');
     this.model = chosen;
+    this.models = models;
     return chosen;
+  }
+
+  /** Every installed model, the one the bot uses first: `help` says what each edits. */
+  get all(): readonly ModelInfo[] {
+    const current = this.current;
+    return [current, ...this.models.filter((m) => m.id !== current.id)];
   }
 
   /** The default model; refresh() must have succeeded once. */

@@ -50,6 +50,8 @@ export interface EditOutcome {
   /** The model-resolution result when `after` was enlarged for display. */
   readonly original: Uint8Array | null;
   readonly cacheHit: boolean;
+  /** One line when the input is clearly outside what the model edits (pointing to docs/models.md). */
+  readonly domainNote: string | null;
 }
 
 export async function runEdit(deps: CoreDeps, images: ImageStore, job: EditJob): Promise<EditOutcome> {

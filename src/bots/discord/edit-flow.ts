@@ -82,6 +82,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       after: outcome.after,
       compare: outcome.compare,
       original: outcome.original,
+      note: outcome.domainNote,
       sweep: e.kind === 'sweep',
     });
     ctx.storage.history.setMessage(outcome.entry.id, posted.id);

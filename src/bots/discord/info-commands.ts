@@ -1,4 +1,5 @@
 /** `/asyrp help`, `/asyrp history` and `/asyrp link`: private answers, built from the model and the database. */
+import { modelDomainLines } from '../core/model-domains.js';
 import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { actorFor } from '../core/actors.js';
@@ -23,6 +24,7 @@ export async function handleHelp(ctx: DiscordBotContext, i: ChatInputCommandInte
     `• React to an image: ${emoji.join(' ') || '(no emoji mapped)'}${settings && !settings.reactionsEnabled ? ' (reactions are off here)' : ''}.`,
     '• Results come in a thread with buttons: weaker, stronger, sweep, undo, save as preset, delete.',
     '• `/asyrp preset ...` to save and share recipes; `/asyrp history` for your last edits.',
+    ...modelDomainLines(ctx.catalog.all),
     'Strengths go from -3 to 3; negative means the opposite direction.',
   ].join('\n');
   await i.reply({ content: text, flags: MessageFlags.Ephemeral });

@@ -43,6 +43,8 @@ export interface ResultPost {
   readonly compare: Uint8Array | null;
   /** The model-resolution result when `after` is enlarged for display: attached beside it. */
   readonly original?: Uint8Array | null;
+  /** The input is clearly outside the model's domain: one line under the caption. */
+  readonly note?: string | null;
   readonly sweep?: boolean;
 }
 
@@ -54,7 +56,8 @@ export function resultPayload(p: ResultPost) {
     const name = `${p.sweep ? 'asyrp-sweep' : 'asyrp-edit'}-original${size ? `-${size.width}x${size.height}` : ''}.png`;
     files.push(new AttachmentBuilder(Buffer.from(p.original), { name, description: "The model's own pixels, not enlarged" }));
   }
-  const content = p.original ? `${p.caption}\n-# ${enlargedNote(size)}` : p.caption;
+  const lines = [p.caption, ...(p.note ? [`⚠️ ${p.note}`] : []), ...(p.original ? [`-# ${enlargedNote(size)}`] : [])];
+  const content = lines.join('\n');
   return { content: content.slice(0, 2000), files, components: resultButtons(p.editId) };
 }
 

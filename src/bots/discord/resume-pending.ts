@@ -36,6 +36,7 @@ async function resumeOne(ctx: DiscordBotContext, p: PendingEdit, pollMs?: number
         after: done.after,
         compare: done.compare,
         original: done.original,
+        note: done.domainNote,
         sweep: p.kind === 'sweep',
       });
       ctx.storage.history.setMessage(p.editId, posted.id);

@@ -81,6 +81,7 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
       after: outcome.after,
       compare: outcome.compare,
       original: outcome.original,
+      note: outcome.domainNote,
       sweep: e.kind === 'sweep',
     });
     if (posted.fileId) ctx.storage.history.setMessage(outcome.entry.id, posted.fileId);

@@ -39,6 +39,7 @@ async function resumeOne(ctx: SlackBotContext, p: PendingEdit, pollMs?: number):
       after: done.after,
       compare: done.compare,
       original: done.original,
+      note: done.domainNote,
       sweep: p.kind === 'sweep',
     });
     if (posted.fileId) ctx.storage.history.setMessage(p.editId, posted.fileId);

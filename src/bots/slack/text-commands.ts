@@ -3,6 +3,7 @@
  * private (ephemeral) mrkdwn answer; the slash command sends it as its ack body. Presets, history and
  * settings go through the same core and storage calls as on Discord.
  */
+import { modelDomainLines } from '../core/model-domains.js';
 import type { PresetScope } from '../../storage/index.js';
 import { actorFor } from '../core/actors.js';
 import { defaultEmojiMap } from '../core/default-emoji.js';
@@ -47,6 +48,7 @@ function helpText(ctx: SlackBotContext, teamId: string): string {
       `• React to an image: ${emoji.join(' ') || '(no emoji mapped)'}${settings.reactionsEnabled ? '' : ' (reactions are off here)'}.`,
       '• Results come in the thread with buttons: weaker, stronger, sweep, undo, save as preset, delete.',
       '• `/asyrp preset save|use|list|info|share|star|delete|fork`, `/asyrp history`, `/asyrp link` (join your Discord account).',
+      ...modelDomainLines(ctx.catalog.all),
       'Strengths go from -3 to 3; negative means the opposite direction.',
     ].join('\n'),
   );

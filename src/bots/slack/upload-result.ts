@@ -5,6 +5,7 @@
  */
 import type { SlackBotContext } from './slack-context.js';
 import { resultBlocks } from './result-blocks.js';
+import { escapeMrkdwn } from './mrkdwn.js';
 import { enlargedNote, pngSize } from '../core/display-note.js';
 
 export interface ResultUpload {
@@ -16,6 +17,8 @@ export interface ResultUpload {
   readonly compare: Uint8Array | null;
   /** The model-resolution result when `after` is enlarged for display: uploaded beside it. */
   readonly original?: Uint8Array | null;
+  /** The input is clearly outside the model's domain: one line under the caption (plain text, escaped here). */
+  readonly note?: string | null;
   readonly sweep?: boolean;
 }
 
@@ -26,7 +29,7 @@ export async function uploadResult(ctx: SlackBotContext, r: ResultUpload): Promi
     ...(r.original ? [{ file: Buffer.from(r.original), filename: `asyrp-${r.editId}-original.png`, title: "The model's own pixels", alt_text: 'The edit at the model resolution, not enlarged' }] : []),
   ];
   const size = r.original ? pngSize(r.original) : null;
-  const caption = r.original ? `${r.captionMrkdwn}\n_${enlargedNote(size)}_` : r.captionMrkdwn;
+  const caption = [r.captionMrkdwn, ...(r.note ? [`:warning: ${escapeMrkdwn(r.note)}`] : []), ...(r.original ? [`_${enlargedNote(size)}_`] : [])].join('\n');
   const res = await ctx.client.files.uploadV2({
     channel_id: r.channel,
     thread_ts: r.threadTs,

@@ -53,6 +53,7 @@ export async function editCommand(argv: string[], ctx: CliContext): Promise<numb
         output: outPath,
         ...(comparePath ? { compare: comparePath } : {}),
         recipe: formatRecipe(result.recipe),
+        ...(result.domainNote ? { domainNote: result.domainNote } : {}),
         ...(result.faces ? { faces: result.faces.map((f) => ({ index: f.index, score: Math.round(f.score * 1000) / 1000, box: f.box })) } : {}),
         understood: {
           directions: result.plan.terms.map((t) => ({ name: t.direction.meta.name, strength: t.strength, weight: t.weight })),
@@ -72,6 +73,8 @@ export async function editCommand(argv: string[], ctx: CliContext): Promise<numb
           total: result.timings.totalMs,
         }),
       };
+      // Outside the model's domain: one line on stderr, so the result file and --json stay clean.
+      if (result.domainNote) ctx.err.write(`asyrp edit: ${result.domainNote}\n`);
       if (flags.json) ctx.out.write(JSON.stringify(summary, null, 2) + '\n');
       else {
         const what = summary.recipe || '(no direction: reconstruction)';

@@ -16,6 +16,7 @@ export async function modelsCommand(argv: string[], ctx: CliContext): Promise<nu
   const models = listModelPackages(ctx.config.modelsDir, (dir, e) => broken.push(`${dir}: ${e.message}`)).map((p) => ({
     id: p.manifest.id,
     title: p.manifest.title,
+    domain: p.manifest.domain ?? null,
     resolution: p.manifest.resolution,
     directions: directionNames(join(p.dir, p.manifest.directions)),
     dir: p.dir,
@@ -33,7 +34,7 @@ export async function modelsCommand(argv: string[], ctx: CliContext): Promise<nu
   if (flags.json) ctx.out.write(JSON.stringify({ models, available, broken }, null, 2) + '\n');
   else {
     if (models.length === 0) ctx.out.write(`no models installed in ${ctx.config.modelsDir}\n`);
-    for (const m of models) ctx.out.write(`${m.id.padEnd(20)} ${`${m.resolution}px`.padEnd(7)} ${String(m.directions.length).padStart(2)} directions  ${m.title}\n`);
+    for (const m of models) ctx.out.write(`${m.id.padEnd(20)} ${`${m.resolution}px`.padEnd(7)} ${String(m.directions.length).padStart(2)} directions  ${m.title}${m.domain ? ` (edits ${m.domain})` : ''}\n`);
     if (available.length) {
       ctx.out.write(`\ncan be added (asyrp models add <id>):\n`);
       for (const a of available) ctx.out.write(`  ${a.id.padEnd(18)} ${String(a.directions).padStart(2)} released directions  ${a.title}; download ${a.download}\n`);

@@ -98,6 +98,8 @@ export interface JobStatus {
   /** Result variants that can be fetched once done. */
   readonly results: readonly ResultVariant[];
   readonly labels: Readonly<Record<string, string>>;
+  /** Set when the input is clearly outside what the model edits: one line for the person, pointing to docs/models.md. */
+  readonly domainNote?: string;
 }
 
 /** after: the edited image; before: the preprocessed input; compare: before | after; grid and animation for sweeps. */
@@ -113,6 +115,8 @@ export interface JobEvent {
 export interface ModelInfo {
   readonly id: string;
   readonly title: string;
+  /** What the model edits ("synthetic cartoon faces, 32 px"); null when the package does not say. */
+  readonly domain: string | null;
   readonly resolution: number;
   readonly isDefault: boolean;
   readonly directions: readonly { readonly name: string; readonly description: string; readonly defaultStrength: number }[];

@@ -33,6 +33,11 @@ export interface ModelManifest {
   readonly directions: string;
   /** Optional attribute reader graph (the default model ships one). */
   readonly attributes?: string;
+  /**
+   * What the model edits, in a few words for people ("synthetic cartoon faces, 32 px"): shown by `help`
+   * and `asyrp models`, and in the note when an input is clearly outside it.
+   */
+  readonly domain?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -87,6 +92,10 @@ export function parseModelManifest(text: string, file: string): ModelManifest {
   if (m.preprocess !== 'center-crop' && m.preprocess !== 'align-face') throw bad('preprocess', '"center-crop" or "align-face"', m.preprocess);
   const d = obj(m.defaults, 'defaults');
   const tMax = schedule.trainSteps - 1;
+  const domainText = (v: unknown): string => {
+    if (typeof v !== 'string' || !v.trim() || v.length > 120) throw bad('domain', 'a short description of what the model edits (1-120 characters)', v);
+    return v.trim();
+  };
   const manifest: ModelManifest = {
     format: 'asyrp-model/1',
     id,
@@ -105,6 +114,7 @@ export function parseModelManifest(text: string, file: string): ModelManifest {
     },
     directions: relPath(m.directions, 'directions'),
     ...(m.attributes !== undefined ? { attributes: relPath(m.attributes, 'attributes') } : {}),
+    ...(m.domain !== undefined ? { domain: domainText(m.domain) } : {}),
   };
   return manifest;
 }

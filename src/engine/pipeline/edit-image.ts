@@ -2,6 +2,7 @@
  * Bytes in, images out: decode and preprocess per model.json, plan the recipe, run the edit, convert
  * back to pixels. The CLI uses this directly; the engine service batches the same pieces.
  */
+import { checkDomain } from './domain-check.js';
 import { EngineError } from '../errors.js';
 import { alignFaces, pasteFaces, sharedFaceDetector, type AlignedFace } from '../face/face-crops.js';
 import { centerCropResize, decodeImage, resizeImage, type ImageLimits, type RgbImage } from '../image/image-io.js';
@@ -97,6 +98,8 @@ export interface EditImageResult {
   readonly plan: EditPlan;
   readonly recipe: Recipe;
   readonly timings: EditTimings & { decodeMs: number; totalMs: number };
+  /** The input is clearly outside what the model edits (./domain-check.ts): one line for the person. */
+  readonly domainNote?: string;
 }
 
 export async function editImage(model: LoadedModel, bytes: Uint8Array, recipe: Recipe | string, opts: EditImageOptions): Promise<EditImageResult> {
@@ -144,5 +147,6 @@ export async function editImage(model: LoadedModel, bytes: Uint8Array, recipe: R
     after = await resizeImage(after, opts.size, opts.size);
     before = await resizeImage(before, opts.size, opts.size);
   }
-  return { before, after, plan, recipe: parsed, timings: { ...timings, decodeMs, totalMs: performance.now() - t0 } };
+  const domain = await checkDomain(model.pkg, input);
+  return { before, after, plan, recipe: parsed, timings: { ...timings, decodeMs, totalMs: performance.now() - t0 }, ...(domain ? { domainNote: domain.text } : {}) };
 }

@@ -12,6 +12,7 @@ import { stepTogether } from '../diffusion/batch-runner.js';
 import type { LoadedModel } from '../loaded-model.js';
 import { prepareInput } from '../pipeline/edit-image.js';
 import { planEdit } from '../pipeline/edit-plan.js';
+import { checkDomain } from '../pipeline/domain-check.js';
 import { inversionTrajectory } from '../pipeline/run-edit.js';
 import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
 import { JobFiles } from './job-files.js';
@@ -194,7 +195,8 @@ export class EngineService {
     if (!recipeText) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
     planEdit(model.manifest, recipe, (n) => model.direction(n));
     const image = decodeBase64(req.imageBase64, this.opts.limits.maxInputBytes);
-    await prepareInput(image, model.manifest, this.opts.limits, { faceIndex, ...this.detector() });
+    const prepared = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex, ...this.detector() });
+    const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared);
     // Other submits ran while the image was decoded: the room may be gone.
     this.checkRoom(owner);
 
@@ -210,6 +212,7 @@ export class EngineService {
       labels,
       idempotencyKey,
       createdAt: new Date().toISOString(),
+      ...(domain ? { domainNote: domain.text } : {}),
     };
     const inputPath = this.files.write(id, image, request);
     let inserted: { job: StoredJob; created: boolean };

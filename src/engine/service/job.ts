@@ -22,6 +22,8 @@ export interface JobRequest {
   readonly labels: Readonly<Record<string, string>>;
   readonly idempotencyKey: string | null;
   readonly createdAt: string;
+  /** The input is clearly outside the model's domain (pipeline/domain-check.ts): the line to show. */
+  readonly domainNote?: string;
 }
 
 export const DEFAULT_SWEEP = [0.25, 0.5, 1, 1.5] as const;
@@ -119,6 +121,7 @@ export class Job {
       error: this.error,
       results: this.results,
       labels: this.request.labels,
+      ...(this.request.domainNote ? { domainNote: this.request.domainNote } : {}),
     };
   }
 }

@@ -9,6 +9,7 @@ export function describeModels(models: ReadonlyMap<string, LoadedModel>, default
   return [...models.values()].map((m) => ({
     id: m.manifest.id,
     title: m.manifest.title,
+    domain: m.manifest.domain ?? null,
     resolution: m.manifest.resolution,
     isDefault: m.manifest.id === defaultModel,
     directions: m.directionNames().flatMap((name) => {
