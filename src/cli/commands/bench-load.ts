@@ -37,6 +37,8 @@ interface VariantResult {
   readonly accepted: number;
   readonly refused: Readonly<Record<string, number>>;
   readonly editsPerMinute: number;
+  /** UNet samples computed per second: the model's throughput, whichever jobs it went to. */
+  readonly samplesPerSecond: number;
 }
 
 const RUNNING = 16;
@@ -82,10 +84,14 @@ function startChildEngine(config: AppConfig): Promise<{ url: string; stop: () =>
   });
 }
 
-async function doneCount(url: string): Promise<number> {
+/** Jobs done and UNet samples computed so far (samples = calls × mean batch, from /metrics). */
+async function counters(url: string): Promise<{ done: number; samples: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const m = /asyrp_jobs_finished_total\{state="done"\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    done: value(/asyrp_jobs_finished_total\{state="done"\} ([\d.e+-]+)/),
+    samples: value(/asyrp_step_seconds_count ([\d.e+-]+)/) * value(/asyrp_batch_size_mean ([\d.e+-]+)/),
+  };
 }
 
 async function runVariant(
@@ -119,7 +125,7 @@ async function runVariant(
     });
     await new Promise((r) => setTimeout(r, 1000)); // let the 16 jobs start
     const start = performance.now();
-    const doneAtStart = await doneCount(engine.url);
+    const atStart = await counters(engine.url);
 
     const healthMs: number[] = [];
     const poller = (async () => {
@@ -149,13 +155,13 @@ async function runVariant(
 
     const left = opts.windowMs - (performance.now() - start);
     if (left > 0) await new Promise((r) => setTimeout(r, left));
-    const done = (await doneCount(engine.url)) - doneAtStart;
+    const atEnd = await counters(engine.url);
     const minutes = (performance.now() - start) / 60_000;
     open = false;
     await poller;
     // The background loops end with their current jobs; the engine is stopped without waiting for them.
     void Promise.allSettled(background);
-    return { variant, healthMs: summary(healthMs), submitMs: summary(submitMs), accepted, refused, editsPerMinute: done / minutes };
+    return { variant, healthMs: summary(healthMs), submitMs: summary(submitMs), accepted, refused, editsPerMinute: (atEnd.done - atStart.done) / minutes, samplesPerSecond: (atEnd.samples - atStart.samples) / (minutes * 60) };
   } finally {
     await engine.stop();
   }
@@ -203,16 +209,18 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
       return 0;
     }
     ctx.out.write(`model ${model.id}, recipe "${out.recipe}", ${RUNNING} jobs running, burst of ${burst} submissions from ${owners} owners, ${windowMs / 1000} s window\n\n`);
-    ctx.out.write(`| variant | health p50 ms | health p99 ms | submit p50 ms | submit p99 ms | accepted | refused | edits/min |\n|---|---:|---:|---:|---:|---:|---|---:|\n`);
+    ctx.out.write(`| variant | health p50 ms | health p99 ms | submit p50 ms | submit p99 ms | accepted | refused | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|---:|---|---:|---:|\n`);
     for (const r of results) {
       const refusedText = Object.entries(r.refused).map(([c, n]) => `${n} ${c}`).join(', ') || '0';
-      ctx.out.write(`| ${r.variant.name} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} | ${refusedText} | ${fmt(r.editsPerMinute, 1)} |\n`);
+      ctx.out.write(`| ${r.variant.name} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} | ${refusedText} | ${fmt(r.editsPerMinute, 1)} | ${fmt(r.samplesPerSecond, 1)} |\n`);
     }
     const [inline, worker, ortDefault] = results;
     if (inline && worker) {
-      ctx.out.write(`\n| ratio | health p99 | submit p99 | edits/min |\n|---|---:|---:|---:|\n`);
-      ctx.out.write(`| worker / inline | ${fmt(worker.healthMs.p99 / inline.healthMs.p99, 3)} | ${fmt(worker.submitMs.p99 / inline.submitMs.p99, 3)} | ${fmt(worker.editsPerMinute / inline.editsPerMinute, 2)} |\n`);
-      if (ortDefault) ctx.out.write(`| ${threads} threads / onnxruntime default (worker) | ${fmt(worker.healthMs.p99 / ortDefault.healthMs.p99, 2)} | ${fmt(worker.submitMs.p99 / ortDefault.submitMs.p99, 2)} | ${fmt(worker.editsPerMinute / ortDefault.editsPerMinute, 2)} |\n`);
+      const ratio = (a: VariantResult, b: VariantResult) =>
+        `${fmt(a.healthMs.p99 / b.healthMs.p99, 3)} | ${fmt(a.submitMs.p99 / b.submitMs.p99, 3)} | ${fmt(a.editsPerMinute / b.editsPerMinute, 2)} | ${fmt(a.samplesPerSecond / b.samplesPerSecond, 2)} |`;
+      ctx.out.write(`\n| ratio | health p99 | submit p99 | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|\n`);
+      ctx.out.write(`| worker / inline | ${ratio(worker, inline)}\n`);
+      if (ortDefault) ctx.out.write(`| ${threads} threads / onnxruntime default (worker) | ${ratio(worker, ortDefault)}\n`);
       ctx.out.write(`\ntargets (worker): health p99 ≤ 100 ms, submit p99 ≤ 250 ms, edits/min no lower than inline\n`);
     }
     return 0;

@@ -1,5 +1,6 @@
 /** Writes that are all-or-nothing: a killed process leaves the old file or the new one, never half. */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../errors.js';
@@ -40,5 +41,44 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code;
     throw new EngineError('IO_FAILED', code === 'ENOSPC' ? `the disk is full (writing ${path})` : `cannot write ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
+  }
+}
+
+/**
+ * The same, with every step (the write, both fsyncs, the rename) on libuv's thread pool: a submit's
+ * input is made durable without stopping the event loop (an fsync took 20-50 ms on a busy VM, and a
+ * burst of submits would otherwise hold the HTTP API for seconds; docs/benchmarks.md).
+ */
+export async function writeFileAtomicAsync(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EngineError('IO_FAILED', code === 'ENOSPC' ? `the disk is full (writing ${path})` : `cannot write ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
+  }
+}
+
+/** fsyncDir on libuv's thread pool. */
+export async function fsyncDirAsync(path: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EINVAL' || code === 'EISDIR') return;
+    throw new EngineError('IO_FAILED', `cannot sync the folder ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
+  } finally {
+    await fh?.close();
   }
 }

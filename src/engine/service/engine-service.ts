@@ -214,7 +214,14 @@ export class EngineService {
       createdAt: new Date().toISOString(),
       ...(domain ? { domainNote: domain.text } : {}),
     };
-    const inputPath = this.files.write(id, image, request);
+    const inputPath = await this.files.write(id, image, request);
+    // The write yielded to other submits too: check the room again before the job takes a place.
+    try {
+      this.checkRoom(owner);
+    } catch (e) {
+      this.files.remove(id);
+      throw e;
+    }
     let inserted: { job: StoredJob; created: boolean };
     try {
       inserted = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from './atomic-file.js';
+import { fsyncDir, fsyncDirAsync, writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
 import type { JobRequest, Settlement } from './job.js';
 import type { ResultVariant } from '../client/api-types.js';
 
@@ -26,14 +26,15 @@ export class JobFiles {
     return join(this.root, id);
   }
 
-  write(id: string, image: Uint8Array, request: JobRequest): string {
+  /** Writes the input and the request durably (files and folders synced) off the event loop. */
+  async write(id: string, image: Uint8Array, request: JobRequest): Promise<string> {
     const input = join(this.dir(id), 'input.bin');
     try {
-      writeFileAtomic(input, image);
-      writeFileAtomic(join(this.dir(id), 'request.json'), JSON.stringify(request));
+      await writeFileAtomicAsync(input, image);
+      await writeFileAtomicAsync(join(this.dir(id), 'request.json'), JSON.stringify(request));
       // The renames above and the job folder's own name are durable only once their folders are synced.
-      fsyncDir(this.dir(id));
-      fsyncDir(this.root);
+      await fsyncDirAsync(this.dir(id));
+      await fsyncDirAsync(this.root);
     } catch (e) {
       // No half-written job folder: a restart must not find an input without its request.
       this.remove(id);
