@@ -71,6 +71,7 @@ export async function modelsAddCommand(argv: string[], ctx: CliContext): Promise
       keepDownloads: Boolean(flags['keep-download']),
       smoke: async (dir, names) => {
         const model = await LoadedModel.open(readModelPackage(dir), { provider: choice.provider });
+        if (model.unet.fallback && !flags.json) ctx.err.write(`asyrp models add: ${model.unet.fallback}\n`);
         try {
           return await smokeEdit(model, names[0] ?? null);
         } finally {
