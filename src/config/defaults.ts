@@ -11,7 +11,7 @@ export const DEFAULTS = {
   python: '/usr/bin/python3',
   modelSources: 'config/model-sources.json',
   logLevel: 'info',
-  storage: { path: 'data/asyrp.db', busyTimeoutMs: 5000 },
+  storage: { path: 'data/asyrp.db', busyTimeoutMs: 5000, botSynchronous: 'normal' },
   limits: { maxInputBytes: 20_000_000, maxInputPixels: 50_000_000 },
   engine: {
     host: '127.0.0.1',

@@ -62,7 +62,8 @@ export interface AppConfig {
   /** The catalog of official backbones `asyrp models add` downloads (config/model-sources.json). */
   readonly modelSources: string;
   readonly logLevel: LogLevelSetting;
-  readonly storage: { readonly path: string; readonly busyTimeoutMs: number };
+  /** botSynchronous: the SQLite synchronous level of the bots' connection (docs/storage.md). */
+  readonly storage: { readonly path: string; readonly busyTimeoutMs: number; readonly botSynchronous: 'full' | 'normal' };
   readonly limits: { readonly maxInputBytes: number; readonly maxInputPixels: number };
   readonly engine: EngineServiceConfig;
   readonly discord: DiscordConfig;
@@ -273,7 +274,11 @@ function validate(root: string, raw: Json): AppConfig {
     modelSources: path(raw.modelSources, 'modelSources'),
     logLevel: oneOf(raw.logLevel, 'logLevel', ['debug', 'info', 'warn', 'error'] as const),
     bots: Object.freeze({ displaySize: bots.displaySize as number }),
-    storage: Object.freeze({ path: path(storage.path, 'storage.path'), busyTimeoutMs: positive(storage.busyTimeoutMs, 'storage.busyTimeoutMs') }),
+    storage: Object.freeze({
+      path: path(storage.path, 'storage.path'),
+      busyTimeoutMs: positive(storage.busyTimeoutMs, 'storage.busyTimeoutMs'),
+      botSynchronous: oneOf(storage.botSynchronous, 'storage.botSynchronous', ['full', 'normal'] as const),
+    }),
     limits: Object.freeze({ maxInputBytes: positive(limits.maxInputBytes, 'limits.maxInputBytes'), maxInputPixels: positive(limits.maxInputPixels, 'limits.maxInputPixels') }),
     engine: Object.freeze({
       host: engine.host as string,

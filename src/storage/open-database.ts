@@ -22,6 +22,12 @@ export interface OpenDatabaseOptions {
    * a real disk.
    */
   readonly maxPageCount?: number;
+  /**
+   * 'full' (default): every commit is fsynced. 'normal': in WAL mode a commit is not fsynced; the WAL is
+   * at checkpoints. Never corrupts the file; a power cut (not a process crash) can lose the commits since
+   * the last checkpoint. The bots use 'normal' for their bookkeeping (docs/storage.md says what that risks).
+   */
+  readonly synchronous?: 'full' | 'normal';
 }
 
 export function openDatabase(options: OpenDatabaseOptions): Db {
@@ -53,6 +59,6 @@ function applyPragmas(db: Db, options: OpenDatabaseOptions): void {
   // FULL, not NORMAL: in WAL mode NORMAL is safe against corruption but may lose the last commits on a
   // power cut (the WAL is not fsynced per commit). The bot writes a few rows a second at most, so one
   // fsync per commit costs nothing noticeable and a preset that was confirmed to a user stays saved.
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
   if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxPageCount))}`);
 }

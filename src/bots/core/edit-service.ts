@@ -13,6 +13,7 @@ import { ImageStore } from './image-store.js';
 import type { ModelCatalog } from './model-catalog.js';
 import { RateLimiter } from './rate-limiter.js';
 import { PendingEdits } from './pending-edits.js';
+import { SetupSlots } from './setup-slots.js';
 import type { ResolvedRecipe } from './resolve-recipe.js';
 import { resolveRecipe, scaleRecipe } from './resolve-recipe.js';
 import type { EditJob, EditOutcome } from './run-edit.js';
@@ -34,6 +35,8 @@ export class EditService {
   readonly limiter: RateLimiter;
   /** Accepted edits not yet posted, to finish after a restart. */
   readonly pending: PendingEdits;
+  /** Edits setting up at once (see setup-slots.ts); the rest wait their turn after their ack. */
+  readonly setupSlots = new SetupSlots(4);
 
   constructor(
     readonly deps: CoreDeps,

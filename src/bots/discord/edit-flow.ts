@@ -35,6 +35,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
   let editId: number | null = null;
   let handedOver = false;
   let status: StatusSurface | null = typeof e.status === 'function' ? null : e.status;
+  const release = await ctx.edits.setupSlots.acquire();
   try {
     // Download first: a refused image should not leave an empty thread behind.
     const input = await e.input();
@@ -60,6 +61,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       onStatus: (text) => surface.update(text),
       statusIntervalMs: ctx.statusIntervalMs,
       onSubmitted: (job) => {
+        release();
         editId = job.editId;
         const where = surface.where();
         ctx.edits.pending.add({
@@ -103,6 +105,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
       ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`);
     }
   } finally {
+    release();
     if (editId !== null && !handedOver) ctx.edits.pending.remove(editId);
   }
 }

@@ -39,6 +39,7 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
   const status = new SlackStatus(ctx, { ...e.where, lead: `${caption} for ${who}:` });
   let editId: number | null = null;
   let handedOver = false;
+  const release = await ctx.edits.setupSlots.acquire();
   try {
     await status.start('⏳ Queued');
     const input = await e.input();
@@ -57,6 +58,7 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
       statusIntervalMs: ctx.statusIntervalMs,
       // Accepted by the engine: on the pending list until posted, so a restart or a crash finishes it.
       onSubmitted: (job) => {
+        release();
         editId = job.editId;
         ctx.edits.pending.add({
           ...job,
@@ -97,6 +99,7 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
     if ('logId' in friendly && friendly.logId) ctx.log.error(`[${friendly.logId}] slack edit failed: ${describeForLog(err)}`);
     await status.finish(false, `⚠️ ${slackWords ?? errorMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
   } finally {
+    release();
     if (editId !== null && !handedOver) ctx.edits.pending.remove(editId);
   }
 }

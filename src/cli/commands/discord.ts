@@ -62,7 +62,7 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
   if (sub !== undefined) throw new UsageError(`unknown subcommand "${sub}"`);
 
   const token = requireToken(ctx);
-  const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
+  const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs, synchronous: ctx.config.storage.botSynchronous });
   try {
     const bot = await launchDiscordBot({
       token,

@@ -37,7 +37,7 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
   if (!appToken && !signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');
   const log = appLogger(ctx, 'slack');
   const url = engineUrl(ctx);
-  const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs });
+  const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs, synchronous: ctx.config.storage.botSynchronous });
   try {
     const bot = await launchSlackBot({
       botToken,

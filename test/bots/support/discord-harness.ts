@@ -34,7 +34,7 @@ export interface Harness {
 export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOptions; limiter?: RateLimiter; messageContent?: boolean } = {}): Promise<Harness> {
   const fake = await new FakeDiscord(o.fake).start();
   const dir = tempDir('asyrp-discord-');
-  const storage = openStorage({ path: join(dir, 'bot.db') });
+  const storage = openStorage({ path: join(dir, 'bot.db'), synchronous: 'normal' }); // as `asyrp discord` opens it
   const { log, lines: logs, records: logRecords } = memoryLog();
   let currentEngine = engine;
   const launch = async () => watchSequence(fake, await launchDiscordBot({
