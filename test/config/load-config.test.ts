@@ -37,7 +37,7 @@ describe('loadSettings', () => {
     expect(c.engine).toMatchObject({ ...DEFAULTS.engine, models: null, intraOpThreads: availableParallelism() });
     expect(c.slack).toEqual(DEFAULTS.slack);
     expect(c.discord).toEqual(DEFAULTS.discord);
-    expect(c.storage).toEqual({ path: join(root, DEFAULTS.storage.path), busyTimeoutMs: DEFAULTS.storage.busyTimeoutMs });
+    expect(c.storage).toEqual({ path: join(root, DEFAULTS.storage.path), busyTimeoutMs: DEFAULTS.storage.busyTimeoutMs, botSynchronous: 'normal' });
     expect(c.logLevel).toBe(DEFAULTS.logLevel);
   });
 
