@@ -3,9 +3,11 @@
  * refused with IO_FAILED ("the disk is full"), nothing half-written is left behind as a job, and the
  * engine keeps serving. A job whose final state can be written nowhere (the disk full, and the database
  * refusing the write through a fault injected at the storage boundary, test/helpers/faulty-storage.ts)
- * is not reported final until it is written. Mounting needs root (as on the dev machines and CI here).
+ * is not reported final until it is written; killed (-9) in that state and restarted with space again,
+ * the engine has lost nothing and left nothing half-written. Mounting needs root (as on the dev machines
+ * and CI here).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { startEngineServer, type EngineServer } from '../../src/engine/service/s
 import { openStorage, type Storage } from '../../src/storage/index.js';
 import { sampleImageBase64 } from '../helpers/engine.js';
 import { withFailingFinalMarks } from '../helpers/faulty-storage.js';
+import { kill9, killEngineProcesses, startEngineProcess } from '../helpers/engine-process.js';
 import { repoRoot, tempDir, testModels } from '../helpers/paths.js';
 
 const root = tempDir('asyrp-fulldisk-');
@@ -46,12 +49,14 @@ afterAll(async () => {
   execFileSync('umount', [mnt]);
 });
 
-/** Fills the tmpfs; returns the files to remove to free it again. */
-function fillDisk(): string[] {
+afterEach(killEngineProcesses);
+
+/** Fills a tmpfs; returns the files to remove to free it again. */
+function fillDisk(at = mnt): string[] {
   const files: string[] = [];
   try {
     for (let i = 0; i < 1000; i++) {
-      const f = join(mnt, `fill-${i}`);
+      const f = join(at, `fill-${i}`);
       writeFileSync(f, Buffer.alloc(16 * 1024));
       files.push(f);
     }
@@ -59,7 +64,7 @@ function fillDisk(): string[] {
     expect((e as NodeJS.ErrnoException).code).toBe('ENOSPC');
   }
   // A file that got its name but not its bytes still holds the name.
-  files.push(join(mnt, `fill-${files.length}`));
+  files.push(join(at, `fill-${files.length}`));
   return files;
 }
 
@@ -119,4 +124,34 @@ describe('a full disk', () => {
     databaseRefuses = false;
     await until('the database to record it', () => storage.jobs.get(job.id).status === 'cancelled');
   });
+
+  it('killed (-9) with the disk full and a job unrecorded: the restart loses nothing and leaves nothing half-written', async () => {
+    const disk = join(root, 'child-disk');
+    mkdirSync(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', disk]);
+    try {
+      const dataDir = join(disk, 'data');
+      const first = await startEngineProcess(dataDir, { maxBatch: 2 }, { failFinalMarks: true });
+      const job = await first.client.submit({ imageBase64: sampleImageBase64(), recipe: 'steps:1000', model: 'tiny-unet', owner: 'k' });
+      await until('the job to run', async () => (await first.client.status(job.id)).state === 'running');
+      const fill = fillDisk(disk);
+      const refused = await first.client.submit({ imageBase64: sampleImageBase64(), recipe: 'shift', owner: 'k2' }).catch((e: unknown) => e as EngineClientError);
+      expect((refused as EngineClientError).code).toBe('IO_FAILED');
+      await first.client.cancel(job.id);
+      await until('the job to stop', async () => (await first.client.status(job.id)).phase === 'finishing');
+      await kill9(first);
+
+      for (const f of fill) rmSync(f, { force: true });
+      const second = await startEngineProcess(dataDir, { maxBatch: 2 });
+      // Never reported cancelled, so it is not lost: it is queued again and can be cancelled for good.
+      expect(second.started.recovered).toBe(1);
+      await second.client.cancel(job.id);
+      expect((await second.client.wait(job.id)).state).toBe('cancelled');
+      expect(readdirSync(join(dataDir, 'jobs'))).toEqual([job.id]);
+      expect(readdirSync(join(dataDir, 'jobs', job.id)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      await kill9(second);
+    } finally {
+      execFileSync('umount', [disk]);
+    }
+  }, 40_000);
 });
