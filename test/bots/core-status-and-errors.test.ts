@@ -4,7 +4,7 @@ import { API_ERROR_CODES } from '../../src/engine/client/api-types.js';
 import { EngineClientError } from '../../src/engine/client/engine-client.js';
 import { EngineError } from '../../src/engine/errors.js';
 import { StorageError } from '../../src/storage/index.js';
-import { describeForLog, redactSecrets, toFriendlyError } from '../../src/bots/core/friendly-errors.js';
+import { concernsOnlyThem, describeForLog, redactSecrets, toFriendlyError } from '../../src/bots/core/friendly-errors.js';
 import { StatusThrottle, statusText } from '../../src/bots/core/status-text.js';
 import { UserFacingError } from '../../src/bots/core/user-facing-error.js';
 
@@ -47,6 +47,22 @@ describe('StatusThrottle', () => {
     now = 100;
     t.update('b');
     await expect(t.settle()).resolves.toBeUndefined();
+  });
+});
+
+describe('concernsOnlyThem', () => {
+  it('keeps errors about the person\'s own file, recipe or limits private, and the engine\'s troubles public', () => {
+    expect(concernsOnlyThem(new UserFacingError('input', 'That file is empty (0 bytes).'))).toBe(true);
+    expect(concernsOnlyThem(new UserFacingError('limit', 'slow down', 1000))).toBe(true);
+    expect(concernsOnlyThem(new EngineClientError('IMAGE_CORRUPT', 'x', 422))).toBe(true);
+    expect(concernsOnlyThem(new EngineClientError('RECIPE_UNKNOWN_OPTION', 'x', 422))).toBe(true);
+    expect(concernsOnlyThem(new EngineClientError('NO_FACE', 'x', 422))).toBe(true);
+    expect(concernsOnlyThem(new EngineError('RECIPE_SYNTAX', 'x'))).toBe(true);
+    expect(concernsOnlyThem(new EngineClientError('UNAVAILABLE', 'x', 0))).toBe(false);
+    expect(concernsOnlyThem(new EngineClientError('BUSY', 'x', 503))).toBe(false);
+    expect(concernsOnlyThem(new EngineClientError('MODEL_INVALID', 'x', 500))).toBe(false);
+    expect(concernsOnlyThem(new UserFacingError('internal', 'The edit failed inside the model.'))).toBe(false);
+    expect(concernsOnlyThem(new Error('boom'))).toBe(false);
   });
 });
 

@@ -63,6 +63,24 @@ export interface FriendlyError {
   readonly retryAfterMs?: number;
 }
 
+/** Codes that say the engine or the server is unwell: everybody in the channel may as well know. */
+const EVERYBODY_CODES: readonly ApiErrorCode[] = [
+  'UNAVAILABLE', 'BUSY', 'NOT_READY', 'SHUTTING_DOWN', 'INTERNAL', 'INFERENCE_FAILED', 'TIMEOUT', 'UNAUTHORIZED',
+  'MODEL_NOT_FOUND', 'MODEL_INVALID', 'MODEL_MISMATCH', 'DIRECTION_INVALID', 'IO_FAILED',
+];
+
+/**
+ * Whether an error is about the person's own file or recipe (or their own limits): told to them alone
+ * (ephemeral), with no status line or empty thread left in the channel. Errors that concern everybody
+ * (the engine is down, a broken model) stay public.
+ */
+export function concernsOnlyThem(e: unknown): boolean {
+  if (e instanceof UserFacingError) return e.kind !== 'internal' && e.kind !== 'busy';
+  if (e instanceof EngineClientError || e instanceof EngineError) return !EVERYBODY_CODES.includes(e.code);
+  if (isStorageError(e)) return STORAGE_SELF_EXPLAINING.includes(e.code);
+  return false;
+}
+
 export function friendlyMessageForCode(code: ApiErrorCode): string {
   return API_WORDS[code] ?? API_WORDS.INTERNAL;
 }

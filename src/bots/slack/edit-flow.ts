@@ -4,7 +4,7 @@
  * upload the result into the image's thread with files.uploadV2 (edited image and before/after) and
  * the result buttons, remember the file, and close the status. Failures become friendly words.
  */
-import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { concernsOnlyThem, describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import { HandedOver } from '../core/handed-over.js';
 import type { EditJob } from '../core/run-edit.js';
 import type { Requester } from '../core/types.js';
@@ -97,6 +97,14 @@ export async function performSlackEdit(ctx: SlackBotContext, e: SlackEdit): Prom
     const slackWords = slackFriendlyText(err);
     const friendly = slackWords ? { text: slackWords } : toFriendlyError(err);
     if ('logId' in friendly && friendly.logId) ctx.log.error(`[${friendly.logId}] slack edit failed: ${describeForLog(err)}`);
+    if (!slackWords && concernsOnlyThem(err)) {
+      // About their own file or recipe: to them alone, and the status line and ⏳ taken back.
+      await status.withdraw();
+      await ctx.client.chat
+        .postEphemeral({ channel: e.where.channel, user: e.requester.userId, thread_ts: e.where.threadTs, text: `⚠️ ${errorMrkdwn(friendly.text)}` })
+        .catch((e2: unknown) => ctx.log.warn(`could not report a refused edit: ${describeForLog(e2)}`));
+      return;
+    }
     await status.finish(false, `⚠️ ${slackWords ?? errorMrkdwn(friendly.text)}`).catch((e2: unknown) => ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`));
   } finally {
     release();

@@ -59,12 +59,13 @@ export async function downloadSlackFile(f: SlackFile, o: DownloadOptions): Promi
       signal: AbortSignal.timeout(o.timeoutMs ?? 20_000),
     });
   } catch {
-    throw new UserFacingError('input', 'I could not download that image from Slack. Is the app allowed to read files (files:read)?');
+    // The app's set-up, not the person's file: said in the channel, where an admin can see it.
+    throw new UserFacingError('internal', 'I could not download that image from Slack. Is the app allowed to read files (files:read)?');
   }
   const type = res.headers.get('content-type') ?? '';
   if (!res.ok || !res.body || /text\/html/i.test(type)) {
     await res.body?.cancel().catch(() => undefined);
-    throw new UserFacingError('input', 'Slack did not give me that image (I got a login page instead). Ask an admin to check the app\'s files:read scope.');
+    throw new UserFacingError('internal', 'Slack did not give me that image (I got a login page instead). Ask an admin to check the app\'s files:read scope.');
   }
   const tooBig = () => new UserFacingError('input', `That image is larger than ${Math.floor(o.limits.maxInputBytes / 1e6)} MB. Try a smaller one.`);
   const declared = Number(res.headers.get('content-length') ?? NaN);

@@ -72,6 +72,19 @@ export class SlackStatus {
     }
   }
 
+  /** Takes the status line and the ⏳ back: a refusal told privately leaves no trace in the channel. */
+  async withdraw(): Promise<void> {
+    if (this.statusTs) {
+      try {
+        await this.ctx.client.chat.delete({ channel: this.target.channel, ts: this.statusTs });
+        this.statusTs = null;
+      } catch (e) {
+        this.ctx.log.warn(`could not remove a status line: ${(e as { code?: string }).code ?? 'error'}`);
+      }
+    }
+    await this.react('remove', REACTION.working);
+  }
+
   async finish(ok: boolean, text: string): Promise<void> {
     await this.update(text, true);
     await this.react('remove', REACTION.working);
