@@ -35,6 +35,8 @@ interface VariantResult {
   readonly healthMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
   readonly submitMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
   readonly accepted: number;
+  /** Health requests that got no answer (counted in the latencies with the time it took to fail). */
+  readonly healthFailures: number;
   readonly refused: Readonly<Record<string, number>>;
   readonly editsPerMinute: number;
   /** UNet samples computed per second: the model's throughput, whichever jobs it went to. */
@@ -119,8 +121,12 @@ async function runVariant(
     // RUNNING owners keep one job each in flight for the whole window.
     const background = Array.from({ length: RUNNING }, async (_, i) => {
       while (open) {
-        const job = await client.submit({ imageBase64: opts.image, recipe: opts.recipe(seed++), owner: `running-${i}` });
-        await client.wait(job.id);
+        try {
+          const job = await client.submit({ imageBase64: opts.image, recipe: opts.recipe(seed++), owner: `running-${i}` });
+          await client.wait(job.id);
+        } catch {
+          await new Promise((r) => setTimeout(r, 200)); // refused or cut off: try again shortly
+        }
       }
     });
     await new Promise((r) => setTimeout(r, 1000)); // let the 16 jobs start
@@ -128,10 +134,15 @@ async function runVariant(
     const atStart = await counters(engine.url);
 
     const healthMs: number[] = [];
+    let healthFailures = 0;
     const poller = (async () => {
       while (open) {
         const t = performance.now();
-        await (await fetch(`${engine.url}/${API_VERSION}/health`)).arrayBuffer();
+        try {
+          await (await fetch(`${engine.url}/${API_VERSION}/health`)).arrayBuffer();
+        } catch {
+          healthFailures++;
+        }
         healthMs.push(performance.now() - t);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -145,11 +156,18 @@ async function runVariant(
       Array.from({ length: opts.burst }, async (_, i) => {
         const body = JSON.stringify({ imageBase64: opts.image, recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` });
         const t = performance.now();
-        const res = await fetch(`${engine.url}/${API_VERSION}/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-        const answer = (await res.json()) as { code?: string };
+        let code: string | null;
+        try {
+          const res = await fetch(`${engine.url}/${API_VERSION}/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+          const answer = (await res.json()) as { code?: string };
+          code = res.status === 202 || res.status === 200 ? null : (answer.code ?? String(res.status));
+        } catch {
+          // No answer at all (the connection closed): counted, with the time it took to find out.
+          code = 'NO_ANSWER';
+        }
         submitMs.push(performance.now() - t);
-        if (res.status === 202 || res.status === 200) accepted++;
-        else refused[answer.code ?? String(res.status)] = (refused[answer.code ?? String(res.status)] ?? 0) + 1;
+        if (code === null) accepted++;
+        else refused[code] = (refused[code] ?? 0) + 1;
       }),
     );
 
@@ -161,7 +179,7 @@ async function runVariant(
     await poller;
     // The background loops end with their current jobs; the engine is stopped without waiting for them.
     void Promise.allSettled(background);
-    return { variant, healthMs: summary(healthMs), submitMs: summary(submitMs), accepted, refused, editsPerMinute: (atEnd.done - atStart.done) / minutes, samplesPerSecond: (atEnd.samples - atStart.samples) / (minutes * 60) };
+    return { variant, healthMs: summary(healthMs), submitMs: summary(submitMs), accepted, refused, healthFailures, editsPerMinute: (atEnd.done - atStart.done) / minutes, samplesPerSecond: (atEnd.samples - atStart.samples) / (minutes * 60) };
   } finally {
     await engine.stop();
   }
@@ -212,7 +230,7 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
     ctx.out.write(`| variant | health p50 ms | health p99 ms | submit p50 ms | submit p99 ms | accepted | refused | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|---:|---|---:|---:|\n`);
     for (const r of results) {
       const refusedText = Object.entries(r.refused).map(([c, n]) => `${n} ${c}`).join(', ') || '0';
-      ctx.out.write(`| ${r.variant.name} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} | ${refusedText} | ${fmt(r.editsPerMinute, 1)} | ${fmt(r.samplesPerSecond, 1)} |\n`);
+      ctx.out.write(`| ${r.variant.name} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)}${r.healthFailures ? ` (${r.healthFailures} unanswered)` : ''} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} | ${refusedText} | ${fmt(r.editsPerMinute, 1)} | ${fmt(r.samplesPerSecond, 1)} |\n`);
     }
     const [inline, worker, ortDefault] = results;
     if (inline && worker) {
