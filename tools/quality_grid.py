@@ -95,7 +95,7 @@ def main(argv=None):
     ap.add_argument("--report", required=True, help="folder with <name>.json and edits-<name>/ from asyrp eval")
     ap.add_argument("--out", required=True, help="folder for quality-<name>.png")
     ap.add_argument("--tolerance", type=float, default=8.0, help="TWIN_PRESERVE_TOLERANCE (src/engine/eval/twin-judge.ts)")
-    ap.add_argument("--scale", type=int, default=2)
+    ap.add_argument("--scale", type=int, default=3)
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     for name in DIRECTIONS:

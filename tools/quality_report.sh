@@ -5,7 +5,8 @@
 #
 # Renders the report set with its twins (tools/asyrp_tools/twins.py), runs `asyrp eval` on it for every shipped
 # direction, smile at -1 (the frown) and the mix, keeping JSON and the judged edits under tools/runs/report, and
-# draws docs/img/quality-<name>.png.  A finished eval (its JSON present) is kept, so a run can be resumed.
+# draws docs/img/quality-<name>.png; prints the table of docs/quality.md and the model's ceiling (each twin inverted
+# and regenerated, judged as an edit: quality_ceiling.py).  A finished eval (its JSON present) is kept, so a run can be resumed.
 # Environment: SEED (8383), N (80), OUT (tools/runs/report), IMG (docs/img), MODEL (toyfaces-32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,14 @@ for spec in "smile|smile|1" "frown|smile|-1" "glasses|glasses|1" "eyes-closed|ey
     --json --save "$OUT/edits-$name" > "$OUT/$name.json.tmp"
   mv "$OUT/$name.json.tmp" "$OUT/$name.json"
 done
+# The ceiling: every twin (10 per edit) inverted and regenerated, judged as the face's edit (quality_ceiling.py).
+CEIL=tools/runs/ceiling-$SEED
+[ -s "$CEIL/labels.jsonl" ] || $PY tools/quality_ceiling.py prepare --faces "$FACES" --out "$CEIL" --per-key 10
+if [ ! -d "$OUT/edits-ceiling/strength-0" ]; then
+  n=$(wc -l < "$CEIL/labels.jsonl")
+  node bin/asyrp.js eval --model "$MODEL" --direction smile --faces "$CEIL" --n "$n" --strengths 0 --json \
+    --save "$OUT/edits-ceiling" > /dev/null
+fi
+$PY tools/quality_ceiling.py judge --faces "$FACES" --ceiling "$CEIL" --edits "$OUT/edits-ceiling/strength-0"
 $PY tools/quality_grid.py --faces "$FACES" --report "$OUT" --out "$IMG"
 $PY tools/quality_table.py "$OUT" --faces "$FACES"

@@ -16,8 +16,12 @@ import type { EvalTarget } from './evaluate.js';
 
 /** Success: the edit closed at least this share of the input's distance to its twin inside the region. */
 export const TWIN_SUCCESS_PROGRESS = 0.5;
-/** Preservation: mean change outside the region (and its border), 0..255 units; chosen in docs/quality.md. */
-export const TWIN_PRESERVE_TOLERANCE = 6;
+/**
+ * Preservation: mean change outside the region (and its border), 0..255 units. Three times the largest change a
+ * plain reconstruction makes (2.7), above an invisible 3 % change of light (5.5), below the median of every change
+ * that makes another face (face shape, hair, skin, background, a 1-px shift: 7-28); docs/quality.md, "The twin judge".
+ */
+export const TWIN_PRESERVE_TOLERANCE = 8;
 /** Pixels this close to the region (Chebyshev distance) are neither judged as region nor as outside. */
 export const TWIN_BORDER = 1;
 
