@@ -3,11 +3,12 @@
  * ack), persists after, and a fresh process (a restart) loads what was persisted; image files are
  * written whole or not at all.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DedupeLedger } from '../../src/bots/core/dedupe-ledger.js';
 import { ImageStore } from '../../src/bots/core/image-store.js';
+import { PendingEdits } from '../../src/bots/core/pending-edits.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { Storage } from '../../src/storage/index.js';
 import { openStorage } from '../../src/storage/index.js';
@@ -62,6 +63,33 @@ describe('DedupeLedger', () => {
     const later = new DedupeLedger(storage.idempotency, { prefixes: ['slack:'], log, ttlMs: 60_000, now: () => now });
     expect(later.load()).toBe(0);
     expect(later.admit('slack:event:0')).toBe(true);
+  });
+});
+
+describe('PendingEdits', () => {
+  const entry = (editId: number, platform: 'discord' | 'slack') => ({ editId, jobId: `j${editId}`, kind: 'edit' as const, platform, userId: 'u', channelId: 'c', caption: 'x', createdAt: 1 });
+
+  it('keeps one file per platform, so two bot processes on one data folder never overwrite each other', () => {
+    const dir = tempDir('asyrp-pending-');
+    const discord = new PendingEdits(dir); // as in the Discord process
+    const slack = new PendingEdits(dir); // as in the Slack process
+    discord.add(entry(1, 'discord'));
+    slack.add(entry(2, 'slack'));
+    discord.add(entry(3, 'discord'));
+    expect(new PendingEdits(dir).list().map((p) => p.editId).sort()).toEqual([1, 2, 3]);
+    discord.remove(1);
+    expect(new PendingEdits(dir).list('discord').map((p) => p.editId)).toEqual([3]);
+    expect(new PendingEdits(dir).list('slack').map((p) => p.editId)).toEqual([2]);
+  });
+
+  it('adopts the single file of earlier versions, platform by platform', () => {
+    const dir = tempDir('asyrp-pending-');
+    writeFileSync(join(dir, 'pending-edits.json'), JSON.stringify([entry(5, 'discord'), entry(6, 'slack')]));
+    expect(new PendingEdits(dir).list('discord').map((p) => p.editId)).toEqual([5]);
+    expect(JSON.parse(readFileSync(join(dir, 'pending-edits.json'), 'utf8'))).toHaveLength(1); // slack's entry waits for Slack
+    expect(new PendingEdits(dir).list('slack').map((p) => p.editId)).toEqual([6]);
+    expect(existsSync(join(dir, 'pending-edits.json'))).toBe(false);
+    expect(new PendingEdits(dir).list().map((p) => p.editId).sort()).toEqual([5, 6]);
   });
 });
 

@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 const pendingIn = (dataDir: string): unknown[] => {
-  const file = join(dataDir, 'pending-edits.json');
+  const file = join(dataDir, 'pending-edits-discord.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
 };
 

@@ -46,7 +46,7 @@ const freePort = () =>
   });
 
 const pendingIn = (dataDir: string): unknown[] => {
-  const file = join(dataDir, 'pending-edits.json');
+  const file = join(dataDir, 'pending-edits-slack.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
 };
 

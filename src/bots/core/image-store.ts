@@ -20,7 +20,8 @@ export class ImageStore {
     const folder = join(this.dir, 'inputs');
     mkdirSync(folder, { recursive: true });
     const path = join(folder, `${hash}.img`);
-    writeAtomically(path, bytes);
+    // Named by content: a file already there holds these very bytes (it was renamed into place whole).
+    if (!existsSync(path)) writeAtomically(path, bytes);
     return { path, hash };
   }
 
