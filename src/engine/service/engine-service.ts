@@ -251,7 +251,7 @@ export class EngineService {
    * measured throughput and the owner's own jobs (throughput.ts).
    */
   private checkRoom(owner: string): void {
-    const rate = this.throughput.rate();
+    const rate = this.throughput.rate(Date.now());
     const typical = this.progress.typicalJobMs();
     if (this.queue.size >= this.opts.maxQueued) {
       const retryAfterMs = queueWaitMs(this.queue.size - this.opts.maxQueued + 1, rate, this.running.size, typical);

@@ -11,12 +11,12 @@ export class Throughput {
   private busyMs = 0;
   private lastAt: number | null = null;
   private busy = false;
-  /** The busy clock at each recent finish. */
+  /** The busy clock at each recent finish (one more than the window: the window starts at the oldest). */
   private readonly finishes: number[] = [];
 
   /** Called whenever the worker looks at its running set (every tick and every idle wake). */
   observe(now: number, busy: boolean): void {
-    if (this.busy && this.lastAt !== null) this.busyMs += Math.max(0, now - this.lastAt);
+    this.busyMs = this.busyAt(now);
     this.lastAt = now;
     this.busy = busy;
   }
@@ -24,15 +24,26 @@ export class Throughput {
   finished(now: number): void {
     this.observe(now, this.busy);
     this.finishes.push(this.busyMs);
-    if (this.finishes.length > WINDOW) this.finishes.shift();
+    if (this.finishes.length > WINDOW + 1) this.finishes.shift();
   }
 
-  /** Jobs per millisecond of busy time, or null until two finishes have been seen. */
-  rate(): number | null {
+  private busyAt(now: number): number {
+    return this.busy && this.lastAt !== null ? this.busyMs + Math.max(0, now - this.lastAt) : this.busyMs;
+  }
+
+  /**
+   * Jobs per millisecond of busy time, or null before the first finish. Counted up to now, not up to the
+   * last finish: batched jobs finish in clusters (a whole batch in one tick), and the time between two
+   * finishes of one cluster says nothing about the rate; the time since the window began does.
+   */
+  rate(now: number): number | null {
     const n = this.finishes.length;
-    if (n < 2) return null;
-    const span = this.finishes[n - 1]! - this.finishes[0]!;
-    return span > 0 ? (n - 1) / span : null;
+    if (n === 0) return null;
+    // Until the window is full it starts when busy time started counting (0); then at its oldest finish.
+    const full = n > WINDOW;
+    const span = this.busyAt(now) - (full ? this.finishes[0]! : 0);
+    const count = full ? n - 1 : n;
+    return span > 0 ? count / span : null;
   }
 }
 
