@@ -14,7 +14,7 @@ import type { EngineClient } from '../../src/engine/client/engine-client.js';
 import { gatedEngine } from './support/gated-engine.js';
 import { snowflake } from '../fake-discord/snowflake.js';
 import type { FakeUser } from '../fake-discord/fake-state.js';
-import { answerOf, awaitResult, samplePng, startHarness } from './support/discord-harness.js';
+import { answerOf, awaitResult, samplePng, settled, startHarness } from './support/discord-harness.js';
 
 let guard: NetworkGuard;
 let engine: EngineServer;
@@ -153,6 +153,20 @@ describe('mistakes', () => {
     expect(text).toContain('Unknown option "stepz"; did you mean steps?');
     expect(text).toContain('```\nglobal 0.8 stepz:20\n           ^^^^^^^^\n```');
     expect(text).not.toContain('out of range');
+  });
+
+  it('an image the engine refuses leaves no trace: no empty thread, no public status; the person alone is told', async () => {
+    const { fake } = h;
+    // Starts like a PNG (so the bot downloads it), but the engine cannot decode it: IMAGE_CORRUPT at submit.
+    const broken = new Uint8Array([...samplePng().subarray(0, 40), ...new Uint8Array(200).fill(7)]);
+    const i = fake.slash(fake.users.alice, ['global'], { strength: 0.5 }, { image: { bytes: broken } });
+    const told = await fake.waitFor(() => [...fake.state.messages.values()].find((m) => m.interactionToken === i.token && (m.flags ?? 0) & 64), 'the private answer');
+    expect(told.content).toContain('damaged');
+    await settled(h);
+    const reply = fake.original(i)!;
+    expect(reply.deleted).toBe(true); // the public "Queued" line is gone
+    expect(fake.state.channels.has(reply.id)).toBe(false); // and so is the thread made for the result
+    expect(fake.calls.some((c) => c.method === 'DELETE' && c.path === `/api/v10/channels/${reply.id}`)).toBe(true);
   });
 
   it('an image over the pixel limit is refused from its metadata, before downloading', async () => {

@@ -150,6 +150,10 @@ function channels(ctx: RestContext, method: string, parts: string[], body: { jso
   const channel = channelId ? ctx.state.channels.get(channelId) : undefined;
   if (!channel) return err(404, 10003, 'Unknown Channel');
   if (sub === undefined && method === 'GET') return { status: 200, body: channel };
+  if (sub === undefined && method === 'DELETE') {
+    ctx.state.channels.delete(channelId!);
+    return { status: 200, body: channel };
+  }
   if (sub !== 'messages') return err(404, 0, 'Unknown route');
   if (msgId === undefined) {
     if (method === 'GET') {

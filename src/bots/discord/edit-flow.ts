@@ -5,12 +5,13 @@
  */
 import type { SendableChannels } from 'discord.js';
 import type { Actor } from '../../storage/index.js';
-import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { concernsOnlyThem, describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { fenceIndented } from '../core/fence-indented.js';
 import { HandedOver } from '../core/handed-over.js';
 import type { EditJob } from '../core/run-edit.js';
 import type { Requester } from '../core/types.js';
 import type { DiscordBotContext } from './bot-context.js';
-import { postResult, resultChannel } from './result-message.js';
+import { openResultChannel, postResult } from './result-message.js';
 import type { StatusSurface } from './status-surface.js';
 
 export interface DiscordEdit {
@@ -32,6 +33,7 @@ export interface DiscordEdit {
 
 export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promise<void> {
   let channel: SendableChannels | null = null;
+  let createdThread = false;
   let editId: number | null = null;
   let handedOver = false;
   let status: StatusSurface | null = typeof e.status === 'function' ? null : e.status;
@@ -39,11 +41,11 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
   try {
     // Download first: a refused image should not leave an empty thread behind.
     const input = await e.input();
-    channel = await resultChannel(ctx.client, {
+    ({ channel, createdThread } = await openResultChannel(ctx.client, {
       channelId: e.anchor.channelId,
       messageId: await e.anchor.messageId(),
       threadName: `Asyrp: ${e.caption.replace(/[*`<>@]/g, '')}`,
-    });
+    }));
     if (!status) status = (e.status as (c: SendableChannels) => StatusSurface)(channel);
     const target = channel;
     const surface = status;
@@ -100,6 +102,11 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
     const friendly = toFriendlyError(err);
     if (friendly.logId) ctx.log.error(`[${friendly.logId}] edit failed: ${describeForLog(err)}`);
     try {
+      // About their own file or recipe: no empty thread and no public status line; they alone are told.
+      if (concernsOnlyThem(err) && status?.finishPrivately && (await status.finishPrivately(`❌ ${fenceIndented(friendly.text)}`.slice(0, 2000)))) {
+        if (createdThread && channel?.isThread()) await channel.delete('the edit was refused').catch((e3: unknown) => ctx.log.warn(`could not remove an empty thread: ${describeForLog(e3)}`));
+        return;
+      }
       if (status) await status.finish(`❌ ${friendly.text}`, channel);
     } catch (e2) {
       ctx.log.warn(`could not report a failed edit: ${describeForLog(e2)}`);

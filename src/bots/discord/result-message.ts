@@ -20,20 +20,30 @@ export function resultButtons(editId: number): ActionRowBuilder<ButtonBuilder>[]
 
 /** The channel results go to: the source message's thread (created once), the thread itself, or the channel. */
 export async function resultChannel(client: Client, where: { channelId: string; messageId: string | null; threadName: string }): Promise<SendableChannels> {
+  return (await openResultChannel(client, where)).channel;
+}
+
+/** The same, saying whether this call created the thread (a refused edit deletes a thread it created, empty). */
+export async function openResultChannel(
+  client: Client,
+  where: { channelId: string; messageId: string | null; threadName: string },
+): Promise<{ channel: SendableChannels; createdThread: boolean }> {
   const channel = await client.channels.fetch(where.channelId);
   if (!channel || !channel.isSendable()) throw new Error('result channel is not sendable');
-  if (channel.isThread() || channel.isDMBased() || !where.messageId) return channel;
+  if (channel.isThread() || channel.isDMBased() || !where.messageId) return { channel, createdThread: false };
+  let created = true;
   try {
     await client.rest.post(Routes.threads(where.channelId, where.messageId), { body: { name: where.threadName.slice(0, 100), auto_archive_duration: 1440 } });
   } catch (e) {
     // 160004: the message already has a thread (an earlier edit of the same image). 50013/50001: no
     // permission to create threads here; post in the channel instead.
     const code = e instanceof DiscordAPIError ? e.code : undefined;
-    if (code === 50013 || code === 50001) return channel;
+    if (code === 50013 || code === 50001) return { channel, createdThread: false };
     if (code !== 160004) throw e;
+    created = false;
   }
   const thread = await client.channels.fetch(where.messageId);
-  return thread && thread.isSendable() ? thread : channel;
+  return thread && thread.isSendable() ? { channel: thread, createdThread: created } : { channel, createdThread: false };
 }
 
 export interface ResultPost {

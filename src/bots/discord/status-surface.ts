@@ -3,6 +3,7 @@
  * edited in place; once the 15-minute token has expired, the last word goes to the result channel as a
  * normal message instead. For reactions (no interaction) it is a bot message in the result thread.
  */
+import { MessageFlags } from 'discord.js';
 import type { Message, RepliableInteraction, SendableChannels } from 'discord.js';
 import type { PendingStatus } from '../core/pending-edits.js';
 import { isExpiredToken } from './discord-errors.js';
@@ -13,6 +14,11 @@ export interface StatusSurface {
   finish(text: string, fallback: SendableChannels | null): Promise<void>;
   /** Where this status line is, for the next start to update it (null: not shown yet). */
   where(): PendingStatus | null;
+  /**
+   * A refusal about the person's own file or recipe: the public status line is removed and they alone are
+   * told. False when that is impossible here (no interaction, or its token has expired).
+   */
+  finishPrivately?(text: string): Promise<boolean>;
 }
 
 export function interactionStatus(i: RepliableInteraction): StatusSurface {
@@ -40,6 +46,23 @@ export function interactionStatus(i: RepliableInteraction): StatusSurface {
       if (fallback) await fallback.send({ content: `<@${i.user.id}> ${text}`.slice(0, 2000) });
     },
     where: () => (expired ? null : { kind: 'discord-interaction', applicationId: i.applicationId, token: i.token }),
+    async finishPrivately(text) {
+      if (expired) return false;
+      try {
+        if (i.ephemeral) await i.editReply({ content: text, components: [] });
+        else {
+          // A deferred reply that was never edited would be replaced by the first follow-up (public, the
+          // ephemeral flag ignored); edit it once so the follow-up is a message of its own.
+          await i.editReply({ content: '…', components: [] });
+          await i.followUp({ content: text, flags: MessageFlags.Ephemeral });
+          await i.deleteReply();
+        }
+        return true;
+      } catch (e) {
+        if (isExpiredToken(e)) return false;
+        throw e;
+      }
+    },
   };
 }
 
