@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
 import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
+import { tempDir } from '../helpers/paths.js';
 
 const image = sampleImageBase64();
 const servers: EngineServer[] = [];
@@ -50,4 +51,20 @@ describe('the worker', () => {
     expect([again.state, [...again.results].sort()]).toEqual(['done', [...done.results].sort()]);
     expect((await client.result(job.id)).length).toBeGreaterThan(100);
   });
+
+  it('gives up a job the engine stopped in on each of three starts, with INTERRUPTED in its status', async () => {
+    const dataDir = tempDir('asyrp-interrupted-');
+    let id = '';
+    for (let start = 0; start < 3; start++) {
+      const { server, client } = await startTestEngine({}, dataDir);
+      if (!id) id = (await client.submit({ imageBase64: image, recipe: 'steps:1000', model: 'tiny-unet', owner: 'i' })).id;
+      await until('the job to run', async () => (await client.status(id)).state === 'running');
+      await server.close(); // no drain: the job is left running, as by a crash
+    }
+    const { server, client } = await startTestEngine({}, dataDir);
+    servers.push(server);
+    const s = await client.status(id);
+    expect([s.state, s.error?.code]).toEqual(['failed', 'INTERRUPTED']);
+  });
 });
+

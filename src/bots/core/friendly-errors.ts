@@ -40,6 +40,7 @@ const API_WORDS: Record<ApiErrorCode, string> = {
   BUSY: 'The engine is busy right now. Try again in a minute.',
   OWNER_LIMIT: 'You already have edits waiting. Let them finish first.',
   TIMEOUT: 'The edit took too long and was stopped.',
+  INTERRUPTED: 'The engine stopped in the middle of this edit several times, so it was given up. Try another image.',
   SHUTTING_DOWN: 'The engine is restarting. Try again in a minute.',
   INTERNAL: 'Something went wrong in the engine.',
   UNAVAILABLE: 'The edit engine is offline right now. Try again later.',

@@ -30,6 +30,8 @@ export const API_ERROR_CODES = [
   'BUSY',
   'OWNER_LIMIT',
   'TIMEOUT',
+  // In status only: the engine died during this job on each of its three starts; it is not tried again.
+  'INTERRUPTED',
   'SHUTTING_DOWN',
   'INTERNAL',
   // Client-side: the engine could not be reached.

@@ -116,6 +116,7 @@ export const HTTP_STATUS: Record<ApiErrorCode, number> = {
   BUSY: 503,
   OWNER_LIMIT: 429,
   TIMEOUT: 504,
+  INTERRUPTED: 500,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
   UNAVAILABLE: 503,
