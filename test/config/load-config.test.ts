@@ -48,6 +48,13 @@ describe('loadSettings', () => {
     expect(() => loadConfig({ root: rootWith({ engine: { intraOpThreads: 1.5 } }), env: {} })).toThrow(/engine.intraOpThreads/);
   });
 
+  it('reads the host names the engine answers to and how long finished jobs stay in memory', () => {
+    const c = loadConfig({ root: rootWith({ engine: { finishedJobTtlMs: 5000 } }), env: { ASYRP_ENGINE_ALLOWED_HOSTS: 'engine, engine.internal ,' } });
+    expect(c.engine).toMatchObject({ allowedHosts: ['engine', 'engine.internal'], finishedJobTtlMs: 5000 });
+    expect(() => loadConfig({ root: rootWith({ engine: { allowedHosts: 'engine' } }), env: {} })).toThrow(/engine.allowedHosts/);
+    expect(() => loadConfig({ root: rootWith({ engine: { finishedJobTtlMs: 0 } }), env: {} })).toThrow(/engine.finishedJobTtlMs/);
+  });
+
   it('applies config/local.json, then the environment, then overrides', () => {
     const root = rootWith({ engine: { port: 9000, maxBatch: 4 }, logLevel: 'warn' });
     const c = loadConfig({ root, env: { ASYRP_ENGINE_PORT: '9100', ASYRP_LOG_LEVEL: 'debug' }, overrides: { engine: { maxBatch: 2 } } });
