@@ -1,7 +1,7 @@
 /**
  * Opens the configured inference backend: 'worker' (default) runs every graph in the inference worker,
- * 'inline' on the calling thread (the old path, kept as the benchmark's baseline and for one-shot CLI
- * work that has no event loop to keep free).
+ * 'inline' on the calling thread (the old path, kept as the benchmark's baseline). The CLI's one-shot
+ * commands follow the same setting; a library caller that passes no backend gets 'inline'.
  */
 import type { InferenceBackend } from './inference-protocol.js';
 import { InferenceHost } from './inference-host.js';
