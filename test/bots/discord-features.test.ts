@@ -181,6 +181,30 @@ describe('mistakes', () => {
   });
 });
 
+describe('direct messages', () => {
+  it('a command or the context menu used in a DM gets a clear private answer, never silence', async () => {
+    const { fake } = h;
+    const edit = fake.slash(fake.users.bob, ['global'], { strength: 0.5 }, { ...image(), dm: true });
+    const help = fake.slash(fake.users.bob, ['help'], {}, { dm: true });
+    const source = fake.postImage(fake.users.bob, { bytes: samplePng() });
+    const menu = fake.messageCommand(fake.users.bob, 'Edit with Asyrp', source, { dm: true });
+    for (const i of [edit, help, menu]) {
+      const answer = await answerOf(h, i.token);
+      expect(answer.ephemeral).toBe(true);
+      expect(answer.text).toContain('Asyrp works in servers, not in direct messages');
+    }
+    await settled(h);
+    expect(fake.messagesIn(fake.dmChannel(fake.users.bob))).toEqual([]);
+  });
+
+  it('a command the bot no longer knows gets an answer too', async () => {
+    const { fake } = h;
+    const source = fake.postImage(fake.users.bob, { bytes: samplePng() });
+    const old = fake.messageCommand(fake.users.bob, 'Old Menu Name', source);
+    expect((await answerOf(h, old.token)).text).toContain('I do not know that command');
+  });
+});
+
 describe('admin and preset commands', () => {
   it('the channel allow-list refuses edits elsewhere, privately', async () => {
     const { fake } = h;

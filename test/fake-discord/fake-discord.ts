@@ -112,8 +112,15 @@ export class FakeDiscord {
     return { user: apiUser(user), roles: [], permissions: permissions.toString(), joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0 };
   }
 
-  private interaction(type: number, user: FakeUser, data: unknown, o: { channelId?: string; admin?: boolean; message?: StoredMessage } = {}): FakeInteraction {
-    const channelId = o.channelId ?? o.message?.channel_id ?? this.state.mainChannelId;
+  /** The person's DM channel with the bot (type 1, no guild), made on first use. */
+  dmChannel(user: FakeUser): string {
+    const id = `dm-${user.id}`;
+    if (!this.state.channels.has(id)) this.state.channels.set(id, { id, type: 1, name: '', guild_id: '', permission_overwrites: [] });
+    return id;
+  }
+
+  private interaction(type: number, user: FakeUser, data: unknown, o: { channelId?: string; admin?: boolean; message?: StoredMessage; dm?: boolean } = {}): FakeInteraction {
+    const channelId = o.dm ? this.dmChannel(user) : (o.channelId ?? o.message?.channel_id ?? this.state.mainChannelId);
     const channel = this.state.channels.get(channelId)!;
     const id = snowflake();
     const token = `itoken-${id}`;
@@ -125,16 +132,21 @@ export class FakeDiscord {
       type,
       token,
       version: 1,
-      guild_id: this.state.guildId,
-      channel_id: channelId,
-      channel: { id: channel.id, type: channel.type, guild_id: this.state.guildId, name: channel.name, ...(channel.parent_id ? { parent_id: channel.parent_id } : {}) },
-      member: this.member(user, o.admin ?? false),
+      // A DM: no guild, the user instead of a member, context 1 (BotDM).
+      ...(o.dm
+        ? { channel_id: channelId, channel: { id: channel.id, type: 1 }, user: apiUser(user), context: 1 }
+        : {
+            guild_id: this.state.guildId,
+            channel_id: channelId,
+            channel: { id: channel.id, type: channel.type, guild_id: this.state.guildId, name: channel.name, ...(channel.parent_id ? { parent_id: channel.parent_id } : {}) },
+            member: this.member(user, o.admin ?? false),
+            context: 0,
+          }),
       app_permissions: (MEMBER_PERMISSIONS | (1n << 35n) | (1n << 38n)).toString(),
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
       authorizing_integration_owners: { '0': this.state.guildId },
-      context: 0,
       attachment_size_limit: 10 * 1024 * 1024,
       ...(o.message ? { message: o.message } : {}),
       data,
@@ -146,7 +158,7 @@ export class FakeDiscord {
    * `/asyrp <sub> ...` (or `/asyrp <group> <sub> ...`). Options are name -> value; an `image` upload
    * becomes an attachment option with its resolved attachment.
    */
-  slash(user: FakeUser, path: string[], options: Record<string, string | number | boolean | { type: number; value: unknown }> = {}, o: { image?: ImageUpload; channelId?: string; admin?: boolean; focused?: string } = {}): FakeInteraction {
+  slash(user: FakeUser, path: string[], options: Record<string, string | number | boolean | { type: number; value: unknown }> = {}, o: { image?: ImageUpload; channelId?: string; admin?: boolean; focused?: string; dm?: boolean } = {}): FakeInteraction {
     const channelId = o.channelId ?? this.state.mainChannelId;
     // Numbers are NUMBER options (type 10); pass { type: 4, value } for an INTEGER option.
     const opts: Record<string, unknown>[] = Object.entries(options).map(([name, value]) => ({
@@ -166,8 +178,8 @@ export class FakeDiscord {
     return this.interaction(o.focused ? 4 : 2, user, { id: snowflake(), name: 'asyrp', type: 1, options: top, resolved }, o);
   }
 
-  messageCommand(user: FakeUser, name: string, message: StoredMessage): FakeInteraction {
-    return this.interaction(2, user, { id: snowflake(), name, type: 3, target_id: message.id, resolved: { messages: { [message.id]: message } } }, { channelId: message.channel_id });
+  messageCommand(user: FakeUser, name: string, message: StoredMessage, o: { dm?: boolean } = {}): FakeInteraction {
+    return this.interaction(2, user, { id: snowflake(), name, type: 3, target_id: message.id, resolved: { messages: { [message.id]: message } } }, { channelId: message.channel_id, ...o });
   }
 
   button(user: FakeUser, message: StoredMessage, customId: string, o: { admin?: boolean } = {}): FakeInteraction {

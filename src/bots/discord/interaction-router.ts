@@ -34,8 +34,12 @@ export async function routeInteraction(ctx: DiscordBotContext, i: Interaction): 
   if (!ctx.dedupe.admit(key)) return;
   onAck(i, () => ctx.dedupe.persist(key));
   try {
-    if (i.isChatInputCommand()) await routeChatInput(ctx, i);
+    // The commands are registered for servers only (command-definitions.ts), but an older registration or
+    // client can still send one from a DM: answer it, never leave it to time out in silence.
+    if (i.isCommand() && !i.inGuild()) await i.reply({ content: DM_ANSWER, flags: MessageFlags.Ephemeral });
+    else if (i.isChatInputCommand()) await routeChatInput(ctx, i);
     else if (i.isMessageContextMenuCommand() && i.commandName === CONTEXT_MENU_NAME) await handleContextMenu(ctx, i);
+    else if (i.isCommand()) await i.reply({ content: 'I do not know that command any more (it may be left from an older version); try `/asyrp help`.', flags: MessageFlags.Ephemeral });
     else if (i.isButton() || i.isStringSelectMenu() || i.isModalSubmit()) {
       const id = parseCustomId(i.customId);
       if (i.isButton() && id?.kind === 'result') await handleResultButton(ctx, i, id.action, id.editId);
@@ -66,6 +70,10 @@ async function routeChatInput(ctx: DiscordBotContext, i: ChatInputCommandInterac
   const strength = i.options.getNumber('strength') ?? ctx.catalog.defaultStrength(sub);
   return runSlashEdit(ctx, i, `${sub}:${strength}`);
 }
+
+/** What a command used in a DM gets. */
+export const DM_ANSWER =
+  'Asyrp works in servers, not in direct messages: use `/asyrp` or **Apps → Edit with Asyrp** on an image in a server channel where I am (results go to a thread there).';
 
 export async function replyWithError(ctx: DiscordBotContext, i: RepliableInteraction, e: unknown): Promise<void> {
   const friendly = toFriendlyError(e);
