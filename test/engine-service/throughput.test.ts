@@ -22,10 +22,15 @@ describe('Throughput', () => {
     expect(t.rate(48_000)! * 1000).toBeCloseTo(4, 5);
   });
 
-  it("puts an owner's queued job behind the jobs ahead of it plus one job's time", () => {
-    // 8 running, 2 jobs/s: a job takes 4 s; position 6 starts after 3 s.
-    expect(ownerWaitMs({ rate: 0.002, running: 8, ownerJobs: [{ position: 6 }], ownerNeeds: 1, typicalJobMs: 5000 })).toBe(7000);
-    // A running job half done ends in 2 s, before the queued one.
-    expect(ownerWaitMs({ rate: 0.002, running: 8, ownerJobs: [{ position: 6 }, { remaining: 0.5 }], ownerNeeds: 1, typicalJobMs: 5000 })).toBe(2000);
+  it("starts an owner's queued job when the p-th slot frees and ends it one job's time later", () => {
+    // 2 running, 1 job/s: a job takes 2 s. One slot frees at 0.5 s, the other at 2 s; each again 2 s after
+    // it takes a job: starts at 0.5, 2, 2.5, 4 ...
+    const base = { rate: 0.001, runningRemaining: [0.25, 1], ownerNeeds: 1, typicalJobMs: 5000 };
+    expect(ownerWaitMs({ ...base, ownerJobs: [{ position: 1 }] })).toBe(2500);
+    expect(ownerWaitMs({ ...base, ownerJobs: [{ position: 3 }] })).toBe(2500 + 2000);
+    // An owner's running job half done ends in 1 s, before its queued one.
+    expect(ownerWaitMs({ ...base, ownerJobs: [{ position: 3 }, { remaining: 0.5 }] })).toBe(1000);
+    // Two must end: the second of them.
+    expect(ownerWaitMs({ ...base, ownerJobs: [{ position: 3 }, { remaining: 0.5 }], ownerNeeds: 2 })).toBe(4500);
   });
 });

@@ -58,6 +58,11 @@ export interface EngineServiceOptions {
   readonly faceDetector?: FaceDetectorModel;
 }
 
+/** The share of a started job's steps still to do (1 before its total is known). */
+function remainingShare(j: Job): number {
+  return j.total ? Math.max(0, 1 - j.step / j.total) : 1;
+}
+
 /** How often a final state that could not be recorded is tried again. */
 const RECORD_RETRY_MS = 500;
 
@@ -263,8 +268,8 @@ export class EngineService {
       const waiting = queued ? [...this.jobs.values()].filter((j) => j.owner === owner && j.state === 'queued' && !j.ended) : [];
       const retryAfterMs = ownerWaitMs({
         rate,
-        running: this.running.size,
-        ownerJobs: [...running.map((j) => ({ remaining: j.total ? Math.max(0, 1 - j.step / j.total) : 1 })), ...waiting.map((j) => ({ position: this.queue.position(j.id) }))],
+        runningRemaining: [...this.running.values()].map(remainingShare),
+        ownerJobs: [...running.map((j) => ({ remaining: remainingShare(j) })), ...waiting.map((j) => ({ position: this.queue.position(j.id) }))],
         ownerNeeds: queued + running.length - this.opts.maxQueuedPerOwner + 1,
         typicalJobMs: typical,
       });

@@ -50,9 +50,9 @@ export class Throughput {
 export interface WaitInputs {
   /** Jobs per ms (Throughput.rate), or null before it is measured. */
   readonly rate: number | null;
-  /** Jobs running now, all owners. */
-  readonly running: number;
-  /** For each of the owner's jobs: the share of a running job's steps still to do (0..1), or the 1-based queue position of a queued one. */
+  /** The share of its steps each running job (all owners) still has to do (0..1). */
+  readonly runningRemaining: readonly number[];
+  /** For each of the owner's jobs: its remaining share if running, or its 1-based queue position if queued. */
   readonly ownerJobs: readonly ({ readonly remaining: number } | { readonly position: number })[];
   /** How many of them must finish before the owner is under the limit again. */
   readonly ownerNeeds: number;
@@ -62,16 +62,26 @@ export interface WaitInputs {
 
 /**
  * When the owner will be under their limit again: the `ownerNeeds`-th of their jobs to finish. A job
- * takes about running / rate from start to end (Little's law: jobs in service over the rate they leave;
- * measured on whole jobs, so decoding and encoding count, not only UNet steps). A running job has its
- * remaining share of that left; a queued job at position p starts once p jobs have finished (each finish
- * frees a batch slot, round robin) and then takes the whole of it.
+ * takes D = running / rate from start to end (Little's law: jobs in service over the rate they leave;
+ * measured on whole jobs, so decoding and encoding count, not only UNet steps). Each running job frees
+ * its slot after its remaining share of D; a freed slot takes the next queued job, which frees it D
+ * later. So the job at queue position p starts when the p-th slot frees, and ends D after that.
  */
 export function ownerWaitMs(w: WaitInputs): number {
-  const perJob = w.rate ? 1 / w.rate : w.typicalJobMs / Math.max(1, w.running);
-  const service = w.rate ? Math.max(1, w.running) / w.rate : w.typicalJobMs;
-  const ends = w.ownerJobs.map((j) => ('position' in j ? j.position * perJob + service : j.remaining * service)).sort((a, b) => a - b);
-  return Math.max(1000, Math.round(ends[Math.min(ends.length, Math.max(1, w.ownerNeeds)) - 1] ?? perJob));
+  const running = w.runningRemaining.length;
+  const jobMs = w.rate ? Math.max(1, running) / w.rate : w.typicalJobMs;
+  const slots = running ? w.runningRemaining.map((r) => Math.max(0, r) * jobMs) : [0];
+  const maxPosition = Math.max(0, ...w.ownerJobs.map((j) => ('position' in j ? j.position : 0)));
+  // starts[p - 1]: when the job at position p starts (slots freeing in time order, refilled D later).
+  const starts: number[] = [];
+  for (let p = 1; p <= maxPosition; p++) {
+    let i = 0;
+    for (let k = 1; k < slots.length; k++) if (slots[k]! < slots[i]!) i = k;
+    starts.push(slots[i]!);
+    slots[i] = slots[i]! + jobMs;
+  }
+  const ends = w.ownerJobs.map((j) => ('position' in j ? starts[j.position - 1]! + jobMs : j.remaining * jobMs)).sort((a, b) => a - b);
+  return Math.max(1000, Math.round(ends[Math.min(ends.length, Math.max(1, w.ownerNeeds)) - 1] ?? jobMs));
 }
 
 /** When the full queue has room again: `needed` jobs must leave it, one per finish. */
