@@ -2,28 +2,60 @@
  * `asyrp eval` on the shipped default model with its attribute reader. A zero direction is an identity
  * edit: with boosting off the reconstruction keeps every attribute (preservation near 100 %) and moves
  * nothing (success 0 %), so the metrics are checked against a known answer.
+ *
+ * Cost: every eval inverts and regenerates its faces through the UNet, so the runs here use the recipe's
+ * steps option. The identity check needs a close reconstruction (20 steps: at 10 an occasional face already
+ * drifts past the smile threshold, at 2 none is kept); the other tests check flags, names, sums and that
+ * two runs agree, which hold at any step count, so they run 4 steps. The package-faces glasses run is
+ * shared by the --reader and --faces tests (the same invocation).
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeDirection } from '../../src/engine/directions/direction-file.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
+/** Steps for the tests whose assertions do not depend on reconstruction quality. */
+const FEW = 'steps:4';
+const evalDir = join(repoRoot, 'models', 'toyfaces-32', 'eval');
+const total = readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+
+type Opts = { cwd: string; overrides: Record<string, unknown> };
+let dir: string;
+let opts: Opts;
+/** A copy of the default package with identity directions "nothing" (smile:+) and "nothing-red" (hair_colour:red). */
+let pkg: string;
+const glassesArgs = ['eval', '--model', 'toyfaces-32', '--direction', `glasses ${FEW}`, '--n', '6', '--strengths', '1', '--json'];
+/** `glassesArgs` on the package's own faces and reader. */
+let glassesOwn: { code: number; out: string; err: string };
+
+function copyPackage(into: string): string {
+  const to = join(into, 'models', 'toyfaces-32');
+  cpSync(join(repoRoot, 'models', 'toyfaces-32'), to, { recursive: true });
+  return to;
+}
+
+beforeAll(async () => {
+  dir = tempDir('asyrp-eval-');
+  pkg = copyPackage(dir);
+  const manifest = JSON.parse(readFileSync(join(pkg, 'model.json'), 'utf8'));
+  writeFileSync(join(pkg, 'model.json'), JSON.stringify({ ...manifest, attributes: 'attributes.onnx' }));
+  mkdirSync(join(pkg, 'directions'), { recursive: true });
+  const [C, H, W] = manifest.hspace as number[];
+  for (const [name, evalTarget] of [['nothing', 'smile:+'], ['nothing-red', 'hair_colour:red']] as const) {
+    writeFileSync(
+      join(pkg, 'directions', `${name}.safetensors`),
+      encodeDirection({ meta: { name, description: 'zero', raw: { evalTarget } }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(C! * H! * W!), hspace: [C!, H!, W!] }),
+    );
+  }
+  opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' } };
+  glassesOwn = await runCli(glassesArgs, opts);
+}, 120_000);
+
 describe('asyrp eval', () => {
   it('scores an identity edit as preserving everything and achieving nothing', async () => {
-    const dir = tempDir('asyrp-eval-');
-    const pkg = join(dir, 'models', 'toyfaces-32');
-    cpSync(join(repoRoot, 'models', 'toyfaces-32'), pkg, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(pkg, 'model.json'), 'utf8'));
-    writeFileSync(join(pkg, 'model.json'), JSON.stringify({ ...manifest, attributes: 'attributes.onnx' }));
-    mkdirSync(join(pkg, 'directions'), { recursive: true });
-    const [C, H, W] = manifest.hspace as number[];
-    writeFileSync(
-      join(pkg, 'directions', 'nothing.safetensors'),
-      encodeDirection({ meta: { name: 'nothing', description: 'zero', raw: { evalTarget: 'smile:+' } }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(C! * H! * W!), hspace: [C!, H!, W!] }),
-    );
-    const r = await runCli(['eval', '--model', 'toyfaces-32', '--direction', 'nothing', '--n', '12', '--strengths', '1', '--json'], { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' } });
+    const r = await runCli(['eval', '--model', 'toyfaces-32', '--direction', 'nothing steps:20', '--n', '12', '--strengths', '1', '--json'], opts);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.out);
@@ -35,21 +67,12 @@ describe('asyrp eval', () => {
     expect(off.preservation).toBeGreaterThanOrEqual(0.75);
     expect(off.faceScore).toBeGreaterThan(0.5);
     expect(Object.keys(off.preservedBy).sort()).toEqual(['background', 'eyes_open', 'face_shape', 'glasses', 'hair_colour', 'hair_long', 'skin_tone']);
-  }, 120_000);
+  }, 60_000);
 
   it('breaks a class target down by the class each face started in', async () => {
-    const dir = tempDir('asyrp-eval-');
-    const pkg = join(dir, 'models', 'toyfaces-32');
-    cpSync(join(repoRoot, 'models', 'toyfaces-32'), pkg, { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(pkg, 'model.json'), 'utf8'));
-    const [C, H, W] = manifest.hspace as number[];
-    writeFileSync(
-      join(pkg, 'directions', 'nothing.safetensors'),
-      encodeDirection({ meta: { name: 'nothing', description: 'zero', raw: { evalTarget: 'hair_colour:red' } }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(C! * H! * W!), hspace: [C!, H!, W!] }),
-    );
-    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'nothing', '--n', '10', '--strengths', '1'];
-    const opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' as const } };
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', `nothing-red ${FEW}`, '--n', '10', '--strengths', '1'];
     const r = await runCli([...args, '--json'], opts);
+    expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const off = JSON.parse(r.out).rows.find((row: { boosting: boolean }) => !row.boosting);
     const from = off.successFrom as Record<string, [number, number]>;
@@ -60,40 +83,39 @@ describe('asyrp eval', () => {
     const table = await runCli(args, opts);
     expect(table.out).toMatch(/success by the class each face started in/);
     expect(table.out).toMatch(/strength 1, boosting off: (black|blonde|brown) \d+\/\d+/);
-  }, 120_000);
+    // The table shows the same counts as the JSON of the same evaluation.
+    const line = Object.entries(from).sort(([a], [b]) => a.localeCompare(b)).map(([k, [ok, all]]) => `${k} ${ok}/${all}`).join(', ');
+    expect(table.out).toContain(`- strength 1, boosting off: ${line}\n`);
+  }, 60_000);
 
   it('judges with another reader given by --reader, and refuses one that lacks an attribute', async () => {
-    const dir = tempDir('asyrp-eval-');
-    const pkg = join(dir, 'models', 'toyfaces-32');
-    cpSync(join(repoRoot, 'models', 'toyfaces-32'), pkg, { recursive: true });
     // The package's own reader under another name must judge exactly as the package default does.
     cpSync(join(pkg, 'attributes.onnx'), join(dir, 'judge.onnx'));
-    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'glasses', '--n', '6', '--strengths', '1', '--json'];
-    const opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' as const } };
-    const own = await runCli(args, opts);
-    const judged = await runCli([...args, '--reader', 'judge.onnx'], opts);
+    const judged = await runCli([...glassesArgs, '--reader', 'judge.onnx'], opts);
     expect(judged.code).toBe(0);
-    const a = JSON.parse(own.out);
+    expect(glassesOwn.code).toBe(0);
+    const a = JSON.parse(glassesOwn.out);
     const b = JSON.parse(judged.out);
     expect(a.reader).toBe('package');
     expect(b.reader).toBe(join(dir, 'judge.onnx'));
     expect(b.rows).toEqual(a.rows);
-    // A schema that names an attribute the reader has no output for is refused by name, before any edit.
-    const schema = JSON.parse(readFileSync(join(pkg, 'attributes.json'), 'utf8'));
-    writeFileSync(join(pkg, 'attributes.json'), JSON.stringify({ ...schema, binary: [...schema.binary, 'beard'] }));
-    const bad = await runCli([...args, '--reader', 'judge.onnx'], opts);
-    expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/judge\.onnx cannot judge toyfaces-32: it has no output beard/);
-    const missing = await runCli([...args, '--reader', 'nowhere.onnx'], opts);
+    const missing = await runCli([...glassesArgs, '--reader', 'nowhere.onnx'], opts);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/attribute reader .*nowhere\.onnx is missing/);
-  }, 120_000);
+    // A schema that names an attribute the reader has no output for is refused by name, before any edit
+    // (on a package of its own, so the shared one stays intact).
+    const other = tempDir('asyrp-eval-');
+    const otherPkg = copyPackage(other);
+    cpSync(join(pkg, 'attributes.onnx'), join(other, 'judge.onnx'));
+    const schema = JSON.parse(readFileSync(join(otherPkg, 'attributes.json'), 'utf8'));
+    writeFileSync(join(otherPkg, 'attributes.json'), JSON.stringify({ ...schema, binary: [...schema.binary, 'beard'] }));
+    const bad = await runCli([...glassesArgs, '--reader', 'judge.onnx'], { cwd: other, overrides: { modelsDir: join(other, 'models'), logLevel: 'warn' } });
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/judge\.onnx cannot judge toyfaces-32: it has no output beard/);
+  }, 60_000);
 
   it('evaluates a later slice of the faces with --skip and refuses a bad one', async () => {
-    const dir = tempDir('asyrp-eval-');
-    const opts = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'models'), logLevel: 'warn' as const } };
-    const total = readFileSync(join(repoRoot, 'models', 'toyfaces-32', 'eval', 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).length;
-    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'glasses', '--n', '4', '--strengths', '1'];
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', `glasses ${FEW}`, '--n', '4', '--strengths', '1'];
     const later = await runCli([...args, '--skip', String(total - 4)], opts);
     expect(later.code).toBe(0);
     expect(later.out).toContain(`on 4 held-out faces (${total - 4}-${total - 1})`);
@@ -103,45 +125,38 @@ describe('asyrp eval', () => {
     const negative = await runCli([...args, '--skip', '-1'], opts);
     expect(negative.code).not.toBe(0);
     expect(negative.err).toMatch(/--skip must be a whole number/);
-  }, 120_000);
+  }, 60_000);
 
   it('evaluates another labelled folder with --faces and names a missing one', async () => {
-    const dir = tempDir('asyrp-eval-');
-    const opts = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'models'), logLevel: 'warn' as const } };
-    const evalDir = join(repoRoot, 'models', 'toyfaces-32', 'eval');
     const rows = readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 6).map((l) => JSON.parse(l) as { file: string });
     mkdirSync(join(dir, 'mine', 'images'), { recursive: true });
     for (const r of rows) cpSync(join(evalDir, r.file), join(dir, 'mine', r.file));
     writeFileSync(join(dir, 'mine', 'labels.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'glasses', '--n', '6', '--strengths', '1', '--json'];
-    const mine = await runCli([...args, '--faces', 'mine'], opts);
+    const mine = await runCli([...glassesArgs, '--faces', 'mine'], opts);
     expect(mine.err).toBe('');
     expect(mine.code).toBe(0);
-    const own = await runCli(args, opts);
     // The same six faces in another folder are the same evaluation.
     const a = JSON.parse(mine.out);
-    const b = JSON.parse(own.out);
+    const b = JSON.parse(glassesOwn.out);
     expect(a.faces).toBe(join(dir, 'mine'));
     expect(b.faces).toBe('package');
     expect(a.rows).toEqual(b.rows);
-    const table = await runCli(args.filter((x) => x !== '--json').concat('--faces', 'mine', '--n', '2'), opts);
+    const table = await runCli(glassesArgs.filter((x) => x !== '--json').concat('--faces', 'mine', '--n', '2'), opts);
     expect(table.out).toContain(`on 2 faces of ${join(dir, 'mine')}`);
     // A truncated image is refused by name, not as "some image".
     const bytes = readFileSync(join(dir, 'mine', rows[1]!.file));
     writeFileSync(join(dir, 'mine', rows[1]!.file), bytes.subarray(0, 40));
-    const truncated = await runCli([...args, '--faces', 'mine'], opts);
+    const truncated = await runCli([...glassesArgs, '--faces', 'mine'], opts);
     expect(truncated.code).toBe(1);
     expect(truncated.err).toContain(join(dir, 'mine', rows[1]!.file));
-    const missing = await runCli([...args, '--faces', 'nowhere'], opts);
+    const missing = await runCli([...glassesArgs, '--faces', 'nowhere'], opts);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain(`${join(dir, 'nowhere', 'labels.jsonl')} is missing`);
-  }, 180_000);
+  }, 60_000);
 
   it('breaks the rows down by the faces\' render labels with --by and refuses a label the faces lack', async () => {
-    const dir = tempDir('asyrp-eval-');
-    const opts = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'models'), logLevel: 'warn' as const } };
-    const labels = readFileSync(join(repoRoot, 'models', 'toyfaces-32', 'eval', 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 8).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const args = ['eval', '--model', 'toyfaces-32', '--direction', 'hair-red', '--n', '8', '--strengths', '1'];
+    const labels = readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 8).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const args = ['eval', '--model', 'toyfaces-32', '--direction', `hair-red ${FEW}`, '--n', '8', '--strengths', '1'];
     const r = await runCli([...args, '--by', 'hair_colour,skin_tone', '--json'], opts);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
@@ -167,7 +182,7 @@ describe('asyrp eval', () => {
     const bad = await runCli([...args, '--by', 'skin_tone,skin_tone'], opts);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--by takes label names/);
-  }, 180_000);
+  }, 60_000);
 
   it('explains a model without an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
