@@ -162,6 +162,9 @@ export class InferenceHost implements InferenceBackend {
     if (!w) return;
     // Not terminate(): a run still in progress must return first (see kill()).
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    // The idle worker is unref'd; without this the caller's event loop could empty while it awaits the
+    // exit, and a CLI awaiting close() at top level would end with Node's "unsettled await" code 13.
+    w.ref();
     this.kill();
     await exited;
   }
