@@ -15,4 +15,4 @@ export type { IdentityInput } from './repos/accounts-repo.js';
 export type { NewHistoryEntry, FinishEdit } from './repos/history-repo.js';
 export type { ServerSettings, SettingsChanges, EmojiAction } from './repos/server-settings-repo.js';
 export type { Claim } from './repos/idempotency-repo.js';
-export type { EngineJob, NewJob, JobKind, JobStatus } from './repos/jobs-repo.js';
+export type { EngineJob, NewJob, JobKind, EngineJobState } from './repos/jobs-repo.js';

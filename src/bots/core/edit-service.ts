@@ -16,8 +16,8 @@ import { PendingEdits } from './pending-edits.js';
 import { SetupSlots } from './setup-slots.js';
 import type { ResolvedRecipe } from './resolve-recipe.js';
 import { resolveRecipe, scaleRecipe } from './resolve-recipe.js';
-import type { EditJob, EditOutcome } from './run-edit.js';
-import { runEdit } from './run-edit.js';
+import type { EditJob, EditOutcome } from './run-bot-edit.js';
+import { runBotEdit } from './run-bot-edit.js';
 import type { CoreDeps, Requester } from './types.js';
 import { UserFacingError } from './user-facing-error.js';
 import { join } from 'node:path';
@@ -74,7 +74,7 @@ export class EditService {
   }
 
   async run(job: Omit<EditJob, 'modelId'> & { modelId?: string }, preset?: ResolvedRecipe['preset']): Promise<EditOutcome> {
-    const outcome = await runEdit(this.deps, this.images, { ...job, modelId: job.modelId ?? this.catalog.current.id });
+    const outcome = await runBotEdit(this.deps, this.images, { ...job, modelId: job.modelId ?? this.catalog.current.id });
     if (preset) {
       try {
         this.deps.storage.presets.recordUse(job.actor, preset.id);

@@ -8,7 +8,7 @@ import type { Actor } from '../../storage/index.js';
 import { concernsOnlyThem, describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import { fenceIndented } from '../core/fence-indented.js';
 import { HandedOver } from '../core/handed-over.js';
-import type { EditJob } from '../core/run-edit.js';
+import type { EditJob } from '../core/run-bot-edit.js';
 import type { Requester } from '../core/types.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { openResultChannel, postResult } from './result-message.js';

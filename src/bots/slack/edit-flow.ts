@@ -6,7 +6,7 @@
  */
 import { concernsOnlyThem, describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import { HandedOver } from '../core/handed-over.js';
-import type { EditJob } from '../core/run-edit.js';
+import type { EditJob } from '../core/run-bot-edit.js';
 import type { Requester } from '../core/types.js';
 import type { Actor } from '../../storage/index.js';
 import { errorMrkdwn, escapeMrkdwn, mention } from './mrkdwn.js';

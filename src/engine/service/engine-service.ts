@@ -130,7 +130,7 @@ export class EngineService {
         this.jobLog(row.id).warn('cannot record the final state yet; retrying', { state: final.state, reason: toApiError(e).message });
         if (!request) continue;
         const job = new Job(row.id, request);
-        job.settled = final;
+        job.settle({ state: final.state, error: final.error, finishedAt: final.finishedAt });
         job.results = final.results;
         this.jobs.set(job.id, job);
         this.unrecorded.set(job.id, { job, fileDone: true, lastTry: Date.now() });
@@ -402,22 +402,18 @@ export class EngineService {
     const image = this.files.readInput(job.id);
     const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
     const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
-    job.input = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex: job.request.faceIndex ?? 0, ...this.detector() });
-    job.plan = plan;
-    job.state = 'running';
-    job.phase = 'inversion';
-    job.startedAt = new Date().toISOString();
-    job.startedMs = Date.now();
+    const input = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex: job.request.faceIndex ?? 0, ...this.detector() });
+    job.start(input, plan);
     this.opts.store.markRunning(job.id);
     const tMax = model.manifest.schedule.trainSteps - 1;
-    job.cacheKey = InversionCache.key(model.manifest.id, sha256(job.input.rgb.data), plan.inversionSteps, plan.inversionRefinement);
-    const xT = this.cache.get(job.cacheKey, job.input.tensor.length);
+    job.cacheKey = InversionCache.key(model.manifest.id, sha256(input.rgb.data), plan.inversionSteps, plan.inversionRefinement);
+    const xT = this.cache.get(job.cacheKey, input.tensor.length);
     job.total = job.width * plan.generationSteps;
     if (xT) {
       job.cacheHit = true;
       this.startGeneration(job, xT, model);
     } else {
-      job.inversion = inversionTrajectory(job.input.tensor, plan, model.alphasBar, tMax);
+      job.inversion = inversionTrajectory(input.tensor, plan, model.alphasBar, tMax);
       job.total += job.inversion.totalSteps;
     }
     this.running.set(job.id, job);
@@ -475,7 +471,7 @@ export class EngineService {
   }
 
   private async complete(job: Job, model: LoadedModel): Promise<void> {
-    job.phase = 'encoding';
+    job.beginEncoding();
     try {
       job.results = await writeJobResults(job, this.files.dir(job.id), model.manifest.resolution);
       this.finish(job, 'done', null);
@@ -491,13 +487,10 @@ export class EngineService {
    */
   private finish(job: Job, state: FinalState, error: ApiError | null): void {
     if (job.ended) return;
-    job.settled = { state, error, finishedAt: new Date().toISOString() };
+    job.settle({ state, error, finishedAt: new Date().toISOString() });
     if (this.running.has(job.id)) this.throughput.finished(Date.now());
     this.running.delete(job.id);
     this.queue.remove(job.id);
-    // Free the tensors; the status stays answerable.
-    job.inversion = null;
-    job.generations = [];
     job.input = null;
     this.unrecorded.set(job.id, { job, fileDone: false, lastTry: 0 });
     this.tryRecord(job.id);
@@ -547,12 +540,8 @@ export class EngineService {
   }
 
   private reportFinal(job: Job): void {
+    job.record();
     const s = job.settled!;
-    job.state = s.state;
-    job.phase = 'finished';
-    job.error = s.error;
-    job.finishedAt = s.finishedAt;
-    job.recordedMs = Date.now();
     this.metrics.jobFinished(s.state);
     const log = this.jobLog(job.id);
     if (s.state === 'failed') log.warn('failed', { code: s.error?.code ?? 'INTERNAL', reason: s.error?.message });

@@ -13,12 +13,7 @@ export function loadFinishedJob(id: string, store: JobStore, files: JobFiles): J
   const row = store.get(id);
   const request = files.readRequest(id);
   if (!row || !request) throw new ServiceError('NOT_FOUND', `no job ${id}`);
-  const job = new Job(id, request);
-  job.state = row.status;
-  job.phase = 'finished';
-  job.results = row.results;
-  job.error = row.errorCode ? { code: isApiErrorCode(row.errorCode) ? row.errorCode : 'INTERNAL', message: `the job failed (${row.errorCode})` } : null;
-  job.startedAt = row.startedAt;
-  job.finishedAt = row.finishedAt;
+  const error = row.errorCode ? { code: isApiErrorCode(row.errorCode) ? row.errorCode : ('INTERNAL' as const), message: `the job failed (${row.errorCode})` } : null;
+  const job = Job.restoreFinished(id, request, { state: row.status, error, results: row.results, startedAt: row.startedAt, finishedAt: row.finishedAt });
   return job;
 }

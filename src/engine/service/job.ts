@@ -78,6 +78,54 @@ export class Job {
     return this.request.kind === 'sweep' ? this.request.strengths.length : 1;
   }
 
+  /** Queued -> running: the input is prepared and the plan made (the worker's first tick for this job). */
+  start(input: PreparedInput, plan: EditPlan): void {
+    this.input = input;
+    this.plan = plan;
+    this.state = 'running';
+    this.phase = 'inversion';
+    this.startedAt = new Date().toISOString();
+    this.startedMs = Date.now();
+  }
+
+  /** Every sample is generated: the results are being written. */
+  beginEncoding(): void {
+    this.phase = 'encoding';
+  }
+
+  /**
+   * The job has ended (decided, not yet recorded): it leaves the batch and its tensors are freed; the
+   * status still reads running/finishing until record() is called.
+   */
+  settle(settlement: Settlement): void {
+    this.settled = settlement;
+    this.inversion = null;
+    this.generations = [];
+  }
+
+  /** The settlement is recorded durably: from now on the job is reported final. */
+  record(): void {
+    const s = this.settled;
+    if (!s) throw new Error(`job ${this.id} has no settlement to record`);
+    this.state = s.state;
+    this.phase = 'finished';
+    this.error = s.error;
+    this.finishedAt = s.finishedAt;
+    this.recordedMs = Date.now();
+  }
+
+  /** A job that ended before this process started, as its database row recorded it. */
+  static restoreFinished(id: string, request: JobRequest, row: { state: JobState; error: ApiError | null; results: ResultVariant[]; startedAt: string | null; finishedAt: string | null }): Job {
+    const job = new Job(id, request);
+    job.state = row.state;
+    job.phase = 'finished';
+    job.results = row.results;
+    job.error = row.error;
+    job.startedAt = row.startedAt;
+    job.finishedAt = row.finishedAt;
+    return job;
+  }
+
   /** The trajectories to advance on the next tick. */
   active(): Trajectory[] {
     if (this.inversion && !this.inversion.done) return [this.inversion];

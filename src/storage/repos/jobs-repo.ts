@@ -13,7 +13,7 @@ import { checkCount, checkId, checkModelId, checkPath, STORAGE_LIMITS } from '..
 import type { Row } from './row-mappers.js';
 
 export type JobKind = 'edit' | 'compare' | 'sweep';
-export type JobStatus = EditStatus;
+export type EngineJobState = EditStatus;
 
 export interface EngineJob {
   readonly id: string;
@@ -24,7 +24,7 @@ export interface EngineJob {
   readonly recipe: string;
   readonly inputPath: string;
   readonly inputHash: string;
-  readonly status: JobStatus;
+  readonly status: EngineJobState;
   readonly errorCode: string | null;
   readonly progressStep: number;
   readonly progressTotal: number;
@@ -65,7 +65,7 @@ function toJob(r: Row): EngineJob {
     recipe: r.recipe as string,
     inputPath: r.input_path as string,
     inputHash: r.input_hash as string,
-    status: r.status as JobStatus,
+    status: r.status as EngineJobState,
     errorCode: s(r.error_code),
     progressStep: r.progress_step as number,
     progressTotal: r.progress_total as number,
@@ -176,7 +176,7 @@ export class JobsRepo {
     return this.transition(id, ['queued', 'running'], "status = 'cancelled', finished_at = @now", {});
   }
 
-  private transition(id: string, from: readonly JobStatus[], set: string, params: Record<string, unknown>): EngineJob {
+  private transition(id: string, from: readonly EngineJobState[], set: string, params: Record<string, unknown>): EngineJob {
     return write(this.db, 'update job', () => {
       const job = this.load(id);
       if (!job) throw new StorageError('NOT_FOUND', `No job ${id}.`, { id });
