@@ -6,43 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startFileServer, type FileServer } from '../helpers/file-server.js';
-import { readJson, repoRoot, tempDir } from '../helpers/paths.js';
+import type { FileServer } from '../helpers/file-server.js';
+import { tinyCheckpoint, type TinyCheckpoint } from '../helpers/tiny-checkpoint.js';
+import { repoRoot } from '../helpers/paths.js';
 import { runCli } from '../helpers/cli.js';
 
 let server: FileServer;
 let dir: string;
-let ckpt: Buffer;
 let sha: string;
-let arch: Record<string, unknown>;
-
-function sources(entry: Record<string, unknown>): string {
-  const path = join(dir, `sources-${Math.random().toString(36).slice(2)}.json`);
-  const catalog = readJson<Record<string, unknown>>(join(repoRoot, 'config', 'model-sources.json'));
-  const real = (catalog.backbones as Record<string, Record<string, unknown>>)['celeba-hq']!;
-  catalog.backbones = {
-    'celeba-hq': { ...real, parameters: 1, minBytes: ckpt.length, maxBytes: ckpt.length, sha256: null, archConfig: arch, ...entry },
-  };
-  writeFileSync(path, JSON.stringify(catalog));
-  return path;
-}
-
-function overrides(modelSources: string, extra: Record<string, unknown> = {}) {
-  return { modelsDir: join(dir, 'models'), dataDir: join(dir, 'data'), modelSources, python: '/usr/bin/python3', logLevel: 'warn', ...extra };
-}
+let sources: TinyCheckpoint['sources'];
+let overrides: TinyCheckpoint['overrides'];
 
 beforeAll(async () => {
-  dir = tempDir('asyrp-models-add-');
-  const file = join(dir, 'celeba_hq.ckpt');
-  const cfg = join(dir, 'arch.json');
-  execFileSync('/usr/bin/python3', [join(repoRoot, 'tools', 'make_random_checkpoint.py'), '--backbone', 'celeba-hq', '--width', 'tiny', '--out', file, '--config-out', cfg], { stdio: 'pipe' });
-  ckpt = readFileSync(file);
-  sha = createHash('sha256').update(ckpt).digest('hex');
-  arch = readJson(cfg);
-  server = await startFileServer({ '/ok/celeba_hq.ckpt': { body: ckpt } });
+  ({ dir, sha, server, sources, overrides } = await tinyCheckpoint((ckpt) => ({ '/ok/celeba_hq.ckpt': { body: ckpt } })));
 }, 30_000);
 afterAll(async () => server?.close());
 
