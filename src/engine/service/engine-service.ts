@@ -5,76 +5,36 @@
  * owner. A job is persisted when accepted, so a restart resumes it.
  */
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
 import { EngineError } from '../errors.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
 import type { LoadedModel } from '../loaded-model.js';
 import { prepareInput } from '../pipeline/edit-image.js';
 import { planEdit } from '../pipeline/edit-plan.js';
-import { checkDomain } from '../pipeline/domain-check.js';
 import { inversionTrajectory } from '../pipeline/run-edit.js';
-import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
+import { parseRecipe } from '../recipe/parse-recipe.js';
 import { JobFiles } from './job-files.js';
 import { generationTrajectories } from './job-trajectories.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
-import { DEFAULT_SWEEP, Job, type FinalState, type JobRequest } from './job.js';
+import { Job, type FinalState } from './job.js';
 import { RESULT_FILES, writeJobResults } from './job-results.js';
 import { enlargeForDisplay } from '../image/display-size.js';
 import { ProgressHub } from './job-progress.js';
 import { EngineMetrics } from './metrics.js';
-import { ownerWaitMs, queueWaitMs, Throughput } from './throughput.js';
+import { Throughput } from './throughput.js';
 import { ServiceError, toApiError } from './service-error.js';
 import { loadFinishedJob } from './finished-job.js';
+import { FinalStates, RECORD_RETRY_MS } from './final-states.js';
+import { submitJob } from './submit-job.js';
 import { describeModels } from './model-info.js';
-import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
-import type { JobStore, StoredJob } from './job-store.js';
+import { sha256 } from './request-validation.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 
-export interface EngineServiceOptions {
-  readonly models: ReadonlyMap<string, LoadedModel>;
-  readonly defaultModel: string;
-  readonly store: JobStore;
-  /** Folder for job inputs and results (data/jobs) and the inversion cache (data/cache). */
-  readonly dataDir: string;
-  readonly limits: { readonly maxInputBytes: number; readonly maxInputPixels: number };
-  /** Samples per UNet call. */
-  readonly maxBatch: number;
-  readonly maxQueued: number;
-  readonly maxQueuedPerOwner: number;
-  readonly maxRunningPerOwner: number;
-  readonly jobTimeoutMs: number;
-  readonly cacheMaxBytes: number;
-  /** A preview PNG every this many steps when a client asks for previews. */
-  readonly previewEvery: number;
-  /** A finished job leaves memory this long after its final state is recorded (its files stay on disk). */
-  readonly finishedJobTtlMs: number;
-  readonly version: string;
-  /** Job lines carry the job's id (a child logger per job); also worker errors, recording retries, start-up clean-up. */
-  readonly log?: Logger;
-  /** Face models: the detector (in the inference worker); the process-wide inline one when absent. */
-  readonly faceDetector?: FaceDetectorModel;
-}
+import type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
-/** The share of a started job's steps still to do (1 before its total is known). */
-function remainingShare(j: Job): number {
-  return j.total ? Math.max(0, 1 - j.step / j.total) : 1;
-}
-
-/** How often a final state that could not be recorded is tried again. */
-const RECORD_RETRY_MS = 500;
-
-export interface StartReport {
-  /** Unfinished jobs queued again. */
-  readonly recovered: number;
-  /** Jobs whose final.json was ahead of the database (a crash or a failed write between the two). */
-  readonly reconciled: number;
-  /** What interrupted submits and writes left behind, removed. */
-  readonly removedFolders: number;
-  readonly removedTempFiles: number;
-}
+export type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
 export class EngineService {
   readonly metrics = new EngineMetrics(() => ({
@@ -95,8 +55,7 @@ export class EngineService {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private modelTurn = 0;
-  /** Ended jobs whose final state is not fully recorded yet (final.json, the database row, or both). */
-  private readonly unrecorded = new Map<string, { job: Job; fileDone: boolean; lastTry: number }>();
+  private readonly finals: FinalStates;
   private readonly log: Logger;
 
   constructor(private readonly opts: EngineServiceOptions) {
@@ -104,6 +63,7 @@ export class EngineService {
     this.progress = new ProgressHub(opts.previewEvery);
     this.cache = new InversionCache(join(opts.dataDir, 'cache'), opts.cacheMaxBytes);
     this.log = opts.log ?? silentLogger;
+    this.finals = new FinalStates({ store: opts.store, files: this.files, jobLog: (id) => this.jobLog(id), reportFinal: (job) => this.reportFinal(job) });
   }
 
   // ---- Lifecycle ---------------------------------------------------------------------------------
@@ -117,29 +77,11 @@ export class EngineService {
     const left = this.files.removeLeftovers((id) => store.get(id) !== null);
     const removedTempFiles = left.tempFiles + this.cache.removeTempFiles();
     // Before requeueing: a job that ended (final.json) must never go back to the queue.
-    let reconciled = 0;
-    for (const row of store.listUnfinished()) {
-      const final = this.files.readFinal(row.id);
-      if (!final) continue;
-      reconciled++;
-      const request = this.files.readRequest(row.id);
-      try {
-        this.markFinal(row.id, final.state, final.error, final.results);
-      } catch (e) {
-        // The database still cannot take it: hold the job as ended in memory and keep trying.
-        this.jobLog(row.id).warn('cannot record the final state yet; retrying', { state: final.state, reason: toApiError(e).message });
-        if (!request) continue;
-        const job = new Job(row.id, request);
-        job.settle({ state: final.state, error: final.error, finishedAt: final.finishedAt });
-        job.results = final.results;
-        this.jobs.set(job.id, job);
-        this.unrecorded.set(job.id, { job, fileDone: true, lastTry: Date.now() });
-      }
-    }
+    const reconciled = this.finals.reconcile((job) => this.jobs.set(job.id, job));
     store.requeueInterrupted();
     let recovered = 0;
     for (const row of store.listUnfinished()) {
-      if (this.unrecorded.has(row.id)) continue;
+      if (this.finals.has(row.id)) continue;
       const request = this.files.readRequest(row.id);
       if (!request) {
         store.markFailed(row.id, 'IO_FAILED');
@@ -167,114 +109,25 @@ export class EngineService {
     this.wake?.();
     await this.loop;
     // A last try; what still cannot be recorded was never reported final and runs again at the next start.
-    this.retryRecords(true);
+    this.finals.retry(true);
   }
 
   // ---- API operations ----------------------------------------------------------------------------
 
-  async submit(req: SubmitRequest): Promise<SubmitResponse> {
-    if (this.draining || this.stopping) throw new ServiceError('SHUTTING_DOWN', 'the engine is shutting down; try again shortly', { retryAfterMs: 5000 });
-    // Cheap checks first: a repeat or a refusal costs a lookup, never a recipe parse or an image decode.
-    const owner = checkKey(req.owner, 'owner', 200);
-    const idempotencyKey = req.idempotencyKey === undefined || req.idempotencyKey === null ? null : checkKey(req.idempotencyKey, 'idempotencyKey', 200);
-    // Same key, same job: answered before any validation work or queue limits.
-    if (idempotencyKey) {
-      const existing = this.opts.store.findByIdempotencyKey(idempotencyKey);
-      if (existing) return { id: existing.id, state: existing.status, position: this.queue.position(existing.id), duplicate: true };
-    }
-    this.checkRoom(owner);
-
-    const modelId = req.model ?? this.opts.defaultModel;
-    const model = this.opts.models.get(modelId);
-    if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${modelId}" is not loaded; loaded: ${[...this.opts.models.keys()].join(', ')}`);
-    const kind = req.kind ?? 'edit';
-    if (!['edit', 'compare', 'sweep'].includes(kind)) throw new ServiceError('BAD_REQUEST', `kind must be edit, compare or sweep; got "${String(kind).slice(0, 20)}"`);
-    const strengths = kind === 'sweep' ? checkStrengths(req.strengths ?? DEFAULT_SWEEP, this.opts.maxBatch) : [1];
-    const size = req.size === undefined || req.size === null ? null : checkSize(req.size);
-    const faceIndex = req.faceIndex === undefined ? 0 : checkFaceIndex(req.faceIndex);
-    const labels = checkLabels(req.labels ?? {});
-
-    // Validate everything before queueing: a bad recipe or image never takes a place in the queue.
-    const recipe = parseRecipe(checkString(req.recipe ?? '', 'recipe', 500, true), { directions: model.directionNames() });
-    const recipeText = formatRecipe(recipe);
-    if (!recipeText) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
-    planEdit(model.manifest, recipe, (n) => model.direction(n));
-    const image = decodeBase64(req.imageBase64, this.opts.limits.maxInputBytes);
-    const prepared = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex, ...this.detector() });
-    const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared);
-    // Other submits ran while the image was decoded: the room may be gone.
-    this.checkRoom(owner);
-
-    const id = randomUUID();
-    const request: JobRequest = {
-      kind,
-      owner,
-      recipe: recipeText,
-      model: modelId,
-      strengths,
-      size,
-      faceIndex,
-      labels,
-      idempotencyKey,
-      createdAt: new Date().toISOString(),
-      ...(domain ? { domainNote: domain.text } : {}),
-    };
-    const inputPath = await this.files.write(id, image, request);
-    // The write yielded to other submits too: check the room again before the job takes a place.
-    try {
-      this.checkRoom(owner);
-    } catch (e) {
-      this.files.remove(id);
-      throw e;
-    }
-    let inserted: { job: StoredJob; created: boolean };
-    try {
-      inserted = this.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
-    } catch (e) {
-      // No row, no folder: a refused submit leaves nothing behind.
-      this.files.remove(id);
-      throw e;
-    }
-    const { job: row, created } = inserted;
-    if (!created) {
-      // Lost a race with the same key: the other submission's job stands.
-      this.files.remove(id);
-      return { id: row.id, state: row.status, position: this.queue.position(row.id), duplicate: true };
-    }
-    const job = new Job(id, request);
-    this.jobs.set(id, job);
-    this.queue.push(job);
-    this.metrics.jobSubmitted();
-    this.jobLog(id).info('queued', { kind, model: modelId, owner });
-    this.wake?.();
-    this.publish(job);
-    return { id, state: 'queued', position: this.queue.position(id), duplicate: false };
+  submit(req: SubmitRequest): Promise<SubmitResponse> {
+    const { opts, files, jobs, queue, running, throughput, progress } = this;
+    const shuttingDown = this.draining || this.stopping;
+    return submitJob({ opts, files, jobs, queue, running, throughput, progress, shuttingDown, detector: () => this.detector(), accept: (job) => this.accept(job) }, req);
   }
 
-  /**
-   * Refuses a submit when the queue or the owner's share of it is full, with a Retry-After from the
-   * measured throughput and the owner's own jobs (throughput.ts).
-   */
-  private checkRoom(owner: string): void {
-    const rate = this.throughput.rate(Date.now());
-    const typical = this.progress.typicalJobMs();
-    if (this.queue.size >= this.opts.maxQueued) {
-      const retryAfterMs = queueWaitMs(this.queue.size - this.opts.maxQueued + 1, rate, this.running.size, typical);
-      throw new ServiceError('BUSY', `the queue is full (${this.queue.size} jobs); try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
-    }
-    const queued = this.queue.countFor(owner);
-    const running = [...this.running.values()].filter((j) => j.owner === owner);
-    if (queued + running.length >= this.opts.maxQueuedPerOwner) {
-      const waiting = queued ? [...this.jobs.values()].filter((j) => j.owner === owner && j.state === 'queued' && !j.ended) : [];
-      const retryAfterMs = ownerWaitMs({
-        rate,
-        runningRemaining: [...this.running.values()].map(remainingShare),
-        ownerJobs: [...running.map((j) => ({ remaining: remainingShare(j) })), ...waiting.map((j) => ({ position: this.queue.position(j.id) }))],
-        ownerNeeds: queued + running.length - this.opts.maxQueuedPerOwner + 1,
-        typicalJobMs: typical,
-      });
-      throw new ServiceError('OWNER_LIMIT', `you already have ${this.opts.maxQueuedPerOwner} edits waiting; try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
-    }
+  /** A submitted job, persisted: it joins the queue. */
+  private accept(job: Job): void {
+    this.jobs.set(job.id, job);
+    this.queue.push(job);
+    this.metrics.jobSubmitted();
+    this.jobLog(job.id).info('queued', { kind: job.request.kind, model: job.request.model, owner: job.request.owner });
+    this.wake?.();
+    this.publish(job);
   }
 
   status(id: string): JobStatus {
@@ -346,14 +199,14 @@ export class EngineService {
     while (!this.stopping) {
       try {
         this.throughput.observe(Date.now(), this.running.size > 0);
-        this.retryRecords(false);
+        this.finals.retry(false);
         this.evictFinished();
         await this.admit();
         const model = this.nextModel();
         if (!model) {
           await new Promise<void>((resolve) => {
             this.wake = resolve;
-            setTimeout(resolve, this.unrecorded.size ? RECORD_RETRY_MS : 1000).unref();
+            setTimeout(resolve, this.finals.size ? RECORD_RETRY_MS : 1000).unref();
           });
           this.wake = null;
           continue;
@@ -492,51 +345,8 @@ export class EngineService {
     this.running.delete(job.id);
     this.queue.remove(job.id);
     job.input = null;
-    this.unrecorded.set(job.id, { job, fileDone: false, lastTry: 0 });
-    this.tryRecord(job.id);
+    this.finals.record(job);
     this.wake?.();
-  }
-
-  /** One attempt at recording a settled job; true once the database holds its final state. */
-  private tryRecord(id: string): boolean {
-    const entry = this.unrecorded.get(id);
-    if (!entry) return true;
-    const { job } = entry;
-    const s = job.settled!;
-    entry.lastTry = Date.now();
-    if (!entry.fileDone) {
-      try {
-        this.files.writeFinal(job.id, { ...s, results: job.results });
-        entry.fileDone = true;
-      } catch (e) {
-        this.jobLog(job.id).warn('cannot write final.json; retrying', { state: s.state, reason: toApiError(e).message });
-      }
-    }
-    let rowDone = false;
-    try {
-      this.markFinal(job.id, s.state, s.error, job.results);
-      rowDone = true;
-    } catch (e) {
-      this.jobLog(job.id).warn('cannot record the final state in the database; retrying', { state: s.state, reason: toApiError(e).message });
-    }
-    // Either record is enough for a restart never to run the job again, so either lets it be reported.
-    if ((entry.fileDone || rowDone) && !job.finished) this.reportFinal(job);
-    if (rowDone) this.unrecorded.delete(id);
-    return rowDone;
-  }
-
-  /** Moves the database row to its final state, from whatever unfinished state it is in. */
-  private markFinal(id: string, state: FinalState, error: ApiError | null, results: ResultVariant[]): void {
-    const store = this.opts.store;
-    const row = store.get(id);
-    // A retry after a write that did land (the error came after the commit) finds the row final already.
-    if (row?.status === state) return;
-    if (state === 'done') {
-      // markDone takes a running row; a done job recovered from final.json may have a queued one.
-      if (row?.status === 'queued') store.markRunning(id);
-      store.markDone(id, this.files.dir(id), results);
-    } else if (state === 'failed') store.markFailed(id, error?.code ?? 'INTERNAL');
-    else store.markCancelled(id);
   }
 
   private reportFinal(job: Job): void {
@@ -549,14 +359,10 @@ export class EngineService {
     void this.publish(job);
   }
 
-  private retryRecords(now: boolean): void {
-    for (const [id, entry] of [...this.unrecorded]) if (now || Date.now() - entry.lastTry >= RECORD_RETRY_MS) this.tryRecord(id);
-  }
-
   /** Finished jobs leave memory after finishedJobTtlMs; status and results are then read from disk. */
   private evictFinished(): void {
     const cutoff = Date.now() - this.opts.finishedJobTtlMs;
-    for (const [id, job] of this.jobs) if (job.finished && !this.unrecorded.has(id) && job.recordedMs <= cutoff) this.jobs.delete(id);
+    for (const [id, job] of this.jobs) if (job.finished && !this.finals.has(id) && job.recordedMs <= cutoff) this.jobs.delete(id);
   }
 
   private jobLog(id: string): Logger {
