@@ -5,10 +5,10 @@
  */
 import type { JobKind } from '../../engine/client/api-types.js';
 import { EngineClientError } from '../../engine/client/engine-client.js';
-import type { Actor, HistoryEntry } from '../../storage/index.js';
+import type { Actor } from '../../storage/index.js';
 import { engineOwner } from './actors.js';
 import { describeForLog } from './friendly-errors.js';
-import { finishJob } from './finish-job.js';
+import { finishJob, type FinishedEdit } from './finish-job.js';
 import { HandedOver } from './handed-over.js';
 import type { ImageStore } from './image-store.js';
 import { StatusThrottle, statusText } from './status-text.js';
@@ -41,18 +41,8 @@ export interface EditJob {
   readonly signal?: AbortSignal;
 }
 
-export interface EditOutcome {
-  readonly entry: HistoryEntry;
-  /** The edited image (a grid for sweeps). */
-  readonly after: Uint8Array;
-  /** Before | after side by side (absent for sweeps). */
-  readonly compare: Uint8Array | null;
-  /** The model-resolution result when `after` was enlarged for display. */
-  readonly original: Uint8Array | null;
-  readonly cacheHit: boolean;
-  /** One line when the input is clearly outside what the model edits (pointing to docs/models.md). */
-  readonly domainNote: string | null;
-}
+/** What an edit gives the platform to post: the finished edit as finish-job.ts makes it. */
+export type EditOutcome = FinishedEdit;
 
 export async function runBotEdit(deps: CoreDeps, images: ImageStore, job: EditJob): Promise<EditOutcome> {
   const { storage, engine } = deps;
