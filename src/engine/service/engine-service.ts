@@ -32,11 +32,12 @@ import { sha256 } from './request-validation.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 
+import type { EngineApi } from './engine-api.js';
 import type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
 export type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
-export class EngineService {
+export class EngineService implements EngineApi {
   readonly metrics = new EngineMetrics(() => ({
     queued: this.queue.size,
     running: this.running.size,
@@ -190,6 +191,10 @@ export class EngineService {
 
   renderMetrics(): Promise<string> {
     return this.metrics.render();
+  }
+
+  get metricsContentType(): string {
+    return this.metrics.contentType;
   }
 
   // ---- Worker --------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { ApiError, ResultVariant, SubmitRequest } from '../client/api-types.js';
+import type { ApiError, JobEvent, JobStatus, ResultVariant, SubmitRequest } from '../client/api-types.js';
 import type { Logger } from '../../log/logger.js';
-import type { EngineService } from './engine-service.js';
+import type { EngineApi } from './engine-api.js';
 import { HTTP_STATUS, ServiceError, toApiError } from './service-error.js';
 import { checkHost, checkJsonContentType, decodeSegment, readJsonBody } from './request-guards.js';
 
@@ -21,7 +21,7 @@ export interface HttpOptions {
 
 const VARIANTS: readonly ResultVariant[] = ['after', 'before', 'compare', 'grid', 'animation'];
 
-export function createEngineHttpServer(service: EngineService, opts: HttpOptions): Server {
+export function createEngineHttpServer(service: EngineApi, opts: HttpOptions): Server {
   return createServer((req, res) => {
     handle(service, opts, req, res).catch((e: unknown) => {
       const err = toApiError(e);
@@ -64,7 +64,7 @@ function parseUrl(raw: string): URL {
   }
 }
 
-async function handle(service: EngineService, opts: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(service: EngineApi, opts: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   checkHost(req, opts.allowedHosts);
   if (!authorized(req, opts.token)) throw new ServiceError('UNAUTHORIZED', 'a valid bearer token is required');
   const url = parseUrl(req.url ?? '/');
@@ -74,11 +74,11 @@ async function handle(service: EngineService, opts: HttpOptions, req: IncomingMe
 
   if (method === 'GET' && (path === '/metrics' || path === '/v1/metrics')) {
     const text = await service.renderMetrics();
-    res.writeHead(200, { 'content-type': service.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+    res.writeHead(200, { 'content-type': service.metricsContentType, 'content-length': Buffer.byteLength(text) });
     return void res.end(text);
   }
-  if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, service.health());
-  if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: service.models() });
+  if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, await service.health());
+  if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: await service.models() });
   if (method === 'POST' && path === '/v1/jobs') {
     const body = await readJsonBody(req, opts.maxBodyBytes);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
@@ -89,17 +89,17 @@ async function handle(service: EngineService, opts: HttpOptions, req: IncomingMe
   if (!m) throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
   const id = decodeSegment(m[1]!);
   const action = m[3];
-  if (!action && method === 'GET') return sendJson(res, 200, service.status(id));
-  if (action === 'cancel' && method === 'POST') return sendJson(res, 200, service.cancel(id));
+  if (!action && method === 'GET') return sendJson(res, 200, await service.status(id));
+  if (action === 'cancel' && method === 'POST') return sendJson(res, 200, await service.cancel(id));
   if (action === 'result' && method === 'GET') {
     const variant = (url.searchParams.get('variant') ?? 'after') as ResultVariant;
     if (!VARIANTS.includes(variant)) throw new ServiceError('BAD_REQUEST', `variant must be one of ${VARIANTS.join(', ')}`);
     const display = displayParam(url.searchParams.get('display'));
-    const { bytes, contentType } = display ? await service.displayResult(id, variant, display) : service.result(id, variant);
+    const { bytes, contentType } = display ? await service.displayResult(id, variant, display) : await service.result(id, variant);
     res.writeHead(200, { 'content-type': contentType, 'content-length': bytes.length });
     return void res.end(bytes);
   }
-  if (action === 'events' && method === 'GET') return streamEvents(service, id, url.searchParams.get('preview') === '1', req, res);
+  if (action === 'events' && method === 'GET') return await streamEvents(service, id, url.searchParams.get('preview') === '1', req, res);
   throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
 }
 
@@ -114,17 +114,29 @@ function displayParam(raw: string | null): number | undefined {
   return n;
 }
 
-/** Server-sent events: the current status at once, then every change, ending with the final state. */
-function streamEvents(service: EngineService, id: string, previews: boolean, req: IncomingMessage, res: ServerResponse): void {
-  const first = service.status(id); // NOT_FOUND before any header is written
+/**
+ * Server-sent events: the current status at once, then every change, ending with the final state. The
+ * subscription is taken before the current status is read, so no change between the two is lost (an
+ * engine that answers asynchronously could otherwise finish the job in between and leave the stream open).
+ */
+async function streamEvents(service: EngineApi, id: string, previews: boolean, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const pending: JobEvent[] = [];
+  let live: ((e: JobEvent) => void) | null = null;
+  const unsubscribe = await service.subscribe(id, previews, (e) => (live ? live(e) : pending.push(e))); // NOT_FOUND before any header is written
+  let first: JobStatus;
+  try {
+    first = await service.status(id);
+  } catch (e) {
+    unsubscribe();
+    throw e;
+  }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
   let closed = false;
-  const send = (e: { status: { state: string } }) => {
+  const send = (e: JobEvent) => {
     if (closed) return;
     res.write(`event: progress\ndata: ${JSON.stringify(e)}\n\n`);
-    if (['done', 'failed', 'cancelled'].includes(e.status.state)) end();
+    if (FINAL_STATES.has(e.status.state)) end();
   };
-  const unsubscribe = service.subscribe(id, previews, send);
   const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
   const end = () => {
     if (closed) return;
@@ -135,4 +147,15 @@ function streamEvents(service: EngineService, id: string, previews: boolean, req
   };
   req.on('close', end);
   send({ status: first });
+  // What changed while the status was read; events older than it are stale and skipped by their step.
+  live = send;
+  for (const e of pending) if (isNewer(e.status, first)) send(e);
+}
+
+const FINAL_STATES = new Set(['done', 'failed', 'cancelled']);
+
+/** Whether an event read before `first` still says something `first` does not. */
+function isNewer(e: JobStatus, first: JobStatus): boolean {
+  if (FINAL_STATES.has(first.state)) return false;
+  return FINAL_STATES.has(e.state) || e.step > first.step || (e.state === 'running' && first.state === 'queued');
 }

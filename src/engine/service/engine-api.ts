@@ -1,0 +1,35 @@
+/**
+ * What the HTTP API (http-server.ts) needs of an engine: the local EngineService (one process owns the
+ * queue and the models) and the cluster engine of the api role (BullMQ on Redis, src/engine/cluster)
+ * both implement it, so docs/engine-api.md is served unchanged by either. Methods may answer at once or
+ * with a promise: the local service reads memory, the cluster engine reads Redis.
+ */
+import type { HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface ResultBytes {
+  readonly bytes: Buffer;
+  readonly contentType: string;
+}
+
+export interface EngineApi {
+  submit(req: SubmitRequest): Promise<SubmitResponse>;
+  /** Throws a NOT_FOUND ServiceError for an unknown job. */
+  status(id: string): MaybePromise<JobStatus>;
+  cancel(id: string): MaybePromise<JobStatus>;
+  result(id: string, variant: ResultVariant): MaybePromise<ResultBytes>;
+  /** A still result enlarged to `displaySize` on its long side when smaller (docs/engine-api.md, display=N). */
+  displayResult(id: string, variant: ResultVariant, displaySize: number): Promise<ResultBytes>;
+  /**
+   * Calls `send` with every later status of the job (and previews when asked) until its final state;
+   * returns the unsubscribe. Throws NOT_FOUND for an unknown job.
+   */
+  subscribe(id: string, previews: boolean, send: (e: JobEvent) => void): MaybePromise<() => void>;
+  health(): MaybePromise<HealthResponse>;
+  models(): MaybePromise<ModelInfo[]>;
+  /** Prometheus text exposition. */
+  renderMetrics(): Promise<string>;
+  /** The exposition's content type. */
+  readonly metricsContentType: string;
+}
