@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
-import { centerCropResize, decodeImage, encodePng, sideBySide, sniffFormat } from '../../src/engine/image/image-io.js';
+import { centerCropResize, checkImageHeader, decodeImage, encodePng, sideBySide, sniffFormat } from '../../src/engine/image/image-io.js';
 import { rgbToTensor, tensorToRgb } from '../../src/engine/image/pixels.js';
 import { EngineError } from '../../src/engine/errors.js';
 
@@ -69,6 +69,16 @@ describe('decodeImage refuses bad input with a specific code', () => {
   it('random bytes behind a PNG signature', async () => {
     const bytes = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
     expect((await refusal(bytes)).code).toBe('IMAGE_CORRUPT');
+  });
+});
+
+describe('checkImageHeader (what an API node without models checks)', () => {
+  it('reads format and size from the header, and refuses a bomb or a non-image as decodeImage does', async () => {
+    const png = await solid(40, 24, '#336699').png().toBuffer();
+    expect(await checkImageHeader(png, limits)).toEqual({ format: 'png', width: 40, height: 24 });
+    await expect(checkImageHeader(await pngClaiming(20000, 20000), limits)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
+    await expect(checkImageHeader(new TextEncoder().encode('<svg/>'), limits)).rejects.toMatchObject({ code: 'IMAGE_UNSUPPORTED_FORMAT' });
+    await expect(checkImageHeader(new Uint8Array(0), limits)).rejects.toMatchObject({ code: 'IMAGE_EMPTY' });
   });
 });
 

@@ -43,10 +43,11 @@ function describeUnknown(bytes: Uint8Array): string {
 }
 
 /**
- * Decodes untrusted bytes to 8-bit sRGB: auto-oriented (EXIF), alpha flattened on white, CMYK and 16-bit
- * converted, the first frame of an animation.
+ * What a decode would be refused for, from the bytes and the header alone (no pixel decoded): empty, over
+ * the byte limit, not a raster format we take, an unreadable header, over the pixel limit. An API node
+ * of the Redis scale-out, which decodes nothing, checks this before queueing.
  */
-export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<RgbImage> {
+export async function checkImageHeader(bytes: Uint8Array, limits: ImageLimits): Promise<{ format: RasterFormat; width: number; height: number }> {
   if (bytes.length === 0) throw new EngineError('IMAGE_EMPTY', 'the image is empty (0 bytes)');
   if (bytes.length > limits.maxInputBytes) {
     throw new EngineError('IMAGE_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${limits.maxInputBytes}`, { bytes: bytes.length, limit: limits.maxInputBytes });
@@ -69,6 +70,16 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
   if (width * height > limits.maxInputPixels) {
     throw new EngineError('IMAGE_TOO_LARGE', `the image is ${width}×${height} pixels; the limit is ${limits.maxInputPixels} pixels`, { width, height, limit: limits.maxInputPixels });
   }
+  return { format, width, height };
+}
+
+/**
+ * Decodes untrusted bytes to 8-bit sRGB: auto-oriented (EXIF), alpha flattened on white, CMYK and 16-bit
+ * converted, the first frame of an animation.
+ */
+export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<RgbImage> {
+  const { format } = await checkImageHeader(bytes, limits);
+  const options = { limitInputPixels: limits.maxInputPixels, failOn: 'error' as const, pages: 1 };
   try {
     const { data, info } = await sharp(bytes, options)
       .rotate()
