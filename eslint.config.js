@@ -16,6 +16,8 @@ const VENDORS = [
   { name: 'pino', message: 'Only src/log may import pino; log through its Logger.' },
   { name: 'prom-client', message: 'Only src/engine/service/metrics.ts may import prom-client.' },
   { name: 'commander', message: 'Only src/cli/parse-args.ts may import commander.' },
+  { name: 'bullmq', message: 'Only src/engine/cluster may import bullmq.' },
+  { name: 'ioredis', message: 'Only src/engine/cluster may import ioredis.' },
 ];
 
 // A layer rule is a regular expression over the import path as written (e.g. '../../engine/onnx/x.js').
@@ -64,8 +66,8 @@ const LAYERS = {
   modelsInstall: [NO_BOTS, NO_CLI, layer('(^|/)(engine|storage|config)/', 'models-install takes plain values and runs the Python tools; the CLI runs the engine for it.')],
 };
 
-const restrict = (layers, allowedVendor) => ({
-  'no-restricted-imports': ['error', { paths: VENDORS.filter((v) => v.name !== allowedVendor), patterns: layers }],
+const restrict = (layers, ...allowedVendors) => ({
+  'no-restricted-imports': ['error', { paths: VENDORS.filter((v) => !allowedVendors.includes(v.name)), patterns: layers }],
 });
 
 // Today's exceptions, each a known debt rather than a rule. Remove an entry when its file stops needing it.
@@ -122,6 +124,8 @@ export default tseslint.config(
   { files: ['src/engine/image/**/*.ts'], rules: restrict(LAYERS.engineCore, 'sharp') },
   { files: ['src/engine/service/**/*.ts'], rules: restrict(LAYERS.engineService) },
   { files: ['src/engine/service/metrics.ts'], rules: restrict(LAYERS.engineService, 'prom-client') },
+  // The Redis scale-out (docs/scaling.md) hosts the service on a worker and fronts it on an API node.
+  { files: ['src/engine/cluster/**/*.ts'], rules: restrict(LAYERS.engineService, 'bullmq', 'ioredis') },
   // The client is the service's edge as seen from outside: it speaks HTTP and the API types, nothing else.
   { files: ['src/engine/client/**/*.ts'], rules: restrict(LAYERS.engineClient) },
   { files: ['src/engine/recipe/**/*.ts'], rules: restrict(LAYERS.recipeKernel) },

@@ -33,6 +33,20 @@ export const DEFAULTS = {
     inference: 'worker',
     /** onnxruntime intraOpNumThreads; null: the cores this process may use; 0: onnxruntime's own default. */
     intraOpThreads: null,
+    /** 'local': the in-process queue; 'redis': BullMQ on Redis (docs/scaling.md), with ASYRP_REDIS_URL. */
+    queue: 'local',
+    /** With queue 'redis': 'api' (HTTP API, no models), 'worker' (models, no API) or 'both'. */
+    role: 'both',
+    /** The Redis scale-out (src/engine/cluster/contract.ts, ClusterSettings, holds the meaning of each). */
+    cluster: {
+      prefix: 'asyrp',
+      blobTtlSeconds: 86_400,
+      maxBlobBytes: 16_777_216,
+      lockDurationMs: 30_000,
+      maxAttempts: 3,
+      heartbeatMs: 5_000,
+      progressMinIntervalMs: 250,
+    },
   },
   discord: {
     appId: null,

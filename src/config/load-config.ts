@@ -16,6 +16,26 @@ export type ExecutionProviderSetting = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 /** Where the engine runs its ONNX graphs: a dedicated worker thread, or the main thread (the old path). */
 export type InferenceSetting = 'worker' | 'inline';
 export type LogLevelSetting = 'debug' | 'info' | 'warn' | 'error';
+/** The engine's queue: in-process, or BullMQ on Redis shared by API nodes and GPU workers. */
+export type QueueSetting = 'local' | 'redis';
+/** What an engine process does with queue "redis": serve the API, run the models, or both. */
+export type EngineRoleSetting = 'api' | 'worker' | 'both';
+
+/** The Redis scale-out (docs/scaling.md); the same shape as ClusterSettings in src/engine/cluster/contract.ts. */
+export interface ClusterConfig {
+  /** Namespace of every Redis key, BullMQ's included. */
+  readonly prefix: string;
+  /** Inputs, results, previews and inversion-cache entries expire after this. */
+  readonly blobTtlSeconds: number;
+  /** The largest blob Redis is asked to hold. */
+  readonly maxBlobBytes: number;
+  /** A worker silent for this long is taken as dead; its job is retried elsewhere. */
+  readonly lockDurationMs: number;
+  /** Starts of one job before it ends failed with INTERRUPTED. */
+  readonly maxAttempts: number;
+  readonly heartbeatMs: number;
+  readonly progressMinIntervalMs: number;
+}
 
 export interface EngineServiceConfig {
   readonly host: string;
@@ -47,6 +67,11 @@ export interface EngineServiceConfig {
    * 2-core host (docs/benchmarks.md, "Inference worker").
    */
   readonly intraOpThreads: number;
+  /** 'local' (default): today's in-process queue. 'redis': BullMQ on Redis at ASYRP_REDIS_URL (a secret). */
+  readonly queue: QueueSetting;
+  /** With queue 'redis': which half of the engine this process runs; ignored with 'local'. */
+  readonly role: EngineRoleSetting;
+  readonly cluster: ClusterConfig;
 }
 
 export interface AppConfig {
@@ -159,6 +184,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.ASYRP_INFERENCE) engine.inference = env.ASYRP_INFERENCE;
   const intraOp = num('ASYRP_INTRA_OP_THREADS');
   if (intraOp !== undefined) engine.intraOpThreads = intraOp;
+  if (env.ASYRP_QUEUE) engine.queue = env.ASYRP_QUEUE;
+  if (env.ASYRP_ENGINE_ROLE) engine.role = env.ASYRP_ENGINE_ROLE;
   if (Object.keys(engine).length) o.engine = engine;
   const discord: Json = {};
   if (env.DISCORD_APP_ID) discord.appId = env.DISCORD_APP_ID;
@@ -229,6 +256,7 @@ function validate(root: string, raw: Json): AppConfig {
   const limits = raw.limits as Json;
   const engine = raw.engine as Json;
   const discord = raw.discord as Json;
+  const cluster = engine.cluster as Json;
   const slack = raw.slack as Json;
   const bots = raw.bots as Json;
   const path = (p: unknown, field: string): string => {
@@ -252,6 +280,10 @@ function validate(root: string, raw: Json): AppConfig {
     check(typeof v === 'number' && Number.isFinite(v) && v > 0, field, 'a positive number', v);
     return v as number;
   };
+  const whole = (v: unknown, field: string, min: number, max: number) => {
+    check(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max, field, `a whole number from ${min} to ${max}`, v);
+    return v as number;
+  };
   const oneOf = <T extends string>(v: unknown, field: string, allowed: readonly T[]) => {
     check(allowed.includes(v as T), field, allowed.map((a) => `"${a}"`).join(', '), v);
     return v as T;
@@ -262,6 +294,8 @@ function validate(root: string, raw: Json): AppConfig {
   const intraOpThreads = engine.intraOpThreads ?? availableParallelism();
   check(typeof intraOpThreads === 'number' && Number.isInteger(intraOpThreads) && intraOpThreads >= 0 && intraOpThreads <= 256, 'engine.intraOpThreads', 'a whole number of threads (0 = onnxruntime decides), or null for the cores this process may use', intraOpThreads);
   check(typeof slack.host === 'string' && slack.host.length > 0, 'slack.host', 'a listen address, such as 127.0.0.1 or 0.0.0.0', slack.host);
+  // The prefix starts every Redis key (BullMQ's too), where ':' separates the parts.
+  check(typeof cluster.prefix === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(cluster.prefix), 'engine.cluster.prefix', 'letters, digits, _ . - (at most 40)', cluster.prefix);
   check(typeof bots.displaySize === 'number' && Number.isInteger(bots.displaySize) && bots.displaySize >= 0 && bots.displaySize <= 4096, 'bots.displaySize', 'a whole number of pixels from 0 (off) to 4096', bots.displaySize);
 
   return Object.freeze({
@@ -296,6 +330,18 @@ function validate(root: string, raw: Json): AppConfig {
       finishedJobTtlMs: positive(engine.finishedJobTtlMs, 'engine.finishedJobTtlMs'),
       inference: oneOf(engine.inference, 'engine.inference', ['worker', 'inline'] as const),
       intraOpThreads: intraOpThreads as number,
+      queue: oneOf(engine.queue, 'engine.queue', ['local', 'redis'] as const),
+      role: oneOf(engine.role, 'engine.role', ['api', 'worker', 'both'] as const),
+      cluster: Object.freeze({
+        prefix: cluster.prefix as string,
+        blobTtlSeconds: whole(cluster.blobTtlSeconds, 'engine.cluster.blobTtlSeconds', 60, 30 * 86_400),
+        // Redis' own limit for a string is 512 MB.
+        maxBlobBytes: whole(cluster.maxBlobBytes, 'engine.cluster.maxBlobBytes', 1024, 512 * 1024 * 1024),
+        lockDurationMs: whole(cluster.lockDurationMs, 'engine.cluster.lockDurationMs', 500, 600_000),
+        maxAttempts: whole(cluster.maxAttempts, 'engine.cluster.maxAttempts', 1, 20),
+        heartbeatMs: whole(cluster.heartbeatMs, 'engine.cluster.heartbeatMs', 100, 600_000),
+        progressMinIntervalMs: whole(cluster.progressMinIntervalMs, 'engine.cluster.progressMinIntervalMs', 0, 60_000),
+      }),
     }),
     discord: Object.freeze({
       appId: optString(discord.appId, 'discord.appId'),

@@ -15,6 +15,8 @@ export interface Secrets {
   readonly slackSigningSecret: string | null;
   /** App-level token (xapp-): when set, the Slack bot runs over Socket Mode instead of HTTP. */
   readonly slackAppToken: string | null;
+  /** redis://[:password@]host:port/db of the scale-out queue (engine.queue "redis"); it may hold a password. */
+  readonly redisUrl: string | null;
 }
 
 /** Each secret and the environment variable it is read from. */
@@ -24,9 +26,10 @@ export const SECRET_ENV: Readonly<Record<keyof Secrets, string>> = {
   slackBotToken: 'SLACK_BOT_TOKEN',
   slackSigningSecret: 'SLACK_SIGNING_SECRET',
   slackAppToken: 'SLACK_APP_TOKEN',
+  redisUrl: 'ASYRP_REDIS_URL',
 };
 
-export const NO_SECRETS: Secrets = Object.freeze({ engineToken: null, discordToken: null, slackBotToken: null, slackSigningSecret: null, slackAppToken: null });
+export const NO_SECRETS: Secrets = Object.freeze({ engineToken: null, discordToken: null, slackBotToken: null, slackSigningSecret: null, slackAppToken: null, redisUrl: null });
 
 /** The environment wins over the file, and `overrides` (tests) over both. */
 export function readSecrets(fromFile: unknown, env: NodeJS.ProcessEnv, overrides: Partial<Secrets> = {}): Secrets {

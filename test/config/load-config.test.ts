@@ -65,8 +65,24 @@ describe('loadSettings', () => {
   it('keeps secrets out of the config object: from the environment, or the secrets block of local.json', () => {
     const root = rootWith({ secrets: { engineToken: 'file-engine-token', discordToken: 'file-discord-token' } });
     const { config, secrets } = loadSettings({ root, env: { DISCORD_TOKEN: 'env-discord-token', SLACK_BOT_TOKEN: 'xoxb-env' } });
-    expect(secrets).toEqual({ engineToken: 'file-engine-token', discordToken: 'env-discord-token', slackBotToken: 'xoxb-env', slackSigningSecret: null, slackAppToken: null });
+    expect(secrets).toEqual({ engineToken: 'file-engine-token', discordToken: 'env-discord-token', slackBotToken: 'xoxb-env', slackSigningSecret: null, slackAppToken: null, redisUrl: null });
     expect(JSON.stringify(config)).not.toMatch(/file-engine-token|discord-token|xoxb-env|secrets/);
+  });
+
+  it('defaults to the local queue; ASYRP_QUEUE, ASYRP_ENGINE_ROLE and engine.cluster select and tune the Redis scale-out', () => {
+    const plain = loadConfig({ root: rootWith({}), env: {} });
+    expect(plain.engine).toMatchObject({ queue: 'local', role: 'both' });
+    expect(plain.engine.cluster).toEqual({ prefix: 'asyrp', blobTtlSeconds: 86_400, maxBlobBytes: 16_777_216, lockDurationMs: 30_000, maxAttempts: 3, heartbeatMs: 5_000, progressMinIntervalMs: 250 });
+    const root = rootWith({ engine: { cluster: { lockDurationMs: 2000 } } });
+    const { config, secrets } = loadSettings({ root, env: { ASYRP_QUEUE: 'redis', ASYRP_ENGINE_ROLE: 'worker', ASYRP_REDIS_URL: 'redis://:pw@127.0.0.1:6379/0' } });
+    expect(config.engine).toMatchObject({ queue: 'redis', role: 'worker' });
+    expect(config.engine.cluster).toMatchObject({ lockDurationMs: 2000, maxAttempts: 3 });
+    expect(secrets.redisUrl).toBe('redis://:pw@127.0.0.1:6379/0');
+    expect(JSON.stringify(config)).not.toMatch(/pw@/);
+    expect(configError(() => loadConfig({ root: rootWith({}), env: { ASYRP_QUEUE: 'kafka' } })).field).toBe('engine.queue');
+    expect(configError(() => loadConfig({ root: rootWith({}), env: { ASYRP_ENGINE_ROLE: 'gpu' } })).field).toBe('engine.role');
+    expect(configError(() => loadConfig({ root: rootWith({ engine: { cluster: { prefix: 'a:b' } } }), env: {} })).field).toBe('engine.cluster.prefix');
+    expect(configError(() => loadConfig({ root: rootWith({ engine: { cluster: { maxAttempts: 0 } } }), env: {} })).field).toBe('engine.cluster.maxAttempts');
   });
 
   it('says where a secret goes when a file puts it among the settings', () => {

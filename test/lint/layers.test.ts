@@ -41,6 +41,9 @@ describe('forbidden imports fail lint', () => {
     ['src/engine/service/probe.ts', 'prom-client', /Only src\/engine\/service\/metrics\.ts/],
     ['src/log/probe.ts', '../config/load-config.js', /src\/log depends on nothing else/],
     ['src/cli/commands/edit.ts', 'commander', /Only src\/cli\/parse-args\.ts/],
+    ['src/engine/service/probe.ts', 'bullmq', /Only src\/engine\/cluster may import bullmq/],
+    ['src/cli/commands/engine.ts', 'ioredis', /Only src\/engine\/cluster may import ioredis/],
+    ['src/engine/cluster/probe.ts', '../../bots/core/types.js', /Only the CLI/],
   ];
   it.each(cases)('%s may not import %s', async (file, importPath, message) => {
     const messages = await restricted(file, importPath);
@@ -63,6 +66,9 @@ describe('allowed imports pass lint', () => {
     ['src/log/probe.ts', 'pino'],
     ['src/cli/parse-args.ts', 'commander'],
     ['src/engine/service/metrics.ts', 'prom-client'],
+    ['src/engine/cluster/probe.ts', 'bullmq'],
+    ['src/engine/cluster/probe.ts', 'ioredis'],
+    ['src/engine/cluster/probe.ts', '../service/engine-service.js'],
     ['src/bots/core/probe.ts', '../../log/logger.js'],
     ['src/engine/service/probe.ts', '../../log/logger.js'],
     ['src/cli/commands/start.ts', '../../bots/discord/discord-bot.js'],
