@@ -68,7 +68,7 @@ if has install; then
 fi
 
 if has measure; then
-  # Faces 0-99 of the package's eval set; docs/quality.md, "How to reproduce the numbers", for the other sets.
+  # Faces 0-99 of the model's eval set (rendered by asyrp eval on first use); docs/quality.md, "How to reproduce the numbers", for the other sets.
   ev() { node bin/asyrp.js eval --model "$PKG" --n 100 "$@"; }
   ev --direction smile --strengths 0.25,0.5,1,1.5
   ev --direction glasses --strengths 1

@@ -1,12 +1,13 @@
-"""Example sets for direction learning and evaluation on the default toy-face model.
+"""Example sets for direction learning on the default toy-face model.
 
   schema: models/toyfaces-<R>/attributes.json - the attribute reader's outputs and class orders.
-  eval:  models/toyfaces-<R>/eval/ - held-out faces (render_dataset seed 4242, the evaluation range the
-         training never draws from) with labels.jsonl; `asyrp eval` edits these and reads them back.
   pairs: <out>/<direction>/{pos,neg}/NNNN.png - matched pairs: the same face (same nuisance jitter and
          other attributes) with and without the attribute, for `asyrp directions learn --pairs`.
 
-    /usr/bin/python3 tools/make_example_sets.py --resolution 32 --eval 500 --pairs 64 --out tools/runs/examples
+The held-out faces `asyrp eval` measures on are not written here: model.json "evalSet" names them (render
+seed 4242, the evaluation range the training never draws from) and `asyrp eval` renders them on demand.
+
+    /usr/bin/python3 tools/make_example_sets.py --resolution 32 --pairs 64 --out tools/runs/examples
 """
 from __future__ import annotations
 
@@ -19,9 +20,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from asyrp_tools.reader import BINARY, CLASSES  # noqa: E402
-from asyrp_tools.renderer import render, render_dataset, sample_params  # noqa: E402
+from asyrp_tools.renderer import render, sample_params  # noqa: E402
 
-EVAL_DATASET_SEED = 4242
 PAIRS_SEED = 777_000
 
 # direction -> (how to set the attribute on, how to set it off)
@@ -47,7 +47,6 @@ def write_pairs(out: str, n: int, size: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--resolution", type=int, default=32)
-    ap.add_argument("--eval", type=int, default=500, help="held-out faces to write into models/toyfaces-<R>/eval")
     ap.add_argument("--pairs", type=int, default=64, help="matched pairs per direction")
     ap.add_argument("--out", default="tools/runs/examples")
     ap.add_argument("--model-dir", default=None)
@@ -58,11 +57,9 @@ def main() -> None:
     with open(os.path.join(model_dir, "attributes.json"), "w") as f:
         json.dump({"scalars": ["smile"], "binary": list(BINARY), "classes": {k: list(v) for k, v in CLASSES.items()}}, f, indent=2)
         f.write("\n")
-    if a.eval:
-        render_dataset(a.eval, a.resolution, EVAL_DATASET_SEED, out_dir=os.path.join(model_dir, "eval"), return_arrays=False)
     if a.pairs:
         write_pairs(a.out, a.pairs, a.resolution)
-    print(json.dumps({"eval": a.eval, "pairs": a.pairs, "out": a.out}))
+    print(json.dumps({"pairs": a.pairs, "out": a.out}))
 
 
 if __name__ == "__main__":

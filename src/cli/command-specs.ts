@@ -100,7 +100,7 @@ export const EVAL = {
     direction: { type: 'string', value: '<name|recipe>', help: 'the direction or recipe to measure' },
     n: { type: 'string', value: '<N>', help: 'how many faces, 1-10000 (default 100)' },
     skip: { type: 'string', value: '<K>', help: 'start after the first K faces (default 0)' },
-    faces: { type: 'string', value: '<folder>', help: 'a labelled face folder instead of the package\'s eval set' },
+    faces: { type: 'string', value: '<folder>', help: 'a labelled face folder instead of the model\'s eval set (which the first run renders into the data folder)' },
     target: { type: 'string', value: '<direction=attr:value,...>', help: 'the target of a direction without an evalTarget' },
     strengths: { type: 'string', value: '<s,...>', help: 'strengths to measure, -3..3 (default 0.25,0.5,1,1.5)' },
     batch: { type: 'string', value: '<N>', help: 'faces per engine batch (default 16)' },

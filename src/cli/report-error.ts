@@ -2,9 +2,10 @@
 import type { CliContext } from './cli-context.js';
 import { ConfigError } from '../config/config-error.js';
 import { EngineError } from '../engine/errors.js';
+import { InstallError } from '../models-install/install-error.js';
 
 export function reportEngineError(ctx: CliContext, command: string, e: unknown): number {
-  if (e instanceof EngineError || e instanceof ConfigError) {
+  if (e instanceof EngineError || e instanceof ConfigError || e instanceof InstallError) {
     ctx.err.write(`asyrp ${command}: ${e.message}\n`);
     return 1;
   }

@@ -1,6 +1,7 @@
 /**
- * Runs the Python converters of tools/ (Debian's PyTorch). Before anything is downloaded, checks that
- * Python and the modules they import are there, and names the apt line that installs what is missing.
+ * Runs the Python tools of tools/: the converters (Debian's PyTorch) and the face renderer (numpy, Pillow).
+ * Before anything is downloaded or rendered, checks that Python and the modules the tool imports are there,
+ * and names the apt line that installs what is missing.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -18,7 +19,8 @@ export interface ToolRun {
   readonly stderr: string;
 }
 
-export function runPython(python: string, args: readonly string[], opts: { cwd?: string; onLine?: (line: string) => void } = {}): Promise<ToolRun> {
+/** `aptModules`: the modules the tool needs, named in the apt line when Python itself is missing (default: the converters'). */
+export function runPython(python: string, args: readonly string[], opts: { cwd?: string; onLine?: (line: string) => void; aptModules?: readonly string[] } = {}): Promise<ToolRun> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(python, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -34,7 +36,7 @@ export function runPython(python: string, args: readonly string[], opts: { cwd?:
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') {
-        reject(new InstallError('PYTHON_MISSING', `no Python found at "${python}": install it with apt-get install -y python3 ${CONVERTER_MODULES.map((m) => APT_PACKAGES[m]).join(' ')}`));
+        reject(new InstallError('PYTHON_MISSING', `no Python found at "${python}": install it with ${aptLine(opts.aptModules ?? CONVERTER_MODULES).replace('install -y', 'install -y python3')}`));
       } else reject(new InstallError('CONVERSION_FAILED', `cannot run ${python}: ${e.message}`));
     });
     child.on('close', (code) => {
@@ -44,14 +46,14 @@ export function runPython(python: string, args: readonly string[], opts: { cwd?:
   });
 }
 
-/** Fails with the apt line when Python or one of `modules` is missing. */
-export async function checkPython(python: string, modules: readonly string[] = CONVERTER_MODULES): Promise<{ version: string }> {
+/** Fails with the apt line when Python or one of `modules` is missing; `purpose` names who needs them. */
+export async function checkPython(python: string, modules: readonly string[] = CONVERTER_MODULES, purpose = 'the converters'): Promise<{ version: string }> {
   const probe = [
     'import importlib.util, json, sys',
     `mods = ${JSON.stringify(modules)}`,
     'print(json.dumps({"version": sys.version.split()[0], "missing": [m for m in mods if importlib.util.find_spec(m) is None]}))',
   ].join('\n');
-  const r = await runPython(python, ['-c', probe]);
+  const r = await runPython(python, ['-c', probe], { aptModules: modules });
   let parsed: { version: string; missing: string[] };
   try {
     parsed = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
@@ -59,7 +61,7 @@ export async function checkPython(python: string, modules: readonly string[] = C
     throw new InstallError('PYTHON_MISSING', `"${python}" did not run as Python 3 (${(r.stderr.trim().split('\n').at(-1) ?? `exit ${r.code}`).slice(0, 200)}): install it with apt-get install -y python3`);
   }
   if (parsed.missing.length) {
-    throw new InstallError('PYTHON_MODULE_MISSING', `Python ${parsed.version} (${python}) lacks ${parsed.missing.join(', ')}, which the converters need: ${aptLine(parsed.missing)}`, { missing: parsed.missing });
+    throw new InstallError('PYTHON_MODULE_MISSING', `Python ${parsed.version} (${python}) lacks ${parsed.missing.join(', ')}, needed by ${purpose}: ${aptLine(parsed.missing)}`, { missing: parsed.missing });
   }
   return { version: parsed.version };
 }

@@ -6,11 +6,14 @@
  * Cost: every eval inverts and regenerates its faces through the UNet, so the runs here use the recipe's
  * steps option. The identity check needs a close reconstruction (20 steps: at 10 an occasional face already
  * drifts past the smile threshold, at 2 none is kept); the other tests check flags, names, sums and that
- * two runs agree, which hold at any step count, so they run 4 steps. The package-faces glasses run is
+ * two runs agree, which hold at any step count, so they run 4 steps. The eval-set glasses run is
  * shared by the --reader and --faces tests (the same invocation).
+ *
+ * The model's eval set is rendered on demand into the data folder (src/cli/eval-faces.ts); the copy of the
+ * package here names a 16-face set so that the render takes a second.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeDirection } from '../../src/engine/directions/direction-file.js';
 import { runCli } from '../helpers/cli.js';
@@ -18,16 +21,18 @@ import { repoRoot, tempDir } from '../helpers/paths.js';
 
 /** Steps for the tests whose assertions do not depend on reconstruction quality. */
 const FEW = 'steps:4';
-const evalDir = join(repoRoot, 'models', 'toyfaces-32', 'eval');
-const total = readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+/** Faces in the eval set the package copy names. */
+const total = 16;
 
 type Opts = { cwd: string; overrides: Record<string, unknown> };
 let dir: string;
 let opts: Opts;
+/** Where the eval set is rendered (the data folder's eval-sets/toyfaces-32). */
+let evalDir: string;
 /** A copy of the default package with identity directions "nothing" (smile:+) and "nothing-red" (hair_colour:red). */
 let pkg: string;
 const glassesArgs = ['eval', '--model', 'toyfaces-32', '--direction', `glasses ${FEW}`, '--n', '6', '--strengths', '1', '--json'];
-/** `glassesArgs` on the package's own faces and reader. */
+/** `glassesArgs` on the model's eval set and its reader. */
 let glassesOwn: { code: number; out: string; err: string };
 
 function copyPackage(into: string): string {
@@ -40,7 +45,7 @@ beforeAll(async () => {
   dir = tempDir('asyrp-eval-');
   pkg = copyPackage(dir);
   const manifest = JSON.parse(readFileSync(join(pkg, 'model.json'), 'utf8'));
-  writeFileSync(join(pkg, 'model.json'), JSON.stringify({ ...manifest, attributes: 'attributes.onnx' }));
+  writeFileSync(join(pkg, 'model.json'), JSON.stringify({ ...manifest, attributes: 'attributes.onnx', evalSet: { ...manifest.evalSet, faces: total } }));
   mkdirSync(join(pkg, 'directions'), { recursive: true });
   const [C, H, W] = manifest.hspace as number[];
   for (const [name, evalTarget] of [['nothing', 'smile:+'], ['nothing-red', 'hair_colour:red']] as const) {
@@ -49,11 +54,22 @@ beforeAll(async () => {
       encodeDirection({ meta: { name, description: 'zero', raw: { evalTarget } }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(C! * H! * W!), hspace: [C!, H!, W!] }),
     );
   }
-  opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), logLevel: 'warn' } };
+  opts = { cwd: dir, overrides: { modelsDir: join(dir, 'models'), dataDir: join(dir, 'data'), logLevel: 'warn' } };
+  evalDir = join(dir, 'data', 'eval-sets', 'toyfaces-32');
   glassesOwn = await runCli(glassesArgs, opts);
 }, 120_000);
 
 describe('asyrp eval', () => {
+  it('renders the model eval set on first use, says so, and judges by its twins', () => {
+    expect(glassesOwn.code).toBe(0);
+    expect(glassesOwn.err).toBe(`asyrp eval: rendering the eval set of toyfaces-32 (${total} faces of render seed 4242, with their twins) into ${evalDir}\n`);
+    const out = JSON.parse(glassesOwn.out);
+    expect(out.faces).toBe(evalDir);
+    expect(out.evalSet).toEqual({ renderSeed: 4242, faces: total });
+    expect(out.rows[0].twin.key).toBe('glasses=1');
+    expect(readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(total);
+  });
+
   it('scores an identity edit as preserving everything and achieving nothing', async () => {
     const r = await runCli(['eval', '--model', 'toyfaces-32', '--direction', 'nothing steps:20', '--n', '12', '--strengths', '1', '--json'], opts);
     expect(r.err).toBe('');
@@ -96,6 +112,7 @@ describe('asyrp eval', () => {
     expect(glassesOwn.code).toBe(0);
     const a = JSON.parse(glassesOwn.out);
     const b = JSON.parse(judged.out);
+    expect(judged.err).toBe('');
     expect(a.reader).toBe('package');
     expect(b.reader).toBe(join(dir, 'judge.onnx'));
     expect(b.rows).toEqual(a.rows);
@@ -109,7 +126,7 @@ describe('asyrp eval', () => {
     cpSync(join(pkg, 'attributes.onnx'), join(other, 'judge.onnx'));
     const schema = JSON.parse(readFileSync(join(otherPkg, 'attributes.json'), 'utf8'));
     writeFileSync(join(otherPkg, 'attributes.json'), JSON.stringify({ ...schema, binary: [...schema.binary, 'beard'] }));
-    const bad = await runCli([...glassesArgs, '--reader', 'judge.onnx'], { cwd: other, overrides: { modelsDir: join(other, 'models'), logLevel: 'warn' } });
+    const bad = await runCli([...glassesArgs, '--reader', 'judge.onnx'], { cwd: other, overrides: { modelsDir: join(other, 'models'), dataDir: join(dir, 'data'), logLevel: 'warn' } });
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/judge\.onnx cannot judge toyfaces-32: it has no output beard/);
   }, 60_000);
@@ -130,7 +147,15 @@ describe('asyrp eval', () => {
   it('evaluates another labelled folder with --faces and names a missing one', async () => {
     const rows = readFileSync(join(evalDir, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 6).map((l) => JSON.parse(l) as { file: string });
     mkdirSync(join(dir, 'mine', 'images'), { recursive: true });
-    for (const r of rows) cpSync(join(evalDir, r.file), join(dir, 'mine', r.file));
+    // The faces with their twins and regions, where they have one, so both judges see the same set.
+    const beside = ['twins', 'regions'].flatMap((kind) => readdirSync(join(evalDir, kind)).map((key) => join(kind, key)));
+    for (const r of rows) {
+      cpSync(join(evalDir, r.file), join(dir, 'mine', r.file));
+      for (const b of beside) {
+        const name = join(b, r.file.replace('images/', ''));
+        if (existsSync(join(evalDir, name))) cpSync(join(evalDir, name), join(dir, 'mine', name), { recursive: true });
+      }
+    }
     writeFileSync(join(dir, 'mine', 'labels.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const mine = await runCli([...glassesArgs, '--faces', 'mine'], opts);
     expect(mine.err).toBe('');
@@ -139,7 +164,9 @@ describe('asyrp eval', () => {
     const a = JSON.parse(mine.out);
     const b = JSON.parse(glassesOwn.out);
     expect(a.faces).toBe(join(dir, 'mine'));
-    expect(b.faces).toBe('package');
+    expect(a.evalSet).toBeUndefined();
+    expect(b.faces).toBe(evalDir);
+    expect(a.rows[0].twin.eligible).toBeGreaterThan(0);
     expect(a.rows).toEqual(b.rows);
     const table = await runCli(glassesArgs.filter((x) => x !== '--json').concat('--faces', 'mine', '--n', '2'), opts);
     expect(table.out).toContain(`on 2 faces of ${join(dir, 'mine')}`);
@@ -184,10 +211,15 @@ describe('asyrp eval', () => {
     expect(bad.err).toMatch(/--by takes label names/);
   }, 60_000);
 
-  it('explains a model without an attribute reader', async () => {
+  it('explains a model without an eval set or an attribute reader', async () => {
     const dir = tempDir('asyrp-eval-');
-    const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), logLevel: 'warn' } });
+    const analytic = { cwd: dir, overrides: { modelsDir: join(repoRoot, 'test', 'models'), dataDir: join(dir, 'data'), logLevel: 'warn' } };
+    const noSet = await runCli(['eval', '--model', 'analytic', '--direction', 'shift'], analytic);
+    expect(noSet.code).not.toBe(0);
+    expect(noSet.err).toMatch(/analytic names no eval set to render \("evalSet" in model.json\): give --faces <folder> of labelled faces/);
+    const samples = join(repoRoot, 'models', 'toyfaces-32', 'samples');
+    const noReader = await runCli(['eval', '--model', 'analytic', '--direction', 'shift', '--faces', samples], analytic);
     expect(noReader.code).toBe(1);
-    expect(noReader.err).toMatch(/analytic ships no attribute reader/);
+    expect(noReader.err).toMatch(/analytic ships no attribute reader .* has no twins/);
   });
 });

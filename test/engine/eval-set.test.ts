@@ -1,6 +1,7 @@
 /**
- * The held-out evaluation set of the shipped default model, read in slices: `--skip` lets a choice made on
- * faces 0-99 be checked on faces 100-199, so a slice must be exactly those rows, in order.
+ * Labelled face folders read in slices: `--skip` lets a choice made on faces 0-99 be checked on faces
+ * 100-199, so a slice must be exactly those rows, in order. The default model's samples/ folder (its eval
+ * set's first eight faces, labels.jsonl beside them) is such a folder.
  */
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,28 +13,29 @@ import { repoRoot, tempDir } from '../helpers/paths.js';
 import type { EngineError } from '../../src/engine/errors.js';
 
 const pkg = readModelPackage(join(repoRoot, 'models', 'toyfaces-32'));
-const rows = readFileSync(join(pkg.dir, 'eval', 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { file: string; seed: number });
+const samples = join(pkg.dir, 'samples');
+const rows = readFileSync(join(samples, 'labels.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { file: string; seed: number });
 
 describe('readEvalSet', () => {
   it('returns faces skip .. skip+n-1 of labels.jsonl, in file order', () => {
-    const slice = readEvalSet(pkg, 3, 100);
-    expect(slice.map((f) => f.labels.seed)).toEqual(rows.slice(100, 103).map((r) => r.seed));
-    expect(slice.map((f) => f.file)).toEqual(rows.slice(100, 103).map((r) => join(pkg.dir, 'eval', r.file)));
-    expect(readEvalSet(pkg, 2).map((f) => f.labels.seed)).toEqual([rows[0]!.seed, rows[1]!.seed]);
+    const slice = readEvalSet(samples, 3, 4);
+    expect(slice.map((f) => f.labels.seed)).toEqual(rows.slice(4, 7).map((r) => r.seed));
+    expect(slice.map((f) => f.file)).toEqual(rows.slice(4, 7).map((r) => join(samples, r.file)));
+    expect(readEvalSet(samples, 2).map((f) => f.labels.seed)).toEqual([rows[0]!.seed, rows[1]!.seed]);
   });
 
   it('names the range it cannot serve', () => {
-    expect(() => readEvalSet(pkg, 10, rows.length - 4)).toThrow(new RegExp(`holds ${rows.length} faces; faces ${rows.length - 4}-${rows.length + 5} were asked for`));
-    expect(() => readEvalSet(pkg, rows.length + 1)).toThrow(new RegExp(`holds ${rows.length} faces; ${rows.length + 1} were asked for`));
+    expect(() => readEvalSet(samples, 10, rows.length - 4)).toThrow(new RegExp(`holds ${rows.length} faces; faces ${rows.length - 4}-${rows.length + 5} were asked for`));
+    expect(() => readEvalSet(samples, rows.length + 1)).toThrow(new RegExp(`holds ${rows.length} faces; ${rows.length + 1} were asked for`));
   });
 
-  it('reads another folder in the same layout, and says what is wrong with a bad one', () => {
+  it('reads a folder with images in a subfolder, and says what is wrong with a bad one', () => {
     const dir = tempDir('asyrp-evalset-');
     mkdirSync(join(dir, 'img'));
-    copyFileSync(join(pkg.dir, 'eval', rows[7]!.file), join(dir, 'img', 'a.png'));
-    copyFileSync(join(pkg.dir, 'eval', rows[8]!.file), join(dir, 'img', 'b.png'));
+    copyFileSync(join(samples, rows[6]!.file), join(dir, 'img', 'a.png'));
+    copyFileSync(join(samples, rows[7]!.file), join(dir, 'img', 'b.png'));
     writeFileSync(join(dir, 'labels.jsonl'), `${JSON.stringify({ file: 'img/a.png', seed: 1 })}\n${JSON.stringify({ file: 'img/b.png', seed: 2 })}\n`);
-    expect(readEvalSet(pkg, 1, 1, dir)).toEqual([{ file: join(dir, 'img', 'b.png'), labels: { file: 'img/b.png', seed: 2 } }]);
+    expect(readEvalSet(dir, 1, 1)).toEqual([{ file: join(dir, 'img', 'b.png'), labels: { file: 'img/b.png', seed: 2 } }]);
     const code = (f: () => unknown) => {
       try {
         f();
@@ -42,14 +44,14 @@ describe('readEvalSet', () => {
       }
       return ['no error', ''];
     };
-    expect(code(() => readEvalSet(pkg, 1, 0, join(dir, 'img')))).toEqual(['IO_FAILED', `${join(dir, 'img', 'labels.jsonl')} is missing: an evaluation folder holds labels.jsonl and the images it names`]);
+    expect(code(() => readEvalSet(join(dir, 'img'), 1, 0))).toEqual(['IO_FAILED', `${join(dir, 'img', 'labels.jsonl')} is missing: an evaluation folder holds labels.jsonl and the images it names`]);
     writeFileSync(join(dir, 'labels.jsonl'), `${JSON.stringify({ file: 'img/a.png' })}\n${JSON.stringify({ file: 'img/gone.png' })}\n{oops\n`);
-    expect(code(() => readEvalSet(pkg, 2, 0, dir))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')}: line 3 is not JSON`]);
+    expect(code(() => readEvalSet(dir, 2, 0))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')}: line 3 is not JSON`]);
     writeFileSync(join(dir, 'labels.jsonl'), `${JSON.stringify({ file: 'img/a.png' })}\n${JSON.stringify({ file: 'img/gone.png' })}\n`);
-    expect(readEvalSet(pkg, 1, 0, dir)).toHaveLength(1);
-    expect(code(() => readEvalSet(pkg, 2, 0, dir))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')} names ${join(dir, 'img', 'gone.png')}, which is missing`]);
+    expect(readEvalSet(dir, 1, 0)).toHaveLength(1);
+    expect(code(() => readEvalSet(dir, 2, 0))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')} names ${join(dir, 'img', 'gone.png')}, which is missing`]);
     writeFileSync(join(dir, 'labels.jsonl'), `${JSON.stringify({ file: '../img/a.png' })}\n`);
-    expect(code(() => readEvalSet(pkg, 1, 0, dir))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')}: line 1 has no valid "file"`]);
+    expect(code(() => readEvalSet(dir, 1, 0))).toEqual(['IO_FAILED', `${join(dir, 'labels.jsonl')}: line 1 has no valid "file"`]);
   });
 });
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
   const pkg = readModelPackage(join(repoRoot, 'models', 'toyfaces-32'));
   model = await LoadedModel.open(pkg, { provider: 'cpu' });
   faces = [];
-  for (const f of readEvalSet(pkg, 4)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, limits)).tensor);
+  for (const f of readEvalSet(join(pkg.dir, 'samples'), 4)) faces.push((await prepareInput(readFileSync(f.file), model.manifest, limits)).tensor);
 }, 60_000);
 afterAll(async () => model?.close());
 

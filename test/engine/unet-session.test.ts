@@ -120,6 +120,8 @@ describe('model loading errors', () => {
     ['defaults.inversionRefinement', { defaults: { inversionSteps: 40, inversionRefinement: -1, generationSteps: 40, tEdit: 500, tBoost: 75 } }, /field "defaults.inversionRefinement" must be a whole number from 0 to 10/],
     ['unet', { unet: '../../etc/passwd' }, /field "unet" must be a path inside the model folder/],
     ['schedule', { schedule: undefined }, /field "schedule" must be an object; got nothing/],
+    ['evalSet', { evalSet: 4242 }, /field "evalSet" must be an object; got 4242/],
+    ['evalSet.faces', { evalSet: { renderSeed: 4242, faces: 0 } }, /field "evalSet.faces" must be a whole number from 1 to 100000; got 0/],
   ])('model.json with a bad %s is refused, naming the file and field', (_f, patch, pattern) => {
     const dir = tempDir();
     const manifest = { ...JSON.parse(readFileSync(join(tinyDir, 'model.json'), 'utf8')), ...patch };

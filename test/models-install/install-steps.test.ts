@@ -92,7 +92,7 @@ describe('python tools', () => {
     expect(aptLine(['torch', 'PIL'])).toBe('apt-get install -y python3-torch python3-pil');
     const e = await rejected(checkPython('/usr/bin/python3', ['numpy', 'asyrp_no_such_module']));
     expect(e.code).toBe('PYTHON_MODULE_MISSING');
-    expect(e.message).toMatch(/^Python 3\.\d+\.\d+ \(\/usr\/bin\/python3\) lacks asyrp_no_such_module, which the converters need: apt-get install -y python3-asyrp_no_such_module$/);
+    expect(e.message).toMatch(/^Python 3\.\d+\.\d+ \(\/usr\/bin\/python3\) lacks asyrp_no_such_module, needed by the converters: apt-get install -y python3-asyrp_no_such_module$/);
     expect((await checkPython('/usr/bin/python3')).version).toMatch(/^3\./);
   });
 

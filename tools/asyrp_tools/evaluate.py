@@ -8,7 +8,7 @@
   the held-out reconstructions: mean change of the reader's smile score.
 
   python3 -m asyrp_tools.evaluate --checkpoint runs/toyfaces-32/checkpoint.pt \
-      --reader ../models/toyfaces-32/attributes.onnx --grid ../models/toyfaces-32/generated-100.png
+      --reader ../models/toyfaces-32/attributes.onnx --grid ../docs/img/toyfaces-32-generated-100.png
 """
 from __future__ import annotations
 

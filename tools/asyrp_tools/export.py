@@ -119,7 +119,7 @@ def update_package(unet: UNet, package_dir: str) -> list:
         manifest = json.load(f)
     if manifest.get("resolution") != unet.cfg.resolution:
         raise ValueError(f"{package_dir} is a {manifest.get('resolution')}px package; this UNet makes "
-                         f"{unet.cfg.resolution}px images, so its eval faces and samples would not fit")
+                         f"{unet.cfg.resolution}px images, so its samples and eval set would not fit")
     export_onnx(unet, os.path.join(package_dir, manifest.get("unet", "unet.onnx")))
     manifest["hspace"] = list(unet.cfg.hspace)
     manifest["unetConfig"] = unet.cfg.to_dict()

@@ -9,8 +9,10 @@ example set uses) with the scalar set to the renderer's -1 and 1 and everything 
 
   python3 -m asyrp_tools.reach --reader ../models/toyfaces-32/attributes.onnx \\
       --schema ../models/toyfaces-32/attributes.json [--n 500] [--write] \\
-      [--rendered-edit ../models/toyfaces-32/eval/labels.jsonl --skip 0 --faces 100]
+      [--rendered-edit <eval set>/labels.jsonl --skip 0 --faces 100]
 
+(<eval set>: the folder `asyrp eval` renders the model's eval set into, data/eval-sets/toyfaces-32, or
+`python3 -m asyrp_tools.renderer --out runs/eval-4242 --n 500 --seed 4242`.)
 --rendered-edit scores the best edit there is, the same face rendered with a full smile, with eligibility
 from a reach of 1 and from the measured reach: the most any direction can score on that set.
 """

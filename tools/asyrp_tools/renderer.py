@@ -237,7 +237,7 @@ def render_dataset(n: int, size: int, seed: int, out_dir: Optional[str] = None,
 
 def main(argv=None):
     """A labelled face set in the layout `asyrp eval --faces` reads, from a render seed no
-    other set uses (4242: the package's eval/; 5151: the example pairs):
+    other set uses (4242: the model's eval set, model.json "evalSet"; 5151: the example pairs):
 
       python3 -m asyrp_tools.renderer --out /tmp/faces-5152 --n 400 --seed 5152
 

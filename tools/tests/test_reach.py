@@ -8,6 +8,7 @@ import torch
 from asyrp_tools.guides import ReaderGuide, load_reader_onnx, load_schema, parse_target
 from asyrp_tools.reach import main, measure_reach, rendered_edit_success
 from asyrp_tools.reader import OUTPUTS
+from asyrp_tools.renderer import render_dataset
 
 PKG = os.path.join(os.path.dirname(__file__), "..", "..", "models", "toyfaces-32")
 
@@ -60,7 +61,9 @@ def test_eligibility_leaves_room_below_the_reach(reader):
 
 
 def test_the_rendered_full_smile_scores_what_any_edit_could(reader, tmp_path):
-    labels = os.path.join(PKG, "eval", "labels.jsonl")
+    # Faces 0-99 of the model's eval set (model.json "evalSet": render seed 4242), as `asyrp eval` renders them.
+    render_dataset(100, 32, 4242, out_dir=str(tmp_path / "eval"), return_arrays=False)
+    labels = str(tmp_path / "eval" / "labels.jsonl")
     wide = rendered_edit_success(reader, list(OUTPUTS), labels, "smile", (-1.0, 1.0), 0, 100)
     measured = rendered_edit_success(reader, list(OUTPUTS), labels, "smile", (-0.896, 0.886), 0, 100)
     assert wide["faces"] == measured["faces"] == 100
@@ -69,7 +72,7 @@ def test_the_rendered_full_smile_scores_what_any_edit_could(reader, tmp_path):
     assert measured["reached"] == measured["eligible"] < wide["eligible"]
     # A label its seed does not render is named.
     row = json.loads(open(labels).readline())
-    os.symlink(os.path.join(PKG, "eval", "images"), tmp_path / "images")
+    os.symlink(tmp_path / "eval" / "images", tmp_path / "images")
     (tmp_path / "labels.jsonl").write_text(json.dumps({**row, "smile": row["smile"] + 0.5}) + "\n")
     with pytest.raises(ValueError, match=r"images/000000.png: its seed renders smile 0.1289, the label says 0.6289"):
         rendered_edit_success(reader, list(OUTPUTS), str(tmp_path / "labels.jsonl"))

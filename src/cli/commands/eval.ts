@@ -1,8 +1,8 @@
 /**
  * `asyrp eval --model <id> --direction <name|recipe> [--n 100] [--skip 0] [--faces <folder>]
  *   [--target <direction>=<attr:value>] [--strengths 0.25,0.5,1,1.5] [--reader <file.onnx>] [--by <label,...>]
- *   [--save <folder>] [--json]`: edits held-out faces (the package's eval/, or --faces: another labelled set in
- * that layout) and judges them two ways (src/engine/eval/evaluate.ts; definitions in docs/quality.md):
+ *   [--save <folder>] [--json]`: edits held-out faces (the model's eval set, rendered on demand into the data
+ * folder by src/cli/eval-faces.ts, or --faces: another labelled set in that layout) and judges them two ways (src/engine/eval/evaluate.ts; definitions in docs/quality.md):
  * against the faces' rendered twins (twins/<key>/ and regions/<key>/ beside images/, written by
  * tools/asyrp_tools/renderer.py --twins) where the folder has them, by pixels with no network; and with the
  * model's attribute reader (or --reader), when there is one, as a second column. Every row is broken down by
@@ -19,6 +19,7 @@ import { parseArgs, UsageError } from '../parse-args.js';
 import { EVAL } from '../command-specs.js';
 import { openModel } from '../open-model.js';
 import { reportEngineError } from '../report-error.js';
+import { modelEvalFaces } from '../eval-faces.js';
 import { EngineError } from '../../engine/errors.js';
 import { AttributeReader } from '../../engine/onnx/attribute-reader.js';
 import { evaluateRecipe, parseTarget, type EvalRow, type EvalTarget, type ReaderJudge } from '../../engine/eval/evaluate.js';
@@ -49,10 +50,17 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
     let reader: AttributeReader | undefined;
     try {
       const facesDir = flags.faces !== undefined ? resolve(ctx.cwd, flags.faces as string) : undefined;
-      const dir = facesDir ?? join(model.pkg.dir, 'eval');
+      const evalSet = model.manifest.evalSet;
+      if (facesDir === undefined && evalSet === undefined) throw new UsageError(`${model.manifest.id} names no eval set to render ("evalSet" in model.json): give --faces <folder> of labelled faces`);
       const hasReader = model.manifest.attributes !== undefined || flags.reader !== undefined;
-      if (!hasReader && !existsSync(join(dir, 'twins'))) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json) and ${dir} has no twins (tools/asyrp_tools/renderer.py --twins)`);
-      const set = readEvalSet(model.pkg, n, skip, facesDir);
+      if (!hasReader && facesDir !== undefined && !existsSync(join(facesDir, 'twins'))) throw new EngineError('MODEL_INVALID', `${model.manifest.id} ships no attribute reader ("attributes" in model.json) and ${facesDir} has no twins (tools/asyrp_tools/renderer.py --twins)`);
+      const dir =
+        facesDir ??
+        (await modelEvalFaces(
+          { id: model.manifest.id, resolution: model.manifest.resolution, ...evalSet! },
+          { dataDir: ctx.config.dataDir, python: ctx.config.python, toolsDir: join(ctx.config.root, 'tools'), onRender: (text) => ctx.err.write(`asyrp eval: ${text}\n`) },
+        ));
+      const set = readEvalSet(dir, n, skip);
       const recipe = parseRecipe(flags.direction as string, { directions: model.directionNames() });
       if (!recipe.terms.length) throw new UsageError('--direction needs at least one direction');
       const schema = hasReader || existsSync(join(model.pkg.dir, 'attributes.json')) ? readAttributeSchema(model.pkg) : undefined;
@@ -109,7 +117,8 @@ export async function evalCommand(argv: string[], ctx: CliContext): Promise<numb
         recipe: formatRecipe(recipe),
         n,
         skip,
-        faces: facesDir ?? 'package',
+        faces: dir,
+        ...(facesDir === undefined ? { evalSet } : {}),
         reader: readerPath === undefined ? 'none' : flags.reader !== undefined ? readerPath : 'package',
         targets: targetsFor(1),
         ...(by ? { by } : {}),

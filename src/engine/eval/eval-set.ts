@@ -1,4 +1,4 @@
-/** A model package's held-out evaluation faces (eval/labels.jsonl + images) and its reader schema. */
+/** Labelled evaluation faces (labels.jsonl + images) and a model package's attribute-reader schema. */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
@@ -11,18 +11,12 @@ export interface EvalFace {
 }
 
 /**
- * Faces skip .. skip+n-1 of the set, so a second slice can validate choices made on the first. `folder`: another
- * set in the same layout (labels.jsonl naming images beside it, e.g. fresh renders to choose on), instead of
- * the package's eval/.
+ * Faces skip .. skip+n-1 of a labelled face folder (labels.jsonl naming images beside it: the model's rendered
+ * eval set, or any set the user names), so a second slice can validate choices made on the first.
  */
-export function readEvalSet(pkg: ModelPackage, n: number, skip = 0, folder?: string): EvalFace[] {
-  const dir = folder ?? join(pkg.dir, 'eval');
+export function readEvalSet(dir: string, n: number, skip = 0): EvalFace[] {
   const file = join(dir, 'labels.jsonl');
-  // The package's own set is part of the package; a folder the user names is just a path that may be wrong.
-  const code = folder === undefined ? 'MODEL_INVALID' : 'IO_FAILED';
-  if (!existsSync(file)) {
-    throw new EngineError(code, folder === undefined ? `${pkg.manifest.id} has no evaluation set (${file} is missing)` : `${file} is missing: an evaluation folder holds labels.jsonl and the images it names`);
-  }
+  if (!existsSync(file)) throw new EngineError('IO_FAILED', `${file} is missing: an evaluation folder holds labels.jsonl and the images it names`);
   const faces = readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
@@ -31,15 +25,15 @@ export function readEvalSet(pkg: ModelPackage, n: number, skip = 0, folder?: str
       try {
         row = JSON.parse(line) as Record<string, unknown>;
       } catch {
-        throw new EngineError(code, `${file}: line ${i + 1} is not JSON`);
+        throw new EngineError('IO_FAILED', `${file}: line ${i + 1} is not JSON`);
       }
-      if (typeof row.file !== 'string' || row.file.includes('..')) throw new EngineError(code, `${file}: line ${i + 1} has no valid "file"`);
+      if (typeof row.file !== 'string' || row.file.includes('..')) throw new EngineError('IO_FAILED', `${file}: line ${i + 1} has no valid "file"`);
       return { file: join(dir, row.file), labels: row };
     });
-  if (faces.length < skip + n) throw new EngineError(code, `${file} holds ${faces.length} faces; ${skip > 0 ? `faces ${skip}-${skip + n - 1}` : n} were asked for`);
+  if (faces.length < skip + n) throw new EngineError('IO_FAILED', `${file} holds ${faces.length} faces; ${skip > 0 ? `faces ${skip}-${skip + n - 1}` : n} were asked for`);
   const slice = faces.slice(skip, skip + n);
   const absent = slice.find((f) => !existsSync(f.file));
-  if (absent) throw new EngineError(code, `${file} names ${absent.file}, which is missing`);
+  if (absent) throw new EngineError('IO_FAILED', `${file} names ${absent.file}, which is missing`);
   return slice;
 }
 

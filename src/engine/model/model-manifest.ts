@@ -38,6 +38,17 @@ export interface ModelManifest {
    * and `asyrp models`, and in the note when an input is clearly outside it.
    */
   readonly domain?: string;
+  /**
+   * The held-out faces `asyrp eval` measures on, as a render rather than files: faces 0..faces-1 of render
+   * seed `renderSeed` of tools/asyrp_tools/renderer.py at the model's resolution (a seed range training never
+   * draws from). Measurement material stays out of the package; the CLI renders the set on demand.
+   */
+  readonly evalSet?: EvalSetSpec;
+}
+
+export interface EvalSetSpec {
+  readonly renderSeed: number;
+  readonly faces: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -96,6 +107,7 @@ export function parseModelManifest(text: string, file: string): ModelManifest {
     if (typeof v !== 'string' || !v.trim() || v.length > 120) throw bad('domain', 'a short description of what the model edits (1-120 characters)', v);
     return v.trim();
   };
+  const evalSetSpec = (e: Obj): EvalSetSpec => ({ renderSeed: int(e.renderSeed, 'evalSet.renderSeed', 0, 1_000_000), faces: int(e.faces, 'evalSet.faces', 1, 100_000) });
   const manifest: ModelManifest = {
     format: 'asyrp-model/1',
     id,
@@ -115,6 +127,7 @@ export function parseModelManifest(text: string, file: string): ModelManifest {
     directions: relPath(m.directions, 'directions'),
     ...(m.attributes !== undefined ? { attributes: relPath(m.attributes, 'attributes') } : {}),
     ...(m.domain !== undefined ? { domain: domainText(m.domain) } : {}),
+    ...(m.evalSet !== undefined ? { evalSet: evalSetSpec(obj(m.evalSet, 'evalSet')) } : {}),
   };
   return manifest;
 }
