@@ -10,7 +10,7 @@
  * per core beside it. Before each burst one warm-up command runs to its end (a running bot is warm; the
  * first command after start pays for lazy loading). Prints a Markdown table (docs/benchmarks.md).
  *
- *   npm run bench:bots [-- --commands 50 --users 10 --burners <cores>]
+ *   npm run bench:bots [-- --commands 50 --users 10 --burners <cores> --platforms discord,slack --loads idle,burners --profile <dir>]
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -36,6 +36,17 @@ const COMMANDS = arg('commands', 50);
 const USERS = arg('users', 10);
 const BURNERS = arg('burners', availableParallelism());
 const BACKGROUND_JOBS = arg('background', 4);
+const text = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+/** Only these platforms (discord, slack; default both). */
+const PLATFORMS = (text('platforms') ?? 'discord,slack').split(',');
+/** Only these loads (idle, burners; default both). */
+const LOADS = (text('loads') ?? 'idle,burners').split(',');
+/** A folder: each bot writes a V8 CPU profile there (node --cpu-prof) to open in Chrome's DevTools. */
+const PROFILE_DIR = text('profile');
+const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
 const png = readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
 
 interface Outcome {
@@ -111,6 +122,8 @@ async function discordBurst(engineUrl: string, load: string): Promise<Outcome> {
     'discord',
     { ASYRP_DATA_DIR: dataDir, ASYRP_DB: join(dataDir, 'bot.db'), ASYRP_ENGINE_URL: gate.url, DISCORD_TOKEN: fake.token, DISCORD_REST_API: fake.restApi, DISCORD_CDN_HOSTS: fake.cdnHost },
     /Discord bot ready/,
+    30_000,
+    nodeArgs,
   );
   try {
     const warm = fake.slash({ id: '399999999999999999', username: 'warmup' } as FakeUser, ['global'], {}, { image: { bytes: png, filename: 'face.png' } });
@@ -158,6 +171,8 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
       SLACK_HOST: '127.0.0.1',
     },
     /Slack bot ready/,
+    30_000,
+    nodeArgs,
   );
   fake.appUrl = `http://127.0.0.1:${port}/slack/events`;
   const channel = 'C0GENERAL';
@@ -199,7 +214,8 @@ try {
     ['discord', discordBurst],
     ['slack', slackBurst],
   ] as const) {
-    for (const load of ['idle', `${BURNERS} CPU burners`]) {
+    if (!PLATFORMS.includes(platform)) continue;
+    for (const load of LOADS.map((l) => (l === 'idle' ? l : `${BURNERS} CPU burners`))) {
       const burners = load === 'idle' ? [] : startBurners(BURNERS);
       try {
         outcomes.push(await burst(engine.url, load));

@@ -7,7 +7,7 @@ export type { MigrateResult } from './migrate.js';
 export { LATEST_VERSION } from './migrations/index.js';
 export { StorageError, isStorageError, STORAGE_ERROR_CODES } from './storage-error.js';
 export type { StorageErrorCode } from './storage-error.js';
-export { STORAGE_LIMITS } from './validation.js';
+export { STORAGE_LIMITS, checkPresetName } from './validation.js';
 export type * from './types.js';
 export type { NewPreset, PresetChanges } from './repos/presets-repo.js';
 export type { Listing } from './repos/preset-listings.js';

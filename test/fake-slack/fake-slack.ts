@@ -162,6 +162,26 @@ export class FakeSlack {
     return postSigned(this.appUrl, formBody(this.commandFields(user, channel, text)), 'application/x-www-form-urlencoded', this.sign(o));
   }
 
+  /**
+   * A command and its private answer as the person sees it: the ack body when it carries text (an edit's
+   * "working on it", a recipe the grammar refused), else the first response_url POST for this command
+   * (the words that read storage are acked empty and answered there).
+   */
+  async ask(user: { id: string; name: string }, channel: string, text: string, o: Partial<SignOptions> = {}): Promise<{ delivery: Delivery; text: string; body: Record<string, unknown>; responseId: string }> {
+    const fields = this.commandFields(user, channel, text);
+    const delivery = await postSigned(this.appUrl, formBody(fields), 'application/x-www-form-urlencoded', this.sign(o));
+    const responseId = fields.response_url!.split('/response/')[1]!;
+    const acked = delivery.text ? delivery.json() : {};
+    if (typeof acked.text === 'string' && acked.text) return { delivery, text: acked.text, body: acked, responseId };
+    const answer = await this.responseTo(responseId, `the answer to "${text}"`);
+    return { delivery, text: String(answer.text ?? ''), body: answer, responseId };
+  }
+
+  /** The first POST to one command's response_url (responseId from ask()). */
+  async responseTo(responseId: string, what = 'a response_url answer'): Promise<Record<string, unknown>> {
+    return (await this.waitFor(() => this.responses.find((r) => r.id === responseId), `${what} through response_url`)).body;
+  }
+
   eventEnvelope(event: Record<string, unknown>, eventId = `Ev${++this.counter}`): Record<string, unknown> {
     return { token: 'legacy', team_id: this.teamId, api_app_id: 'A0FAKE', type: 'event_callback', event_id: eventId, event_time: Math.floor(Date.now() / 1000), authorizations: [{ team_id: this.teamId, user_id: this.botUserId, is_bot: true }], event };
   }

@@ -15,8 +15,9 @@ export interface BotChild {
   terminate(): Promise<{ code: number | null; ms: number }>;
 }
 
-export async function startBotChild(command: 'discord' | 'slack', env: Record<string, string>, ready: RegExp, timeoutMs = 30_000): Promise<BotChild> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/helpers/cli-entry.ts'), command], {
+/** nodeArgs: extra Node flags for the child (e.g. --cpu-prof, which NODE_OPTIONS does not accept). */
+export async function startBotChild(command: 'discord' | 'slack', env: Record<string, string>, ready: RegExp, timeoutMs = 30_000, nodeArgs: readonly string[] = []): Promise<BotChild> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'test/helpers/cli-entry.ts'), command], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ASYRP_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

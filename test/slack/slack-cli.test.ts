@@ -75,9 +75,9 @@ describe('asyrp slack', () => {
     const url = await fake.waitFor(() => /HTTP on (http:\/\/[^\s)]+)/.exec(err)?.[1], 'the ready line');
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/slack\/events$/); // loopback unless slack.host says otherwise
     fake.appUrl = url;
-    const help = await fake.command(fake.users.alice, 'C0CLI', 'help');
-    expect(help.status).toBe(200);
-    expect(help.json<{ text: string }>().text).toContain('`global`');
+    const help = await fake.ask(fake.users.alice, 'C0CLI', 'help');
+    expect(help.delivery.status).toBe(200);
+    expect(help.text).toContain('`global`');
     others.forEach((l) => process.off('SIGINT', l));
     const own = () => undefined;
     try {

@@ -15,13 +15,13 @@ const uploads = () => h.fake.calls.filter((c) => c.method === 'files.completeUpl
 describe('admin commands', () => {
   it('refuses members and lets workspace admins map an emoji', async () => {
     const { fake } = h;
-    const member = await fake.command(fake.users.alice, CHANNEL, 'admin emoji :star: global:0.5');
-    expect(member.json<{ text: string }>().text).toMatch(/^❌ Only workspace admins/);
-    const admin = await fake.command(fake.users.admin, CHANNEL, 'admin emoji :star: global:0.5');
-    expect(admin.json<{ text: string }>().text).toContain('now runs `global:0.5`');
+    const member = await fake.ask(fake.users.alice, CHANNEL, 'admin emoji :star: global:0.5');
+    expect(member.text).toMatch(/^❌ Only workspace admins/);
+    const admin = await fake.ask(fake.users.admin, CHANNEL, 'admin emoji :star: global:0.5');
+    expect(admin.text).toContain('now runs `global:0.5`');
     expect(h.storage.serverSettings.get('slack', fake.teamId).emoji).toEqual([expect.objectContaining({ emoji: ':star:', recipe: 'global:0.5' })]);
-    const help = await fake.command(fake.users.alice, CHANNEL, 'help');
-    expect(help.json<{ text: string }>().text).toContain(':star: `global:0.5`');
+    const help = await fake.ask(fake.users.alice, CHANNEL, 'help');
+    expect(help.text).toContain(':star: `global:0.5`');
   });
 });
 

@@ -97,8 +97,8 @@ describe('result buttons', () => {
     const res = await fake.interactive(submitPayload(h, fake.users.alice, opened, { name: textValue('soft-glow'), scope: selectValue('public') }));
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
-    const listed = await fake.command(fake.users.alice, CH, 'preset list mine');
-    expect(listed.json<{ text: string }>().text).toContain('soft-glow');
+    const listed = await fake.ask(fake.users.alice, CH, 'preset list mine');
+    expect(listed.text).toContain('soft-glow');
   });
 
   it('delete works for the owner only', async () => {

@@ -34,7 +34,16 @@ afterAll(async () => {
   guard?.restore();
 });
 
-const say = async (user: { id: string; name: string }, text: string, channel = CHANNEL) => (await h.fake.command(user, channel, text)).json<{ text: string; response_type: string }>();
+const say = async (user: { id: string; name: string }, text: string, channel = CHANNEL) => {
+  const { text: answer, body } = await h.fake.ask(user, channel, text);
+  return { text: answer, response_type: String(body.response_type) };
+};
+/** An edit that is acked ("working on it") and then refused: the refusal that replaces the ack line. */
+const refused = async (user: { id: string; name: string }, text: string, channel = CHANNEL) => {
+  const asked = await h.fake.ask(user, channel, text);
+  expect(asked.text).toContain('Working on');
+  return h.fake.responseTo(asked.responseId, 'the refusal');
+};
 const discordReply = async (token: string) => (await answerOf(discord, token)).text;
 let discordHandle = '';
 
@@ -112,13 +121,16 @@ describe('limits', () => {
   it('per-user limits and the channel allow-list refuse privately, before any work', async () => {
     const { alice, admin } = h.fake.users;
     await say(admin, 'admin limits 0 none');
-    const limited = await say(alice, 'global 0.5');
-    expect(limited).toMatchObject({ response_type: 'ephemeral' });
-    expect(limited.text).toContain('used your edits for this hour');
+    const callsBefore = h.fake.calls.length;
+    const limited = await refused(alice, 'global 0.5');
+    expect(limited).toMatchObject({ response_type: 'ephemeral', replace_original: true });
+    expect(String(limited.text)).toContain('used your edits for this hour');
     await say(admin, 'admin limits none none');
     expect((await say(admin, 'admin channels here C0THIRD', 'C0OTHER')).text).toBe('Edits are allowed in <#C0OTHER>, <#C0THIRD>.');
-    expect((await say(alice, 'global 0.5')).text).toContain('not enabled in this channel');
+    expect(String((await refused(alice, 'global 0.5')).text)).toContain('not enabled in this channel');
     await say(admin, 'admin channels all');
+    // Refused before any work: no image looked up, no status, nothing sent to the engine.
+    expect(h.fake.calls.slice(callsBefore).filter((c) => c.method !== 'users.info').map((c) => c.method)).toEqual([]);
     expect(guard.violations).toEqual([]);
   });
 });

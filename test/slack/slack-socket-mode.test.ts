@@ -34,7 +34,10 @@ describe('Socket Mode', () => {
 
   it('runs a redelivered event once', async () => {
     const { fake } = h;
-    await fake.envelope('slash_commands', fake.commandFields(fake.users.admin, CHANNEL, 'admin emoji :zap: global:0.4'));
+    const mapping = fake.commandFields(fake.users.admin, CHANNEL, 'admin emoji :zap: global:0.4');
+    await fake.envelope('slash_commands', mapping);
+    // Acked empty; the mapping is stored after the ack and confirmed through response_url.
+    expect((await fake.responseTo(mapping.response_url!.split('/response/')[1]!)).text).toContain('now runs');
     const image = fake.postImage(fake.users.bob, CHANNEL, samplePng());
     const envelope = fake.eventEnvelope({ type: 'reaction_added', user: fake.users.bob.id, reaction: 'zap', item: { type: 'message', channel: CHANNEL, ts: image.ts } }, 'Ev0SOCKET');
     await fake.envelope('events_api', envelope);

@@ -27,6 +27,15 @@ export interface ResolveContext {
 
 const round = (v: number) => Number(v.toPrecision(6));
 
+/**
+ * The grammar alone, without storage: what the person typed, normalized (the displayText resolveRecipe
+ * gives). Throws the grammar's errors (a typo in an option, a strength out of range); presets are only
+ * named, not looked up, so it can run before an acknowledgement.
+ */
+export function typedRecipe(text: string, directions: readonly string[]): string {
+  return formatRecipe(parseRecipe(text, { directions, allowPresets: true }));
+}
+
 export function resolveRecipe(text: string, ctx: ResolveContext): ResolvedRecipe {
   const typed = parseRecipe(text, { directions: ctx.directions, allowPresets: true });
   const strengths = new Map<string, number>();

@@ -7,6 +7,8 @@
 import type { AllMiddlewareArgs, MessageShortcut, SlackShortcutMiddlewareArgs, SlackViewMiddlewareArgs, types } from '@slack/bolt';
 import { actorFor, knownActor } from '../core/actors.js';
 import { toFriendlyError } from '../core/friendly-errors.js';
+import { typedRecipe } from '../core/resolve-recipe.js';
+import { errorMrkdwn } from './mrkdwn.js';
 import { performSlackEdit } from './edit-flow.js';
 import { foundIn, imageAt } from './find-image.js';
 import type { SlackMessage } from './slack-files.js';
@@ -98,22 +100,27 @@ export async function handleEditSubmit(ctx: SlackBotContext, { view, body, ack, 
   const user = body.user.id;
   const requester = requesterOf({ teamId: body.team?.id ?? '', channelId: meta.c, userId: user, userName: body.user.name });
   const key = `slack:view:${view.id}`;
+  try {
+    // The grammar only, in memory: shown under the field in the still-open modal.
+    typedRecipe(recipe, ctx.catalog.directionNames);
+  } catch (e) {
+    await ack({ response_action: 'errors', errors: { [extra ? 'extra' : 'what']: toFriendlyError(e).text.slice(0, 150) } });
+    return;
+  }
   if (!ctx.dedupe.admit(key)) {
     await ack(); // a double submit: the first one runs
     return;
   }
+  await ack(); // closes the modal; presets, limits and the account are read after it
+  ctx.dedupe.persist(key);
   let prepared;
   try {
-    // Checks before the ack read only; the account is written after it.
     prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), recipe);
     ctx.edits.admit(requester);
   } catch (e) {
-    // Shown under the field in the still-open modal.
-    await ack({ response_action: 'errors', errors: { [extra ? 'extra' : 'what']: toFriendlyError(e).text.slice(0, 150) } });
+    await client.chat.postEphemeral({ channel: meta.c, user, ...(meta.th ? { thread_ts: meta.th } : {}), text: `❌ ${errorMrkdwn(toFriendlyError(e).text)}` });
     return;
   }
-  await ack();
-  ctx.dedupe.persist(key);
   const actor = actorFor(ctx.storage, requester);
   const found = await imageAt(ctx, meta.c, meta.ts, meta.th);
   if (!found) {

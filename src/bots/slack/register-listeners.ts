@@ -4,6 +4,11 @@
  * after a reconnect. Bolt has acked an event before any middleware runs; the event_id is decided in
  * memory by the dedupe ledger and written to the database after, so a retry that arrives after a
  * restart is dropped too. Listener errors are logged by code only (never a payload: it may hold response_url).
+ *
+ * Ack first (issue #31): each listener's ack() is wrapped so that what follows it waits until no other
+ * request is still waiting for its answer (ctx.intake, see core/ack-first.ts); an event, which Bolt acked
+ * before any listener ran, waits the same way before its listener starts. A burst of commands is
+ * answered first, and its edits are set up after.
  */
 import type { App } from '@slack/bolt';
 import { describeForLog } from '../core/friendly-errors.js';
@@ -30,7 +35,7 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
       // Every line of one request carries its id: the event's, else the trigger's, else the view's.
       const log = ctx.log.child({ interaction: interactionId((args as { body?: unknown }).body) });
       // Tracked, so that a shutdown waits for each run to hand its edit over before storage closes.
-      const run = fn({ ...ctx, log }, args).catch((e: unknown) => log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`));
+      const run = runAckFirst(ctx, args, (a) => fn({ ...ctx, log }, a)).catch((e: unknown) => log.error(`slack ${what} failed: ${redactSlack(describeForLog(e))}`));
       ctx.lifecycle.inFlight.add(run);
       try {
         await run;
@@ -46,6 +51,21 @@ export function registerListeners(app: App, ctx: SlackBotContext): void {
   app.event('reaction_added', guard('reaction', handleReaction));
   app.event('app_mention', guard('mention', handleMention));
   app.error(async (e) => ctx.log.error(`slack: ${redactSlack(describeForLog(e))}`));
+}
+
+type AckFn = (response?: unknown) => Promise<void>;
+
+async function runAckFirst<A>(ctx: SlackBotContext, args: A, fn: (args: A) => Promise<void>): Promise<void> {
+  const ack = (args as { ack?: AckFn }).ack;
+  if (!ack) {
+    await ctx.intake.idle(); // an event: already acknowledged
+    return fn(args);
+  }
+  const ackThenYield: AckFn = async (response) => {
+    await ack(response);
+    await ctx.intake.idle();
+  };
+  return fn({ ...args, ack: ackThenYield });
 }
 
 function interactionId(body: unknown): string {

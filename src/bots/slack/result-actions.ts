@@ -8,8 +8,9 @@
  */
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs } from '@slack/bolt';
 import type { PresetScope } from '../../storage/index.js';
+import { checkPresetName } from '../../storage/index.js';
 import { actorFor } from '../core/actors.js';
-import { toFriendlyError } from '../core/friendly-errors.js';
+import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import { performSlackEdit } from './edit-flow.js';
 import { errorMrkdwn, escapeMrkdwn, mention } from './mrkdwn.js';
 import { parseResultAction, SAVE_VIEW_PATTERN, saveViewId } from './result-blocks.js';
@@ -39,7 +40,7 @@ export async function handleResultAction(ctx: SlackBotContext, { action, body, a
     const { action: what, editId } = parsed;
     if (what === 'save') {
       ctx.edits.edit(actor, editId); // visible to this person?
-      await client.views.open({ trigger_id: body.trigger_id, view: saveView(editId) });
+      await client.views.open({ trigger_id: body.trigger_id, view: saveView(editId, { c: channel, th: threadTs }) });
       return;
     }
     if (what === 'delete') {
@@ -90,10 +91,11 @@ export async function handleResultAction(ctx: SlackBotContext, { action, body, a
   }
 }
 
-function saveView(editId: number) {
+function saveView(editId: number, place: { c: string; th: string }) {
   return {
     type: 'modal' as const,
     callback_id: saveViewId(editId),
+    private_metadata: JSON.stringify(place),
     title: { type: 'plain_text' as const, text: 'Save as preset' },
     submit: { type: 'plain_text' as const, text: 'Save' },
     blocks: [
@@ -115,21 +117,52 @@ function saveView(editId: number) {
 
 type Values = Record<string, Record<string, { value?: string | null; selected_option?: { value: string } | null }>>;
 
+/**
+ * The save modal's submission. What can be checked in memory (the name's form) is answered in the modal
+ * itself; the modal is then closed (the ack) before the database is read or written, and a refusal
+ * that needs the database (a name already taken, an edit not visible) comes as a private message in
+ * the result's thread, named in the modal's private_metadata.
+ */
 export async function handleSaveSubmit(ctx: SlackBotContext, { view, body, ack, client }: SlackViewMiddlewareArgs & AllMiddlewareArgs): Promise<void> {
   const editId = Number(SAVE_VIEW_PATTERN.exec(view.callback_id)?.[1]);
   const values = view.state.values as unknown as Values;
   const name = (values.name?.value?.value ?? '').trim();
   const scope = (values.scope?.value?.selected_option?.value ?? 'private') as PresetScope;
-  const actor = actorFor(ctx.storage, requesterOf({ teamId: body.team?.id ?? '', channelId: '', userId: body.user.id, userName: body.user.name }));
   try {
-    const edit = ctx.edits.edit(actor, editId);
-    const preset = ctx.storage.presets.create(actor, { name, recipe: edit.recipe, modelId: edit.modelId, scope: PRESET_SCOPES.includes(scope) ? scope : 'private' });
-    await ack();
-    const channel = edit.channelId;
-    await client.chat
-      .postEphemeral({ channel, user: body.user.id, ...(edit.threadId ? { thread_ts: edit.threadId } : {}), text: `💾 Saved *${escapeMrkdwn(preset.name)}* (${preset.scope}): \`${escapeMrkdwn(preset.recipe)}\`. Use it with \`/asyrp preset use ${escapeMrkdwn(preset.name)}\`.` })
-      .catch(() => undefined);
+    checkPresetName(name);
   } catch (e) {
     await ack({ response_action: 'errors', errors: { name: toFriendlyError(e).text.slice(0, 150) } });
+    return;
+  }
+  await ack();
+  const where = saveViewPlace(view.private_metadata);
+  const user = body.user.id;
+  const actor = actorFor(ctx.storage, requesterOf({ teamId: body.team?.id ?? '', channelId: where?.c ?? '', userId: user, userName: body.user.name }));
+  let text: string;
+  let place = where;
+  try {
+    const edit = ctx.edits.edit(actor, editId);
+    place = { c: edit.channelId, ...(edit.threadId ? { th: edit.threadId } : {}) };
+    const preset = ctx.storage.presets.create(actor, { name, recipe: edit.recipe, modelId: edit.modelId, scope: PRESET_SCOPES.includes(scope) ? scope : 'private' });
+    text = `💾 Saved *${escapeMrkdwn(preset.name)}* (${preset.scope}): \`${escapeMrkdwn(preset.recipe)}\`. Use it with \`/asyrp preset use ${escapeMrkdwn(preset.name)}\`.`;
+  } catch (e) {
+    text = `❌ Not saved: ${errorMrkdwn(toFriendlyError(e).text)}`;
+  }
+  if (!place) {
+    ctx.log.warn('a preset save has no channel to answer in');
+    return;
+  }
+  await client.chat
+    .postEphemeral({ channel: place.c, user, ...(place.th ? { thread_ts: place.th } : {}), text })
+    .catch((e: unknown) => ctx.log.warn(`could not answer a preset save: ${describeForLog(e)}`));
+}
+
+/** Where the save button was pressed ({c, th}), as saveView stored it; null for anything else. */
+function saveViewPlace(metadata: string | undefined): { c: string; th?: string } | null {
+  try {
+    const m = JSON.parse(metadata ?? '') as { c?: unknown; th?: unknown };
+    return typeof m.c === 'string' ? { c: m.c, ...(typeof m.th === 'string' ? { th: m.th } : {}) } : null;
+  } catch {
+    return null;
   }
 }

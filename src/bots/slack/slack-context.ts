@@ -1,5 +1,6 @@
 /** What every Slack handler receives: the Web API client, the platform-neutral core and storage. */
 import type { webApi } from '@slack/bolt';
+import type { AckFirst } from '../core/ack-first.js';
 import type { DedupeLedger } from '../core/dedupe-ledger.js';
 import type { EditService } from '../core/edit-service.js';
 import type { ModelCatalog } from '../core/model-catalog.js';
@@ -15,6 +16,8 @@ export interface SlackBotContext {
   readonly edits: EditService;
   /** Duplicate deliveries (event ids, trigger ids, reaction keys), decided in memory before the ack. */
   readonly dedupe: DedupeLedger;
+  /** Requests awaiting their HTTP answer: work after an ack waits until none is (register-listeners). */
+  readonly intake: AckFirst;
   readonly catalog: ModelCatalog;
   readonly storage: Storage;
   readonly log: BotLogger;

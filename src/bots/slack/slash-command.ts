@@ -1,14 +1,19 @@
 /**
- * `/asyrp ...`. Everything Slack needs within 3 s happens before ack(): the route, the recipe and the
- * limits are checked synchronously, reading but never writing, and the answer (a private "working on
- * it", or a private refusal) is the ack body itself. The account, the history and the slow parts
- * (finding the image, the job) come after the ack. Commands are not retried by Slack, but a double
- * submit is possible, so each trigger_id is admitted once (in memory; persisted after the ack).
+ * `/asyrp ...`. Slack drops a command not acked within 3 s, and a burst of them shares one event loop,
+ * so the ack is decided in memory only: the words are routed and a recipe is checked against the
+ * grammar, nothing reads or writes storage and nothing calls Slack or the engine first (issue #31). A
+ * recipe the grammar refuses is answered in the ack itself; an edit is acked with a private "working on
+ * it", then its presets, limits and account are resolved and a refusal replaces that line through
+ * response_url. The other words (help, history, presets, link, admin) are acked empty and answered
+ * through response_url. Commands are not retried by Slack, but a double submit is possible, so each
+ * trigger_id is admitted once (in memory; persisted after the ack).
  */
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { actorFor, knownActor } from '../core/actors.js';
 import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
+import { typedRecipe } from '../core/resolve-recipe.js';
 import { parseCommandText } from './command-text.js';
+import type { CommandRoute } from './command-text.js';
 import { downloadSlackFile } from './slack-files.js';
 import { NO_IMAGE_HINT, recentImageOf } from './find-image.js';
 import { performSlackEdit } from './edit-flow.js';
@@ -20,9 +25,6 @@ import { textCommand } from './text-commands.js';
 
 type Args = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
-/** Slack drops a command not acked within 3 s; leave room for the network. */
-export const TEXT_ACK_BUDGET_MS = 2000;
-
 export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, respond }: Args): Promise<void> {
   const key = `slack:command:${command.trigger_id}`;
   if (!ctx.dedupe.admit(key)) {
@@ -30,40 +32,37 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
     return;
   }
   // Every answer below is the ack; the trigger id is written to the database right after it.
-  const acked = async (answer: Parameters<typeof ack>[0]) => {
+  const acked = async (answer?: Parameters<typeof ack>[0]) => {
     await ack(answer);
     ctx.dedupe.persist(key);
   };
   const who = { teamId: command.team_id, channelId: command.channel_id, userId: command.user_id, userName: command.user_name };
-  let route;
+  let route: CommandRoute;
+  let typed = '';
   try {
     route = parseCommandText(command.text ?? '', (d) => (ctx.catalog.directionNames.includes(d) ? ctx.catalog.defaultStrength(d) : undefined));
+    if (route.kind === 'edit') typed = typedRecipe(route.recipe, ctx.catalog.directionNames);
   } catch (e) {
     await acked({ response_type: 'ephemeral', text: errorText(ctx, e) });
     return;
   }
   if (route.kind !== 'edit') {
-    const answer = textCommand(ctx, who, route).catch((e: unknown) => errorText(ctx, e));
-    // Admin commands ask users.info first; if Slack is slow, ack in time and answer through response_url.
-    const quick = await Promise.race([answer, new Promise<null>((r) => setTimeout(() => r(null), TEXT_ACK_BUDGET_MS).unref())]);
-    if (quick !== null) {
-      await acked({ response_type: 'ephemeral', text: quick });
-      return;
-    }
-    await acked({ response_type: 'ephemeral', text: '⏳ One moment…' });
-    await respond({ response_type: 'ephemeral', replace_original: true, text: await answer });
+    await acked();
+    const answer = await textCommand(ctx, who, route).catch((e: unknown) => errorText(ctx, e));
+    await respond({ response_type: 'ephemeral', text: answer });
     return;
   }
+  await acked({ response_type: 'ephemeral', text: `⏳ Working on \`${escapeMrkdwn(typed)}\`: the result comes in your image's thread.` });
+  const tell = (text: string) => respond({ response_type: 'ephemeral', replace_original: true, text });
   const requester = requesterOf(who);
   let prepared;
   try {
     prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), route.recipe);
     ctx.edits.admit(requester);
   } catch (e) {
-    await acked({ response_type: 'ephemeral', text: errorText(ctx, e) });
+    await tell(errorText(ctx, e));
     return;
   }
-  await acked({ response_type: 'ephemeral', text: `⏳ Working on \`${escapeMrkdwn(prepared.displayText)}\`: the result comes in your image's thread.` });
   const actor = actorFor(ctx.storage, requester);
 
   let found;
@@ -72,11 +71,11 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
   } catch (e) {
     // Typically not_in_channel: the command works in any channel, reading it needs membership.
     ctx.log.warn(`conversations.history failed: ${slackErrorCode(e) ?? describeForLog(e)}`);
-    await respond({ response_type: 'ephemeral', replace_original: true, text: slackFriendlyText(e) ?? errorText(ctx, e) });
+    await tell(slackFriendlyText(e) ?? errorText(ctx, e));
     return;
   }
   if (!found) {
-    await respond({ response_type: 'ephemeral', replace_original: true, text: NO_IMAGE_HINT });
+    await tell(NO_IMAGE_HINT);
     return;
   }
   const file = found.file;

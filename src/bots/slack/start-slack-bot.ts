@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Storage } from '../../storage/index.js';
+import { AckFirst } from '../core/ack-first.js';
 import { DedupeLedger } from '../core/dedupe-ledger.js';
 import { EditService } from '../core/edit-service.js';
 import { ModelCatalog } from '../core/model-catalog.js';
@@ -67,10 +68,17 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     ...(o.limiter ? { limiter: o.limiter } : {}),
   });
   const logger = boltLogger(o.log);
+  const intake = new AckFirst();
   let receiver: HTTPReceiver | undefined;
   if (!socketMode) {
+    // processBeforeResponse false: ack() writes the HTTP answer at once, before the listener goes on.
     receiver = new HTTPReceiver({ signingSecret: o.signingSecret!, signatureVerification: true, processBeforeResponse: false, logger });
-    receiver.requestListener = refuseSkewedRequests(receiver.requestListener);
+    const listener = refuseSkewedRequests(receiver.requestListener);
+    receiver.requestListener = (req, res) => {
+      // Counted from arrival until the answer is written (or the connection dropped): see AckFirst.
+      res.once('close', intake.arrive());
+      listener(req, res);
+    };
   }
   const app = new App({
     token: o.botToken,
@@ -78,6 +86,8 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     // web-api's default is ten retries over half an hour and no timeout: a dead Slack must not hang jobs.
     clientOptions: { ...(o.apiUrl ? { slackApiUrl: o.apiUrl } : {}), retryConfig: { retries: 2, factor: 2, minTimeout: 500 }, timeout: 30_000 },
     deferInitialization: true,
+    // No listener reads context.conversation; Bolt's default store would run on every request before its ack.
+    convoStore: false,
     ...(receiver ? { receiver } : { socketMode: true, appToken: o.appToken! }),
   });
   await app.init(); // auth.test: a wrong bot token fails here, at start, not on the first command
@@ -88,6 +98,7 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
   const context: SlackBotContext = {
     client: app.client,
     dedupe,
+    intake,
     botToken: o.botToken,
     botUserId: auth.user_id ?? '',
     edits,

@@ -1,6 +1,7 @@
 /**
  * The `/asyrp` words that are not edits: help, history, link, preset ..., admin .... Each returns the
- * private (ephemeral) mrkdwn answer; the slash command sends it as its ack body. Presets, history and
+ * private (ephemeral) mrkdwn answer; the slash command acks first and sends it through response_url
+ * (everything here reads or writes storage, which never runs before an ack). Presets, history and
  * settings go through the same core and storage calls as on Discord.
  */
 import { modelDomainLines } from '../core/model-domains.js';
