@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig, InferenceSetting } from '../../config/load-config.js';
 import { API_VERSION } from '../../engine/client/api-types.js';
-import { EngineClient } from '../../engine/client/engine-client.js';
+import { EngineClient, submitHeaders } from '../../engine/client/engine-client.js';
 import { directionNames } from '../../engine/directions/direction-file.js';
 import { resolveModelPackage } from '../../engine/model/model-registry.js';
 import { GaussianRng } from '../../engine/diffusion/gaussian-rng.js';
@@ -154,11 +154,13 @@ async function runVariant(
     let accepted = 0;
     await Promise.all(
       Array.from({ length: opts.burst }, async (_, i) => {
-        const body = JSON.stringify({ imageBase64: opts.image, recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` });
+        const request = { imageBase64: opts.image, recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` };
+        const body = JSON.stringify(request);
         const t = performance.now();
         let code: string | null;
         try {
-          const res = await fetch(`${engine.url}/${API_VERSION}/jobs`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+          // The engine client's headers: they name the owner, so a refusal comes before the body is read.
+          const res = await fetch(`${engine.url}/${API_VERSION}/jobs`, { method: 'POST', body, headers: submitHeaders(request) });
           const answer = (await res.json()) as { code?: string };
           code = res.status === 202 || res.status === 200 ? null : (answer.code ?? String(res.status));
         } catch {

@@ -47,6 +47,14 @@ export interface ApiError {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Headers a submit may carry so the engine can admit or refuse it before reading its body (a 260 kB
+ * image): the body's `owner` and `idempotencyKey`, percent-encoded (UTF-8). When the owner header is
+ * present the body must name the same owner and key.
+ */
+export const SUBMIT_OWNER_HEADER = 'x-asyrp-owner';
+export const SUBMIT_KEY_HEADER = 'x-asyrp-idempotency-key';
+
 export interface SubmitRequest {
   /** The input image, base64-encoded (PNG, JPEG, WebP or GIF). */
   readonly imageBase64: string;

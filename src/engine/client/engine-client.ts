@@ -3,7 +3,7 @@
  * only through this: plain HTTP on loopback (or another host with a bearer token).
  */
 import type { ApiError, ApiErrorCode, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from './api-types.js';
-import { API_ERROR_CODES, API_VERSION } from './api-types.js';
+import { API_ERROR_CODES, API_VERSION, SUBMIT_KEY_HEADER, SUBMIT_OWNER_HEADER } from './api-types.js';
 
 export class EngineClientError extends Error {
   override readonly name = 'EngineClientError';
@@ -15,6 +15,21 @@ export class EngineClientError extends Error {
     readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
+  }
+}
+
+/** A submit's headers: JSON, and its owner and key so a full queue refuses it before reading the body. */
+export function submitHeaders(req: Pick<SubmitRequest, 'owner' | 'idempotencyKey'>): Record<string, string> {
+  const json = { 'content-type': 'application/json' };
+  try {
+    return {
+      ...json,
+      [SUBMIT_OWNER_HEADER]: encodeURIComponent(req.owner),
+      ...(req.idempotencyKey ? { [SUBMIT_KEY_HEADER]: encodeURIComponent(req.idempotencyKey) } : {}),
+    };
+  } catch {
+    // Not encodable (a lone surrogate): the engine reads the body and answers for it.
+    return json;
   }
 }
 
@@ -62,7 +77,7 @@ export class EngineClient {
   }
 
   submit(req: SubmitRequest): Promise<SubmitResponse> {
-    return this.json('/jobs', { method: 'POST', body: JSON.stringify(req), headers: { 'content-type': 'application/json' } });
+    return this.json('/jobs', { method: 'POST', body: JSON.stringify(req), headers: submitHeaders(req) });
   }
 
   status(id: string): Promise<JobStatus> {

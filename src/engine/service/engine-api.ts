@@ -6,6 +6,19 @@
  */
 import type { HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
 
+/** What a submit's headers declare before its body is read (docs/engine-api.md, "Admission"). */
+export interface SubmitIntent {
+  readonly owner: string;
+  readonly idempotencyKey: string | null;
+}
+
+/** A place in the queue taken at header time; the submit that reads the body uses it, or it is given back. */
+export interface SubmitTicket {
+  readonly intent: SubmitIntent;
+  /** Gives the place back (idempotent): the submit was refused, or its job is in the queue now. */
+  release(): void;
+}
+
 export type MaybePromise<T> = T | Promise<T>;
 
 export interface ResultBytes {
@@ -14,7 +27,14 @@ export interface ResultBytes {
 }
 
 export interface EngineApi {
-  submit(req: SubmitRequest): Promise<SubmitResponse>;
+  /**
+   * Admission from a submit's headers, before its body is read (docs/engine-api.md, "Admission"): a
+   * repeated key is answered, a full queue or owner share refused, otherwise a place is held for the
+   * submit that reads the body. An engine without it reads every body first.
+   */
+  reserveSubmit?(intent: SubmitIntent): MaybePromise<{ duplicate: SubmitResponse } | { ticket: SubmitTicket }>;
+  /** `ticket`: the place reserveSubmit held for this submit; it is given back whatever the outcome. */
+  submit(req: SubmitRequest, ticket?: SubmitTicket): Promise<SubmitResponse>;
   /** Throws a NOT_FOUND ServiceError for an unknown job. */
   status(id: string): MaybePromise<JobStatus>;
   cancel(id: string): MaybePromise<JobStatus>;

@@ -26,13 +26,14 @@ import { Throughput } from './throughput.js';
 import { ServiceError, toApiError } from './service-error.js';
 import { loadFinishedJob } from './finished-job.js';
 import { FinalStates, RECORD_RETRY_MS } from './final-states.js';
-import { submitJob } from './submit-job.js';
+import { reserveSubmit, submitJob, type SubmitContext } from './submit-job.js';
+import { SubmitPlaces } from './submit-places.js';
 import { describeModels } from './model-info.js';
 import { sha256 } from './request-validation.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 
-import type { EngineApi } from './engine-api.js';
+import type { EngineApi, SubmitIntent, SubmitTicket } from './engine-api.js';
 import type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
 export type { EngineServiceOptions, StartReport } from './engine-service-options.js';
@@ -49,6 +50,8 @@ export class EngineService implements EngineApi {
   private readonly jobs = new Map<string, Job>();
   private readonly queue: JobQueue<Job> = new FairQueue<Job>();
   private readonly running = new Map<string, Job>();
+  /** Places held by submits in progress (submit-places.ts). */
+  private readonly places = new SubmitPlaces();
   private readonly cache: InversionCache;
   private readonly files: JobFiles;
   private stopping = false;
@@ -115,10 +118,23 @@ export class EngineService implements EngineApi {
 
   // ---- API operations ----------------------------------------------------------------------------
 
-  submit(req: SubmitRequest): Promise<SubmitResponse> {
-    const { opts, files, jobs, queue, running, throughput, progress } = this;
+  /**
+   * Admission from a submit's headers, before its body is read: a known idempotency key is answered, a
+   * full queue or owner share refused (429/503 with Retry-After), otherwise a place is held for `submit`.
+   */
+  reserveSubmit(intent: SubmitIntent): { duplicate: SubmitResponse } | { ticket: SubmitTicket } {
+    return reserveSubmit(this.submitContext(), intent);
+  }
+
+  /** A submit; `ticket` is the place reserveSubmit held for it, if its headers were admitted first. */
+  submit(req: SubmitRequest, ticket?: SubmitTicket): Promise<SubmitResponse> {
+    return submitJob(this.submitContext(), req, ticket);
+  }
+
+  private submitContext(): SubmitContext {
+    const { opts, files, jobs, queue, running, throughput, progress, places } = this;
     const shuttingDown = this.draining || this.stopping;
-    return submitJob({ opts, files, jobs, queue, running, throughput, progress, shuttingDown, detector: () => this.detector(), accept: (job) => this.accept(job) }, req);
+    return { opts, files, jobs, queue, running, throughput, progress, places, shuttingDown, detector: () => this.detector(), accept: (job) => this.accept(job) };
   }
 
   /** A submitted job, persisted: it joins the queue. */
@@ -246,10 +262,15 @@ export class EngineService implements EngineApi {
         return load + j.width <= this.opts.maxBatch && ownerRunning < this.opts.maxRunningPerOwner;
       });
       if (!job) return;
+      // While its input is decoded the job is in neither the queue nor the running set: a place keeps it
+      // counted against its owner's limit, or a submit in that gap would find room that is not there.
+      const release = this.places.take(job.owner);
       try {
         await this.startJob(job);
       } catch (e) {
         this.failJob(job, e);
+      } finally {
+        release();
       }
     }
   }

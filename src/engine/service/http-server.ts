@@ -8,7 +8,7 @@ import type { ApiError, JobEvent, JobStatus, ResultVariant, SubmitRequest } from
 import type { Logger } from '../../log/logger.js';
 import type { EngineApi } from './engine-api.js';
 import { HTTP_STATUS, ServiceError, toApiError } from './service-error.js';
-import { checkHost, checkJsonContentType, decodeSegment, readJsonBody } from './request-guards.js';
+import { checkHost, checkJsonContentType, decodeSegment, readJsonBody, submitIntent } from './request-guards.js';
 
 export interface HttpOptions {
   /** Required on every request when set (and the server refuses to listen off loopback without it). */
@@ -79,12 +79,7 @@ async function handle(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   }
   if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, await service.health());
   if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: await service.models() });
-  if (method === 'POST' && path === '/v1/jobs') {
-    const body = await readJsonBody(req, opts.maxBodyBytes);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
-    const answer = await service.submit(body as SubmitRequest);
-    return sendJson(res, answer.duplicate ? 200 : 202, answer);
-  }
+  if (method === 'POST' && path === '/v1/jobs') return submit(service, opts, req, res);
   const m = /^\/v1\/jobs\/([^/]+)(\/(cancel|events|result))?$/.exec(path);
   if (!m) throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
   const id = decodeSegment(m[1]!);
@@ -101,6 +96,28 @@ async function handle(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   }
   if (action === 'events' && method === 'GET') return await streamEvents(service, id, url.searchParams.get('preview') === '1', req, res);
   throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
+}
+
+/**
+ * A submit. When its headers name the owner (and key), admission runs before the body is read: a repeat
+ * is answered and a refusal sent with the body discarded unread; otherwise the place held is the body's.
+ */
+async function submit(service: EngineApi, opts: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const intent = submitIntent(req);
+  const early = intent && service.reserveSubmit ? await service.reserveSubmit(intent) : null;
+  if (early && 'duplicate' in early) {
+    req.resume();
+    return sendJson(res, 200, early.duplicate);
+  }
+  const ticket = early?.ticket;
+  try {
+    const body = await readJsonBody(req, opts.maxBodyBytes);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
+    const answer = await service.submit(body as SubmitRequest, ticket);
+    return sendJson(res, answer.duplicate ? 200 : 202, answer);
+  } finally {
+    ticket?.release();
+  }
 }
 
 /** The largest display size a caller may ask for: enough for any chat client, small enough to stay cheap. */

@@ -4,6 +4,7 @@
  * ServiceError with its own code, so a hostile or broken request gets a 4xx, never a 500.
  */
 import type { IncomingMessage } from 'node:http';
+import { SUBMIT_KEY_HEADER, SUBMIT_OWNER_HEADER } from '../client/api-types.js';
 import { ServiceError } from './service-error.js';
 
 /** Host names every engine answers to: a browser page on another origin cannot make its Host one of these. */
@@ -63,6 +64,30 @@ export function decodeSegment(segment: string): string {
   } catch {
     throw new ServiceError('BAD_REQUEST', `the path holds malformed percent-encoding ("${segment.slice(0, 64)}")`);
   }
+}
+
+/**
+ * What a submit's headers declare (x-asyrp-owner, x-asyrp-idempotency-key; api-types.ts), or null when
+ * it names no owner and must be read before it can be admitted. Values are percent-encoded UTF-8.
+ */
+export function submitIntent(req: IncomingMessage): { owner: string; idempotencyKey: string | null } | null {
+  const header = (name: string): string | null => {
+    const v = req.headers[name];
+    if (v === undefined) return null;
+    if (Array.isArray(v)) throw new ServiceError('BAD_REQUEST', `the ${name} header may appear once`);
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      throw new ServiceError('BAD_REQUEST', `the ${name} header holds malformed percent-encoding`);
+    }
+  };
+  const owner = header(SUBMIT_OWNER_HEADER);
+  const idempotencyKey = header(SUBMIT_KEY_HEADER);
+  if (owner === null) {
+    if (idempotencyKey !== null) throw new ServiceError('BAD_REQUEST', `the ${SUBMIT_KEY_HEADER} header needs ${SUBMIT_OWNER_HEADER} with it`);
+    return null;
+  }
+  return { owner, idempotencyKey };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The submit path: a request is checked cheaply, validated in full (recipe, image, domain), persisted
- * (input, request, database row) and only then takes a place in the queue. A full queue or owner share
+ * The submit path: a request is checked cheaply and holds a place (from its headers when they name the
+ * owner, before its body is read), is validated in full (recipe, image, domain), persisted (input,
+ * request, database row) and only then joins the queue. A full queue or owner share
  * is refused with a Retry-After from the measured throughput.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,6 +20,8 @@ import type { StoredJob } from './job-store.js';
 import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
 import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
 import { ServiceError } from './service-error.js';
+import type { SubmitPlaces } from './submit-places.js';
+import type { SubmitIntent, SubmitTicket } from './engine-api.js';
 import { ownerWaitMs, queueWaitMs, type Throughput } from './throughput.js';
 
 /** What a submit reads of the engine service, and how it hands over an accepted job. */
@@ -30,6 +33,7 @@ export interface SubmitContext {
   readonly running: ReadonlyMap<string, Job>;
   readonly throughput: Throughput;
   readonly progress: ProgressHub;
+  readonly places: SubmitPlaces;
   readonly shuttingDown: boolean;
   detector(): { faceDetector?: FaceDetectorModel };
   /** Puts a persisted job in memory and in the queue, and announces it. */
@@ -41,18 +45,65 @@ function remainingShare(j: Job): number {
   return j.total ? Math.max(0, 1 - j.step / j.total) : 1;
 }
 
-export async function submitJob(ctx: SubmitContext, req: SubmitRequest): Promise<SubmitResponse> {
-  if (ctx.shuttingDown) throw new ServiceError('SHUTTING_DOWN', 'the engine is shutting down; try again shortly', { retryAfterMs: 5000 });
-  // Cheap checks first: a repeat or a refusal costs a lookup, never a recipe parse or an image decode.
-  const owner = checkKey(req.owner, 'owner', 200);
-  const idempotencyKey = req.idempotencyKey === undefined || req.idempotencyKey === null ? null : checkKey(req.idempotencyKey, 'idempotencyKey', 200);
-  // Same key, same job: answered before any validation work or queue limits.
-  if (idempotencyKey) {
-    const existing = ctx.opts.store.findByIdempotencyKey(idempotencyKey);
-    if (existing) return { id: existing.id, state: existing.status, position: ctx.queue.position(existing.id), duplicate: true };
-  }
-  checkRoom(ctx, owner);
+/**
+ * Admission from the headers alone: a repeat of a known idempotency key is answered, a full queue or
+ * owner share is refused, and otherwise a place is held for the body that follows. Costs a lookup; the
+ * body of a refused submit is never read.
+ */
+export function reserveSubmit(ctx: SubmitContext, intent: SubmitIntent): { duplicate: SubmitResponse } | { ticket: SubmitTicket } {
+  checkOpen(ctx);
+  const owner = checkKey(intent.owner, 'owner', 200);
+  const idempotencyKey = intent.idempotencyKey === null ? null : checkKey(intent.idempotencyKey, 'idempotencyKey', 200);
+  const duplicate = idempotencyKey ? findDuplicate(ctx, idempotencyKey) : null;
+  if (duplicate) return { duplicate };
+  return { ticket: { intent: { owner, idempotencyKey }, release: takePlace(ctx, owner) } };
+}
 
+function checkOpen(ctx: SubmitContext): void {
+  if (ctx.shuttingDown) throw new ServiceError('SHUTTING_DOWN', 'the engine is shutting down; try again shortly', { retryAfterMs: 5000 });
+}
+
+function findDuplicate(ctx: SubmitContext, idempotencyKey: string): SubmitResponse | null {
+  const existing = ctx.opts.store.findByIdempotencyKey(idempotencyKey);
+  return existing ? { id: existing.id, state: existing.status, position: ctx.queue.position(existing.id), duplicate: true } : null;
+}
+
+/** Checks the room and holds a place in it until the returned function is called. */
+function takePlace(ctx: SubmitContext, owner: string): () => void {
+  checkRoom(ctx, owner);
+  return ctx.places.take(owner);
+}
+
+/**
+ * A submit: with a `ticket` (its headers were admitted, reserveSubmit) the body must name the same owner
+ * and key; without one, the same cheap checks run first here. Either way the place held is given back
+ * once the job is in the queue or the submit is refused.
+ */
+export async function submitJob(ctx: SubmitContext, req: SubmitRequest, ticket?: SubmitTicket): Promise<SubmitResponse> {
+  let release = ticket?.release;
+  try {
+    checkOpen(ctx);
+    // Cheap checks first: a repeat or a refusal costs a lookup, never a recipe parse or an image decode.
+    const owner = checkKey(req.owner, 'owner', 200);
+    const idempotencyKey = req.idempotencyKey === undefined || req.idempotencyKey === null ? null : checkKey(req.idempotencyKey, 'idempotencyKey', 200);
+    if (ticket) {
+      if (owner !== ticket.intent.owner || idempotencyKey !== ticket.intent.idempotencyKey) {
+        throw new ServiceError('BAD_REQUEST', 'the body\'s "owner" and "idempotencyKey" must be the ones its x-asyrp-owner and x-asyrp-idempotency-key headers name');
+      }
+    } else {
+      // Same key, same job: answered before any validation work or queue limits.
+      const duplicate = idempotencyKey ? findDuplicate(ctx, idempotencyKey) : null;
+      if (duplicate) return duplicate;
+      release = takePlace(ctx, owner);
+    }
+    return await validateAndPersist(ctx, req, owner, idempotencyKey);
+  } finally {
+    release?.();
+  }
+}
+
+/** The expensive part, run while the submit holds its place: validation, the image, the files, the row. */
+async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner: string, idempotencyKey: string | null): Promise<SubmitResponse> {
   const modelId = req.model ?? ctx.opts.defaultModel;
   const model = ctx.opts.models.get(modelId);
   if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${modelId}" is not loaded; loaded: ${[...ctx.opts.models.keys()].join(', ')}`);
@@ -71,8 +122,6 @@ export async function submitJob(ctx: SubmitContext, req: SubmitRequest): Promise
   const image = decodeBase64(req.imageBase64, ctx.opts.limits.maxInputBytes);
   const prepared = await prepareInput(image, model.manifest, ctx.opts.limits, { faceIndex, ...ctx.detector() });
   const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared);
-  // Other submits ran while the image was decoded: the room may be gone.
-  checkRoom(ctx, owner);
 
   const id = randomUUID();
   const request: JobRequest = {
@@ -88,14 +137,8 @@ export async function submitJob(ctx: SubmitContext, req: SubmitRequest): Promise
     createdAt: new Date().toISOString(),
     ...(domain ? { domainNote: domain.text } : {}),
   };
+  // The place held since the start keeps the room: no other submit can have taken it meanwhile.
   const inputPath = await ctx.files.write(id, image, request);
-  // The write yielded to other submits too: check the room again before the job takes a place.
-  try {
-    checkRoom(ctx, owner);
-  } catch (e) {
-    ctx.files.remove(id);
-    throw e;
-  }
   let inserted: { job: StoredJob; created: boolean };
   try {
     inserted = ctx.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
@@ -121,18 +164,23 @@ export async function submitJob(ctx: SubmitContext, req: SubmitRequest): Promise
 function checkRoom(ctx: SubmitContext, owner: string): void {
   const rate = ctx.throughput.rate(Date.now());
   const typical = ctx.progress.typicalJobMs();
-  if (ctx.queue.size >= ctx.opts.maxQueued) {
-    const retryAfterMs = queueWaitMs(ctx.queue.size - ctx.opts.maxQueued + 1, rate, ctx.running.size, typical);
-    throw new ServiceError('BUSY', `the queue is full (${ctx.queue.size} jobs); try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
+  // Places held by submits in progress count as queued: each of them is about to be.
+  const queueSize = ctx.queue.size + ctx.places.size;
+  if (queueSize >= ctx.opts.maxQueued) {
+    const retryAfterMs = queueWaitMs(queueSize - ctx.opts.maxQueued + 1, rate, ctx.running.size, typical);
+    throw new ServiceError('BUSY', `the queue is full (${queueSize} jobs); try again in ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
   }
-  const queued = ctx.queue.countFor(owner);
+  const pending = ctx.places.countFor(owner);
+  const queued = ctx.queue.countFor(owner) + pending;
   const running = [...ctx.running.values()].filter((j) => j.owner === owner);
   if (queued + running.length >= ctx.opts.maxQueuedPerOwner) {
-    const waiting = queued ? [...ctx.jobs.values()].filter((j) => j.owner === owner && j.state === 'queued' && !j.ended) : [];
+    const waiting = queued > pending ? [...ctx.jobs.values()].filter((j) => j.owner === owner && j.state === 'queued' && !j.ended) : [];
+    // A submit still in progress joins the queue behind what is there now.
+    const inProgress = Array.from({ length: pending }, (_, k) => ({ position: ctx.queue.size + k + 1 }));
     const retryAfterMs = ownerWaitMs({
       rate,
       runningRemaining: [...ctx.running.values()].map(remainingShare),
-      ownerJobs: [...running.map((j) => ({ remaining: remainingShare(j) })), ...waiting.map((j) => ({ position: ctx.queue.position(j.id) }))],
+      ownerJobs: [...running.map((j) => ({ remaining: remainingShare(j) })), ...waiting.map((j) => ({ position: ctx.queue.position(j.id) })), ...inProgress],
       ownerNeeds: queued + running.length - ctx.opts.maxQueuedPerOwner + 1,
       typicalJobMs: typical,
     });
