@@ -6,6 +6,8 @@
 import type { CliContext } from '../cli-context.js';
 import { appLogger } from '../app-logger.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { engineUrl } from '../engine-url.js';
+import { runBotUntilStopped } from '../stop-signal.js';
 import { DISCORD } from '../command-specs.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
 import { openStorage } from '../../storage/index.js';
@@ -14,24 +16,17 @@ import { deployCommands } from '../../bots/discord/deploy-commands.js';
 import { launchDiscordBot } from '../../bots/discord/launch-discord-bot.js';
 import { ModelCatalog } from '../../bots/core/model-catalog.js';
 import { describeForLog } from '../../bots/core/friendly-errors.js';
-import { exitWatchdog, SHUTDOWN_DRAIN_MS, SHUTDOWN_HANDOVER_MS } from '../../bots/core/shutdown.js';
 import { EngineClientError } from '../../engine/client/engine-client.js';
 
 /** Start-up failures in words an operator can act on (never the token). */
-function startupProblem(e: unknown, engineUrl: string): string {
-  if (e instanceof EngineClientError && e.code === 'UNAVAILABLE') return `cannot reach the engine at ${engineUrl}; start it first with \`asyrp engine\``;
+function startupProblem(e: unknown, url: string): string {
+  if (e instanceof EngineClientError && e.code === 'UNAVAILABLE') return `cannot reach the engine at ${url}; start it first with \`asyrp engine\``;
   if (/TokenInvalid|401|Authentication failed/i.test(describeForLog(e))) return 'Discord refused the bot token; check DISCORD_TOKEN';
   return describeForLog(e);
 }
 
-function engineUrl(ctx: CliContext): string {
-  const { engine, discord } = ctx.config;
-  const host = engine.host.includes(':') ? `[${engine.host}]` : engine.host;
-  return discord.engineUrl ?? `http://${host}:${engine.port}`;
-}
-
 function engineClient(ctx: CliContext): EngineClient {
-  return new EngineClient({ baseUrl: engineUrl(ctx), token: ctx.secrets.engineToken });
+  return new EngineClient({ baseUrl: engineUrl(ctx.config.engine, ctx.config.discord.engineUrl), token: ctx.secrets.engineToken });
 }
 
 function requireToken(ctx: CliContext): string {
@@ -51,7 +46,7 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
     try {
       await catalog.refresh();
     } catch (e) {
-      log.error(startupProblem(e, engineUrl(ctx)));
+      log.error(startupProblem(e, engineUrl(ctx.config.engine, ctx.config.discord.engineUrl)));
       return 1;
     }
     const guildId = typeof flags.guild === 'string' ? flags.guild : null;
@@ -76,17 +71,10 @@ export async function discordCommand(argv: string[], ctx: CliContext): Promise<n
       log,
       messageContent: flags['no-message-content'] !== true,
     });
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    log.info('stopping: no new edits; running ones finish or are handed over to the next start');
-    const watchdog = exitWatchdog(log, (code) => process.exit(code));
-    await bot.stop({ drainMs: SHUTDOWN_DRAIN_MS, handoverMs: SHUTDOWN_HANDOVER_MS });
-    clearTimeout(watchdog);
+    await runBotUntilStopped(bot, log);
     return 0;
   } catch (e) {
-    log.error(startupProblem(e, engineUrl(ctx)));
+    log.error(startupProblem(e, engineUrl(ctx.config.engine, ctx.config.discord.engineUrl)));
     return 1;
   } finally {
     storage.close();

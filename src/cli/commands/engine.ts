@@ -7,6 +7,7 @@ import { appLogger } from '../app-logger.js';
 import { parseArgs } from '../parse-args.js';
 import { ENGINE } from '../command-specs.js';
 import { reportEngineError } from '../report-error.js';
+import { stopRequested } from '../stop-signal.js';
 import { startEngineServer, type EngineServer } from '../../engine/service/start-engine-server.js';
 import { isStorageError } from '../../storage/index.js';
 
@@ -21,14 +22,6 @@ export async function startEngineForCli(ctx: CliContext): Promise<EngineServer> 
     process.on('unhandledRejection', (reason) => log.error('unhandled rejection (the engine goes on)', { err: reason }));
   }
   return startEngineServer(ctx.config, { log, token: ctx.secrets.engineToken });
-}
-
-/** Resolves when the process is asked to stop (SIGTERM or SIGINT). */
-export function stopRequested(): Promise<string> {
-  return new Promise((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
 }
 
 export async function engineCommand(argv: string[], ctx: CliContext): Promise<number> {

@@ -6,19 +6,14 @@
 import type { CliContext } from '../cli-context.js';
 import { appLogger } from '../app-logger.js';
 import { parseArgs, UsageError } from '../parse-args.js';
+import { engineUrl } from '../engine-url.js';
+import { runBotUntilStopped } from '../stop-signal.js';
 import { SLACK } from '../command-specs.js';
 import { EngineClient, EngineClientError } from '../../engine/client/engine-client.js';
 import { openStorage } from '../../storage/index.js';
 import { describeForLog } from '../../bots/core/friendly-errors.js';
-import { exitWatchdog, SHUTDOWN_DRAIN_MS, SHUTDOWN_HANDOVER_MS } from '../../bots/core/shutdown.js';
 import { launchSlackBot } from '../../bots/slack/start-slack-bot.js';
 import { redactSlack } from '../../bots/slack/slack-logger.js';
-
-function engineUrl(ctx: CliContext): string {
-  const { engine, slack } = ctx.config;
-  const host = engine.host.includes(':') ? `[${engine.host}]` : engine.host;
-  return slack.engineUrl ?? `http://${host}:${engine.port}`;
-}
 
 /** Start-up failures in words an operator can act on (never a token). */
 function startupProblem(e: unknown, url: string): string {
@@ -36,7 +31,7 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
   if (!botToken) throw new UsageError('set SLACK_BOT_TOKEN (OAuth & Permissions → Bot User OAuth Token, xoxb-…)');
   if (!appToken && !signingSecret) throw new UsageError('set SLACK_SIGNING_SECRET (Basic Information → Signing Secret), or SLACK_APP_TOKEN (xapp-…) for Socket Mode');
   const log = appLogger(ctx, 'slack');
-  const url = engineUrl(ctx);
+  const url = engineUrl(ctx.config.engine, ctx.config.slack.engineUrl);
   const storage = openStorage({ path: ctx.config.storage.path, busyTimeoutMs: ctx.config.storage.busyTimeoutMs, synchronous: ctx.config.storage.botSynchronous });
   try {
     const bot = await launchSlackBot({
@@ -55,14 +50,7 @@ export async function slackCommand(argv: string[], ctx: CliContext): Promise<num
       log,
       recentImageWindowMs: s.recentImageWindowMs,
     });
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    log.info('stopping: no new edits; running ones finish or are handed over to the next start');
-    const watchdog = exitWatchdog(log, (code) => process.exit(code));
-    await bot.stop({ drainMs: SHUTDOWN_DRAIN_MS, handoverMs: SHUTDOWN_HANDOVER_MS });
-    clearTimeout(watchdog);
+    await runBotUntilStopped(bot, log);
     return 0;
   } catch (e) {
     log.error(startupProblem(e, url));

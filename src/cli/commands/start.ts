@@ -8,6 +8,8 @@ import type { CliContext } from '../cli-context.js';
 import { appLogger } from '../app-logger.js';
 import { parseArgs } from '../parse-args.js';
 import { START } from '../command-specs.js';
+import { engineUrl } from '../engine-url.js';
+import { stopRequested } from '../stop-signal.js';
 import { EngineClient } from '../../engine/client/engine-client.js';
 
 /** Children run the same entry point with the same Node flags as this process (bin/asyrp.js normally). */
@@ -31,10 +33,7 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   if (services.length === 1) log.warn('no bot credentials configured (DISCORD_TOKEN, SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET); running the engine alone');
 
   // Listen for the stop signal before anything starts, so an early SIGTERM is never the default (fatal) one.
-  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const stopSignal = stopRequested();
   let stopping = false;
   const launch = (s: Service) => {
     const child = spawn(process.execPath, childCommand(s.args), { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -49,19 +48,18 @@ export async function startCommand(argv: string[], ctx: CliContext): Promise<num
   };
 
   launch(services[0]!);
-  const host = c.engine.host.includes(':') ? `[${c.engine.host}]` : c.engine.host;
-  const client = new EngineClient({ baseUrl: `http://${host}:${c.engine.port}`, token: ctx.secrets.engineToken, timeoutMs: 2000 });
-  let stopRequested = false;
-  void stopSignal.then(() => (stopRequested = true));
+  const client = new EngineClient({ baseUrl: engineUrl(c.engine), token: ctx.secrets.engineToken, timeoutMs: 2000 });
+  let stopAsked = false;
+  void stopSignal.then(() => (stopAsked = true));
   const engineUp = (async () => {
-    for (let i = 0; i <= 600 && !stopRequested; i++) {
+    for (let i = 0; i <= 600 && !stopAsked; i++) {
       if (await client.health().then(() => true, () => false)) {
-        if (!stopRequested) for (const s of services.slice(1)) launch(s);
+        if (!stopAsked) for (const s of services.slice(1)) launch(s);
         return;
       }
       await new Promise((r) => setTimeout(r, 500));
     }
-    if (!stopRequested) log.error('the engine did not come up within 5 minutes; bots not started');
+    if (!stopAsked) log.error('the engine did not come up within 5 minutes; bots not started');
   })();
 
   const signal = await stopSignal;
