@@ -11,11 +11,16 @@
 #   report (8383): the faces docs/quality.md reports on (tools/quality_report.sh): install only if the chosen
 #                  direction beats the shipped one there too.
 # The loss is the pixel distance of the finished edit to the twin, |(edit − reconstruction) − (twin − face)|_1
-# (optimize_final.pair_error), with the pixels the twin leaves unchanged weighted OUTSIDE times: reaching the twin
-# inside the region and keeping the rest are one term.  The attribute reader takes no part (--guide-weight 0
-# --keep 0: it is loaded only to log what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread.
+# (optimize_final.pair_error), read as the twin judge reads an edit (BALANCE=1, --pair-balance): the mean error over
+# the pixels the twin changes plus OUTSIDE times the mean over the pixels more than one pixel away from them, so a
+# mouth of ~2 % of the image is not outweighed by the rest (BALANCE=0: one mean over all pixels, the unchanged ones
+# weighted OUTSIDE times).  The attribute reader takes no part (--guide-weight 0 --keep 0: it is loaded only to log
+# what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread.  HNET=D also learns the paper's per-image
+# f_t(h) with D hidden units (--h-net, asyrp_tools/hnet.py; the engine runs it, src/engine/directions/h-net.ts).
+# An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
 # Environment: PKG (models/toyfaces-32), PAIRS (128), CHOOSE (60), ITER (30), BATCH (16), LR (0.01),
-# OUTSIDE (0.5), INIT (the shipped file, or "none" to start from zero), STEPS (make optimize choose install).
+# OUTSIDE (0.5), BALANCE (1), HNET (0), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
+# run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
 name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red}
 case $name in
@@ -27,11 +32,12 @@ case $name in
 esac
 PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
 PAIRS=${PAIRS:-128}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-30}; BATCH=${BATCH:-16}; LR=${LR:-0.01}; OUTSIDE=${OUTSIDE:-0.5}
+BALANCE=${BALANCE:-1}; HNET=${HNET:-0}
 INIT=${INIT:-$PKG/directions/$name.safetensors}
 STEPS=${STEPS:-"make optimize choose install"}
 PY=${PYTHON:-/usr/bin/python3}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
-RUNS=tools/runs/twin-$name
+RUNS=tools/runs/twin-$name${TAG:+-$TAG}
 mkdir -p "$RUNS"
 new=$RUNS/$name.safetensors
 
@@ -40,22 +46,28 @@ if has make; then
 fi
 
 if has optimize && [ ! -f "$new" ]; then
-  init=(); [ "$INIT" = none ] || init=(--init "$INIT")
+  extra=(); [ "$INIT" = none ] || extra=(--init "$INIT")
+  [ "$BALANCE" = 1 ] && extra+=(--pair-balance)
+  [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
     --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit 300 --t-boost 50 \
     --guide-weight 0 --keep 0 --l1 0 --pairs "runs/make/$key/neg" "runs/make/$key/pos" --pair-weight 1 \
     --pair-outside "$OUTSIDE" --lr "$LR" --lr-end 0.1 --iterations "$ITER" --batch "$BATCH" --val 0 \
-    --cache runs/cache --threads 1 "${init[@]}" --out "../$new")
+    --cache runs/cache --threads 1 "${extra[@]}" --out "../$new")
 fi
 
 # Twin-judge success (then preservation) of a direction file on a face set: a copy of the package with the file
 # installed, judged by `asyrp eval`.
-score() { # file faces-folder n -> "success preservation"
-  local tmp; tmp=$(mktemp -d)
-  cp -r "$PKG" "$tmp/toyfaces-32" && cp "$1" "$tmp/toyfaces-32/directions/$name.safetensors"
-  ASYRP_MODELS_DIR=$tmp node bin/asyrp.js eval --model toyfaces-32 --direction "$name" --faces "$2" --n "$3" \
-    --strengths 1 --json | "$PY" -c 'import json,sys; r=[r for r in json.load(sys.stdin)["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])'
-  rm -rf "$tmp"
+score() { # file faces-folder n -> "success preservation"; kept by the file's hash, the faces and n (an eval is minutes)
+  local memo; memo=tools/runs/scores/$(cat "$1" "$2/labels.jsonl" | sha256sum | cut -c1-16)-$3-$name
+  if [ ! -s "$memo.json" ]; then
+    local tmp; tmp=$(mktemp -d); mkdir -p tools/runs/scores
+    cp -r "$PKG" "$tmp/toyfaces-32" && cp "$1" "$tmp/toyfaces-32/directions/$name.safetensors"
+    ASYRP_MODELS_DIR=$tmp node bin/asyrp.js eval --model toyfaces-32 --direction "$name" --faces "$2" --n "$3" \
+      --strengths 1 --json > "$memo.tmp" && mv "$memo.tmp" "$memo.json"
+    rm -rf "$tmp"
+  fi
+  "$PY" -c 'import json,sys; r=[r for r in json.load(open(sys.argv[1]))["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])' "$memo.json"
 }
 better() { "$PY" -c 'import sys; a=list(map(float,sys.argv[1].split())); b=list(map(float,sys.argv[2].split())); sys.exit(0 if a>b else 1)' "$1" "$2"; }
 

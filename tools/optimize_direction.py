@@ -103,6 +103,9 @@ def main(argv=None):
     ap.add_argument("--pair-outside", type=float, default=1.0,
                     help="pair term weight on the pixels a pair leaves unchanged, relative to the changed ones "
                          "(above 1: hold background and outline harder)")
+    ap.add_argument("--pair-balance", action="store_true",
+                    help="the pair term as two means, as the twin judge reads an edit: the pixels a pair changes, plus "
+                         "--pair-outside times those more than one pixel from them (else one mean over all pixels)")
     ap.add_argument("--t-max", type=int, default=None,
                     help="--objective final: edit only for t-edit <= t <= t-max (Δh zero above)")
     ap.add_argument("--guide-weight", type=float, default=1.0, help="weight of the guide (reader) loss")
@@ -200,7 +203,7 @@ def main(argv=None):
                                  f"{init_net['hnet_w1'].shape[0]}")
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
-                           guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside,
+                           guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside, pair_balance=args.pair_balance,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
                            h_net=args.h_net, h_net_lr=args.h_net_lr,
                            cache_dir=args.cache, log=log)

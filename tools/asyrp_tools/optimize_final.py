@@ -57,6 +57,9 @@ class FinalConfig:
     # flip, not how many, and cost success (docs/research/directions.md); 0.25 (the hair 4x)
     # kept more blonde hair on medium skin and less of the rest.
     pair_outside: float = 1.0
+    # The pair term as the twin judge reads an edit: the changed region's mean error plus
+    # pair_outside times the mean outside it and its 1-px border (pair_error's balance).
+    pair_balance: bool = False
     seed: int = 0
     # Same random shift of both images before the guide reads them: an offset that
     # only fools the reader at one pixel alignment does not survive it.
@@ -118,11 +121,25 @@ def _step(unet, x: torch.Tensor, t: int, t_prev: int, dh: Optional[torch.Tensor]
 
 
 def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: torch.Tensor,
-               outside: float = 1.0) -> torch.Tensor:
+               outside: float = 1.0, balance: bool = False) -> torch.Tensor:
     """The pair term |(out − src) − (pos − neg)|_1, mean over pixels; pixels the pair leaves
-    unchanged (no channel moves) weigh `outside` times the changed ones."""
+    unchanged (no channel moves) weigh `outside` times the changed ones.
+
+    balance: the region and the rest as two means, as the twin judge reads them
+    (src/engine/eval/twin-judge.ts): the mean error over the pixels the pair changes plus
+    `outside` times the mean over the pixels more than one pixel away from them (the judge's
+    border is judged neither way), per image.  With one mean over all pixels a mouth of ~2 %
+    of the image has ~2 % of the gradient, and the optimizer buys preservation with the edit."""
     change = pos - neg
     err = ((out - src) - change).abs()
+    if balance:
+        region = (change.abs().amax(dim=1, keepdim=True) >= 1e-3).to(err.dtype)
+        near = torch.nn.functional.max_pool2d(region, 3, stride=1, padding=1)
+        rest = 1.0 - near
+        per_px = err.mean(dim=1, keepdim=True)
+        inside = (per_px * region).sum(dim=(1, 2, 3)) / region.sum(dim=(1, 2, 3)).clamp(min=1.0)
+        kept = (per_px * rest).sum(dim=(1, 2, 3)) / rest.sum(dim=(1, 2, 3)).clamp(min=1.0)
+        return (inside + outside * kept).mean()
     if outside != 1.0:
         unchanged = change.abs().amax(dim=1, keepdim=True) < 1e-3
         err = err * (1.0 + (outside - 1.0) * unchanged.to(err.dtype))
@@ -351,7 +368,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         if pos is not None:
             # Measured from this batch's reference: on a mixed batch the pair's change is asked on
             # top of the other direction's edit (edits add in h), not in place of it.
-            pair = pair_error(out, ref, x0[idx], pos[idx], cfg.pair_outside)
+            pair = pair_error(out, ref, x0[idx], pos[idx], cfg.pair_outside, cfg.pair_balance)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

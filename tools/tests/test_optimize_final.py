@@ -166,6 +166,26 @@ def test_pair_error_weighs_unchanged_pixels_by_outside():
     assert float(pair_error(src + (pos - neg), src, neg, pos, outside=5.0)) == 0.0
 
 
+def test_pair_error_balance_reads_the_region_and_the_rest_as_two_means():
+    from asyrp_tools.optimize_final import pair_error
+    neg = torch.zeros(1, 3, 8, 8)
+    pos = neg.clone()
+    pos[:, 1, 2:4, 2:4] = 1.0         # a 2x2 region, about 6 % of the image
+    src = torch.zeros_like(neg)
+    # No edit: the region's whole change is missing (channel 1 off by 1, the others by 0: mean 1/3);
+    # the rest is kept exactly.  One mean over all pixels would dilute it to 4/64 of that.
+    assert float(pair_error(src, src, neg, pos, balance=True)) == pytest.approx(1 / 3)
+    assert float(pair_error(src, src, neg, pos)) == pytest.approx(4 / 64 / 3)
+    # A change on the region's 1-px border is judged neither way; one beyond it weighs `outside`
+    # over the 64 - 16 pixels more than a pixel away from the region.
+    near = src + (pos - neg)
+    near[:, :, 1, 1] = 1.0
+    assert float(pair_error(near, src, neg, pos, outside=2.0, balance=True)) == 0.0
+    far = src + (pos - neg)
+    far[:, :, 7, 7] = 1.0
+    assert float(pair_error(far, src, neg, pos, outside=2.0, balance=True)) == pytest.approx(2.0 / 48)
+
+
 def test_t_max_edits_only_the_window():
     res = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3, t_max=500))
     rows = res.delta_h.reshape(len(res.timesteps), -1).abs().amax(dim=1)
