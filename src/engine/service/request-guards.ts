@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SUBMIT_KEY_HEADER, SUBMIT_OWNER_HEADER } from '../client/api-types.js';
 import { ServiceError } from './service-error.js';
+import { JsonBodyScan } from './json-body.js';
 
 /** Host names every engine answers to: a browser page on another origin cannot make its Host one of these. */
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -91,35 +92,6 @@ export function submitIntent(req: IncomingMessage): { owner: string; idempotency
 }
 
 /**
- * Tracks how deeply nested the JSON read so far is, chunk by chunk, outside strings. Linear in the body
- * and fed as the bytes arrive, so a pathological body is refused long before any parse.
- */
-export class JsonDepthGauge {
-  private depth = 0;
-  private inString = false;
-  private escaped = false;
-
-  constructor(private readonly maxDepth: number) {}
-
-  feed(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === 0x5c) this.escaped = true; // backslash
-        else if (c === 0x22) this.inString = false; // quote
-        continue;
-      }
-      if (c === 0x22) this.inString = true;
-      else if (c === 0x5b || c === 0x7b) {
-        // [ or {
-        if (++this.depth > this.maxDepth) throw new ServiceError('BAD_REQUEST', `the request body nests deeper than ${this.maxDepth} levels`);
-      } else if (c === 0x5d || c === 0x7d) this.depth--;
-    }
-  }
-}
-
-/**
  * Reads a JSON body of at most `max` bytes. A declared Content-Length over the limit is refused before
  * reading anything; a body that grows past it (chunked) is refused as soon as it does. A refused body is
  * not torn down but discarded as it keeps coming (req.resume): closing a socket with unread bytes makes
@@ -132,7 +104,7 @@ export function readJsonBody(req: IncomingMessage, max: number): Promise<unknown
     req.resume();
     return Promise.reject(tooLarge());
   }
-  const gauge = new JsonDepthGauge(MAX_JSON_DEPTH);
+  const scan = new JsonBodyScan(MAX_JSON_DEPTH);
   const chunks: Buffer[] = [];
   let size = 0;
   return new Promise((resolve, reject) => {
@@ -145,7 +117,7 @@ export function readJsonBody(req: IncomingMessage, max: number): Promise<unknown
       size += b.length;
       if (size > max) return stop(tooLarge());
       try {
-        gauge.feed(b);
+        scan.feed(b);
       } catch (e) {
         return stop(e);
       }
@@ -153,9 +125,9 @@ export function readJsonBody(req: IncomingMessage, max: number): Promise<unknown
     };
     const onEnd = () => {
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-      } catch {
-        reject(new ServiceError('BAD_REQUEST', 'the request body is not valid JSON'));
+        resolve(scan.parse(Buffer.concat(chunks)));
+      } catch (e) {
+        reject(e);
       }
     };
     const onError = () => stop(new ServiceError('BAD_REQUEST', 'the request body could not be read'));

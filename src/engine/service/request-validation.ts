@@ -49,8 +49,15 @@ export function checkLabels(v: unknown): Record<string, string> {
 export function decodeBase64(v: unknown, maxBytes: number): Buffer {
   if (typeof v !== 'string' || v.length === 0) throw new EngineError('IMAGE_EMPTY', 'the request carries no image ("imageBase64" is empty)');
   if (v.length > Math.ceil(maxBytes / 3) * 4 + 4) throw new EngineError('IMAGE_TOO_LARGE', `the image is larger than ${maxBytes} bytes`);
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v)) throw new ServiceError('BAD_REQUEST', '"imageBase64" is not base64');
-  return Buffer.from(v, 'base64');
+  // Without a regular expression over the whole string (3-6 ms for an image; ~0.1 ms this way): Node's
+  // decoder skips any character outside the alphabet and stops at a "=" inside, so the decoded length
+  // falls short of what the length promises exactly when something is not base64 (a lone trailing
+  // character aside, refused first). It does take the URL-safe "-" and "_", which the API does not.
+  const padding = v.endsWith('==') ? 2 : v.endsWith('=') ? 1 : 0;
+  const digits = v.length - padding;
+  const bytes = digits % 4 === 1 || v.includes('-') || v.includes('_') ? null : Buffer.from(v, 'base64');
+  if (!bytes || bytes.length !== Math.floor((digits * 3) / 4)) throw new ServiceError('BAD_REQUEST', '"imageBase64" is not base64');
+  return bytes;
 }
 
 export function checkFaceIndex(v: unknown): number {
