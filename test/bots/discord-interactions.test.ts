@@ -123,6 +123,66 @@ describe('reactions', () => {
   });
 });
 
+describe('reaction refusals', () => {
+  const broken = () => new Uint8Array([...samplePng().subarray(0, 40), ...new Uint8Array(200).fill(7)]);
+  /** Bot messages in the server's channels and threads (DMs and ephemeral answers excluded). */
+  const publicBotMessages = () => [...h.fake.state.messages.values()].filter((m) => m.author.id === h.fake.state.botUser.id && !m.deleted && !(m.flags & 64) && !m.channel_id.startsWith('dm-'));
+
+  it('tell the person who reacted by DM and leave nothing in the channel: a channel without edits, an image the engine refuses', async () => {
+    const { fake } = h;
+    const map = fake.slash(fake.users.admin, ['admin', 'emoji'], { emoji: '🧪', recipe: 'shift:0.4' }, { admin: true });
+    await ephemeralReply(h, map.token);
+    const other = fake.state.addChannel('edits-only');
+    const set = fake.slash(fake.users.admin, ['admin', 'channels'], { channels: `<#${other.id}>` }, { admin: true });
+    await ephemeralReply(h, set.token);
+    const publicBefore = publicBotMessages().length;
+    const posted = fake.postImage(fake.users.bob, { bytes: samplePng() });
+    const before = gated.submitted.length;
+    fake.react(fake.users.alice, posted, '🧪');
+    const dm = await fake.waitFor(() => fake.dmsTo(fake.users.alice)[0], 'the DM');
+    expect(dm.content).toContain('not enabled in this channel');
+    expect(dm.content).toContain(posted.id); // names the message it is about (a link)
+    await settled(h);
+    expect(gated.submitted.length).toBe(before); // refused before anything reached the engine
+    const reset = fake.slash(fake.users.admin, ['admin', 'channels'], { channels: 'all' }, { admin: true });
+    await ephemeralReply(h, reset.token);
+
+    // The engine refuses the image after the thread and the status line exist: both go, the DM stays.
+    const damaged = fake.postImage(fake.users.bob, { bytes: broken() });
+    fake.react(fake.users.alice, damaged, '🧪');
+    const second = await fake.waitFor(() => fake.dmsTo(fake.users.alice)[1], 'the second DM');
+    expect(second.content).toContain('damaged');
+    await settled(h);
+    expect(fake.state.channels.has(damaged.id)).toBe(false); // no empty thread left behind
+    expect(publicBotMessages().length).toBe(publicBefore);
+    expect(fake.state.channels.has(posted.id)).toBe(false);
+  });
+
+  it('take the reaction back when the person accepts no DMs, and say nothing in the channel', async () => {
+    const { fake } = h;
+    const map = fake.slash(fake.users.admin, ['admin', 'emoji'], { emoji: '🧪', recipe: 'shift:0.4' }, { admin: true });
+    await ephemeralReply(h, map.token);
+    fake.closedDms.add(fake.users.bob.id);
+    try {
+      const publicBefore = publicBotMessages().length;
+      const damaged = fake.postImage(fake.users.alice, { bytes: broken() });
+      fake.react(fake.users.bob, damaged, '🧪');
+      const removal = await fake.waitFor(
+        () => fake.calls.find((c) => c.method === 'DELETE' && c.path.startsWith(`/api/v10/channels/${damaged.channel_id}/messages/${damaged.id}/reactions/`) && c.path.endsWith(`/${fake.users.bob.id}`)),
+        'the reaction removed',
+      );
+      expect(decodeURIComponent(removal.path)).toContain('🧪');
+      await settled(h);
+      expect(fake.dmsTo(fake.users.bob)).toEqual([]);
+      expect(publicBotMessages().length).toBe(publicBefore);
+      expect(fake.state.channels.has(damaged.id)).toBe(false);
+      expect(h.logs.some((l) => l.includes('could not be told by DM'))).toBe(true);
+    } finally {
+      fake.closedDms.delete(fake.users.bob.id);
+    }
+  });
+});
+
 describe('presets', () => {
   it('a server preset saved by one person is used by another; a private one stays invisible', async () => {
     const { fake } = h;

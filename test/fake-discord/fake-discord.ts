@@ -37,6 +37,8 @@ export class FakeDiscord {
   readonly book = new InteractionBook();
   readonly calls: RecordedCall[] = [];
   readonly rateLimits: RestContext['rateLimits'] = [];
+  /** People who accept no DMs from the bot (server privacy setting): sending them one gets 50007. */
+  readonly closedDms = new Set<string>();
   readonly token: string;
   readonly users = {
     alice: { id: snowflake(), username: 'alice' } as FakeUser,
@@ -60,6 +62,7 @@ export class FakeDiscord {
       baseUrl: () => this.baseUrl,
       calls: this.calls,
       rateLimits: this.rateLimits,
+      closedDms: this.closedDms,
     };
     this.server = createServer((req, res) => {
       handleRest(ctx, req, res).catch((e: unknown) => {
@@ -114,9 +117,12 @@ export class FakeDiscord {
 
   /** The person's DM channel with the bot (type 1, no guild), made on first use. */
   dmChannel(user: FakeUser): string {
-    const id = `dm-${user.id}`;
-    if (!this.state.channels.has(id)) this.state.channels.set(id, { id, type: 1, name: '', guild_id: '', permission_overwrites: [] });
-    return id;
+    return this.state.dmChannel(user).id;
+  }
+
+  /** Messages the bot sent the person in a DM, oldest first. */
+  dmsTo(user: FakeUser): StoredMessage[] {
+    return this.state.channelMessages(`dm-${user.id}`);
   }
 
   private interaction(type: number, user: FakeUser, data: unknown, o: { channelId?: string; admin?: boolean; message?: StoredMessage; dm?: boolean } = {}): FakeInteraction {

@@ -36,6 +36,8 @@ export interface RestContext {
   readonly calls: RecordedCall[];
   /** Scripted failures: the first matching request gets a 429 with this Retry-After (seconds). */
   readonly rateLimits: { match: (method: string, path: string) => boolean; retryAfter: number; scope?: string }[];
+  /** User ids whose DMs are closed to the bot. */
+  readonly closedDms: ReadonlySet<string>;
 }
 
 type Reply = { status: number; body?: unknown };
@@ -162,6 +164,7 @@ function channels(ctx: RestContext, method: string, parts: string[], body: { jso
       return { status: 200, body: list };
     }
     if (method === 'POST') {
+      if (channel.type === 1 && channel.recipients?.some((u) => ctx.closedDms.has(u.id))) return err(403, 50007, 'Cannot send messages to this user');
       const m = ctx.state.addMessage(channelId!, ctx.state.botUser);
       return { status: 200, body: applyBody(ctx, m, body.json, body.files) };
     }
@@ -172,7 +175,7 @@ function channels(ctx: RestContext, method: string, parts: string[], body: { jso
     if (ctx.state.channels.has(m.id)) return err(400, 160004, 'A thread has already been created for this message');
     return { status: 201, body: ctx.state.addThread(channelId!, String(body.json?.name ?? 'thread'), m.id) };
   }
-  if (sub2 === 'reactions' && method === 'PUT') return { status: 204 };
+  if (sub2 === 'reactions' && (method === 'PUT' || method === 'DELETE')) return { status: 204 };
   if (sub2 !== undefined) return err(404, 0, 'Unknown route');
   if (method === 'GET') return { status: 200, body: stripForIntents(ctx, m) };
   if (method === 'PATCH') return { status: 200, body: applyBody(ctx, m, body.json, body.files) };
@@ -198,6 +201,10 @@ async function route(ctx: RestContext, req: IncomingMessage, url: URL, body: { j
   if (root === 'applications' && method === 'PUT') {
     const list = (body.json as unknown as { name: string }[]) ?? [];
     return { status: 200, body: list.map((c) => ({ ...c, id: snowflake(), application_id: ctx.state.appId, version: snowflake() })) };
+  }
+  if (root === 'users' && rest[0] === '@me' && rest[1] === 'channels' && method === 'POST') {
+    const recipient = String(body.json?.recipient_id ?? '');
+    return { status: 200, body: ctx.state.dmChannel({ id: recipient }) };
   }
   if (root === 'users' && rest[0] === '@me') return { status: 200, body: { id: ctx.state.botUser.id, username: 'asyrp', discriminator: '0', bot: true, avatar: null } };
   return err(404, 0, `fake: no route ${method} ${url.pathname}`);

@@ -68,6 +68,8 @@ export interface ApiChannel {
   owner_id?: string;
   thread_metadata?: unknown;
   position?: number;
+  /** DM channels (type 1): the person at the other end. */
+  recipients?: ApiUser[];
 }
 
 export class FakeState {
@@ -128,6 +130,17 @@ export class FakeState {
     };
     this.messages.set(m.id, m);
     return m;
+  }
+
+  /** The person's DM channel with the bot (type 1, no guild), made on first use. */
+  dmChannel(user: { id: string; username?: string }): ApiChannel {
+    const id = `dm-${user.id}`;
+    let c = this.channels.get(id);
+    if (!c) {
+      c = { id, type: 1, name: '', guild_id: '', permission_overwrites: [], recipients: [apiUser({ id: user.id, username: user.username ?? 'someone' })] };
+      this.channels.set(id, c);
+    }
+    return c;
   }
 
   channelMessages(channelId: string): StoredMessage[] {

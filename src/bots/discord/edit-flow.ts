@@ -29,6 +29,11 @@ export interface DiscordEdit {
   /** The message whose thread gets the result, or a function that learns it (the deferred reply). */
   readonly anchor: { channelId: string; messageId: () => Promise<string | null> };
   readonly status: StatusSurface | ((channel: SendableChannels) => StatusSurface);
+  /**
+   * Tells the person alone where the status surface cannot (reactions have no interaction: a DM).
+   * A refusal about their own file or recipe then leaves nothing public behind.
+   */
+  readonly privately?: (text: string) => Promise<void>;
 }
 
 export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promise<void> {
@@ -103,7 +108,7 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
     if (friendly.logId) ctx.log.error(`[${friendly.logId}] edit failed: ${describeForLog(err)}`);
     try {
       // About their own file or recipe: no empty thread and no public status line; they alone are told.
-      if (concernsOnlyThem(err) && status?.finishPrivately && (await status.finishPrivately(`❌ ${fenceIndented(friendly.text)}`.slice(0, 2000)))) {
+      if (concernsOnlyThem(err) && (await tellPrivately(status, e.privately, `❌ ${fenceIndented(friendly.text)}`.slice(0, 2000)))) {
         if (createdThread && channel?.isThread()) await channel.delete('the edit was refused').catch((e3: unknown) => ctx.log.warn(`could not remove an empty thread: ${describeForLog(e3)}`));
         return;
       }
@@ -115,4 +120,13 @@ export async function performEdit(ctx: DiscordBotContext, e: DiscordEdit): Promi
     release();
     if (editId !== null && !handedOver) ctx.edits.pending.remove(editId);
   }
+}
+
+/** The status surface's own private answer (an interaction's), else the edit's (a DM), the public line withdrawn. */
+async function tellPrivately(status: StatusSurface | null, privately: DiscordEdit['privately'], text: string): Promise<boolean> {
+  if (status?.finishPrivately && (await status.finishPrivately(text))) return true;
+  if (!privately) return false;
+  await status?.withdraw?.();
+  await privately(text);
+  return true;
 }

@@ -2,12 +2,18 @@
  * Emoji reactions: an emoji the server maps (or a default face for a direction the model has) on a
  * message with an image queues that edit. Each (message, emoji, user) runs once, however often it is
  * delivered or re-added. Without MESSAGE_CONTENT the bot cannot see images in other people's messages,
- * so it says so instead of staying silent.
+ * so it says so instead of staying silent (a setting of the bot that concerns everyone who reacts).
+ *
+ * A refusal (an unknown preset, a channel that allows no edits, the person's quota, an image the engine
+ * refuses) concerns only the person who reacted: a reaction has no interaction to answer privately, so
+ * they get a DM, never a line in the channel. With their DMs closed, their reaction is taken back (the
+ * visible sign that it did not run) and the refusal is logged.
  */
 import type { MessageReaction, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import { actorFor } from '../core/actors.js';
 import { emojiRecipe } from '../core/default-emoji.js';
-import { toFriendlyError } from '../core/friendly-errors.js';
+import { fenceIndented } from '../core/fence-indented.js';
+import { describeForLog, toFriendlyError } from '../core/friendly-errors.js';
 import { checkAttachment } from '../core/image-fetch.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { performEdit } from './edit-flow.js';
@@ -43,14 +49,16 @@ export async function handleReaction(ctx: DiscordBotContext, r: MessageReaction 
     if (!ctx.messageContent && message.author.id !== ctx.client.user?.id) await message.reply({ content: NO_CONTENT_INTENT_TEXT });
     return;
   }
+  const privately = (text: string) => tellReactor(ctx, reaction, user, `Your ${emoji} on ${message.url} did not run:\n${text}`);
   let prepared;
   try {
     prepared = ctx.edits.prepare(actor, recipe);
     checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
     ctx.edits.admit(requester);
   } catch (e) {
-    // No private replies for reactions: a short public note, without pinging anyone.
-    await message.reply({ content: `<@${user.id}> ${toFriendlyError(e).text}`.slice(0, 2000) });
+    const friendly = toFriendlyError(e);
+    if (friendly.logId) ctx.log.error(`[${friendly.logId}] reaction refused: ${describeForLog(e)}`);
+    await privately(`❌ ${fenceIndented(friendly.text)}`);
     return;
   }
   await performEdit(ctx, {
@@ -63,5 +71,18 @@ export async function handleReaction(ctx: DiscordBotContext, r: MessageReaction 
     input: () => ctx.edits.fetchInput(metaOf(attachment)),
     anchor: { channelId: message.channelId, messageId: async () => message.id },
     status: (channel) => messageStatus(channel, `${emoji} for <@${user.id}>:`),
+    privately,
   });
+}
+
+/** A DM to the person who reacted; with their DMs closed, their reaction is removed and the refusal logged. */
+async function tellReactor(ctx: DiscordBotContext, reaction: MessageReaction, user: User, text: string): Promise<void> {
+  try {
+    await user.send({ content: text.slice(0, 2000), allowedMentions: { parse: [] } });
+    return;
+  } catch (e) {
+    ctx.log.info(`a refused reaction could not be told by DM (${describeForLog(e)}); removing the reaction instead`);
+  }
+  // Needs Manage Messages in the channel; without it the reaction stays and the log line is all there is.
+  await reaction.users.remove(user.id).catch((e: unknown) => ctx.log.warn(`could not remove a refused reaction: ${describeForLog(e)}`));
 }

@@ -19,6 +19,8 @@ export interface StatusSurface {
    * told. False when that is impossible here (no interaction, or its token has expired).
    */
   finishPrivately?(text: string): Promise<boolean>;
+  /** Takes the public status line back (a refusal told to the person some other way). */
+  withdraw?(): Promise<void>;
 }
 
 export function interactionStatus(i: RepliableInteraction): StatusSurface {
@@ -77,5 +79,9 @@ export function messageStatus(channel: SendableChannels, lead: string): StatusSu
     update: show,
     finish: (text) => show(text),
     where: () => (message ? { kind: 'discord-message', channelId: message.channelId, messageId: message.id } : null),
+    async withdraw() {
+      await message?.delete();
+      message = null;
+    },
   };
 }
