@@ -82,3 +82,35 @@ export async function fsyncDirAsync(path: string): Promise<void> {
     await fh?.close();
   }
 }
+
+/**
+ * fsyncDirAsync shared by everyone who asks while one is on the way: a caller waits for a sync that
+ * began after it asked (one in flight may have begun before its rename), and all who ask during one
+ * sync share the next. A burst of submits renaming into one folder pays two fsyncs, not one each.
+ */
+export class SharedDirSync {
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+
+  constructor(private readonly path: string) {}
+
+  sync(): Promise<void> {
+    if (!this.running) return this.start();
+    this.next ??= this.running.then(
+      () => this.start(),
+      () => this.start(),
+    );
+    return this.next;
+  }
+
+  private start(): Promise<void> {
+    this.next = null;
+    const run = fsyncDirAsync(this.path);
+    this.running = run;
+    const clear = () => {
+      if (this.running === run) this.running = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+}

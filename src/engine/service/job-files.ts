@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import { fsyncDir, fsyncDirAsync, writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
+import { fsyncDir, fsyncDirAsync, SharedDirSync, writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
 import type { JobRequest, Settlement } from './job.js';
 import type { ResultVariant } from '../client/api-types.js';
 
@@ -18,8 +18,11 @@ export interface FinalRecord extends Settlement {
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class JobFiles {
+  private readonly rootSync: SharedDirSync;
+
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
+    this.rootSync = new SharedDirSync(root);
   }
 
   dir(id: string): string {
@@ -34,7 +37,7 @@ export class JobFiles {
       await writeFileAtomicAsync(join(this.dir(id), 'request.json'), JSON.stringify(request));
       // The renames above and the job folder's own name are durable only once their folders are synced.
       await fsyncDirAsync(this.dir(id));
-      await fsyncDirAsync(this.root);
+      await this.rootSync.sync();
     } catch (e) {
       // No half-written job folder: a restart must not find an input without its request.
       this.remove(id);

@@ -141,7 +141,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner:
   const inputPath = await ctx.files.write(id, image, request);
   let inserted: { job: StoredJob; created: boolean };
   try {
-    inserted = ctx.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
+    inserted = await ctx.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
   } catch (e) {
     // No row, no folder: a refused submit leaves nothing behind.
     ctx.files.remove(id);

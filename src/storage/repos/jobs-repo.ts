@@ -117,6 +117,28 @@ export class JobsRepo {
     });
   }
 
+  /**
+   * Inserts several jobs in one transaction, so a burst of submits pays one commit (one fsync with
+   * synchronous=FULL) instead of one each. Each job gets its own answer: when the shared transaction
+   * fails, the jobs are inserted one by one, so one bad job does not fail the others.
+   */
+  insertMany(jobs: readonly NewJob[]): ({ job: EngineJob; created: boolean } | { error: unknown })[] {
+    if (jobs.length > 1) {
+      try {
+        return write(this.db, 'queue jobs', () => jobs.map((j) => this.insert(j)));
+      } catch {
+        // Fall through: one by one, each with its own error.
+      }
+    }
+    return jobs.map((j) => {
+      try {
+        return this.insert(j);
+      } catch (error) {
+        return { error };
+      }
+    });
+  }
+
   /** The job that used this idempotency key, if any (the engine answers a repeat before validating). */
   findByIdempotencyKey(key: string): EngineJob | undefined {
     return read('find job by key', () => {

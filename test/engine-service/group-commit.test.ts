@@ -1,0 +1,47 @@
+/**
+ * Group commit of job rows and shared folder syncs: inserts asked for in one turn share a transaction
+ * yet each gets its own answer (a bad job fails alone, a repeated key is a duplicate), and every caller
+ * of a shared folder sync is answered, errors included.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { openStorage } from '../../src/storage/index.js';
+import { jobStoreFromRepo } from '../../src/engine/service/job-store.js';
+import { SharedDirSync } from '../../src/engine/service/atomic-file.js';
+import { tempDir } from '../helpers/paths.js';
+
+const job = (id: string, key: string | null = null) => ({ id, idempotencyKey: key, kind: 'edit' as const, modelId: 'm', recipe: 'smile:1', inputPath: '/tmp/x', inputHash: 'h' });
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+describe('group commit', () => {
+  it('inserts of one turn share a commit and each gets its own answer', async () => {
+    const storage = openStorage({ path: join(tempDir('asyrp-gc-'), 'db.sqlite') });
+    const store = jobStoreFromRepo(storage.jobs);
+    const answers = await Promise.allSettled([
+      store.insert(job(uuid(1), 'k1')),
+      store.insert(job(uuid(2), 'k1')), // the same key in the same batch: the first job's
+      store.insert({ ...job(uuid(3)), kind: 'bogus' as 'edit' }), // fails alone
+      store.insert(job(uuid(4))),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const [a, b, , d] = answers as PromiseFulfilledResult<Awaited<ReturnType<typeof store.insert>>>[];
+    expect([a!.value.created, a!.value.job.id]).toEqual([true, uuid(1)]);
+    expect([b!.value.created, b!.value.job.id]).toEqual([false, uuid(1)]);
+    expect([d!.value.created, d!.value.job.status]).toEqual([true, 'queued']);
+    expect(store.get(uuid(3))).toBeNull();
+    expect(store.listUnfinished().map((j) => j.id).sort()).toEqual([uuid(1), uuid(4)]);
+    // A later turn starts a new batch.
+    expect((await store.insert(job(uuid(5)))).created).toBe(true);
+    storage.close();
+  });
+
+  it('a shared folder sync answers every caller, and each caller of a failing one gets the error', async () => {
+    const dir = tempDir('asyrp-sync-');
+    const sync = new SharedDirSync(dir);
+    await expect(Promise.all(Array.from({ length: 20 }, () => sync.sync()))).resolves.toHaveLength(20);
+    const missing = new SharedDirSync(join(dir, 'missing'));
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => missing.sync()));
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
+    expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'IO_FAILED' });
+  });
+});
