@@ -195,8 +195,12 @@ export const START = {
 export const ENGINE = {
   summary: 'Run the engine service (HTTP API and worker) on the configured models.',
   usage: '',
-  description: 'Listens on engine.host:engine.port (default 127.0.0.1:7860); API in docs/engine-api.md.',
-  flags: {},
+  description:
+    'Listens on engine.host:engine.port (default 127.0.0.1:7860); API in docs/engine-api.md. With ASYRP_QUEUE=redis and ASYRP_REDIS_URL, ' +
+    'several processes share one queue: --role api (the HTTP API, no models), worker (the models, no API) or both (docs/scaling.md).',
+  flags: {
+    role: { type: 'string', value: 'api|worker|both', help: 'with engine.queue "redis": which half of the engine this process runs (default engine.role, ASYRP_ENGINE_ROLE)' },
+  },
 } as const satisfies CommandSpec;
 
 const force = { type: 'boolean', help: 'replace an existing file' } as const;

@@ -8,7 +8,9 @@ export type ConfigErrorCode =
   /** A setting (from a file, the environment or an override) has the wrong type or range. */
   | 'INVALID_VALUE'
   /** A setting needs a secret that is not set (e.g. an engine off loopback without a token). */
-  | 'SECRET_REQUIRED';
+  | 'SECRET_REQUIRED'
+  /** A service the configuration points at does not answer (Redis at ASYRP_REDIS_URL with engine.queue "redis"). */
+  | 'UNREACHABLE';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

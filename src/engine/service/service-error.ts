@@ -28,6 +28,17 @@ export class ServiceError extends Error {
   }
 }
 
+/**
+ * A failure already said as an API error by the part that knows it (the Redis scale-out maps its own
+ * errors at its edge, src/engine/cluster/cluster-error.ts); passed through unchanged.
+ */
+export class ApiFailure extends Error {
+  override readonly name = 'ApiFailure';
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
 export function isApiErrorCode(code: string): code is ApiErrorCode {
   return (API_ERROR_CODES as readonly string[]).includes(code);
 }
@@ -67,6 +78,7 @@ function isSystemError(e: unknown): e is NodeJS.ErrnoException {
 
 /** Any thrown value as an API error; unknown failures become INTERNAL without leaking internals. */
 export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiFailure) return e.error;
   if (e instanceof ServiceError) return { code: e.code, message: e.message, ...(e.extra.retryAfterMs !== undefined ? { retryAfterMs: e.extra.retryAfterMs } : {}) };
   if (e instanceof EngineError) {
     const details = Object.fromEntries(Object.entries(e.details).filter(([, v]) => v !== undefined));
