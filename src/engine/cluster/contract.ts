@@ -67,9 +67,12 @@ export const clusterKeys = {
    * attempt still holds the lock: a stalled attempt that finishes late never overwrites anything.
    */
   attemptBlob: (prefix: string, jobId: string, token: string, variant: ResultVariant) => `${prefix}:blob:${jobId}:a:${token}:${variant}`,
-  /** x_T of DDIM inversion: the same parts as the local cache key (InversionCache.key). */
-  inversion: (prefix: string, modelId: string, imageSha256: string, steps: number, refinement = 0) =>
-    `${prefix}:inv:${modelId}:${imageSha256}:${steps}${refinement ? `:r${refinement}` : ''}`,
+  /**
+   * x_T of DDIM inversion under the local cache's key (InversionCache.key: a hash of model, preprocessed
+   * image hash, steps, refinement), so every worker derives the same key; the model id in front lets an
+   * operator count or drop one model's entries.
+   */
+  inversion: (prefix: string, modelId: string, localKey: string) => `${prefix}:inv:${modelId}:${localKey}`,
   /** The final JobStatus of a job that never reached a worker (cancelled while waiting), JSON. */
   final: (prefix: string, jobId: string) => `${prefix}:final:${jobId}`,
   /** Set while an active job is to be cancelled; the id is also published on `cancelChannel`. */

@@ -4,6 +4,16 @@ import type { Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 import type { JobStore } from './job-store.js';
 
+/**
+ * A second tier behind the local inversion cache that other hosts share (the cluster worker's Redis
+ * blobs): consulted on a local miss, written when an inversion finishes. Keys are the local cache's.
+ * Never throws: a shared cache that fails only costs time.
+ */
+export interface SharedInversionCache {
+  get(modelId: string, key: string, length: number): Promise<Float32Array | null>;
+  put(modelId: string, key: string, xT: Float32Array): void;
+}
+
 export interface EngineServiceOptions {
   readonly models: ReadonlyMap<string, LoadedModel>;
   readonly defaultModel: string;
@@ -27,6 +37,8 @@ export interface EngineServiceOptions {
   readonly log?: Logger;
   /** Face models: the detector (in the inference worker); the process-wide inline one when absent. */
   readonly faceDetector?: FaceDetectorModel;
+  /** Scale-out workers: the inversion cache every worker reaches, so a re-edit skips inversion on any host. */
+  readonly sharedCache?: SharedInversionCache;
 }
 
 export interface StartReport {

@@ -36,7 +36,7 @@ import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 import type { EngineApi, SubmitIntent, SubmitTicket } from './engine-api.js';
 import type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
-export type { EngineServiceOptions, StartReport } from './engine-service-options.js';
+export type { EngineServiceOptions, SharedInversionCache, StartReport } from './engine-service-options.js';
 
 export class EngineService implements EngineApi {
   readonly metrics = new EngineMetrics(() => ({
@@ -196,6 +196,17 @@ export class EngineService implements EngineApi {
     };
   }
 
+  /**
+   * Drops a finished job's memory and files: a scale-out worker calls it once the results are in the
+   * shared store, so its disk does not fill with results nobody reads here. A job not finished stays.
+   */
+  forget(id: string): void {
+    const job = this.jobs.get(id);
+    if (!job?.finished || this.finals.has(id)) return;
+    this.jobs.delete(id);
+    this.files.remove(id);
+  }
+
   /** Jobs this process holds in memory (queued, running, and finished ones not yet evicted). */
   get jobsInMemory(): number {
     return this.jobs.size;
@@ -286,7 +297,11 @@ export class EngineService implements EngineApi {
     this.opts.store.markRunning(job.id);
     const tMax = model.manifest.schedule.trainSteps - 1;
     job.cacheKey = InversionCache.key(model.manifest.id, sha256(input.rgb.data), plan.inversionSteps, plan.inversionRefinement);
-    const xT = this.cache.get(job.cacheKey, input.tensor.length);
+    let xT = this.cache.get(job.cacheKey, input.tensor.length);
+    if (!xT && this.opts.sharedCache) {
+      xT = await this.opts.sharedCache.get(model.manifest.id, job.cacheKey, input.tensor.length);
+      if (xT) this.cache.put(job.cacheKey, xT);
+    }
     job.total = job.width * plan.generationSteps;
     if (xT) {
       job.cacheHit = true;
@@ -332,6 +347,7 @@ export class EngineService implements EngineApi {
         if (job.inversion?.done && job.generations.length === 0) {
           const xT = Float32Array.from(job.inversion.x);
           this.cache.put(job.cacheKey, xT);
+          this.opts.sharedCache?.put(model.manifest.id, job.cacheKey, xT);
           this.startGeneration(job, xT, model);
         }
         if (job.generations.length && job.generations.every((g) => g.done)) await this.complete(job, model);

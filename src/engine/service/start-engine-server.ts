@@ -7,14 +7,10 @@ import type { AppConfig } from '../../config/load-config.js';
 import { ConfigError } from '../../config/config-error.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { openStorage, type Storage } from '../../storage/index.js';
-import { EngineError } from '../errors.js';
-import { LoadedModel } from '../loaded-model.js';
-import { listModelPackages, resolveModelPackage } from '../model/model-registry.js';
+import type { LoadedModel } from '../loaded-model.js';
 import type { ProviderChoice } from '../onnx/execution-provider.js';
-import { FaceDetectorSession } from '../onnx/face-detector-session.js';
 import type { InferenceBackend } from '../onnx/inference-protocol.js';
-import { openInference } from '../onnx/open-inference.js';
-import { chooseProviderHere } from '../onnx/provider-report.js';
+import { openEngineModels } from './engine-models.js';
 import { EngineService, type StartReport } from './engine-service.js';
 import { createEngineHttpServer } from './http-server.js';
 import { allowedHostNames } from './request-guards.js';
@@ -46,35 +42,15 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     throw new ConfigError('SECRET_REQUIRED', 'engine.host', `the engine listens on ${e.host}, which is not loopback: set ASYRP_ENGINE_TOKEN so that requests need a bearer token`);
   }
   const log = opts.log ?? silentLogger;
-  const provider = chooseProviderHere(config.executionProvider);
-  log.info(`execution provider ${provider.provider} (${provider.reason})`);
-
-  const packages = e.models
-    ? e.models.map((id) => resolveModelPackage(config.modelsDir, id, null))
-    : listModelPackages(config.modelsDir, (dir, err) => log.warn(`skipping ${dir}: ${err.message}`));
-  if (!packages.length) throw new EngineError('MODEL_NOT_FOUND', `no models to load from ${config.modelsDir}`);
-  const models = new Map<string, LoadedModel>();
-  const inference = await openInference({ mode: e.inference, intraOpThreads: e.intraOpThreads }, (line) => log.warn(line));
-  log.info(`inference ${e.inference === 'worker' ? 'in a worker thread' : 'on the main thread'}, intraOpThreads ${e.intraOpThreads || 'onnxruntime default'}`);
-  const storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
+  const { provider, inference, models, defaultModel, faceDetector, close: closeModels } = await openEngineModels(config, log);
+  let storage: Storage;
   try {
-    for (const pkg of packages) {
-      try {
-        const loaded = await LoadedModel.open(pkg, { provider: provider.provider, inference });
-        if (loaded.unet.fallback) log.warn(loaded.unet.fallback, { model: pkg.manifest.id });
-        models.set(pkg.manifest.id, loaded);
-      } catch (err) {
-        // A model named in the config must load; one merely found on disk is skipped with a reason.
-        if (e.models || !(err instanceof EngineError)) throw err;
-        log.warn(`skipping model ${pkg.manifest.id}: ${err.message}`);
-      }
-    }
-    if (!models.size) throw new EngineError('MODEL_NOT_FOUND', `no model in ${config.modelsDir} could be loaded`);
-    const defaultModel = config.defaultModel && models.has(config.defaultModel) ? config.defaultModel : [...models.keys()][0]!;
-    if (config.defaultModel && !models.has(config.defaultModel)) log.warn(`default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
-    // Face models find faces with BlazeFace, which runs next to the UNet in the inference worker.
-    const faceDetector = [...models.values()].some((m) => m.manifest.preprocess === 'align-face') ? await FaceDetectorSession.load(undefined, inference) : undefined;
-
+    storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
+  } catch (err) {
+    await closeModels();
+    throw err;
+  }
+  try {
     const service = new EngineService({
       models,
       defaultModel,
@@ -126,14 +102,12 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       else await service.stop();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
-      for (const m of models.values()) await m.close();
-      await inference.close();
+      await closeModels();
       if (!opts.storage) storage.close();
     };
     return { url, port, service, provider, inference, models, recovered, started, drain: (ms = e.drainMs) => shutdown(ms), close: () => shutdown(null) };
   } catch (err) {
-    for (const m of models.values()) await m.close();
-    await inference.close();
+    await closeModels();
     if (!opts.storage) storage.close();
     throw err;
   }
