@@ -55,8 +55,9 @@ export class ClusterDriver {
   async final(modelId: string, id: string, timeoutMs = 45_000): Promise<Final> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const job = await this.queue(modelId).getJob(id);
-      const state = job ? await job.getState() : 'unknown';
+      // State first, then the job: a job read before it finished would carry no return value yet.
+      const state = await this.queue(modelId).getJobState(id);
+      const job = state === 'completed' || state === 'failed' ? await this.queue(modelId).getJob(id) : undefined;
       if (job && (state === 'completed' || state === 'failed')) {
         return state === 'completed'
           ? { state, status: job.returnvalue as JobStatus, attemptsStarted: job.attemptsStarted }
