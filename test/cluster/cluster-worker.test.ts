@@ -142,9 +142,9 @@ describe('cluster worker', () => {
       expect(ttl).toBeLessThanOrEqual(1500);
       // The beat moves `at` forward.
       await expect.poll(async () => Number(await driver.redis.hget(key, 'at')), { timeout: 5000 }).toBeGreaterThan(Number(reg.at));
-      const health = (await (await fetch(`${w.http.url}/v1/health`)).json()) as { workerId: string; models: string[] };
+      const health = (await (await fetch(`${w.http!.url}/v1/health`)).json()) as { workerId: string; models: string[] };
       expect(health).toMatchObject({ workerId: 'w-reg', models: ['analytic'] });
-      expect(await (await fetch(`${w.http.url}/metrics`)).text()).toMatch(/asyrp_/);
+      expect(await (await fetch(`${w.http!.url}/metrics`)).text()).toMatch(/asyrp_/);
       await w.close();
       expect(await driver.redis.exists(key)).toBe(0);
     } finally {

@@ -20,7 +20,7 @@ export function memoryJobStore(): MemoryJobStore {
   };
   const now = () => new Date().toISOString();
   return {
-    insert(job: NewStoredJob) {
+    async insert(job: NewStoredJob) {
       const existing = job.idempotencyKey ? [...rows.values()].find((r) => r.idempotencyKey === job.idempotencyKey) : undefined;
       if (existing) return { job: existing, created: false };
       const row = { id: job.id, idempotencyKey: job.idempotencyKey, status: 'queued' as const, errorCode: null, startedAt: null, finishedAt: null, results: [] };

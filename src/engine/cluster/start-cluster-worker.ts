@@ -16,8 +16,8 @@ import { startWorkerHttp, type WorkerHttp } from './worker-http.js';
 export interface ClusterWorkerProcess {
   readonly worker: ClusterWorker;
   readonly service: EngineService;
-  /** The health and metrics port (engine.host:engine.port). */
-  readonly http: WorkerHttp;
+  /** The health and metrics port (engine.host:engine.port); null when an API node runs beside it (role both). */
+  readonly http: WorkerHttp | null;
   /** The local engine's folder (<dataDir>/worker): job files while they run, the local inversion cache. */
   readonly dataDir: string;
   /** SIGTERM: stop taking jobs, let the running ones finish, then close everything. */
@@ -30,6 +30,8 @@ export interface StartClusterWorkerOptions {
   readonly version?: string;
   readonly token?: string | null;
   readonly workerId?: string;
+  /** Its own health and metrics port; false when an API node in this process has engine.port (role both). */
+  readonly withHttp?: boolean;
 }
 
 export async function startClusterWorker(config: AppConfig, opts: StartClusterWorkerOptions): Promise<ClusterWorkerProcess> {
@@ -72,7 +74,7 @@ export async function startClusterWorker(config: AppConfig, opts: StartClusterWo
   let http: WorkerHttp | null = null;
   try {
     await worker.start();
-    http = await startWorkerHttp({ host: e.host, port: e.port, token: opts.token ?? null, worker, service, log });
+    if (opts.withHttp !== false) http = await startWorkerHttp({ host: e.host, port: e.port, token: opts.token ?? null, worker, service, log });
   } catch (err) {
     await worker.close().catch(() => undefined);
     await service.stop();
@@ -91,7 +93,7 @@ export async function startClusterWorker(config: AppConfig, opts: StartClusterWo
         // BullMQ first: no new job, and the running ones finish (their results go to Redis).
         await worker.close();
         await service.drain(e.drainMs);
-        await server.close();
+        await server?.close();
         await loaded.close();
       })()),
   };

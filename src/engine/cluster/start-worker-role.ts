@@ -1,11 +1,10 @@
 /**
- * The worker role as the CLI starts it. The worker itself (models, BullMQ workers, registration) is
- * src/engine/cluster/start-cluster-worker.ts (issue #33, its worker half); until it is in this build the
- * role is refused with a ConfigError that says so, rather than starting something half made.
+ * The worker role as the CLI starts it (`asyrp engine --role worker`, or beside an API node with
+ * --role both): start-cluster-worker.ts, seen as the CLI holds any running engine.
  */
 import type { AppConfig } from '../../config/load-config.js';
-import { ConfigError } from '../../config/config-error.js';
 import type { Logger } from '../../log/logger.js';
+import { startClusterWorker } from './start-cluster-worker.js';
 
 export interface WorkerRoleOptions {
   readonly redisUrl: string;
@@ -15,6 +14,7 @@ export interface WorkerRoleOptions {
   readonly withHttp: boolean;
 }
 
-export async function startClusterWorkerRole(_config: AppConfig, _opts: WorkerRoleOptions): Promise<{ readonly url: string; drain(): Promise<void> }> {
-  throw new ConfigError('INVALID_VALUE', 'engine.role', 'the worker role is not in this build yet: run --role api here and the engine with ASYRP_QUEUE=local elsewhere');
+export async function startClusterWorkerRole(config: AppConfig, opts: WorkerRoleOptions): Promise<{ readonly url: string; drain(): Promise<void> }> {
+  const w = await startClusterWorker(config, { redisUrl: opts.redisUrl, token: opts.token, log: opts.log, withHttp: opts.withHttp });
+  return { url: w.http?.url ?? '', drain: () => w.close() };
 }
