@@ -71,12 +71,14 @@ const image = sampleImageBase64();
 beforeAll(async () => {
   redisServer = await startRedisServer();
   redis = openRedis(redisServer.url, 'test');
+  // The restart case takes Redis away for a moment; the test's own connection just reconnects.
+  redis.on('error', () => undefined);
   await register('w1', [MODEL]);
 });
 
 afterAll(async () => {
   for (const n of nodes) await n.close();
-  await redis?.quit();
+  redis?.disconnect();
   await redisServer?.stop();
 });
 
@@ -220,6 +222,32 @@ describe('API node start-up', () => {
     expect(gone).toMatchObject({ code: 'MODEL_NOT_FOUND' });
     expect((await client.models()).models).toEqual([]);
     await register('w1', [MODEL]);
+  });
+});
+
+describe('Redis restarts without persistence', () => {
+  it('loses the queue, the results and the registrations; API nodes reconnect and serve again once workers re-register', async () => {
+    const { client } = await startNode();
+    const { id } = await client.submit({ imageBase64: image, recipe: 'smile:1', owner: 'before-restart' });
+    await redisServer.restart();
+    await new Promise((r) => setTimeout(r, 1100)); // the worker directory is read at most once a second
+    // The API node reconnects by itself; until it has, it answers BUSY with Retry-After, never hangs.
+    let health = null;
+    for (let i = 0; i < 50 && !health; i++) {
+      health = await client.health().catch((e: unknown) => {
+        expect(e).toMatchObject({ code: 'BUSY' });
+        return null;
+      });
+      if (!health) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(health).toMatchObject({ status: 'ok', models: [], queue: { queued: 0 } });
+    expect(await codeOf(client.status(id))).toMatchObject({ code: 'NOT_FOUND' });
+    // A worker's next heartbeat registers it again; submits work as before.
+    await register('w1', [MODEL]);
+    await new Promise((r) => setTimeout(r, 1100)); // the directory is read at most once a second
+    const again = await client.submit({ imageBase64: image, recipe: 'smile:1', owner: 'after-restart' });
+    expect(await client.status(again.id)).toMatchObject({ state: 'queued', position: 1 });
+    await client.cancel(again.id);
   });
 });
 
