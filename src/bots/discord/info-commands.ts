@@ -1,6 +1,5 @@
 /** `/asyrp help`, `/asyrp history` and `/asyrp link`: private answers, built from the model and the database. */
 import { modelDomainLines } from '../core/model-domains.js';
-import { MessageFlags } from 'discord.js';
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { actorFor } from '../core/actors.js';
 import { defaultEmojiMap } from '../core/default-emoji.js';
@@ -27,7 +26,7 @@ export async function handleHelp(ctx: DiscordBotContext, i: ChatInputCommandInte
     ...modelDomainLines(ctx.catalog.all),
     'Strengths go from -3 to 3; negative means the opposite direction.',
   ].join('\n');
-  await i.reply({ content: text, flags: MessageFlags.Ephemeral });
+  await answerPrivately(i, { content: text.slice(0, 2000) });
 }
 
 export async function handleHistory(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {

@@ -57,9 +57,9 @@ export async function routeInteraction(ctx: DiscordBotContext, i: Interaction): 
 async function routeChatInput(ctx: DiscordBotContext, i: ChatInputCommandInteraction): Promise<void> {
   const group = i.options.getSubcommandGroup(false);
   const sub = i.options.getSubcommand();
-  // Commands that write (presets, settings, the account, link codes) acknowledge privately first; their
-  // answer edits that reply. `preset use` is an edit and `help` only reads: they answer directly.
-  if ((group === 'preset' && sub !== 'use') || group === 'admin' || sub === 'history' || sub === 'link') await i.deferReply({ flags: MessageFlags.Ephemeral });
+  // Commands that use the database (presets, settings, the account, link codes, help's emoji map)
+  // acknowledge privately first; their answer edits that reply. `preset use` is an edit: it answers directly.
+  if ((group === 'preset' && sub !== 'use') || group === 'admin' || sub === 'history' || sub === 'link' || sub === 'help') await i.deferReply({ flags: MessageFlags.Ephemeral });
   if (group === 'preset') return handlePresetCommand(ctx, i, sub);
   if (group === 'admin') return handleAdminCommand(ctx, i, sub);
   if (sub === 'edit') return runSlashEdit(ctx, i, i.options.getString('recipe', true));
