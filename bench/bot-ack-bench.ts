@@ -4,7 +4,8 @@
  * the in-repo fakes in this process, with a real engine in a third process kept busy by tiny-unet jobs.
  * For each platform, 50 commands from 10 people (5 each, the production per-person burst limit) arrive
  * at once; ack latency is measured where the platform would measure it (Discord: dispatch to the
- * interaction callback at the fake; Slack: the signed POST to its HTTP answer). Every edit is then
+ * interaction callback at the fake; Slack: the signed POST to its HTTP answer, sent and timed on a
+ * worker thread of its own). Every edit is then
  * followed to its result: lost = not acknowledged or no result; duplicated = results beyond one per
  * command, or engine submissions beyond 50. Each platform runs idle, then with one CPU-burning process
  * per core beside it. Before each burst one warm-up command runs to its end (a running bot is warm; the
@@ -18,11 +19,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import process from 'node:process';
 import { EngineClient } from '../src/engine/client/engine-client.js';
 import { FakeDiscord } from '../test/fake-discord/fake-discord.js';
 import type { FakeUser } from '../test/fake-discord/fake-state.js';
 import { FakeSlack } from '../test/fake-slack/fake-slack.js';
+import { formBody } from '../test/fake-slack/signed-requests.js';
 import { startBotChild } from '../test/helpers/bot-child.js';
 import { startEngineGate } from '../test/helpers/engine-gate.js';
 import type { EngineGate } from '../test/helpers/engine-gate.js';
@@ -185,7 +188,8 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
     await waitFor(() => fake.threadReplies(channel, warmImage.ts).some((r) => r.bot_id && r.files?.length) || undefined, 'the warm-up edit', 60_000);
     const baseSubmissions = gate.submissions();
     await busyEngine(engineUrl, `slack-${load}`);
-    const deliveries = await Promise.all(Array.from({ length: COMMANDS }, (_, n) => fake.command(users[n % USERS]!, channel, 'global').catch(() => null)));
+    const bodies = Array.from({ length: COMMANDS }, (_, n) => formBody(fake.commandFields(users[n % USERS]!, channel, 'global')));
+    const deliveries = await sendFromWorker(fake.appUrl, bodies, fake.signingSecret);
     const acked = deliveries.filter((d) => d?.status === 200 && d.text.includes('Working on'));
     const acks = acked.map((d) => d!.ms);
     const results = () => images.reduce((sum, m) => sum + fake.threadReplies(channel, m.ts).filter((r) => r.bot_id && r.files?.length && !r.deleted).length, 0);
@@ -204,6 +208,49 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
     await bot.terminate();
     await gate.stop();
     await fake.stop();
+  }
+}
+
+/**
+ * Slack's side of the burst, sent and timed on a worker thread: the bench's main thread also serves the
+ * fake Web API, file downloads and the engine gate for the edits set up after their acks, and the time
+ * it spends there is not time Slack's servers would take to read an ack. Each request is signed just
+ * before it goes out (a fresh timestamp), over its own connection, all at once.
+ */
+async function sendFromWorker(url: string, bodies: string[], secret: string): Promise<({ status: number; text: string; ms: number } | null)[]> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createHmac } = require('node:crypto');
+    const { request } = require('node:http');
+    const { url, bodies, secret } = workerData;
+    const send = (body) => new Promise((resolve) => {
+      const ts = Math.floor(Date.now() / 1000);
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': 'v0=' + createHmac('sha256', secret).update('v0:' + ts + ':' + body).digest('hex'),
+      };
+      const started = Date.now();
+      const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString(), ms: Date.now() - started }));
+        res.on('error', () => resolve(null));
+      });
+      req.on('error', () => resolve(null));
+      req.end(body);
+    });
+    Promise.all(bodies.map(send)).then((out) => parentPort.postMessage(out));
+  `;
+  const worker = new Worker(source, { eval: true, workerData: { url, bodies, secret } });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  } finally {
+    await worker.terminate();
   }
 }
 
