@@ -27,8 +27,10 @@ async function rawSubmit(body: unknown): Promise<{ status: number; retryAfter: s
 
 describe('Retry-After', () => {
   it('tells an owner at their limit how long the burst takes to reach them, within a factor of 4 of what happens', async () => {
-    // Warm up: the rate is measured from finished jobs.
-    const warm = await Promise.all([0, 1, 2, 3].map((i) => client.submit(job(`w${i}`, i))));
+    // Warm up: the rate is measured from finished jobs, leaving out the time before the first finish (the
+    // first calls' allocations and the one inversion the cache then saves), so three pairs leave two that
+    // stand for the burst's jobs.
+    const warm = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => client.submit(job(`w${i}`, i))));
     await Promise.all(warm.map((j) => client.wait(j.id)));
 
     // A burst: six owners, two jobs each (their limit), landing at once; the last owner is served last in each round.
@@ -63,11 +65,13 @@ describe('Retry-After', () => {
     const accepted = await client.submit(job('o5', 97));
     expect(accepted.state).toBe('queued');
     const ratio = advertisedMs / Math.max(observedMs, 1000);
-    // The rate measured while a burst of submits competes with the worker is below the rate of the drain
-    // after it, so the advice runs high (about 2x here, docs/benchmarks.md); before #30 it was off by
-    // 7-120x, and a rate taken between the finishes of one batch made it 0.02x.
+    // With the warm-up left out of the rate, 0.36-1.2x on the 2-core VM at load average 15-19
+    // (docs/benchmarks.md): the error left is the machine's load changing between the measured jobs and
+    // the drain, both ways, so the bounds stay where a shared CI box keeps them. Before #30 the advice was
+    // off by 7-120x; with the warm-up counted it ran 2-5x high, and a rate taken between the finishes of
+    // one batch made it 0.02x.
     expect(ratio, `advertised ${advertisedMs} ms, observed ${observedMs} ms`).toBeGreaterThan(0.25);
     expect(ratio, `advertised ${advertisedMs} ms, observed ${observedMs} ms`).toBeLessThan(4);
     await Promise.all([...all, accepted.id].map((id) => client.cancel(id)));
-  }, 50_000);
+  }, 55_000);
 });

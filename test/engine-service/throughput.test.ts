@@ -22,6 +22,16 @@ describe('Throughput', () => {
     expect(t.rate(48_000)! * 1000).toBeCloseTo(4, 5);
   });
 
+  it('leaves out the time before the first finish: the first jobs carry the warm-up', () => {
+    const t = new Throughput();
+    t.observe(0, true);
+    t.finished(10_000); // the first pair: 10 s with the first calls' allocations and an inversion
+    t.finished(10_000);
+    t.finished(12_000); // the next pair: 2 s
+    t.finished(12_000);
+    expect(t.rate(12_000)! * 1000).toBeCloseTo(2 / 2, 5);
+  });
+
   it("starts an owner's queued job when the p-th slot frees and ends it one job's time later", () => {
     // 2 running, 1 job/s: a job takes 2 s. One slot frees at 0.5 s, the other at 2 s; each again 2 s after
     // it takes a job: starts at 0.5, 2, 2.5, 4 ...

@@ -39,11 +39,17 @@ export class Throughput {
   rate(now: number): number | null {
     const n = this.finishes.length;
     if (n === 0) return null;
-    // Until the window is full it starts when busy time started counting (0); then at its oldest finish.
-    const full = n > WINDOW;
-    const span = this.busyAt(now) - (full ? this.finishes[0]! : 0);
-    const count = full ? n - 1 : n;
-    return span > 0 ? count / span : null;
+    // The window starts at its oldest finish and counts the finishes after that instant (a batch ends in
+    // one tick: the oldest finish's batch-mates are not after it). Never from the engine's start once
+    // there is a later finish: the first jobs carry what later ones do not (onnxruntime's first-call
+    // allocations, the JIT, inversions the cache then saves), and counting them made the advice run
+    // 2-5x high after a short warm-up (docs/benchmarks.md).
+    const start = this.finishes[0]!;
+    let count = 0;
+    for (const f of this.finishes) if (f > start) count++;
+    const from = count ? start : 0;
+    const span = this.busyAt(now) - from;
+    return span > 0 ? (count || n) / span : null;
   }
 }
 
