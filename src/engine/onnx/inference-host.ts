@@ -4,9 +4,10 @@
  * While a UNet call computes there, the engine's event loop keeps answering HTTP requests.
  *
  * Why a worker thread and not a child process: tensors move between threads by transferring their
- * ArrayBuffers (no copy, no serialisation), a child process would copy every batch through a pipe, and
- * the worker shares the process's memory limits and lifetime, so nothing is left behind when the
- * engine exits (docs/scaling.md).
+ * ArrayBuffers (no copy, no serialisation), a child process copies every batch through a pipe (measured:
+ * about 5x the time outside onnxruntime per batch-16 call, bench/inference-boundary-bench.ts), and the
+ * worker shares the process's memory limits and lifetime, so nothing is left behind when the engine
+ * exits (docs/scaling.md).
  *
  * A worker that dies (an uncaught error, a native abort that ends the thread, `kill()`) fails the calls
  * it had in flight with INFERENCE_FAILED (details.reason 'WORKER_EXITED') and is replaced on the next
