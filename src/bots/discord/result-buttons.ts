@@ -30,17 +30,24 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
       await i.reply({ content: 'Only the person who made this edit can delete it.', flags: MessageFlags.Ephemeral });
       return;
     }
+    // Deleting is a call to Discord: acknowledge (privately) first.
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
     await i.message.delete();
-    await i.reply({ content: '🗑️ Deleted.', flags: MessageFlags.Ephemeral });
+    await i.editReply({ content: '🗑️ Deleted.' });
     return;
   }
   if (action === 'undo') {
-    const target = ctx.edits.undoTarget(actor, editId);
-    if (!target) {
+    if (ctx.edits.edit(actor, editId).parentId === null) {
       await i.reply({ content: 'This is the first edit of this image; the original is above.', flags: MessageFlags.Ephemeral });
       return;
     }
+    // The parent's images are read from disk: after the acknowledgement.
     await i.deferReply();
+    const target = ctx.edits.undoTarget(actor, editId);
+    if (!target) {
+      await i.editReply({ content: 'The edit before this one has no result to go back to.' });
+      return;
+    }
     // Threads the client has not cached arrive without a channel object.
     const channel = i.channel ?? (await ctx.client.channels.fetch(i.channelId));
     if (!channel?.isSendable()) throw new Error('button channel is not sendable');
