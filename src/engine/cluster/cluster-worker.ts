@@ -22,7 +22,6 @@ import { BlobInversionCache } from './shared-inversion-cache.js';
 import { WorkerPresence } from './worker-presence.js';
 
 export interface ClusterWorkerOptions {
-  readonly redisUrl: string;
   readonly settings: ClusterSettings;
   /** The models this host runs (what it registers and the queues it opens). */
   readonly models: readonly ModelInfo[];
@@ -71,7 +70,7 @@ export class ClusterWorker {
     this.log = opts.log ?? silentLogger;
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const { settings } = opts;
-    this.subscriber = openRedis(opts.redisUrl, 'asyrp-worker-cancel');
+    this.subscriber = openRedis(shared.redisUrl, 'asyrp-worker-cancel');
     this.cancels = new CancelWatch(shared.redis, this.subscriber, settings.prefix, this.log);
     const slots = opts.maxBatch * opts.models.length;
     this.presence = new WorkerPresence(shared.redis, settings.prefix, settings.heartbeatMs, { workerId: this.workerId, host: hostname(), pid: process.pid, models: opts.models, slots }, () => this.active, this.log);
@@ -103,7 +102,7 @@ export class ClusterWorker {
     };
     for (const model of this.opts.models) {
       const worker = new Worker(queueName(model.id), counted, {
-        connection: redisOptions(this.opts.redisUrl, `asyrp-worker-${model.id}`),
+        connection: redisOptions(this.shared.redisUrl, `asyrp-worker-${model.id}`),
         prefix: settings.prefix,
         concurrency: this.opts.maxBatch,
         // A worker silent for lockDurationMs is taken as dead; its jobs go back to the queue up to

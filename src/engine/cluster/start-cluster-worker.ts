@@ -63,7 +63,6 @@ export async function startClusterWorker(config: AppConfig, opts: StartClusterWo
   });
   service.start();
   const worker = new ClusterWorker(shared, service, {
-    redisUrl: opts.redisUrl,
     settings: e.cluster,
     models: service.models(),
     maxBatch: e.maxBatch,
