@@ -1,8 +1,8 @@
 /**
  * The worker role: a local EngineService with the models this host loaded, fed by one BullMQ Worker per
- * model (a host only opens the queues of models it can run). Each BullMQ Worker takes up to the model's
- * batch size of jobs at once, so the local engine keeps batching them into one UNet call per tick, as a
- * single engine does. Stalled-job detection (lockDurationMs, maxAttempts) retries the jobs of a worker
+ * model (a host only opens the queues of models it can run). Each BullMQ Worker holds jobs up to the
+ * model's free batch slots (batch-slots.ts: samples, a sweep counting one per strength), so the local
+ * engine keeps batching them into one UNet call per tick, as a single engine does. Stalled-job detection (lockDurationMs, maxAttempts) retries the jobs of a worker
  * that died; close() stops taking jobs and lets the running ones finish (SIGTERM drains).
  */
 import { hostname } from 'node:os';
@@ -13,7 +13,8 @@ import type { ModelInfo } from '../client/api-types.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { RedisBlobStore } from './blob-store.js';
 import { CancelWatch } from './cancel-watch.js';
-import { queueName, type ClusterFinal, type ClusterSettings } from './contract.js';
+import { queueName, type ClusterFinal, type ClusterJobData, type ClusterSettings } from './contract.js';
+import { BatchSlots } from './batch-slots.js';
 import { FairRounds } from './fair-rounds.js';
 import { createProcessor, type LocalEngine } from './job-processor.js';
 import { openRedis, redisOptions } from './redis-connection.js';
@@ -58,7 +59,8 @@ export class ClusterWorker {
   private readonly subscriber: Redis;
   private readonly presence: WorkerPresence;
   private readonly cancels: CancelWatch;
-  private active = 0;
+  /** Batch slots per model (samples held); their sum is what the registration reports as busy. */
+  private readonly slots: BatchSlots[] = [];
   private closing: Promise<void> | null = null;
   private readonly log: Logger;
 
@@ -73,7 +75,7 @@ export class ClusterWorker {
     this.subscriber = openRedis(shared.redisUrl, 'asyrp-worker-cancel');
     this.cancels = new CancelWatch(shared.redis, this.subscriber, settings.prefix, this.log);
     const slots = opts.maxBatch * opts.models.length;
-    this.presence = new WorkerPresence(shared.redis, settings.prefix, settings.heartbeatMs, { workerId: this.workerId, host: hostname(), pid: process.pid, models: opts.models, slots }, () => this.active, this.log);
+    this.presence = new WorkerPresence(shared.redis, settings.prefix, settings.heartbeatMs, { workerId: this.workerId, host: hostname(), pid: process.pid, models: opts.models, slots }, () => this.busy, this.log);
   }
 
   /** Registers, listens for cancels, and starts taking jobs. */
@@ -92,16 +94,22 @@ export class ClusterWorker {
       log: this.log,
       ...(this.opts.forgotten ? { forgotten: this.opts.forgotten } : {}),
     });
-    const counted = async (...args: Parameters<typeof processor>): Promise<ClusterFinal> => {
-      this.active++;
-      try {
-        return await processor(...args);
-      } finally {
-        this.active--;
-      }
-    };
     for (const model of this.opts.models) {
-      const worker = new Worker(queueName(model.id), counted, {
+      const slots = new BatchSlots(this.opts.maxBatch);
+      this.slots.push(slots);
+      // Each job held counts its samples against the model's batch; the Worker takes more only while slots are free.
+      const counted = async (...args: Parameters<typeof processor>): Promise<ClusterFinal> => {
+        const width = BatchSlots.width(args[0].data as ClusterJobData);
+        slots.take(width);
+        worker.concurrency = slots.concurrency;
+        try {
+          return await processor(...args);
+        } finally {
+          slots.release(width);
+          worker.concurrency = slots.concurrency;
+        }
+      };
+      const worker: Worker = new Worker(queueName(model.id), counted, {
         connection: redisOptions(this.shared.redisUrl, `asyrp-worker-${model.id}`),
         prefix: settings.prefix,
         concurrency: this.opts.maxBatch,
@@ -123,9 +131,9 @@ export class ClusterWorker {
     this.log.info(`worker ${this.workerId} takes jobs for ${this.opts.models.map((m) => m.id).join(', ')} (up to ${this.opts.maxBatch} at once per model)`);
   }
 
-  /** Jobs being processed now. */
+  /** Batch slots (samples) taken now, over all models. */
   get busy(): number {
-    return this.active;
+    return this.slots.reduce((n, s) => n + s.busy, 0);
   }
 
   /** Stops taking jobs, waits for the running ones to finish, unregisters and disconnects. */
