@@ -128,7 +128,7 @@ describe('reaction refusals', () => {
   /** Bot messages in the server's channels and threads (DMs and ephemeral answers excluded). */
   const publicBotMessages = () => [...h.fake.state.messages.values()].filter((m) => m.author.id === h.fake.state.botUser.id && !m.deleted && !(m.flags & 64) && !m.channel_id.startsWith('dm-'));
 
-  it('tell the person who reacted by DM and leave nothing in the channel: a channel without edits, an image the engine refuses', async () => {
+  it('tell the person who reacted by DM and leave nothing in the channel: a channel without edits, a missing preset, an image the engine refuses', async () => {
     const { fake } = h;
     const map = fake.slash(fake.users.admin, ['admin', 'emoji'], { emoji: '🧪', recipe: 'shift:0.4' }, { admin: true });
     await ephemeralReply(h, map.token);
@@ -147,11 +147,19 @@ describe('reaction refusals', () => {
     const reset = fake.slash(fake.users.admin, ['admin', 'channels'], { channels: 'all' }, { admin: true });
     await ephemeralReply(h, reset.token);
 
+    // An emoji mapped to a preset that does not exist (or is not shared with this person).
+    const gone = fake.slash(fake.users.admin, ['admin', 'emoji'], { emoji: '🪄', recipe: '@nobody/gone:0.5' }, { admin: true });
+    await ephemeralReply(h, gone.token);
+    fake.react(fake.users.alice, posted, '🪄');
+    const presetDm = await fake.waitFor(() => fake.dmsTo(fake.users.alice)[1], 'the DM about the preset');
+    expect(presetDm.content).toContain('🪄');
+    expect(presetDm.content).toMatch(/gone|not found|no preset/i);
+
     // The engine refuses the image after the thread and the status line exist: both go, the DM stays.
     const damaged = fake.postImage(fake.users.bob, { bytes: broken() });
     fake.react(fake.users.alice, damaged, '🧪');
-    const second = await fake.waitFor(() => fake.dmsTo(fake.users.alice)[1], 'the second DM');
-    expect(second.content).toContain('damaged');
+    const damagedDm = await fake.waitFor(() => fake.dmsTo(fake.users.alice)[2], 'the DM about the damaged image');
+    expect(damagedDm.content).toContain('damaged');
     await settled(h);
     expect(fake.state.channels.has(damaged.id)).toBe(false); // no empty thread left behind
     expect(publicBotMessages().length).toBe(publicBefore);
