@@ -69,8 +69,21 @@ describe('API node with a worker', () => {
   it('cancels a running job through the API node', async () => {
     const { id } = await client.submit({ imageBase64: sampleImageBase64(), recipe: 'shift:0.5 steps:1000', owner: 'canceller' });
     for await (const e of client.events(id)) if (e.status.state === 'running' && e.status.step > 0) break;
-    expect((await client.cancel(id)).state).toMatch(/running|cancelled/);
+    const answer = await client.cancel(id);
+    expect(answer.state, JSON.stringify(answer.error)).toMatch(/running|cancelled/);
     expect(await client.wait(id)).toMatchObject({ state: 'cancelled' });
     expect((await client.health()).queue).toEqual({ queued: 0, running: 0 });
+  });
+
+  it('after a Redis restart without persistence, the worker registers again and edits run as before', async () => {
+    await redisServer.restart();
+    let models: string[] = [];
+    for (let i = 0; i < 100 && !models.length; i++) {
+      models = await client.models().then((r) => r.models.map((m) => m.id), () => []);
+      if (!models.length) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(models).toEqual(['analytic']);
+    const { id } = await client.submit({ imageBase64: sampleImageBase64(), recipe: 'shift:0.3 steps:8', owner: 'after-restart' });
+    expect(await client.wait(id)).toMatchObject({ state: 'done', cacheHit: false });
   });
 });

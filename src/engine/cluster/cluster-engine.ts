@@ -51,7 +51,7 @@ export class ClusterEngine implements EngineApi {
 
   constructor(private readonly o: ClusterEngineOptions) {
     const prefix = o.settings.prefix;
-    this.queues = new ClusterQueues(o.redis, prefix);
+    this.queues = new ClusterQueues(o.redis, prefix, (model, err) => o.log.warn('queue connection error (it reconnects)', { model, err: err.message }));
     this.directory = new WorkerDirectory(o.redis, prefix);
     this.fair = new FairRounds(o.redis, prefix);
     this.room = new ClusterRoom({ redis: o.redis, queues: this.queues, directory: this.directory, maxQueued: o.maxQueued, maxQueuedPerOwner: o.maxQueuedPerOwner, maxAttempts: o.settings.maxAttempts });

@@ -29,6 +29,8 @@ export class ClusterQueues {
   constructor(
     private readonly redis: Redis,
     readonly prefix: string,
+    /** Connection errors of a queue (it reconnects by itself); logged, never thrown. */
+    private readonly onError: (modelId: string, err: Error) => void = () => undefined,
   ) {}
 
   queue(modelId: string): Queue<ClusterJobData, ClusterFinal> {
@@ -36,6 +38,7 @@ export class ClusterQueues {
     if (!q) {
       // A Queue only sends commands (no blocking reads), so it shares the node's connection.
       q = new Queue<ClusterJobData, ClusterFinal>(queueName(modelId), { connection: this.redis, prefix: this.prefix });
+      q.on('error', (err) => this.onError(modelId, err));
       this.queues.set(modelId, q);
     }
     return q;
@@ -55,10 +58,14 @@ export class ClusterQueues {
   async find(id: string): Promise<{ job: ClusterJob; view: JobView } | null> {
     const modelId = await this.modelOf(id);
     if (!modelId) return null;
-    const job = await this.queue(modelId).getJob(id);
-    if (!job) return null;
-    const state = await job.getState();
+    const queue = this.queue(modelId);
+    // The state first, then the job: a job read first and finished in between would pair "completed"
+    // with a hash read before the return value was written. Read the other way round, the job can only
+    // be further along than its state says, which reads as the earlier state.
+    const state = await queue.getJobState(id);
     if (state === 'unknown') return null;
+    const job = await queue.getJob(id);
+    if (!job) return null;
     return { job, view: viewOf(job, state) };
   }
 
