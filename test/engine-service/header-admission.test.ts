@@ -146,6 +146,37 @@ describe('admission from the headers', () => {
     await client.cancel(ok.id);
   });
 
+  it('with Expect: 100-continue the body is asked for only when the submit is admitted', async () => {
+    const running = await client.submit({ imageBase64: image, recipe: 'steps:1000', model: 'tiny-unet', owner: 'fay' });
+    const expectSubmit = (owner: string) =>
+      new Promise<{ continued: boolean; status: number; code?: string }>((resolve, reject) => {
+        const body = jobBody(owner);
+        let continued = false;
+        const req = request(
+          { host: '127.0.0.1', port: server.port, method: 'POST', path: '/v1/jobs', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue', 'x-asyrp-owner': owner } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              resolve({ continued, status: res.statusCode!, code: (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Answer['body']).error?.code });
+              req.destroy();
+            });
+          },
+        );
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    // fay is at her limit: the refusal comes without "100 Continue", so the body is never sent.
+    expect(await expectSubmit('fay')).toEqual({ continued: false, status: 429, code: 'OWNER_LIMIT' });
+    const admitted = await expectSubmit('gus');
+    expect([admitted.continued, admitted.status]).toEqual([true, 202]);
+    await client.cancel(running.id);
+  });
+
   it('the client names owner and key in the headers, percent-encoded', async () => {
     const owner = 'slack:T1:Ü ser';
     const a = await client.submit({ imageBase64: image, recipe: 'steps:1000', model: 'tiny-unet', owner, idempotencyKey: 'ü-1' });

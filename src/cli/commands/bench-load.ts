@@ -9,13 +9,12 @@
  * of the same run.
  */
 import { fork } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig, InferenceSetting } from '../../config/load-config.js';
 import { API_VERSION } from '../../engine/client/api-types.js';
-import { EngineClient, submitHeaders } from '../../engine/client/engine-client.js';
+import { EngineClient, postExpectingContinue, submitHeaders } from '../../engine/client/engine-client.js';
 import { directionNames } from '../../engine/directions/direction-file.js';
 import { resolveModelPackage } from '../../engine/model/model-registry.js';
 import { GaussianRng } from '../../engine/diffusion/gaussian-rng.js';
@@ -158,9 +157,10 @@ async function runVariant(
     const refusedMs: number[] = [];
     const refused: Record<string, number> = {};
     let accepted = 0;
-    // Every body is encoded before the clock starts, and sent with node:http, not fetch: what is timed
-    // is the engine's answer, not this process building 500 requests of 260 kB (fetch's encoding and
-    // copying of them cost this process 2-3 s of CPU on the 2-core VM, charged to the first requests).
+    // Every body is encoded before the clock starts, and sent as EngineClient.submit sends it (node:http,
+    // Expect: 100-continue), not with fetch: what is timed is the engine's answer, not this process
+    // building 500 requests of 260 kB (fetch's encoding and copying of them cost this process 2-3 s of
+    // CPU on the 2-core VM, charged to the first requests).
     const requests = Array.from({ length: opts.burst }, (_, i) => {
       const request = { imageBase64: opts.image, recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` };
       // The engine client's headers: they name the owner, so a refusal comes before the body is read.
@@ -171,8 +171,10 @@ async function runVariant(
         const t = performance.now();
         let code: string | null;
         try {
-          const res = await postBody(`${engine.url}/${API_VERSION}/jobs`, headers, body);
-          code = res.status === 202 || res.status === 200 ? null : ((JSON.parse(res.text) as { error?: { code?: string } }).error?.code ?? String(res.status));
+          // As EngineClient.submit sends it: a refusal from the headers comes before the body is sent.
+          const res = await postExpectingContinue(`${engine.url}/${API_VERSION}/jobs`, { method: 'POST', body, headers, signal: AbortSignal.timeout(120_000) });
+          const text = await res.text();
+          code = res.status === 202 || res.status === 200 ? null : ((JSON.parse(text) as { error?: { code?: string } }).error?.code ?? String(res.status));
         } catch {
           // No answer at all (the connection closed): counted, with the time it took to find out.
           code = 'NO_ANSWER';
@@ -197,25 +199,6 @@ async function runVariant(
   } finally {
     await engine.stop();
   }
-}
-
-/** One POST on a connection of its own; resolves with the answer, even one sent before the body was read. */
-function postBody(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', agent: false, headers: { ...headers, 'content-length': body.length } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-        req.destroy();
-      });
-      res.on('error', reject);
-    });
-    // The engine may answer (a refusal) and stop reading while the body is still being written.
-    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
-    req.on('close', () => reject(new Error('closed without an answer')));
-    req.end(body);
-  });
 }
 
 function fmt(n: number, digits = 0): string {

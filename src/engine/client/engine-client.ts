@@ -3,6 +3,8 @@
  * only through this: plain HTTP on loopback (or another host with a bearer token).
  */
 import type { ApiError, ApiErrorCode, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from './api-types.js';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { API_ERROR_CODES, API_VERSION, SUBMIT_KEY_HEADER, SUBMIT_OWNER_HEADER } from './api-types.js';
 
 export class EngineClientError extends Error {
@@ -33,6 +35,49 @@ export function submitHeaders(req: Pick<SubmitRequest, 'owner' | 'idempotencyKey
   }
 }
 
+export type Transport = (url: string, init: RequestInit & { signal: AbortSignal; headers: Record<string, string> }) => Promise<Response>;
+
+/** How long to wait for "100 Continue" before sending the body anyway (a proxy that drops the expectation). */
+const CONTINUE_WAIT_MS = 1000;
+
+/**
+ * A POST whose body goes out only once the server says "100 Continue" (fetch cannot send the
+ * expectation). A final answer that comes first is the answer, and the body is never sent; its
+ * connection is not reused (the server may still be waiting for that body), so each call has its own.
+ */
+export const postExpectingContinue: Transport = (url, init) =>
+  new Promise((resolve, reject) => {
+    const body = typeof init.body === 'string' ? Buffer.from(init.body) : init.body instanceof Uint8Array ? init.body : Buffer.alloc(0);
+    const target = new URL(url);
+    const open = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    let bodySent = false;
+    const sendBody = () => {
+      clearTimeout(timer);
+      if (bodySent || req.destroyed) return;
+      bodySent = true;
+      req.end(body);
+    };
+    const req = open(target, { method: 'POST', agent: false, signal: init.signal, headers: { ...(init.headers as Record<string, string>), expect: '100-continue', 'content-length': String(body.length) } }, (res) => {
+      clearTimeout(timer);
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+        resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers }));
+        req.destroy();
+      });
+    });
+    const timer = setTimeout(sendBody, CONTINUE_WAIT_MS);
+    req.on('continue', sendBody);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.flushHeaders();
+  });
+
 export interface EngineClientOptions {
   /** e.g. http://127.0.0.1:7860 */
   readonly baseUrl: string;
@@ -52,11 +97,11 @@ export class EngineClient {
     return { ...(this.opts.token ? { authorization: `Bearer ${this.opts.token}` } : {}), ...extra };
   }
 
-  private async request(path: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
+  private async request(path: string, init: RequestInit & { timeoutMs?: number } = {}, send: Transport = fetch): Promise<Response> {
     const signal = init.signal ?? AbortSignal.timeout(init.timeoutMs ?? this.opts.timeoutMs ?? 30_000);
     let res: Response;
     try {
-      res = await fetch(this.base + path, { ...init, signal, headers: this.headers((init.headers as Record<string, string>) ?? {}) });
+      res = await send(this.base + path, { ...init, signal, headers: this.headers((init.headers as Record<string, string>) ?? {}) });
     } catch (e) {
       throw new EngineClientError('UNAVAILABLE', `the engine at ${this.opts.baseUrl} cannot be reached (${(e as Error).message})`, 0);
     }
@@ -76,8 +121,14 @@ export class EngineClient {
     return (await (await this.request(path, init)).json()) as T;
   }
 
-  submit(req: SubmitRequest): Promise<SubmitResponse> {
-    return this.json('/jobs', { method: 'POST', body: JSON.stringify(req), headers: submitHeaders(req) });
+  /**
+   * Sent with `Expect: 100-continue` after headers naming the owner and key: an engine that refuses the
+   * submit from its headers (a full queue or owner share, a repeated key) answers before a byte of the
+   * image is sent (docs/engine-api.md, "Admission").
+   */
+  async submit(req: SubmitRequest): Promise<SubmitResponse> {
+    const res = await this.request('/jobs', { method: 'POST', body: JSON.stringify(req), headers: submitHeaders(req) }, postExpectingContinue);
+    return (await res.json()) as SubmitResponse;
   }
 
   status(id: string): Promise<JobStatus> {

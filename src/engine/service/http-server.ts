@@ -22,7 +22,7 @@ export interface HttpOptions {
 const VARIANTS: readonly ResultVariant[] = ['after', 'before', 'compare', 'grid', 'animation'];
 
 export function createEngineHttpServer(service: EngineApi, opts: HttpOptions): Server {
-  return createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(service, opts, req, res).catch((e: unknown) => {
       const err = toApiError(e);
       if (err.code === 'INTERNAL') opts.log?.error('request failed', { method: req.method, path: req.url?.split('?')[0], err: e });
@@ -30,7 +30,10 @@ export function createEngineHttpServer(service: EngineApi, opts: HttpOptions): S
       if (!req.complete) req.resume();
       sendError(res, err);
     });
-  });
+  };
+  // A request with "Expect: 100-continue" is handled like any other, but its body is asked for
+  // (writeContinue) only where one is read: a refusal from the headers never makes the client send it.
+  return createServer(onRequest).on('checkContinue', onRequest);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -111,6 +114,7 @@ async function submit(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   }
   const ticket = early?.ticket;
   try {
+    if (/100-continue/i.test(req.headers.expect ?? '') && Number(req.headers['content-length'] ?? 0) <= opts.maxBodyBytes) res.writeContinue();
     const body = await readJsonBody(req, opts.maxBodyBytes);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
     const answer = await service.submit(body as SubmitRequest, ticket);
