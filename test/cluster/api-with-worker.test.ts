@@ -44,7 +44,9 @@ describe('API node with a worker', () => {
     let previews = 0;
     let lastStep = 0;
     let stepsInOrder = true;
+    const ids = new Set<string>();
     for await (const e of client.events(id, { preview: true })) {
+      ids.add(e.status.id);
       phases.add(e.status.phase);
       if (e.previewBase64) previews++;
       if (e.status.step < lastStep) stepsInOrder = false;
@@ -54,6 +56,7 @@ describe('API node with a worker', () => {
     expect(final).toMatchObject({ id, state: 'done', phase: 'finished', owner: 'e2e-user', model: 'analytic', cacheHit: false, error: null });
     expect(final.step).toBe(final.total);
     expect(stepsInOrder).toBe(true);
+    expect([...ids]).toEqual([id]);
     expect(phases.has('inversion')).toBe(true);
     expect(previews).toBeGreaterThan(0);
     const compare = await sharp(Buffer.from(await client.result(id, 'compare'))).metadata();

@@ -113,7 +113,8 @@ export class ProgressRelay {
     const w = this.watches.get(jobId);
     if (!w) return;
     w.heardAt = Date.now();
-    const s = withoutPreview(status);
+    // The listener asked about this id: whatever a worker put in the payload, the event says this id.
+    const s = { ...withoutPreview(status), id: jobId };
     const last = w.lastSent;
     if (last && FINAL_STATES.has(last.state)) return;
     const now = Date.now();
