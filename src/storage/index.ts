@@ -1,6 +1,7 @@
 /** The storage layer's public surface. Code outside src/storage imports from here only. */
 export { openStorage, migrateDatabase } from './open-storage.js';
 export type { Storage, StorageOptions } from './open-storage.js';
+export type { ReadModel } from './read-model.js';
 export { restoreDatabase } from './backup.js';
 export type { BackupResult } from './backup.js';
 export type { MigrateResult } from './migrate.js';

@@ -17,6 +17,8 @@ import { ServerSettingsRepo } from './repos/server-settings-repo.js';
 import type { BackupResult } from './backup.js';
 import { backupDatabase, integrityProblems } from './backup.js';
 import { asStorageError, StorageError } from './storage-error.js';
+import type { ReadModelSlot } from './read-model.js';
+import { ReadModel } from './read-model.js';
 import type { Clock } from './transactions.js';
 import { systemClock } from './transactions.js';
 
@@ -35,6 +37,12 @@ export interface Storage {
   readonly serverSettings: ServerSettingsRepo;
   readonly idempotency: IdempotencyRepo;
   readonly jobs: JobsRepo;
+  /**
+   * The in-memory copy of accounts, presets and server settings that the bots decide from before an
+   * acknowledgement (./read-model.ts). Read from the database on the first call (a bot calls it at
+   * start), then kept current by this storage's own writes.
+   */
+  readModel(): ReadModel;
   /** What the open-time migration did. */
   readonly migration: MigrateResult | undefined;
   schemaVersion(): number;
@@ -56,12 +64,15 @@ export function openStorage(options: StorageOptions): Storage {
       });
     }
     const clock = options.clock ?? systemClock;
+    const model: ReadModelSlot = { current: null };
+    const serverSettings = new ServerSettingsRepo(db, clock, model);
     return {
       path: options.path,
-      accounts: new AccountsRepo(db, clock),
-      presets: new PresetsRepo(db, clock),
+      accounts: new AccountsRepo(db, clock, model),
+      presets: new PresetsRepo(db, clock, model),
       history: new HistoryRepo(db, clock),
-      serverSettings: new ServerSettingsRepo(db, clock),
+      serverSettings,
+      readModel: () => (model.current ??= new ReadModel(db, serverSettings)),
       idempotency: new IdempotencyRepo(db, clock),
       jobs: new JobsRepo(db, clock),
       migration,

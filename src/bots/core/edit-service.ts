@@ -6,7 +6,7 @@
  *   fetchInput() / run() - download the image, run the job, store the result;
  *   follow-ups (stronger / weaker / sweep) start from a stored edit, so they work after a restart.
  */
-import type { Actor, HistoryEntry } from '../../storage/index.js';
+import type { Actor, HistoryEntry, ReadModel } from '../../storage/index.js';
 import type { AttachmentMeta } from './image-fetch.js';
 import { fetchImage } from './image-fetch.js';
 import { ImageStore } from './image-store.js';
@@ -37,6 +37,11 @@ export class EditService {
   readonly pending: PendingEdits;
   /** Edits setting up at once (see setup-slots.ts); the rest wait their turn after their ack. */
   readonly setupSlots = new SetupSlots(4);
+  /**
+   * Accounts, presets and server settings in memory (storage's read model, loaded here at bot start and
+   * kept current by storage's writes): what admit() and prepare() decide from, so they read no disk.
+   */
+  readonly model: ReadModel;
 
   constructor(
     readonly deps: CoreDeps,
@@ -44,24 +49,26 @@ export class EditService {
     private readonly options: EditServiceOptions,
   ) {
     this.images = new ImageStore(join(deps.dataDir, 'images'));
+    this.model = deps.storage.readModel();
     this.pending = new PendingEdits(deps.dataDir);
     this.limiter = options.limiter ?? new RateLimiter(deps.now ? { now: deps.now } : {});
   }
 
   /**
    * Channel allow-list and rate limits; counts the edit. Throws UserFacingError('limit' | 'forbidden').
-   * Reads the server's settings and counts in memory: it writes nothing, so adapters run it before the ack.
+   * The server's settings come from the read model and the counts are in memory: it touches no disk, so
+   * adapters run it before the ack.
    */
   admit(who: Requester): void {
-    const { serverSettings } = this.deps.storage;
-    if (!serverSettings.isChannelAllowed(who.platform, who.serverId, who.channelId)) {
+    if (!this.model.isChannelAllowed(who.platform, who.serverId, who.channelId)) {
       throw new UserFacingError('forbidden', 'Edits are not enabled in this channel; ask an admin which channels allow them.');
     }
-    this.limiter.take(who, serverSettings.get(who.platform, who.serverId));
+    this.limiter.take(who, this.model.serverSettings(who.platform, who.serverId));
   }
 
+  /** Presets are looked up in the read model: in memory, so adapters run it before the ack. */
   prepare(actor: Actor, recipeText: string): ResolvedRecipe {
-    return resolveRecipe(recipeText, { directions: this.catalog.directionNames, actor, presets: this.deps.storage.presets });
+    return resolveRecipe(recipeText, { directions: this.catalog.directionNames, actor, presets: this.model });
   }
 
   get allowedHosts(): readonly string[] {

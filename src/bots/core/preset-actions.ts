@@ -65,5 +65,10 @@ function ownPreset(storage: Storage, actor: Actor, ref: string): Preset {
 export function presetSuggestions(storage: Storage, actor: Actor, typed: string, limit = 15): { ref: string; label: string }[] {
   const q = typed.replace(/^@[^/]*\/?/, '').slice(0, 100);
   const found = q ? storage.presets.search(actor, q, { limit }) : storage.presets.listOwn(actor, { limit });
-  return found.map((p) => ({ ref: p.ownerId === actor.accountId ? p.name : `@${p.ownerHandle}/${p.name}`, label: `${p.name} by @${p.ownerHandle}: ${p.recipe}` }));
+  return found.map((p) => presetSuggestion(actor, p));
+}
+
+/** One suggestion: the name to type (own presets bare, others as `@owner/name`) and what it does. */
+export function presetSuggestion(actor: Actor, p: Preset): { ref: string; label: string } {
+  return { ref: p.ownerId === actor.accountId ? p.name : `@${p.ownerHandle}/${p.name}`, label: `${p.name} by @${p.ownerHandle}: ${p.recipe}` };
 }

@@ -5,7 +5,7 @@
  */
 import type { Recipe, RecipeOptions } from '../../engine/recipe/parse-recipe.js';
 import { formatRecipe, parseRecipe, RECIPE_LIMITS } from '../../engine/recipe/parse-recipe.js';
-import type { Actor, Preset, Storage } from '../../storage/index.js';
+import type { Actor, Preset } from '../../storage/index.js';
 import { isStorageError } from '../../storage/index.js';
 import { EngineError } from '../../engine/errors.js';
 import { UserFacingError } from './user-facing-error.js';
@@ -22,7 +22,8 @@ export interface ResolvedRecipe {
 export interface ResolveContext {
   readonly directions: readonly string[];
   readonly actor: Actor;
-  readonly presets: Storage['presets'];
+  /** Storage's presets, or its read model (the same answers from memory, before an acknowledgement). */
+  readonly presets: { resolve(actor: Actor, ref: string): Preset };
 }
 
 const round = (v: number) => Number(v.toPrecision(6));

@@ -3,14 +3,16 @@
  * privileged intent (Discord sends the target message). It answers with a private picker: a select of
  * directions and presets, then strength buttons. The picker's state (which image) is kept in memory
  * and, after the reply, in the database under the command's interaction id, which the controls carry
- * (so a picker still works after a restart). Every step acknowledges before it writes.
+ * (so a picker still works after a restart). Every step acknowledges before it touches the disk: the
+ * person's presets come from storage's read model, and a picker's state stored by an earlier process is
+ * read after the step's update (the picker is private, so a refusal then is private too).
  */
 import { ActionRowBuilder, ButtonBuilder, ButtonStyle, MessageFlags, StringSelectMenuBuilder } from 'discord.js';
 import type { ButtonInteraction, MessageContextMenuCommandInteraction, StringSelectMenuInteraction } from 'discord.js';
 import { actorFor, knownActor } from '../core/actors.js';
 import { checkAttachment } from '../core/image-fetch.js';
 import type { AttachmentMeta } from '../core/image-fetch.js';
-import { presetSuggestions } from '../core/preset-actions.js';
+import { presetSuggestion } from '../core/preset-actions.js';
 import { UserFacingError } from '../core/user-facing-error.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { pickSelectId, pickStrengthId } from './custom-ids.js';
@@ -35,7 +37,7 @@ const openPicks = new Map<string, { state: PickState; expiresAt: number }>();
 function loadPick(ctx: DiscordBotContext, pickId: string): PickState {
   const held = openPicks.get(pickId);
   if (held && held.expiresAt > Date.now()) return held.state;
-  const stored = ctx.storage.idempotency.peek(pickKey(pickId)); // a read: this runs before the ack
+  const stored = ctx.storage.idempotency.peek(pickKey(pickId)); // a read: callers run this after their ack
   if (!stored) throw new UserFacingError('not-found', 'This picker has expired; right-click the image again.');
   return JSON.parse(stored) as PickState;
 }
@@ -57,10 +59,10 @@ export async function handleContextMenu(ctx: DiscordBotContext, i: MessageContex
   checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
   const state: PickState = { channelId: i.targetMessage.channelId, messageId: i.targetMessage.id, image: metaOf(attachment) };
   rememberPick(ctx, i.id, state);
-  const actor = knownActor(ctx.storage, requesterOf(i));
+  const actor = knownActor(ctx.edits.model, requesterOf(i));
   const options = [
     ...ctx.catalog.current.directions.map((d) => ({ label: d.name, description: (d.description || 'direction').slice(0, 100), value: d.name })),
-    ...presetSuggestions(ctx.storage, actor, '', 10).map((p) => ({ label: `preset ${p.ref}`.slice(0, 100), description: p.label.slice(0, 100), value: p.ref.slice(0, 100) })),
+    ...ctx.edits.model.listOwn(actor, 10).map((p) => presetSuggestion(actor, p)).map((p) => ({ label: `preset ${p.ref}`.slice(0, 100), description: p.label.slice(0, 100), value: p.ref.slice(0, 100) })),
   ].slice(0, 25);
   const select = new StringSelectMenuBuilder().setCustomId(pickSelectId(i.id)).setPlaceholder('Pick an edit').addOptions(options);
   await i.reply({ content: 'What should I do to this image?', components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(select)], flags: MessageFlags.Ephemeral });
@@ -68,22 +70,23 @@ export async function handleContextMenu(ctx: DiscordBotContext, i: MessageContex
 }
 
 export async function handlePickSelect(ctx: DiscordBotContext, i: StringSelectMenuInteraction, pickId: string): Promise<void> {
-  loadPick(ctx, pickId);
   const term = i.values[0] ?? '';
   const buttons = STRENGTHS.map((s) =>
     new ButtonBuilder().setCustomId(pickStrengthId(pickId, term, s)).setLabel(s > 0 ? `${s}×` : `opposite`).setStyle(s === 1 ? ButtonStyle.Primary : ButtonStyle.Secondary),
   );
   await i.update({ content: `How strong should **${term}** be?`, components: [new ActionRowBuilder<ButtonBuilder>().addComponents(buttons)] });
+  // After the ack: a picker from before a restart is found in the database (an expired one says so in its place).
+  loadPick(ctx, pickId);
 }
 
 export async function handlePickStrength(ctx: DiscordBotContext, i: ButtonInteraction, id: { pickId: string; term: string; strength: number }): Promise<void> {
-  const state = loadPick(ctx, id.pickId);
   const requester = requesterOf(i);
   const isDirection = ctx.catalog.directionNames.includes(id.term);
   const strength = isDirection ? id.strength * ctx.catalog.defaultStrength(id.term) : id.strength;
-  const prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), `${id.term}:${Number(strength.toPrecision(6))}`);
+  const prepared = ctx.edits.prepare(knownActor(ctx.edits.model, requester), `${id.term}:${Number(strength.toPrecision(6))}`);
   ctx.edits.admit(requester);
   await i.update({ content: '⏳ Queued', components: [] });
+  const state = loadPick(ctx, id.pickId);
   const actor = actorFor(ctx.storage, requester);
   await performEdit(ctx, {
     requester,

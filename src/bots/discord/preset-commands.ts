@@ -9,16 +9,18 @@ import { requesterOf } from './requester.js';
 import { runSlashEdit } from './slash-edit.js';
 
 export async function handlePresetCommand(ctx: DiscordBotContext, i: ChatInputCommandInteraction, sub: string): Promise<void> {
+  const name = () => i.options.getString('name', true).trim();
+  if (sub === 'use') {
+    // An edit: it acknowledges itself, and nothing (not even the account) is written before that.
+    const strength = i.options.getNumber('strength');
+    const ref = name();
+    return runSlashEdit(ctx, i, strength === null ? ref : `${ref}:${strength}`);
+  }
+  // The other subcommands were deferred privately by the router: writing the account is after the ack.
   const actor = actorFor(ctx.storage, requesterOf(i));
   const { storage } = ctx;
-  const name = () => i.options.getString('name', true).trim();
   let text: string;
   switch (sub) {
-    case 'use': {
-      const strength = i.options.getNumber('strength');
-      const ref = name();
-      return runSlashEdit(ctx, i, strength === null ? ref : `${ref}:${strength}`);
-    }
     case 'save':
       text = savePreset(storage, actor, {
         name: name(),

@@ -4,8 +4,9 @@
  *   weaker / stronger / sweep - a child edit of the same input (parent = this edit);
  *   undo - the parent edit's result again, with its own buttons;
  *   save - a modal asking for a preset name; delete - the edit's owner only.
- * Ack first: before its acknowledgement a press only reads (the edit, the limits); the account, the
- * history row and the preset are written after it.
+ * Ack first: before its acknowledgement a press touches no disk (the account and the limits come from
+ * storage's read model); the edit is read, and the account, the history row and the preset written,
+ * after it. Undo and delete acknowledge privately, so their refusals stay private.
  */
 import { ActionRowBuilder, MessageFlags, ModalBuilder, TextInputBuilder, TextInputStyle } from 'discord.js';
 import type { ButtonInteraction, ModalSubmitInteraction } from 'discord.js';
@@ -17,32 +18,34 @@ import { performEdit } from './edit-flow.js';
 import { requesterOf } from './requester.js';
 import { postResult } from './result-message.js';
 import { interactionStatus } from './status-surface.js';
+import type { EditService } from '../core/edit-service.js';
+import { fenceIndented } from '../core/fence-indented.js';
+import { toFriendlyError } from '../core/friendly-errors.js';
 
 const CAPTION: Record<'weaker' | 'stronger' | 'sweep', string> = { weaker: 'Weaker', stronger: 'Stronger', sweep: 'Strength sweep' };
 
 export async function handleResultButton(ctx: DiscordBotContext, i: ButtonInteraction, action: ResultAction, editId: number): Promise<void> {
   const requester = requesterOf(i);
-  const actor = knownActor(ctx.storage, requester);
-  if (action === 'save') return showSaveModal(ctx, i, editId);
+  const actor = knownActor(ctx.edits.model, requester);
+  if (action === 'save') return showSaveModal(i, editId);
   if (action === 'delete') {
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
     const edit = ctx.edits.edit(actor, editId);
     if (edit.accountId !== actor.accountId) {
-      await i.reply({ content: 'Only the person who made this edit can delete it.', flags: MessageFlags.Ephemeral });
+      await i.editReply({ content: 'Only the person who made this edit can delete it.' });
       return;
     }
-    // Deleting is a call to Discord: acknowledge (privately) first.
-    await i.deferReply({ flags: MessageFlags.Ephemeral });
     await i.message.delete();
     await i.editReply({ content: '🗑️ Deleted.' });
     return;
   }
   if (action === 'undo') {
+    // The edit and its parent's images are read after a private acknowledgement; the result itself is posted publicly.
+    await i.deferReply({ flags: MessageFlags.Ephemeral });
     if (ctx.edits.edit(actor, editId).parentId === null) {
-      await i.reply({ content: 'This is the first edit of this image; the original is above.', flags: MessageFlags.Ephemeral });
+      await i.editReply({ content: 'This is the first edit of this image; the original is above.' });
       return;
     }
-    // The parent's images are read from disk: after the acknowledgement.
-    await i.deferReply();
     const target = ctx.edits.undoTarget(actor, editId);
     if (!target) {
       await i.editReply({ content: 'The edit before this one has no result to go back to.' });
@@ -62,9 +65,18 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
     await i.editReply({ content: `✅ Undone: ${posted.url}` });
     return;
   }
-  const job = ctx.edits.followUpJob(actor, editId, action);
   ctx.edits.admit(requester);
   await i.deferReply();
+  const status = interactionStatus(i);
+  let job: ReturnType<EditService['followUpJob']>;
+  try {
+    // The stored edit is read after the ack. A button sits under a finished edit of this server, so a
+    // refusal here is rare (the edit's record is gone); it is still told privately.
+    job = ctx.edits.followUpJob(actor, editId, action);
+  } catch (e) {
+    if (!(await status.finishPrivately?.(`❌ ${fenceIndented(toFriendlyError(e).text)}`.slice(0, 2000)))) throw e;
+    return;
+  }
   await performEdit(ctx, {
     requester,
     actor: actorFor(ctx.storage, requester),
@@ -76,12 +88,12 @@ export async function handleResultButton(ctx: DiscordBotContext, i: ButtonIntera
     idempotencyKey: `discord:i:${i.id}`,
     input: async () => job.input,
     anchor: { channelId: i.channelId, messageId: async () => i.message.id },
-    status: interactionStatus(i),
+    status,
   });
 }
 
-async function showSaveModal(ctx: DiscordBotContext, i: ButtonInteraction, editId: number): Promise<void> {
-  ctx.edits.edit(knownActor(ctx.storage, requesterOf(i)), editId); // visible to this person? (a read)
+/** The modal is the acknowledgement, so nothing is read first: the submission checks the edit (handleSaveModal). */
+async function showSaveModal(i: ButtonInteraction, editId: number): Promise<void> {
   const name = new TextInputBuilder().setCustomId('name').setLabel('Preset name (a-z, 0-9, - and _)').setStyle(TextInputStyle.Short).setMaxLength(32).setRequired(true);
   const scope = new TextInputBuilder().setCustomId('scope').setLabel('Who can use it: private, server or public').setStyle(TextInputStyle.Short).setRequired(false).setValue('private');
   await i.showModal(

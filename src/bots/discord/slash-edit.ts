@@ -16,7 +16,7 @@ import { interactionStatus } from './status-surface.js';
 
 export async function runSlashEdit(ctx: DiscordBotContext, i: ChatInputCommandInteraction, recipeText: string): Promise<void> {
   const requester = requesterOf(i);
-  const prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), recipeText);
+  const prepared = ctx.edits.prepare(knownActor(ctx.edits.model, requester), recipeText);
   const attachment = i.options.getAttachment('image');
   if (attachment) checkAttachment(metaOf(attachment), ctx.edits.deps.limits, ctx.edits.allowedHosts);
   ctx.edits.admit(requester);

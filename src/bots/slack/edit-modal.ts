@@ -115,7 +115,7 @@ export async function handleEditSubmit(ctx: SlackBotContext, { view, body, ack, 
   ctx.dedupe.persist(key);
   let prepared;
   try {
-    prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), recipe);
+    prepared = ctx.edits.prepare(knownActor(ctx.edits.model, requester), recipe);
     ctx.edits.admit(requester);
   } catch (e) {
     await client.chat.postEphemeral({ channel: meta.c, user, ...(meta.th ? { thread_ts: meta.th } : {}), text: `❌ ${errorMrkdwn(toFriendlyError(e).text)}` });

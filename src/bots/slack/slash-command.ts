@@ -57,7 +57,7 @@ export async function handleSlashCommand(ctx: SlackBotContext, { command, ack, r
   const requester = requesterOf(who);
   let prepared;
   try {
-    prepared = ctx.edits.prepare(knownActor(ctx.storage, requester), route.recipe);
+    prepared = ctx.edits.prepare(knownActor(ctx.edits.model, requester), route.recipe);
     ctx.edits.admit(requester);
   } catch (e) {
     await tell(errorText(ctx, e));

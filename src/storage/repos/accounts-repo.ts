@@ -13,6 +13,7 @@ import type { Account, Identity, Platform } from '../types.js';
 import { checkId, checkPlatform } from '../validation.js';
 import { mergeAccounts } from './merge-accounts.js';
 import { toIdentity } from './row-mappers.js';
+import type { ReadModelSlot } from '../read-model.js';
 
 export interface IdentityInput {
   readonly platform: Platform;
@@ -43,6 +44,8 @@ export class AccountsRepo {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** The bots' in-memory copy (../read-model.ts): told about every identity made or moved here. */
+    private readonly model: ReadModelSlot = { current: null },
   ) {}
 
   /** Finds or creates the identity (and its account); refreshes the display name when it changed. */
@@ -51,7 +54,7 @@ export class AccountsRepo {
     checkId(input.serverId, 'serverId');
     checkId(input.userId, 'userId');
     checkId(input.displayName, 'displayName', 100);
-    return write(this.db, 'ensure identity', () => {
+    const identity = write(this.db, 'ensure identity', () => {
       const now = this.clock();
       const existing = this.db
         .prepare('SELECT * FROM identities WHERE platform = ? AND server_id = ? AND user_id = ?')
@@ -76,6 +79,8 @@ export class AccountsRepo {
         .run(accountId, input.platform, input.serverId, input.userId, input.displayName, now, now);
       return { id: Number(info.lastInsertRowid), accountId, ...input };
     });
+    this.model.current?.identityChanged(identity);
+    return identity;
   }
 
   private createAccount(displayName: string, now: number): number {
@@ -152,6 +157,8 @@ export class AccountsRepo {
       mergeAccounts(this.db, redeemer.accountId, row.account_id);
       return row.account_id;
     });
+    // A merge moves identities, presets and stars: rare, so the read model simply reads everything again.
+    this.model.current?.reload();
     return this.get(accountId);
   }
 }

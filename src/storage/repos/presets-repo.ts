@@ -15,6 +15,7 @@ import { listOwnPresets, listPresets, searchPresets } from './preset-listings.js
 import { canDelete, canEdit, canView } from './preset-permissions.js';
 import type { Row } from './row-mappers.js';
 import { PRESET_COLUMNS, toPreset } from './row-mappers.js';
+import type { ReadModelSlot } from '../read-model.js';
 
 export interface NewPreset {
   readonly name: string;
@@ -38,6 +39,8 @@ export class PresetsRepo {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** The bots' in-memory copy (../read-model.ts): told about every preset this repository changes. */
+    private readonly model: ReadModelSlot = { current: null },
   ) {
     this.byId = db.prepare(`SELECT ${PRESET_COLUMNS} FROM presets p JOIN accounts a ON a.id = p.owner_id WHERE p.id = ?`);
   }
@@ -68,7 +71,13 @@ export class PresetsRepo {
       beforePath: input.beforePath == null ? null : checkPath(input.beforePath, 'beforePath'),
       afterPath: input.afterPath == null ? null : checkPath(input.afterPath, 'afterPath'),
     };
-    return write(this.db, 'create preset', () => this.insert(actor, fields, null));
+    return this.changed(write(this.db, 'create preset', () => this.insert(actor, fields, null)));
+  }
+
+  /** After the commit: the read model re-reads the row (or drops it), so it cannot differ from the table. */
+  private changed<T extends Preset | number>(done: T): T {
+    this.model.current?.presetChanged(typeof done === 'number' ? done : done.id);
+    return done;
   }
 
   private insert(actor: Actor, f: Required<Omit<NewPreset, 'beforePath' | 'afterPath'>> & Pick<NewPreset, 'beforePath' | 'afterPath'>, forkedFrom: number | null): Preset {
@@ -103,7 +112,7 @@ export class PresetsRepo {
       beforePath: changes.beforePath == null ? changes.beforePath : checkPath(changes.beforePath, 'beforePath'),
       afterPath: changes.afterPath == null ? changes.afterPath : checkPath(changes.afterPath, 'afterPath'),
     };
-    return write(this.db, 'update preset', () => {
+    return this.changed(write(this.db, 'update preset', () => {
       const p = this.visible(actor, id);
       if (!canEdit(actor, p)) throw new StorageError('FORBIDDEN', `Only ${p.ownerHandle} can change "${p.name}".`, { id });
       if (c.name !== undefined && c.name !== p.name && this.db.prepare('SELECT 1 FROM presets WHERE owner_id = ? AND name = ?').get(p.ownerId, c.name)) {
@@ -139,7 +148,7 @@ export class PresetsRepo {
         this.db.prepare('INSERT INTO preset_versions (preset_id, version, recipe, model_id, created_at) VALUES (?, ?, ?, ?, ?)').run(id, version, recipe, modelId, now);
       }
       return this.load(id)!;
-    });
+    }));
   }
 
   /** The owner, or an admin of the server a server-scoped preset belongs to. */
@@ -149,17 +158,18 @@ export class PresetsRepo {
       if (!canDelete(actor, p)) throw new StorageError('FORBIDDEN', `Only ${p.ownerHandle} or a server admin can delete "${p.name}".`, { id });
       this.db.prepare('DELETE FROM presets WHERE id = ?').run(id);
     });
+    this.changed(id);
   }
 
   /** Copies a preset the actor can see into their own presets (private unless told otherwise). */
   fork(actor: Actor, id: number, options: { name?: string; scope?: PresetScope } = {}): Preset {
     const name = options.name === undefined ? undefined : checkPresetName(options.name);
     const scope = checkScope(options.scope ?? 'private');
-    return write(this.db, 'fork preset', () => {
+    return this.changed(write(this.db, 'fork preset', () => {
       const src = this.visible(actor, id);
       const fields = { name: name ?? src.name, recipe: src.recipe, modelId: src.modelId, scope, description: src.description, beforePath: src.beforePath, afterPath: src.afterPath };
       return this.insert(actor, fields, src.id);
-    });
+    }));
   }
 
   /** The recipes a visible preset has had, oldest first. */
@@ -215,15 +225,20 @@ export class PresetsRepo {
 
   /** Stars a visible preset; false when the actor had already starred it. */
   star(actor: Actor, id: number): boolean {
-    return write(this.db, 'star preset', () => addStar(this.db, this.visible(actor, id).id, actor.accountId, this.clock()));
+    const added = write(this.db, 'star preset', () => addStar(this.db, this.visible(actor, id).id, actor.accountId, this.clock()));
+    this.changed(id);
+    return added;
   }
 
   unstar(actor: Actor, id: number): boolean {
-    return write(this.db, 'unstar preset', () => removeStar(this.db, this.visible(actor, id).id, actor.accountId));
+    const removed = write(this.db, 'unstar preset', () => removeStar(this.db, this.visible(actor, id).id, actor.accountId));
+    this.changed(id);
+    return removed;
   }
 
   /** Counts one use (an edit ran with it); feeds use_count and the trending listing. */
   recordUse(actor: Actor, id: number): void {
     write(this.db, 'record preset use', () => addUse(this.db, this.visible(actor, id).id, this.clock()));
+    this.changed(id);
   }
 }

@@ -9,6 +9,7 @@ import { read, write } from '../transactions.js';
 import type { Actor, Platform } from '../types.js';
 import { checkCount, checkId, checkModelId, normalizeRecipe } from '../validation.js';
 import type { Row } from './row-mappers.js';
+import type { ReadModelSlot } from '../read-model.js';
 
 export interface EmojiAction {
   readonly emoji: string;
@@ -44,7 +45,14 @@ export class ServerSettingsRepo {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** The bots' in-memory copy (../read-model.ts): told about every server whose settings change here. */
+    private readonly model: ReadModelSlot = { current: null },
   ) {}
+
+  /** After the commit: the read model re-reads this server's settings. */
+  private changed(actor: Actor): void {
+    this.model.current?.serverChanged(actor.platform, actor.serverId);
+  }
 
   get(platform: Platform, serverId: string): ServerSettings {
     return read('read server settings', () => {
@@ -88,6 +96,7 @@ export class ServerSettingsRepo {
         )
         .run(actor.platform, actor.serverId, pick('defaultModel'), pick('reactionsEnabled') ? 1 : 0, pick('userEditsPerHour'), pick('serverEditsPerHour'), this.clock());
     });
+    this.changed(actor);
     return this.get(actor.platform, actor.serverId);
   }
 
@@ -119,12 +128,15 @@ export class ServerSettingsRepo {
         )
         .run(actor.platform, actor.serverId, emoji, recipe, presetId);
     });
+    this.changed(actor);
     return { emoji, recipe, presetId };
   }
 
   removeEmoji(actor: Actor, emoji: string): boolean {
     this.requireAdmin(actor);
-    return write(this.db, 'unmap emoji', () => this.db.prepare('DELETE FROM server_emoji WHERE platform = ? AND server_id = ? AND emoji = ?').run(actor.platform, actor.serverId, emoji).changes > 0);
+    const removed = write(this.db, 'unmap emoji', () => this.db.prepare('DELETE FROM server_emoji WHERE platform = ? AND server_id = ? AND emoji = ?').run(actor.platform, actor.serverId, emoji).changes > 0);
+    this.changed(actor);
+    return removed;
   }
 
   emojiAction(platform: Platform, serverId: string, emoji: string): EmojiAction | undefined {
@@ -141,6 +153,7 @@ export class ServerSettingsRepo {
       const add = this.db.prepare('INSERT OR IGNORE INTO server_channels (platform, server_id, channel_id) VALUES (?, ?, ?)');
       for (const c of channelIds) add.run(actor.platform, actor.serverId, c);
     });
+    this.changed(actor);
   }
 
   isChannelAllowed(platform: Platform, serverId: string, channelId: string): boolean {
