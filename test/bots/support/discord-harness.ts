@@ -31,7 +31,10 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOptions; limiter?: RateLimiter; messageContent?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  engine: EngineApi,
+  o: { fake?: FakeDiscordOptions; limiter?: RateLimiter; messageContent?: boolean; wrapStorage?: (s: Storage) => Storage } = {},
+): Promise<Harness> {
   const fake = await new FakeDiscord(o.fake).start();
   const dir = tempDir('asyrp-discord-');
   const storage = openStorage({ path: join(dir, 'bot.db'), synchronous: 'normal' }); // as `asyrp discord` opens it
@@ -41,7 +44,8 @@ export async function startHarness(engine: EngineApi, o: { fake?: FakeDiscordOpt
     token: fake.token,
     restApi: fake.restApi,
     cdnHosts: [fake.cdnHost],
-    storage,
+    // The bot may get a wrapped storage (ack-first records its calls); the test reads h.storage directly.
+    storage: o.wrapStorage ? o.wrapStorage(storage) : storage,
     engine: currentEngine,
     dataDir: dir,
     limits: { maxInputBytes: 5_000_000, maxInputPixels: 20_000_000 },
