@@ -25,10 +25,10 @@ afterAll(async () => {
 });
 
 /** A fresh prefix per case: queues and fairness state never leak between cases. */
-function setup() {
+function setup(forgetIdleMs?: number) {
   const prefix = `f${++n}`;
   const queue = new Queue(queueName('m'), { connection: redisOptions(server.url, 'q'), prefix });
-  const rounds = new FairRounds(redis, prefix);
+  const rounds = new FairRounds(redis, prefix, forgetIdleMs);
   const add = async (owner: string, label: string) => {
     const slot = await rounds.assign('m', owner);
     await queue.add('edit', { owner, label, round: slot.round }, { priority: slot.priority, jobId: label });
@@ -76,19 +76,35 @@ describe('fair rounds', () => {
     await queue.close();
   });
 
-  it('rebases when nothing waits, so priorities stay small after many rounds', async () => {
-    const { prefix, queue, rounds, add } = setup();
-    for (let i = 0; i < 5; i++) await add('A', `a${i}`);
-    // Serve everything: the queue empties and the served round is 4.
-    for (const j of await queue.getJobs(['prioritized'], 0, -1, true)) {
-      await rounds.started('m', (j.data as { round: number }).round);
-      await j.remove();
-    }
-    expect(await redis.hget(clusterKeys.fair(prefix, 'm'), 'round')).toBe('4');
-    // The base is now the served round: both owners start again at priority 1, A's old rounds forgotten.
-    expect(await add('A', 'a5')).toEqual({ round: 4, priority: 1 });
-    expect(await add('B', 'b0')).toEqual({ round: 4, priority: 1 });
-    expect(await add('A', 'a6')).toEqual({ round: 5, priority: 2 });
-    await queue.close();
+  it('a burst of one owner\'s submits keeps successive rounds while none has reached the queue yet', async () => {
+    const { rounds } = setup();
+    // Ten submits at once: every assign runs before any queue.add, so the queue looks empty to each.
+    const slots = await Promise.all(Array.from({ length: 10 }, () => rounds.assign('m', 'burst')));
+    expect(slots.map((s) => s.round).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await rounds.assign('m', 'newcomer')).round).toBe(0);
+  });
+
+  it('rebases when nothing waits, so priorities stay small; idle owners are forgotten, recent ones kept', async () => {
+    const serveAll = async (queue: Queue, rounds: FairRounds) => {
+      for (const j of await queue.getJobs(['prioritized'], 0, -1, true)) {
+        await rounds.started('m', (j.data as { round: number }).round);
+        await j.remove();
+      }
+    };
+    // Recent owners are kept: A's next job is the round after its last.
+    const kept = setup();
+    for (let i = 0; i < 5; i++) await kept.add('A', `a${i}`);
+    await serveAll(kept.queue, kept.rounds);
+    expect(await redis.hget(clusterKeys.fair(kept.prefix, 'm'), 'round')).toBe('4');
+    expect(await kept.add('A', 'a5')).toEqual({ round: 5, priority: 2 });
+    expect(await kept.add('B', 'b0')).toEqual({ round: 4, priority: 1 });
+    await kept.queue.close();
+    // With owners forgotten at once (forgetIdleMs 0), the base is the served round and A starts afresh.
+    const forgot = setup(0);
+    for (let i = 0; i < 5; i++) await forgot.add('A', `a${i}`);
+    await serveAll(forgot.queue, forgot.rounds);
+    expect(await forgot.add('A', 'a5')).toEqual({ round: 4, priority: 1 });
+    expect(await forgot.add('A', 'a6')).toEqual({ round: 5, priority: 2 });
+    await forgot.queue.close();
   });
 });

@@ -11,7 +11,7 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const PREFIX = 'mpa';
 // inline: no inference thread to start per worker; the analytic model's UNet calls are far shorter than a lock renewal.
-const ENGINE = { models: ['analytic'], inference: 'inline', maxBatch: 4, maxQueuedPerOwner: 20, cluster: { prefix: PREFIX, lockDurationMs: 2000, heartbeatMs: 500 } };
+const ENGINE = { models: ['analytic'], inference: 'inline', maxBatch: 4, maxQueuedPerOwner: 20, cluster: { prefix: PREFIX, lockDurationMs: 2000, heartbeatMs: 1000 } };
 const image = sampleImageBase64();
 
 let server: RedisServer;

