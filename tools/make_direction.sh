@@ -18,13 +18,16 @@
 # what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread.  HNET=D also learns the paper's per-image
 # f_t(h) with D hidden units (--h-net, asyrp_tools/hnet.py; the engine runs it, src/engine/directions/h-net.ts).
 # An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
+# Smile also learns its negative strength: every second batch is generated with −Δh and judged against the face's
+# frown twin (smile −1; --pairs-negative; FROWN=0: the grin only).
 # Environment: PKG (models/toyfaces-32), PAIRS (128), CHOOSE (60), ITER (30), BATCH (16), LR (0.01),
-# OUTSIDE (0.5), BALANCE (1), HNET (0), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
+# OUTSIDE (0.5), BALANCE (1), HNET (0), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
 name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red}
+also=
 case $name in
-  smile) key=smile=1; target=smile:+ ;;
+  smile) key=smile=1; target=smile:+; also=smile=-1 ;;
   glasses) key=glasses=1; target=glasses:1 ;;
   eyes-closed) key=eyes_open=0; target=eyes_open:0 ;;
   hair-red) key=hair_colour=red; target=hair_colour:red ;;
@@ -32,7 +35,8 @@ case $name in
 esac
 PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
 PAIRS=${PAIRS:-128}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-30}; BATCH=${BATCH:-16}; LR=${LR:-0.01}; OUTSIDE=${OUTSIDE:-0.5}
-BALANCE=${BALANCE:-1}; HNET=${HNET:-0}
+BALANCE=${BALANCE:-1}; HNET=${HNET:-0}; FROWN=${FROWN:-1}
+[ "$FROWN" = 1 ] || also=
 INIT=${INIT:-$PKG/directions/$name.safetensors}
 STEPS=${STEPS:-"make optimize choose install"}
 PY=${PYTHON:-/usr/bin/python3}
@@ -42,13 +46,15 @@ mkdir -p "$RUNS"
 new=$RUNS/$name.safetensors
 
 if has make; then
-  [ -d "tools/runs/make/$key" ] || (cd tools && "$PY" -m asyrp_tools.pairs --attribute "twin:$key" --out "runs/make/$key" --count "$PAIRS")
+  [ -d "tools/runs/make/$key/${also:-pos}" ] || (cd tools && "$PY" -m asyrp_tools.pairs --attribute "twin:$key" \
+    --out "runs/make/$key" --count "$PAIRS" ${also:+--also "$also"})
 fi
 
 if has optimize && [ ! -f "$new" ]; then
   extra=(); [ "$INIT" = none ] || extra=(--init "$INIT")
   [ "$BALANCE" = 1 ] && extra+=(--pair-balance)
   [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
+  [ -z "${also:-}" ] || extra+=(--pairs-negative "runs/make/$key/$also")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
     --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit 300 --t-boost 50 \
     --guide-weight 0 --keep 0 --l1 0 --pairs "runs/make/$key/neg" "runs/make/$key/pos" --pair-weight 1 \

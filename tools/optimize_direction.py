@@ -99,6 +99,9 @@ def main(argv=None):
     ap.add_argument("--pairs", nargs=2, metavar=("NEG", "POS"),
                     help="matched example pairs (folders, same file order): optimize on NEG toward what "
                          "POS changes (--objective final)")
+    ap.add_argument("--pairs-negative", metavar="FOLDER",
+                    help="what each NEG image of --pairs should become at strength -1 (same file order), e.g. a smile's "
+                         "frown twins: every second batch is generated with -Δh and judged against it (--objective final)")
     ap.add_argument("--pair-weight", type=float, default=10.0, help="weight of the pair term")
     ap.add_argument("--pair-outside", type=float, default=1.0,
                     help="pair term weight on the pixels a pair leaves unchanged, relative to the changed ones "
@@ -173,11 +176,17 @@ def main(argv=None):
     guide = ReaderGuide(load_readers(args.reader, r), list(OUTPUTS), schema, target, keep=args.keep, face=args.face,
                         margin=args.margin, keep_mode=args.keep_mode, keep_goal=args.keep_goal,
                         keep_weights=keep_weights)
-    pos = None
+    pos = pos_negative = None
+    if args.pairs_negative and not args.pairs:
+        raise SystemExit("--pairs-negative needs --pairs")
     if args.pairs:
         x0, pos = load_images(args.pairs[0], r), load_images(args.pairs[1], r)
         if len(x0) != len(pos):
             raise SystemExit(f"--pairs: {len(x0)} images without and {len(pos)} with the attribute; they must pair up")
+        if args.pairs_negative:
+            pos_negative = load_images(args.pairs_negative, r)
+            if len(pos_negative) != len(x0):
+                raise SystemExit(f"--pairs-negative: {len(pos_negative)} images for {len(x0)} pairs; they must pair up")
     else:
         x0 = load_images(args.images, r) if args.images else rendered_faces(args.faces * (4 if args.eligible_only else 1), r, TRAIN_FACES_SEED)
         if args.eligible_only:
@@ -216,7 +225,8 @@ def main(argv=None):
             mix_t = int(mmeta.get("tEdit", min(int(t) for t in mts)))
             mix_with = ({int(t): torch.from_numpy(np.ascontiguousarray(mdh[i])) for i, t in enumerate(mts)}, mix_t)
         res = optimize_final(unet, guide, x0, fcfg, init=init, init_ts=[int(t) for t in init_ts] if init is not None else None,
-                             judge=guide, pos=pos, mix_with=mix_with, init_gain=init_gain, init_net=init_net)
+                             judge=guide, pos=pos, mix_with=mix_with, init_gain=init_gain, init_net=init_net,
+                             pos_negative=pos_negative)
         shape = (f"Δh_t a combination of {args.time_basis} Legendre polynomials of t" if args.time_basis
                  else "global per-timestep Δh")
         if args.h_gain:
@@ -225,6 +235,7 @@ def main(argv=None):
             shape += f" + W2·SiLU(W1·h + b1 + Wt·e(t)) with {args.h_net} hidden units, h from the previous step"
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
+                  (" and, at strength -1, of their negative twins" if pos_negative is not None else "") +
                   ", differentiated through every step)")
     else:
         cfg = OptimizeConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,

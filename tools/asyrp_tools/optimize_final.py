@@ -221,7 +221,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                    init_ts: Optional[Sequence[int]] = None,
                    mix_with: Optional[Tuple[Dict[int, torch.Tensor], int]] = None,
                    init_gain: Optional[torch.Tensor] = None,
-                   init_net: Optional[Dict[str, "np.ndarray"]] = None) -> OptimizeResult:
+                   init_net: Optional[Dict[str, "np.ndarray"]] = None,
+                   pos_negative: Optional[torch.Tensor] = None) -> OptimizeResult:
     """Finds Δh_t (one per editing timestep of a cfg.generation_steps schedule) by Adam
     on the loss above.  x0: training images [N,3,R,R] in [-1, 1].  init: a starting
     Δh [K,C,H,W] for the same timesteps (e.g. the paper-loss result), or, with init_ts
@@ -235,9 +236,16 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts).
     init_gain: a starting G [C,C] with cfg.h_gain (else G starts at zero, so the start is
     exactly the init's global edit).  init_net: a starting h-net (hnet.py tensors) with
-    cfg.h_net (else the net's output starts at zero)."""
+    cfg.h_net (else the net's output starts at zero).  pos_negative: what each image of x0 should
+    become at strength −1 (a smile direction's frown twins); every second batch is then generated
+    with −Δh_t (and −f(h)), as the engine applies a negative strength, and judged against it."""
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
         raise ValueError(f"pos {tuple(pos.shape)} must pair one-to-one with the images {tuple(x0.shape)}")
+    if pos_negative is not None:
+        if pos is None or tuple(pos_negative.shape) != tuple(x0.shape):
+            raise ValueError("pos_negative needs pos and must pair one-to-one with the images")
+        if mix_with is not None:
+            raise ValueError("pos_negative and mix_with cannot be combined: each takes every second batch")
     if not cfg.pair_outside >= 0:
         raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
     # Settings are checked before the inversion, which is most of a short run's time.
@@ -297,15 +305,16 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         expand = lambda: full() * active  # noqa: E731
     index = {t: i for i, t in enumerate(edit_ts) if cfg.t_max is None or t <= cfg.t_max}
 
-    def own(t, delta):
+    def own(t, delta, sign=1.0):
+        # sign −1: the engine's negative strength, every part of Δh_t(h) scaled by it (edit-plan.ts).
         if t not in index:
             return None
-        row = delta[index[t]][None]
+        row = sign * delta[index[t]][None]
         if gain is not None and net is not None:
-            return row, (lambda h, t=t: apply_gain(gain, h) + net(h, t))
+            return row, (lambda h, t=t: sign * (apply_gain(gain, h) + net(h, t)))
         if net is not None:
-            return row, (lambda h, t=t: net(h, t))
-        return row if gain is None else (row, gain)
+            return row, (lambda h, t=t: sign * net(h, t))
+        return row if gain is None else (row, sign * gain)
 
     mix_src = mix_t_edit = None
     if mix_with is not None:
@@ -355,6 +364,10 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             ref = mix_src[idx]
             out = generate(unet, x_T[idx], cfg.generation_steps, mix_t_edit, lambda t: mixed(t, delta), grad=True,
                            checkpointing=cfg.checkpointing)
+        elif pos_negative is not None and it % 2 == 0:
+            ref = src[idx]
+            out = generate(unet, x_T[idx], cfg.generation_steps, cfg.t_edit, lambda t: own(t, delta, -1.0), grad=True,
+                           checkpointing=cfg.checkpointing)
         else:
             ref = src[idx]
             out = generate(unet, x_T[idx], cfg.generation_steps, cfg.t_edit, lambda t: own(t, delta), grad=True,
@@ -368,7 +381,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         if pos is not None:
             # Measured from this batch's reference: on a mixed batch the pair's change is asked on
             # top of the other direction's edit (edits add in h), not in place of it.
-            pair = pair_error(out, ref, x0[idx], pos[idx], cfg.pair_outside, cfg.pair_balance)
+            goal = pos_negative if (pos_negative is not None and it % 2 == 0) else pos
+            pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -19,7 +19,7 @@ import os
 from typing import Callable, Dict, Optional
 
 from .renderer import FaceParams, params_for_seed, render
-from .twins import DEFAULT_KEYS, twin_of
+from .twins import CHANGES, DEFAULT_KEYS, parse_key, twin_of
 
 PAIRS_SEED = 5151
 
@@ -62,10 +62,21 @@ def _matches(p: FaceParams, where: Dict[str, str]) -> bool:
     return all(str(getattr(p, name)) == value for name, value in where.items())
 
 
+def changed(p: FaceParams, key: str) -> FaceParams:
+    """The face with every change of a twin key, whether or not it is eligible for them (a face that
+    already frowns gets the full frown)."""
+    for k in parse_key(key):
+        p = CHANGES[k][1](p)
+    return p
+
+
 def write_pairs(attribute: str, out: str, count: int = 512, size: int = 32,
-                where: Optional[Dict[str, str]] = None, first: int = 0, number_from: int = 0) -> int:
+                where: Optional[Dict[str, str]] = None, first: int = 0, number_from: int = 0,
+                also: Optional[str] = None) -> int:
     """Writes out/neg/NNNN.png (without) and out/pos/NNNN.png (with), NNNN from number_from on;
-    returns the index after the last face drawn."""
+    with `also` (a twin key), out/<also>/NNNN.png too: the same face changed by that key (a smile
+    direction's frown at strength -1, optimize_direction.py --pairs-negative).  Returns the index
+    after the last face drawn."""
     if attribute not in EDITS:
         raise ValueError(f"unknown attribute {attribute!r}; known: {', '.join(sorted(EDITS))}")
     if count < 1:
@@ -74,7 +85,9 @@ def write_pairs(attribute: str, out: str, count: int = 512, size: int = 32,
         raise ValueError("first and number_from must be 0 or more")
     where = where or {}
     edit = EDITS[attribute]
-    for side in ("neg", "pos"):
+    if also is not None:
+        parse_key(also)  # refuses an unknown key before anything is drawn
+    for side in ("neg", "pos") + ((also,) if also else ()):
         os.makedirs(os.path.join(out, side), exist_ok=True)
     k, i = 0, first
     while k < count:
@@ -87,6 +100,8 @@ def write_pairs(attribute: str, out: str, count: int = 512, size: int = 32,
             continue
         render(p, size).save(os.path.join(out, "neg", f"{number_from + k:04d}.png"))
         render(q, size).save(os.path.join(out, "pos", f"{number_from + k:04d}.png"))
+        if also:
+            render(changed(p, also), size).save(os.path.join(out, also, f"{number_from + k:04d}.png"))
         k += 1
     return i
 
@@ -101,10 +116,12 @@ def main(argv=None):
                     help="only faces with this label, e.g. skin_tone=medium (repeatable)")
     ap.add_argument("--first", type=int, default=0, help="start at this face of the seed sequence")
     ap.add_argument("--number-from", type=int, default=0, help="file number of the first pair written")
+    ap.add_argument("--also", metavar="KEY", help="also write out/KEY/: each face changed by this twin key "
+                    "(e.g. smile=-1, the frown a smile direction makes at strength -1)")
     args = ap.parse_args(argv)
     try:
         end = write_pairs(args.attribute, args.out, args.count, args.resolution, parse_where(args.where),
-                          args.first, args.number_from)
+                          args.first, args.number_from, args.also)
     except ValueError as e:
         ap.error(str(e))
     print(f"wrote {args.count} {args.attribute} pairs to {args.out} (faces {args.first}..{end - 1} of the sequence)")

@@ -186,6 +186,27 @@ def test_pair_error_balance_reads_the_region_and_the_rest_as_two_means():
     assert float(pair_error(far, src, neg, pos, outside=2.0, balance=True)) == pytest.approx(2.0 / 48)
 
 
+def test_pos_negative_judges_every_second_batch_at_strength_minus_one():
+    # With a zero step the direction stays at its init: batch 1 is the edit at +1 against pos, batch 2
+    # the edit at -1 (-Δh, as the engine applies a negative strength) against pos_negative.
+    from asyrp_tools.optimize_final import pair_error
+    unet, x0 = tiny_unet(), faces(4)
+    cfg = config(iterations=2, lr=0.0, batch=4, t_edit=400)
+    init = torch.randn(6, 16, 4, 4, generator=torch.Generator().manual_seed(5)) * 0.5
+    pos, neg_goal = x0 * 0.5, x0 * -0.5
+    res = optimize_final(unet, guide_for("smile:+"), x0, cfg, init=init, pos=pos, pos_negative=neg_goal)
+    assert torch.equal(res.delta_h, init)
+    x_T = invert(unet, x0, 10, 4)
+    src = generate(unet, x_T, 10, 400)
+    table = dict(zip(res.timesteps, init))
+    plus = generate(unet, x_T, 10, 400, lambda t: table[t][None])
+    minus = generate(unet, x_T, 10, 400, lambda t: -table[t][None])
+    assert res.history[0]["pair"] == pytest.approx(float(pair_error(plus, src, x0, pos)), rel=1e-4)
+    assert res.history[1]["pair"] == pytest.approx(float(pair_error(minus, src, x0, neg_goal)), rel=1e-4)
+    with pytest.raises(ValueError, match="pos_negative needs pos"):
+        optimize_final(unet, guide_for("smile:+"), x0, cfg, pos_negative=neg_goal)
+
+
 def test_t_max_edits_only_the_window():
     res = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3, t_max=500))
     rows = res.delta_h.reshape(len(res.timesteps), -1).abs().amax(dim=1)

@@ -69,3 +69,16 @@ def test_bad_filters_are_refused_by_name(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--attribute", "glasses", "--out", str(tmp_path), "--where", "mood=happy"])
     assert "unknown label 'mood'" in capsys.readouterr().err
+
+
+def test_also_writes_the_same_faces_changed_by_another_key(tmp_path):
+    # A smile direction's frown target: the faces of the smile pairs, each with the full frown, whether
+    # or not it is eligible for one (a face that already frowns still gets smile -1).
+    drawn = write_pairs("twin:smile=1", str(tmp_path), count=5, also="smile=-1")
+    faces = [params_for_seed(PAIRS_SEED * 1_000_003 + i) for i in range(drawn)]
+    kept = [p for p in faces if EDITS["twin:smile=1"](p) is not None]
+    for k, p in enumerate(kept):
+        also = np.asarray(Image.open(tmp_path / "smile=-1" / f"{k:04d}.png"))
+        assert np.array_equal(also, np.asarray(render(dataclasses.replace(p, smile=-1.0), 32)))
+    with pytest.raises(ValueError, match="unknown twin change 'beard=1'"):
+        write_pairs("glasses", str(tmp_path / "x"), count=1, also="beard=1")
