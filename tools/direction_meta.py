@@ -1,4 +1,4 @@
-"""Show or set metadata of a direction file, leaving Δh (and an h_gain) untouched.
+"""Show or set metadata of a direction file, leaving Δh (and an h_gain or h-net) untouched.
 
   python3 tools/direction_meta.py models/toyfaces-32/directions/smile.safetensors
   python3 tools/direction_meta.py <file> evalTarget=smile:+ tEdit=409 defaultStrength=1 [--out other.safetensors]
@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from asyrp_tools.direction_io import read_direction, read_h_gain, write_direction  # noqa: E402
+from asyrp_tools.direction_io import read_direction, read_h_gain, read_h_net, write_direction  # noqa: E402
 
 
 def main(argv=None):
@@ -25,14 +25,16 @@ def main(argv=None):
     args = ap.parse_args(argv)
     dh, ts, meta = read_direction(args.file)
     gain = read_h_gain(args.file)
+    net = read_h_net(args.file)
     for kv in args.set:
         key, sep, value = kv.partition("=")
         if not sep or not key:
             raise SystemExit(f"expected key=value, got {kv!r}")
         meta[key] = value
     if args.set:
-        write_direction(args.out or args.file, dh, ts, meta, h_gain=gain)
+        write_direction(args.out or args.file, dh, ts, meta, h_gain=gain, h_net=net)
     print(json.dumps({"shape": list(dh.shape), "timesteps": [int(ts[0]), int(ts[-1])], "hGain": gain is not None,
+                      "hNet": None if net is None else int(net["hnet_w1"].shape[0]),
                       "metadata": meta}, indent=2))
 
 

@@ -20,8 +20,8 @@
 # An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
 # Smile also learns its negative strength: every second batch is generated with −Δh and judged against the face's
 # frown twin (smile −1; --pairs-negative; FROWN=0: the grin only).
-# Environment: PKG (models/toyfaces-32), PAIRS (128), CHOOSE (60), ITER (30), BATCH (16), LR (0.01),
-# OUTSIDE (0.5), BALANCE (1), HNET (0), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
+# Environment: PKG (models/toyfaces-32), PAIRS (96), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
+# OUTSIDE (2), BALANCE (1), HNET (32), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
 name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red}
@@ -34,8 +34,8 @@ case $name in
   *) echo "unknown direction $name (smile, glasses, eyes-closed, hair-red)" >&2; exit 2 ;;
 esac
 PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
-PAIRS=${PAIRS:-128}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-30}; BATCH=${BATCH:-16}; LR=${LR:-0.01}; OUTSIDE=${OUTSIDE:-0.5}
-BALANCE=${BALANCE:-1}; HNET=${HNET:-0}; FROWN=${FROWN:-1}
+PAIRS=${PAIRS:-96}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-50}; BATCH=${BATCH:-8}; LR=${LR:-0.03}; OUTSIDE=${OUTSIDE:-2}
+BALANCE=${BALANCE:-1}; HNET=${HNET:-32}; FROWN=${FROWN:-1}
 [ "$FROWN" = 1 ] || also=
 INIT=${INIT:-$PKG/directions/$name.safetensors}
 STEPS=${STEPS:-"make optimize choose install"}

@@ -98,6 +98,11 @@ def test_h_net_is_the_stated_formula_and_round_trips_through_the_file(tmp_path):
     assert all(np.array_equal(back[k], v) for k, v in net.arrays().items())
     assert read_direction(p)[2]["name"] == "n"
     assert torch.allclose(HNet.from_arrays(back, scale=2.5)(h, 613), net(h, 613), atol=1e-5)
+    # direction_meta sets metadata and keeps the net (it once rewrote the file without it).
+    import direction_meta
+    direction_meta.main([p, "tBoost=50"])
+    assert read_direction(p)[2]["tBoost"] == "50"
+    assert all(np.array_equal(read_h_net(p)[k], v) for k, v in net.arrays().items())
     with pytest.raises(ValueError, match="6 channels but h has 7"):
         write_direction(p, np.zeros((1, 7, 3, 2), np.float32), [300], {}, h_net=net.arrays())
     broken = dict(net.arrays(), hnet_b1=np.zeros(4, np.float32))
