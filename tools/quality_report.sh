@@ -1,17 +1,17 @@
 #!/bin/bash
 # The numbers and pictures of docs/quality.md, from the repository root, after `npm run build`:
 #
-#   tools/quality_report.sh            # report set: 80 faces of render seed 8383, used to make or choose nothing
+#   tools/quality_report.sh            # report set: 40 faces of render seed 8383, used to make or choose nothing
 #
 # Renders the report set with its twins (tools/asyrp_tools/twins.py), runs `asyrp eval` on it for every shipped
 # direction, smile at -1 (the frown) and the mix, keeping JSON and the judged edits under tools/runs/report, and
 # draws docs/img/quality-<name>.png; prints the table of docs/quality.md and the model's ceiling (each twin inverted
 # and regenerated, judged as an edit: quality_ceiling.py).  A finished eval (its JSON present) is kept, so a run can be resumed.
-# Environment: SEED (8383), N (80), OUT (tools/runs/report), IMG (docs/img), MODEL (toyfaces-32).
+# Environment: SEED (8383), N (40), OUT (tools/runs/report), IMG (docs/img), MODEL (toyfaces-32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEED=${SEED:-8383}
-N=${N:-80}
+N=${N:-40}
 OUT=${OUT:-tools/runs/report}
 IMG=${IMG:-docs/img}
 MODEL=${MODEL:-toyfaces-32}
