@@ -48,6 +48,8 @@ export class ClusterWorkerRedis {
     readonly log: Logger = silentLogger,
   ) {
     this.redis = openRedis(redisUrl, 'asyrp-worker');
+    // ioredis reconnects by itself; without a listener it would print each error to the console, unredacted.
+    this.redis.on('error', (e: Error) => log.warn('redis connection error (it reconnects)', { err: e.message }));
     this.blobs = new RedisBlobStore(this.redis, { maxBytes: settings.maxBlobBytes, ttlSeconds: settings.blobTtlSeconds });
     this.cache = new BlobInversionCache(this.blobs, settings.prefix, log);
   }
@@ -73,6 +75,7 @@ export class ClusterWorker {
     this.workerId = opts.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     const { settings } = opts;
     this.subscriber = openRedis(shared.redisUrl, 'asyrp-worker-cancel');
+    this.subscriber.on('error', (e: Error) => this.log.warn('redis connection error (it reconnects)', { err: e.message }));
     this.cancels = new CancelWatch(shared.redis, this.subscriber, settings.prefix, this.log);
     const slots = opts.maxBatch * opts.models.length;
     this.presence = new WorkerPresence(shared.redis, settings.prefix, settings.heartbeatMs, { workerId: this.workerId, host: hostname(), pid: process.pid, models: opts.models, slots }, () => this.busy, this.log);
