@@ -17,6 +17,8 @@ import { migrate } from '../src/storage/migrate.js';
 import { AccountsRepo } from '../src/storage/repos/accounts-repo.js';
 import { HistoryRepo } from '../src/storage/repos/history-repo.js';
 import { PresetsRepo } from '../src/storage/repos/presets-repo.js';
+import { ServerSettingsRepo } from '../src/storage/repos/server-settings-repo.js';
+import { ReadModel } from '../src/storage/read-model.js';
 import type { Actor } from '../src/storage/types.js';
 
 const arg = (name: string, dflt: number) => {
@@ -159,6 +161,19 @@ const publicName = (i: number) => {
 };
 latency('preset resolve by name (public, not own)', SAMPLES, (i) => void presets.resolve(member, publicName(i)));
 latency('history of one account (20 newest)', SAMPLES, () => history.listForAccount(member.accountId));
+
+// 6. The bots' read model (issue #31): loaded once at bot start, then what they decide before an ack.
+const heapBefore = process.memoryUsage().heapUsed;
+let model!: ReadModel;
+time('read model load at bot start (all identities, presets, server settings)', N_PRESETS, () => (model = new ReadModel(db, new ServerSettingsRepo(db, clock))));
+const heapMiB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+rows[rows.length - 1]![5] += `; heap +${heapMiB.toFixed(0)} MiB (no GC forced: approximate)`;
+latency('preset resolve by name, read model (memory)', SAMPLES, (i) => void model.resolve(member, publicName(i)));
+latency('account lookup + channel check + limits, read model', SAMPLES, (i) => {
+  model.accountIdOf(member.platform, member.serverId, `u${i % nAccounts}`);
+  model.isChannelAllowed(member.platform, member.serverId, 'c1');
+  model.serverSettings(member.platform, member.serverId);
+});
 
 const size = statSync(path).size + statSync(`${path}-wal`, { throwIfNoEntry: false })!.size;
 db.close();

@@ -23,6 +23,8 @@ const where = (platform: Platform, serverId: string) => `${platform}\u0000${serv
 export class ReadModel {
   private readonly accountOf = new Map<string, number>();
   private readonly presets = new Map<number, Preset>();
+  /** Preset ids by name: a recipe names presets, and resolving one looks only at those of that name. */
+  private readonly named = new Map<string, Set<number>>();
   private readonly servers = new Map<string, ServerSettings>();
 
   constructor(
@@ -40,10 +42,8 @@ export class ReadModel {
         this.accountOf.set(who(r.platform as Platform, r.server_id as string, r.user_id as string), r.account_id as number);
       }
       this.presets.clear();
-      for (const r of this.db.prepare(`SELECT ${PRESET_COLUMNS} FROM presets p JOIN accounts a ON a.id = p.owner_id`).all() as Row[]) {
-        const p = toPreset(r);
-        this.presets.set(p.id, p);
-      }
+      this.named.clear();
+      for (const r of this.db.prepare(`SELECT ${PRESET_COLUMNS} FROM presets p JOIN accounts a ON a.id = p.owner_id`).all() as Row[]) this.keep(toPreset(r));
       this.servers.clear();
       const places = this.db
         .prepare('SELECT platform, server_id FROM server_settings UNION SELECT platform, server_id FROM server_channels UNION SELECT platform, server_id FROM server_emoji')
@@ -83,13 +83,13 @@ export class ReadModel {
     const m = REF.exec(ref);
     let found: Preset | undefined;
     if (m) {
-      for (const p of this.presets.values()) if (p.ownerHandle === m[1] && p.name === m[2]) found = p;
+      for (const p of this.withName(m[2]!)) if (p.ownerHandle === m[1]) found = p;
       if (found && !canView(actor, found)) found = undefined;
     } else {
       // Own first, then a server preset (visible ones are this server's), then the most starred, then the oldest.
       const rank = (p: Preset) => [p.ownerId === actor.accountId ? 0 : 1, p.scope === 'server' ? 0 : 1, -p.starCount, p.id];
-      for (const p of this.presets.values()) {
-        if (p.name !== ref || !canView(actor, p)) continue;
+      for (const p of this.withName(ref)) {
+        if (!canView(actor, p)) continue;
         if (!found || before(rank(p), rank(found))) found = p;
       }
     }
@@ -113,13 +113,33 @@ export class ReadModel {
 
   presetChanged(id: number): void {
     const row = read('refresh a preset', () => this.db.prepare(`SELECT ${PRESET_COLUMNS} FROM presets p JOIN accounts a ON a.id = p.owner_id WHERE p.id = ?`).get(id) as Row | undefined);
+    this.drop(id);
     if (row) {
-      this.presets.set(id, toPreset(row));
+      this.keep(toPreset(row));
       return;
     }
-    this.presets.delete(id);
     // A deleted preset takes its emoji mappings with it (ON DELETE CASCADE).
     for (const s of [...this.servers.values()]) if (s.emoji.some((e) => e.presetId === id)) this.serverChanged(s.platform, s.serverId);
+  }
+
+  private keep(p: Preset): void {
+    this.presets.set(p.id, p);
+    let ids = this.named.get(p.name);
+    if (!ids) this.named.set(p.name, (ids = new Set()));
+    ids.add(p.id);
+  }
+
+  private drop(id: number): void {
+    const old = this.presets.get(id);
+    if (!old) return;
+    this.presets.delete(id);
+    const ids = this.named.get(old.name);
+    ids?.delete(id);
+    if (ids?.size === 0) this.named.delete(old.name);
+  }
+
+  private *withName(name: string): Generator<Preset> {
+    for (const id of this.named.get(name) ?? []) yield this.presets.get(id)!;
   }
 
   serverChanged(platform: Platform, serverId: string): void {
