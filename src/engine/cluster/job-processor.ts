@@ -210,6 +210,7 @@ async function deliver(deps: ProcessorDeps, job: Job, token: string, localId: st
   }
   if (!(await deps.committer.commit(data.modelId, jobId, token, final.results))) {
     // BullMQ gave the job to another worker while this one was silent: that attempt's result counts.
+    deps.log.warn('this attempt lost its lock (the job went to another worker); its results were discarded', { job: jobId });
     throw new LockLostError(`job ${jobId}: this attempt lost its lock; its results were discarded`);
   }
   return final;
