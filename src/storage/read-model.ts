@@ -97,6 +97,18 @@ export class ReadModel {
     return found;
   }
 
+  /**
+   * Autocomplete's search in memory: visible presets whose name or description contains the text (any
+   * case), the exact name first, then the most starred, then the oldest, as PresetsRepo.search orders
+   * them. A scan of every preset (about 1 ms per 20,000): suggestions for the word being typed, not a listing.
+   */
+  search(actor: Actor, query: string, limit: number): Preset[] {
+    const q = query.toLowerCase();
+    const found = [...this.presets.values()].filter((p) => canView(actor, p) && (p.name.toLowerCase().includes(q) || p.description.toLowerCase().includes(q)));
+    const rank = (p: Preset) => [p.name === query ? 0 : 1, -p.starCount, p.id];
+    return found.sort((a, b) => (before(rank(a), rank(b)) ? -1 : before(rank(b), rank(a)) ? 1 : 0)).slice(0, limit);
+  }
+
   /** PresetsRepo.listOwn in memory (by name), for the context menu's picker. */
   listOwn(actor: Actor, limit: number): Preset[] {
     return [...this.presets.values()]

@@ -127,6 +127,12 @@ describe('Discord acknowledges before it touches the database or the engine', ()
     const closed = await alone(() => fake.slash(fake.users.bob, ['global'], { strength: 0.5 }, image()), privately);
     expect(await privately(closed.i)).toContain('not enabled in this channel');
     h.storage.serverSettings.setAllowedChannels({ accountId: 0, platform: 'discord', serverId: fake.state.guildId, isServerAdmin: true }, []);
+    // Autocomplete's choices are its answer: from memory, and someone never seen before is not written down.
+    const complete = await alone(() => fake.slash(fake.users.admin, ['edit'], { recipe: 'glo' }, { focused: 'recipe' }), (i) => fake.waitFor(() => fake.book.get(i.token)?.callbackType === 8 || undefined, 'the choices'));
+    expect(JSON.stringify(fake.book.get(complete.i.token)!.callbackData)).toContain('global');
+    const names = await alone(() => fake.slash(fake.users.admin, ['preset', 'info'], { name: 'sof' }, { focused: 'name' }), (i) => fake.waitFor(() => fake.book.get(i.token)?.callbackType === 8 || undefined, 'the names'));
+    expect(JSON.stringify(fake.book.get(names.i.token)!.callbackData)).toContain('soft');
+    expect([...complete.calls, ...names.calls].filter((c) => c.startsWith('storage.'))).toEqual([]);
     expect(callsBeforeAcks()).toEqual([]);
   });
 

@@ -55,6 +55,9 @@ describe('read model', () => {
     storage.presets.unstar(c.member, b.id);
     agrees(storage, path, actors, refs);
     expect(model.listOwn(c.member, 10).map((p) => p.name)).toEqual(storage.presets.listOwn(c.member).map((p) => p.name));
+    for (const a of actors) {
+      for (const q of ['glow', 'GLO', 'ine', 'pop']) expect(model.search(a, q, 20).map((p) => p.id), q).toEqual(storage.presets.search(a, q).map((p) => p.id));
+    }
     // A Slack newcomer links to the member's account: their identity and presets move.
     const newcomer = storage.accounts.ensureIdentity({ platform: 'slack', serverId: 'T1', userId: 'newbie', displayName: 'newbie' });
     expect(model.accountIdOf('slack', 'T1', 'newbie')).toBe(newcomer.accountId);

@@ -3,7 +3,7 @@
  * person's Actor and returns the short text to show. Permission rules live in storage (a private
  * preset is "not found" for everyone but its owner).
  */
-import type { Actor, Preset, PresetScope, Storage } from '../../storage/index.js';
+import type { Actor, Preset, PresetScope, ReadModel, Storage } from '../../storage/index.js';
 import { normalizeRecipeText } from './recipe-text.js';
 
 export const presetLabel = (p: Preset) => `**${p.name}** by @${p.ownerHandle}`;
@@ -61,10 +61,13 @@ function ownPreset(storage: Storage, actor: Actor, ref: string): Preset {
   return p;
 }
 
-/** Autocomplete: presets the person can use whose name starts with (or contains) the typed text. */
-export function presetSuggestions(storage: Storage, actor: Actor, typed: string, limit = 15): { ref: string; label: string }[] {
+/**
+ * Autocomplete: presets the person can use whose name or description contains the typed text, or their
+ * own when nothing is typed. From storage's read model: the suggestions are the answer itself.
+ */
+export function presetSuggestions(model: ReadModel, actor: Actor, typed: string, limit = 15): { ref: string; label: string }[] {
   const q = typed.replace(/^@[^/]*\/?/, '').slice(0, 100);
-  const found = q ? storage.presets.search(actor, q, { limit }) : storage.presets.listOwn(actor, { limit });
+  const found = q ? model.search(actor, q, limit) : model.listOwn(actor, limit);
   return found.map((p) => presetSuggestion(actor, p));
 }
 

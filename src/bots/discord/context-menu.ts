@@ -12,7 +12,7 @@ import type { ButtonInteraction, MessageContextMenuCommandInteraction, StringSel
 import { actorFor, knownActor } from '../core/actors.js';
 import { checkAttachment } from '../core/image-fetch.js';
 import type { AttachmentMeta } from '../core/image-fetch.js';
-import { presetSuggestion } from '../core/preset-actions.js';
+import { presetSuggestions } from '../core/preset-actions.js';
 import { UserFacingError } from '../core/user-facing-error.js';
 import type { DiscordBotContext } from './bot-context.js';
 import { pickSelectId, pickStrengthId } from './custom-ids.js';
@@ -62,7 +62,7 @@ export async function handleContextMenu(ctx: DiscordBotContext, i: MessageContex
   const actor = knownActor(ctx.edits.model, requesterOf(i));
   const options = [
     ...ctx.catalog.current.directions.map((d) => ({ label: d.name, description: (d.description || 'direction').slice(0, 100), value: d.name })),
-    ...ctx.edits.model.listOwn(actor, 10).map((p) => presetSuggestion(actor, p)).map((p) => ({ label: `preset ${p.ref}`.slice(0, 100), description: p.label.slice(0, 100), value: p.ref.slice(0, 100) })),
+    ...presetSuggestions(ctx.edits.model, actor, '', 10).map((p) => ({ label: `preset ${p.ref}`.slice(0, 100), description: p.label.slice(0, 100), value: p.ref.slice(0, 100) })),
   ].slice(0, 25);
   const select = new StringSelectMenuBuilder().setCustomId(pickSelectId(i.id)).setPlaceholder('Pick an edit').addOptions(options);
   await i.reply({ content: 'What should I do to this image?', components: [new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(select)], flags: MessageFlags.Ephemeral });
