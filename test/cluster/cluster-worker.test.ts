@@ -167,4 +167,23 @@ describe('cluster worker', () => {
       await close();
     }
   });
+
+  it('close(drainMs) stops waiting for a job longer than that; another worker runs it again', async () => {
+    const { driver, startWorker, close } = await setup();
+    try {
+      const w = await startWorker('w-a');
+      let running = false;
+      await driver.listen('analytic', (_id, p) => (running ||= p.state === 'running'));
+      const id = await driver.submit({ image, recipe: 'shift steps:1000', owner: 'u1', model: 'analytic' });
+      await expect.poll(() => running, { timeout: 20_000 }).toBe(true);
+      expect(await w.worker.close(100)).toBe(false);
+      await w.service.stop();
+      await startWorker('w-b');
+      const final = await driver.final('analytic', id);
+      expect(final.status).toMatchObject({ id, state: 'done' });
+      expect(final.attemptsStarted).toBe(2);
+    } finally {
+      await close();
+    }
+  });
 });

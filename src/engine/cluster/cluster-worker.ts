@@ -3,7 +3,7 @@
  * model (a host only opens the queues of models it can run). Each BullMQ Worker holds jobs up to the
  * model's free batch slots (batch-slots.ts: samples, a sweep counting one per strength), so the local
  * engine keeps batching them into one UNet call per tick, as a single engine does. Stalled-job detection (lockDurationMs, maxAttempts) retries the jobs of a worker
- * that died; close() stops taking jobs and lets the running ones finish (SIGTERM drains).
+ * that died; close() stops taking jobs and lets the running ones finish for up to drainMs (SIGTERM).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -63,7 +63,9 @@ export class ClusterWorker {
   private readonly cancels: CancelWatch;
   /** Batch slots per model (samples held); their sum is what the registration reports as busy. */
   private readonly slots: BatchSlots[] = [];
-  private closing: Promise<void> | null = null;
+  /** Processors running now: close() waits for these (BullMQ's own close cannot be cut short once begun). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing: Promise<boolean> | null = null;
   private readonly log: Logger;
 
   constructor(
@@ -105,9 +107,12 @@ export class ClusterWorker {
         const width = BatchSlots.width(args[0].data as ClusterJobData);
         slots.take(width);
         worker.concurrency = slots.concurrency;
+        const run = processor(...args);
+        this.inFlight.add(run);
         try {
-          return await processor(...args);
+          return await run;
         } finally {
+          this.inFlight.delete(run);
           slots.release(width);
           worker.concurrency = slots.concurrency;
         }
@@ -139,13 +144,29 @@ export class ClusterWorker {
     return this.slots.reduce((n, s) => n + s.busy, 0);
   }
 
-  /** Stops taking jobs, waits for the running ones to finish, unregisters and disconnects. */
-  close(): Promise<void> {
+  /**
+   * Stops taking jobs, waits up to `drainMs` for the running ones to finish, unregisters and
+   * disconnects. Resolves true when they all finished; false when it stopped waiting: those jobs' locks
+   * then lapse and another worker runs them again (as after a crash, within maxAttempts).
+   */
+  close(drainMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     this.closing ??= (async () => {
-      await Promise.all(this.workers.map((w) => w.close()));
+      // Take no new job, then wait for the running ones; BullMQ's close(force) cannot follow a close() in
+      // progress, so the choice between a graceful and a forced close is made after the wait.
+      await Promise.all(this.workers.map((w) => w.pause(true)));
+      const finished = Promise.allSettled([...this.inFlight]).then(() => true);
+      let timer: NodeJS.Timeout | undefined;
+      const drained = Number.isFinite(drainMs) ? await Promise.race([finished, new Promise<boolean>((r) => (timer = setTimeout(() => r(false), drainMs)))]) : await finished;
+      clearTimeout(timer);
+      // Forced: the locks of jobs still running stop being renewed, so they lapse and another worker runs them.
+      await Promise.all(this.workers.map((w) => w.close(!drained)));
+      if (!drained) this.log.warn(`stopped waiting for running jobs after ${drainMs} ms; other workers will run them again`);
       await this.presence.stop().catch(() => undefined);
       await this.subscriber.quit().catch(() => undefined);
-      await this.shared.redis.quit().catch(() => undefined);
+      if (drained) await this.shared.redis.quit().catch(() => undefined);
+      // Not waiting for a job still running: its connection goes at once, so no late write lands.
+      else this.shared.redis.disconnect();
+      return drained;
     })();
     return this.closing;
   }

@@ -191,6 +191,8 @@ function followLocal(deps: ProcessorDeps, job: Job, localId: string, data: Clust
       const s = deps.engine.status(localId);
       if (FINAL_STATES.has(s.state)) end(s);
     }, STATUS_POLL_MS);
+    // A worker that stopped waiting for this job (close past drainMs) must still be able to exit.
+    poll.unref();
     // The job may have ended between the submit and the subscription.
     const now = deps.engine.status(localId);
     if (FINAL_STATES.has(now.state)) end(now);

@@ -20,7 +20,7 @@ export interface ClusterWorkerProcess {
   readonly http: WorkerHttp | null;
   /** The local engine's folder (<dataDir>/worker): job files while they run, the local inversion cache. */
   readonly dataDir: string;
-  /** SIGTERM: stop taking jobs, let the running ones finish, then close everything. */
+  /** SIGTERM: stop taking jobs, let the running ones finish (up to engine.drainMs), then close everything. */
   close(): Promise<void>;
 }
 
@@ -89,9 +89,10 @@ export async function startClusterWorker(config: AppConfig, opts: StartClusterWo
     dataDir,
     close: () =>
       (closing ??= (async () => {
-        // BullMQ first: no new job, and the running ones finish (their results go to Redis).
-        await worker.close();
-        await service.drain(e.drainMs);
+        // BullMQ first: no new job, and the running ones finish (their results go to Redis) within drainMs.
+        const drained = await worker.close(e.drainMs);
+        if (drained) await service.drain(0);
+        else await service.stop();
         await server?.close();
         await loaded.close();
       })()),
