@@ -20,33 +20,11 @@ import { startTestEngine } from '../helpers/engine.js';
 import type { Harness } from './support/discord-harness.js';
 import { answerOf, awaitResult, customIds, samplePng, settled, startHarness } from './support/discord-harness.js';
 import { pickSelectId } from '../../src/bots/discord/custom-ids.js';
+import { recording } from '../helpers/call-recorder.js';
 
 /** What happened, in order: interactions received and acknowledged, and every storage or engine call. */
 const trail: string[] = [];
 
-/** An object whose methods (and whose sub-objects' methods, for storage's repositories) record each call. */
-function recording<T extends object>(target: T, label: string, depth: number): T {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(target, {
-    get(t, prop) {
-      const value = Reflect.get(t, prop, t) as unknown;
-      if (typeof prop === 'symbol') return value;
-      if (!wrapped.has(prop)) {
-        if (typeof value === 'function') {
-          wrapped.set(prop, (...args: unknown[]) => {
-            trail.push(`${label}.${prop}`);
-            return (value as (...a: unknown[]) => unknown).apply(t, args);
-          });
-        } else if (depth > 0 && value && typeof value === 'object') {
-          wrapped.set(prop, recording(value, `${label}.${prop}`, depth - 1));
-        } else {
-          return value;
-        }
-      }
-      return wrapped.get(prop);
-    },
-  });
-}
 
 let guard: NetworkGuard;
 let engine: EngineServer;
@@ -64,7 +42,7 @@ beforeAll(async () => {
   guard = installNetworkGuard();
   const started = await startTestEngine();
   engine = started.server;
-  h = await startHarness(recording(started.client as unknown as EngineApi, 'engine', 0), { wrapStorage: (s: Storage) => recording(s, 'storage', 1) });
+  h = await startHarness(recording(started.client as unknown as EngineApi, 'engine', 0, trail), { wrapStorage: (s: Storage) => recording(s, 'storage', 1, trail) });
   restPort = Number(new URL(h.fake.restApi).port);
   diagnostics.subscribe('http.server.request.start', onRequest);
   // Interactions reach the bot as gateway dispatches; "raw" is emitted before discord.js routes them.

@@ -17,38 +17,16 @@ import type { Storage } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/paths.js';
 import { selectValue, shortcutPayload, submitPayload, textValue } from './support/interactions.js';
 import { actionIds, buttonPayload, CHANNEL, resultIn, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
+import { recording } from '../helpers/call-recorder.js';
 
 /** What happened, in order: the app's requests opening and closing, and every storage or engine call. */
 const trail: string[] = [];
 
-/** An object whose methods (and whose sub-objects' methods, for storage's repositories) record each call. */
-function recording<T extends object>(target: T, label: string, depth: number): T {
-  const wrapped = new Map<PropertyKey, unknown>();
-  return new Proxy(target, {
-    get(t, prop) {
-      const value = Reflect.get(t, prop, t) as unknown;
-      if (typeof prop === 'symbol') return value;
-      if (!wrapped.has(prop)) {
-        if (typeof value === 'function') {
-          wrapped.set(prop, (...args: unknown[]) => {
-            trail.push(`${label}.${prop}`);
-            return (value as (...a: unknown[]) => unknown).apply(t, args);
-          });
-        } else if (depth > 0 && value && typeof value === 'object') {
-          wrapped.set(prop, recording(value, `${label}.${prop}`, depth - 1));
-        } else {
-          return value;
-        }
-      }
-      return wrapped.get(prop);
-    },
-  });
-}
 
 const dir = tempDir('asyrp-slack-ackfirst-');
-const storage: Storage = recording(openStorage({ path: join(dir, 'bot.db') }), 'storage', 1);
+const storage: Storage = recording(openStorage({ path: join(dir, 'bot.db') }), 'storage', 1, trail);
 afterAll(() => storage.close()); // registered first, so it runs after the suite has stopped the app
-const { h, guard } = useSlackSuite({ storage, dataDir: dir, engine: (client) => recording(client as unknown as EngineApi, 'engine', 0) });
+const { h, guard } = useSlackSuite({ storage, dataDir: dir, engine: (client) => recording(client as unknown as EngineApi, 'engine', 0, trail) });
 
 let appPort = 0;
 const opened = new WeakMap<IncomingMessage, number>();
