@@ -12,7 +12,7 @@ import { CLUSTER_DEFAULTS, queueName } from '../../src/engine/cluster/contract.j
 import { redisOptions } from '../../src/engine/cluster/redis-connection.js';
 import { ClusterDriver } from '../helpers/cluster-driver.js';
 import { until } from '../helpers/engine-process.js';
-import { killClusterChildren, startClusterChild, type ClusterChild } from '../helpers/cluster-processes.js';
+import { killClusterChildren, startClusterChild, type ClusterChild, workerBusy } from '../helpers/cluster-processes.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -44,15 +44,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function busy(w: ClusterChild): Promise<number> {
-  return ((await (await fetch(`${w.url}/v1/health`)).json()) as { busy: number }).busy;
-}
-
 describe('a worker frozen past its lock', () => {
   it('is replaced for its jobs; resumed, its late finish is discarded and each job completes once', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push(await driver.submit({ image, recipe: `shift:${0.3 + i * 0.2} steps:60`, owner: `f${i}`, model: 'analytic' }));
-    await until('the worker to hold the jobs', async () => (await busy(frozen)) === 4, 800);
+    await until('the worker to hold the jobs', async () => (await workerBusy(frozen)) === 4, 800);
     frozen.child.kill('SIGSTOP');
     await startClusterChild('worker', server.url, ENGINE);
     // The frozen worker's locks expire; the other worker runs the jobs again and delivers them.

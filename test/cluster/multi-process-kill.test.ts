@@ -8,7 +8,7 @@ import { QueueEvents } from 'bullmq';
 import { CLUSTER_DEFAULTS, queueName } from '../../src/engine/cluster/contract.js';
 import { redisOptions } from '../../src/engine/cluster/redis-connection.js';
 import { ClusterDriver } from '../helpers/cluster-driver.js';
-import { killClusterChildren, kill9, startClusterChild, type ClusterChild } from '../helpers/cluster-processes.js';
+import { killClusterChildren, kill9, startClusterChild, type ClusterChild, workerBusy } from '../helpers/cluster-processes.js';
 import { until } from '../helpers/engine-process.js';
 import { sampleImageBase64 } from '../helpers/engine.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
@@ -44,10 +44,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function busy(w: ClusterChild): Promise<number> {
-  return ((await (await fetch(`${w.url}/v1/health`)).json()) as { busy: number }).busy;
-}
-
 describe('1 API node + 2 worker processes', () => {
   it('40 jobs from 5 owners, one worker killed -9 mid-run: 40/40 done, each completed exactly once', async () => {
     const ids: string[] = [];
@@ -56,7 +52,7 @@ describe('1 API node + 2 worker processes', () => {
       ids.push(sub.id);
     }
     const victim = workers[0]!;
-    await expect.poll(() => busy(victim), { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
+    await expect.poll(() => workerBusy(victim), { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
     await kill9(victim);
     const finals = await Promise.all(ids.map((id) => api.client.wait(id)));
     expect(finals.map((s) => s.state)).toEqual(ids.map(() => 'done'));

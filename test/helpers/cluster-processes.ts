@@ -52,3 +52,8 @@ export async function sigterm(c: ClusterChild): Promise<void> {
   c.child.kill('SIGTERM');
   await exited(c);
 }
+
+/** Samples a worker child is running now, from its own /v1/health. */
+export async function workerBusy(w: ClusterChild): Promise<number> {
+  return ((await (await fetch(`${w.url}/v1/health`)).json()) as { busy: number }).busy;
+}
