@@ -8,7 +8,9 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineApi } from '../../src/bots/core/types.js';
@@ -18,6 +20,7 @@ import { tempDir } from '../helpers/paths.js';
 import { selectValue, shortcutPayload, submitPayload, textValue } from './support/interactions.js';
 import { actionIds, buttonPayload, CHANNEL, resultIn, samplePng, settled, useSlackSuite } from './support/slack-harness.js';
 import { recording } from '../helpers/call-recorder.js';
+import { formBody, signature } from '../fake-slack/signed-requests.js';
 
 /** What happened, in order: the app's requests opening and closing, and every storage or engine call. */
 const trail: string[] = [];
@@ -26,7 +29,9 @@ const trail: string[] = [];
 const dir = tempDir('asyrp-slack-ackfirst-');
 const storage: Storage = recording(openStorage({ path: join(dir, 'bot.db') }), 'storage', 1, trail);
 afterAll(() => storage.close()); // registered first, so it runs after the suite has stopped the app
-const { h, guard } = useSlackSuite({ storage, dataDir: dir, engine: (client) => recording(client as unknown as EngineApi, 'engine', 0, trail) });
+// A connection that has sent nothing yet holds work back for a minute here (500 ms in production), so
+// the test below does not depend on how fast this machine is.
+const { h, guard } = useSlackSuite({ storage, dataDir: dir, unreadConnectionMs: 60_000, engine: (client) => recording(client as unknown as EngineApi, 'engine', 0, trail) });
 
 let appPort = 0;
 const opened = new WeakMap<IncomingMessage, number>();
@@ -111,6 +116,41 @@ describe('Slack answers before it touches the database or the engine', () => {
     });
     expect(done).toEqual(expect.arrayContaining(['storage.accounts.ensureIdentity', 'engine.submit']));
     expect(callsBeforeAnswers()).toEqual([]);
+  });
+
+  it("a connection accepted before its request is read holds an earlier command's work back until it is answered", async () => {
+    // In a burst the connections are accepted together and their requests read one by one: an
+    // earlier command's work must not run in the gap before the next request is read.
+    const { fake } = h;
+    const image = fake.postImage(fake.users.alice, 'C0ACKCONN', samplePng());
+    await settled(h);
+    const app = new URL(fake.appUrl);
+    const waiting = connect(Number(app.port), app.hostname);
+    await once(waiting, 'connect');
+    const from = trail.length;
+    const asked = await fake.ask(fake.users.alice, 'C0ACKCONN', 'global 0.4');
+    expect(asked.text).toContain('Working on `global:0.4`');
+    // Only now the waiting connection sends its request (a signed `help`).
+    const body = formBody(fake.commandFields(fake.users.bob, 'C0ACKCONN', 'help'));
+    const ts = Math.floor(Date.now() / 1000);
+    const answer = new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      waiting.on('data', (c: Buffer) => chunks.push(c));
+      waiting.once('end', () => resolve(Buffer.concat(chunks).toString()));
+    });
+    waiting.write(
+      `POST ${app.pathname} HTTP/1.1\r\nHost: ${app.host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Slack-Request-Timestamp: ${ts}\r\nX-Slack-Signature: ${signature(fake.signingSecret, ts, body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(await answer).toMatch(/^HTTP\/1.1 200/);
+    await fake.waitFor(() => resultIn(h, 'C0ACKCONN', image.ts), 'the result');
+    await settled(h);
+    const after = trail.slice(from);
+    const secondAnswer = after.findIndex((e, i) => e.startsWith('answered') && after.slice(0, i).some((x) => x.startsWith('answered')));
+    const firstCall = after.findIndex((e) => e.startsWith('storage.') || e.startsWith('engine.'));
+    expect(secondAnswer, after.join('\n')).toBeGreaterThan(0);
+    expect(firstCall, after.join('\n')).toBeGreaterThan(secondAnswer);
+    expect(after).toEqual(expect.arrayContaining(['storage.accounts.ensureIdentity', 'engine.submit']));
   });
 
   it('the edit modal, a result button and the save modal answer first too', async () => {

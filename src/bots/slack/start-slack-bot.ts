@@ -5,7 +5,7 @@
  * The CLI and the end-to-end tests start the bot through here, so they run the same wiring.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Storage } from '../../storage/index.js';
 import { AckFirst } from '../core/ack-first.js';
@@ -21,6 +21,9 @@ import { resumeSlackEdits } from './resume-pending.js';
 import type { SlackBotContext } from './slack-context.js';
 import { boltLogger } from './slack-logger.js';
 import { refuseSkewedRequests } from './fresh-requests.js';
+
+/** How long an accepted connection that has sent no request yet holds post-ack work back (default). */
+const UNREAD_CONNECTION_MS = 500;
 
 export interface LaunchSlackOptions {
   readonly botToken: string;
@@ -43,6 +46,8 @@ export interface LaunchSlackOptions {
   readonly log: BotLogger;
   readonly recentImageWindowMs: number;
   readonly statusIntervalMs?: number;
+  /** How long an accepted connection that has sent no request yet holds post-ack work back (default 500 ms). */
+  readonly unreadConnectionMs?: number;
   readonly limiter?: RateLimiter;
 }
 
@@ -69,6 +74,8 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
   });
   const logger = boltLogger(o.log);
   const intake = new AckFirst();
+  /** Connections accepted whose first request has not been read yet: each is an answer owed too. */
+  const unread = new WeakMap<Socket, () => void>();
   let receiver: HTTPReceiver | undefined;
   if (!socketMode) {
     // processBeforeResponse false: ack() writes the HTTP answer at once, before the listener goes on.
@@ -77,6 +84,7 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     receiver.requestListener = (req, res) => {
       // Counted from arrival until the answer is written (or the connection dropped): see AckFirst.
       res.once('close', intake.arrive());
+      unread.get(req.socket)?.(); // counted from here as a request (above), no longer as a connection
       listener(req, res);
     };
   }
@@ -118,6 +126,22 @@ export async function launchSlackBot(o: LaunchSlackOptions): Promise<RunningSlac
     await app.start();
   } else {
     const server = (await app.start({ port: o.port, host: o.host ?? '127.0.0.1' })) as Server;
+    // A burst's connections are accepted together, and their requests read one after another; counted
+    // only once read, the requests still unread left gaps in which earlier commands' post-ack work ran
+    // (measured on a loaded 2-core VM: docs/benchmarks.md). So a connection counts from its accept until
+    // its first request is read or it closes, at most unreadConnectionMs (an idle keep-alive or a
+    // probe that sends nothing holds nothing back for longer; AckFirst's own 2 s cap holds anyway).
+    server.on('connection', (socket: Socket) => {
+      const done = intake.arrive();
+      const timer = setTimeout(release, o.unreadConnectionMs ?? UNREAD_CONNECTION_MS).unref();
+      function release() {
+        clearTimeout(timer);
+        unread.delete(socket);
+        done();
+      }
+      unread.set(socket, release);
+      socket.once('close', release);
+    });
     const addr = server.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     eventsUrl = `http://${host}:${addr.port}/slack/events`;

@@ -43,6 +43,8 @@ export interface HarnessOptions {
   readonly dataDir?: string;
   /** Status update interval; left out, the production default (2 s) applies. */
   readonly statusIntervalMs?: number | null;
+  /** How long an accepted connection with no request yet holds post-ack work back; left out, the default. */
+  readonly unreadConnectionMs?: number;
 }
 
 export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {}): Promise<SlackHarness> {
@@ -66,6 +68,7 @@ export async function startSlackHarness(engine: EngineApi, o: HarnessOptions = {
       log,
       recentImageWindowMs: 3_600_000,
       ...(o.statusIntervalMs === null ? {} : { statusIntervalMs: o.statusIntervalMs ?? 30 }),
+      ...(o.unreadConnectionMs !== undefined ? { unreadConnectionMs: o.unreadConnectionMs } : {}),
       // Many edits by one person in a few seconds: the production burst limit would refuse them.
       limiter: o.limiter ?? new RateLimiter({ burst: 1000 }),
     });
