@@ -11,16 +11,21 @@
  * per core beside it. Before each burst one warm-up command runs to its end (a running bot is warm; the
  * first command after start pays for lazy loading). Prints a Markdown table (docs/benchmarks.md).
  *
- *   npm run bench:bots [-- --commands 50 --users 10 --burners <cores> --platforms discord,slack --loads idle,burners --profile <dir>]
+ *   npm run bench:bots [-- --commands 50 --users 10 --burners <cores> --platforms discord,slack --loads idle,burners --profile <dir> --trace <dir>]
+ *
+ * --trace <dir>: each Slack burst also writes <dir>/slack-<load>-<n>.json: per command the bench worker's
+ * send and receive times and the bot's own arrival and answer times (bench/support/bot-trace.mjs), the
+ * bot's GC pauses, and each process's CPU and run-queue wait time over the burst (/proc schedstat).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import process from 'node:process';
+import { pathToFileURL } from 'node:url';
 import { EngineClient } from '../src/engine/client/engine-client.js';
 import { FakeDiscord } from '../test/fake-discord/fake-discord.js';
 import type { FakeUser } from '../test/fake-discord/fake-state.js';
@@ -49,7 +54,12 @@ const PLATFORMS = (text('platforms') ?? 'discord,slack').split(',');
 const LOADS = (text('loads') ?? 'idle,burners').split(',');
 /** A folder: each bot writes a V8 CPU profile there (node --cpu-prof) to open in Chrome's DevTools. */
 const PROFILE_DIR = text('profile');
-const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+const TRACE_DIR = text('trace');
+const nodeArgs = [
+  ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+  ...(TRACE_DIR ? ['--import', pathToFileURL(join(repoRoot, 'bench/support/bot-trace.mjs')).href] : []),
+];
+let traceCount = 0;
 const png = readFileSync(join(repoRoot, 'test', 'fixtures', 'images', 'gradient.png'));
 
 interface Outcome {
@@ -172,6 +182,7 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
       SLACK_FILE_HOSTS: fake.fileHost,
       SLACK_PORT: String(port),
       SLACK_HOST: '127.0.0.1',
+      ...(TRACE_DIR ? { BOT_TRACE_FILE: join(TRACE_DIR, `slack-bot-${process.pid}-${++traceCount}.json`) } : {}),
     },
     /Slack bot ready/,
     30_000,
@@ -189,13 +200,19 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
     const baseSubmissions = gate.submissions();
     await busyEngine(engineUrl, `slack-${load}`);
     const bodies = Array.from({ length: COMMANDS }, (_, n) => formBody(fake.commandFields(users[n % USERS]!, channel, 'global')));
-    const deliveries = await sendFromWorker(fake.appUrl, bodies, fake.signingSecret);
+    const pids = { bot: bot.child.pid!, engine: engine.child.pid!, bench: process.pid, burners: currentBurners.map((b) => b.pid!) };
+    const cpuBefore = cpuSnapshot(pids);
+    const { replies: deliveries, worker } = await sendFromWorker(fake.appUrl, bodies, fake.signingSecret);
+    const cpuAfter = cpuSnapshot(pids);
     const acked = deliveries.filter((d) => d?.status === 200 && d.text.includes('Working on'));
     const acks = acked.map((d) => d!.ms);
     const results = () => images.reduce((sum, m) => sum + fake.threadReplies(channel, m.ts).filter((r) => r.bot_id && r.files?.length && !r.deleted).length, 0);
     await waitFor(() => results() >= acked.length || undefined, 'every result', 180_000).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 500)); // a duplicate would follow its twin closely
     const posted = results();
+    if (TRACE_DIR) {
+      pendingTraces.push({ file: join(TRACE_DIR, `slack-${load.replace(/\W+/g, '-')}-${traceCount}.json`), botFile: join(TRACE_DIR, `slack-bot-${process.pid}-${traceCount}.json`), deliveries, worker, cpu: diffCpu(cpuBefore, cpuAfter) });
+    }
     return {
       platform: 'Slack',
       load,
@@ -214,34 +231,77 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
 /**
  * Slack's side of the burst, sent and timed on a worker thread: the bench's main thread also serves the
  * fake Web API, file downloads and the engine gate for the edits set up after their acks, and the time
- * it spends there is not time Slack's servers would take to read an ack. Each request is signed just
- * before it goes out (a fresh timestamp), over its own connection, all at once.
+ * it spends there is not time Slack's servers would take to read an ack.
+ *
+ * Timed as Slack's servers would time it, from the request on the wire to its answer back: every
+ * request is signed, framed and connected (its own connection, as before) first, then all 50 are
+ * written in one loop, each timed from its own write to the last byte of its answer. Until 2026-12-07
+ * each request's clock started before the worker had signed, framed and connected the whole burst
+ * through Node's HTTP client: on the loaded 2-core VM the first request reached the socket 50-640 ms
+ * after its clock started (traces, docs/benchmarks.md), time a remote Slack spends on its own machines.
+ * The worker reading the answers still shares the cores, so what it waits for a core counts against the bot.
  */
-async function sendFromWorker(url: string, bodies: string[], secret: string): Promise<({ status: number; text: string; ms: number } | null)[]> {
+interface Delivery {
+  readonly status: number;
+  /** The answer's body. */
+  readonly text: string;
+  readonly ms: number;
+  /** Absolute times (ms since the epoch, sub-ms) on the worker: the request's write, its answer's last byte. */
+  readonly sentAt: number;
+  readonly receivedAt: number;
+}
+/** The sending worker thread's scheduler counters (ms) over the burst: CPU time and run-queue wait. */
+interface WorkerSched {
+  readonly runMs: number;
+  readonly waitMs: number;
+}
+
+async function sendFromWorker(url: string, bodies: string[], secret: string): Promise<{ replies: (Delivery | null)[]; worker: WorkerSched }> {
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { createHmac } = require('node:crypto');
-    const { request } = require('node:http');
+    const { connect } = require('node:net');
+    const { readFileSync } = require('node:fs');
+    const { performance } = require('node:perf_hooks');
     const { url, bodies, secret } = workerData;
-    const send = (body) => new Promise((resolve) => {
+    const at = () => performance.timeOrigin + performance.now();
+    const sched = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map((n) => Number(n) / 1e6); } catch { return [NaN, NaN]; } };
+    const u = new URL(url);
+    const frame = (body, n) => {
       const ts = Math.floor(Date.now() / 1000);
-      const headers = {
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-length': String(Buffer.byteLength(body)),
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': 'v0=' + createHmac('sha256', secret).update('v0:' + ts + ':' + body).digest('hex'),
-      };
-      const started = Date.now();
-      const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
+      const signature = 'v0=' + createHmac('sha256', secret).update('v0:' + ts + ':' + body).digest('hex');
+      return Buffer.from('POST ' + u.pathname + ' HTTP/1.1\\r\\nHost: ' + u.host + '\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n' +
+        'Content-Length: ' + Buffer.byteLength(body) + '\\r\\nX-Slack-Request-Timestamp: ' + ts + '\\r\\nX-Slack-Signature: ' + signature +
+        '\\r\\nX-Bench-Id: ' + n + '\\r\\nConnection: close\\r\\n\\r\\n' + body);
+    };
+    (async () => {
+      const framed = bodies.map(frame);
+      const sockets = await Promise.all(framed.map(() => new Promise((resolve, reject) => {
+        const socket = connect(Number(u.port), u.hostname);
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', reject);
+      })));
+      const sentAt = [];
+      const answers = sockets.map((socket, n) => new Promise((resolve) => {
         const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString(), ms: Date.now() - started }));
-        res.on('error', () => resolve(null));
+        let last = 0;
+        socket.on('data', (c) => { chunks.push(c); last = at(); });
+        socket.once('end', () => {
+          const raw = Buffer.concat(chunks).toString();
+          const status = Number(raw.split(' ')[1]);
+          resolve({ status, text: raw.slice(raw.indexOf('\\r\\n\\r\\n') + 4), ms: Math.round((last - sentAt[n]) * 10) / 10, sentAt: sentAt[n], receivedAt: last });
+        });
+        socket.once('error', () => resolve(null));
+      }));
+      const before = sched();
+      sockets.forEach((socket, n) => {
+        sentAt[n] = at();
+        socket.write(framed[n]);
       });
-      req.on('error', () => resolve(null));
-      req.end(body);
-    });
-    Promise.all(bodies.map(send)).then((out) => parentPort.postMessage(out));
+      const replies = await Promise.all(answers);
+      const after = sched();
+      parentPort.postMessage({ replies, worker: { runMs: after[0] - before[0], waitMs: after[1] - before[1] } });
+    })().catch((e) => { throw e; });
   `;
   const worker = new Worker(source, { eval: true, workerData: { url, bodies, secret } });
   try {
@@ -254,7 +314,105 @@ async function sendFromWorker(url: string, bodies: string[], secret: string): Pr
   }
 }
 
+/** Each process's threads together: CPU time and time runnable but waiting for a core (ms), from /proc. */
+type Cpu = Record<string, { runMs: number; waitMs: number }>;
+function schedOf(pid: number): { runMs: number; waitMs: number } {
+  let runMs = 0;
+  let waitMs = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        runMs += run! / 1e6;
+        waitMs += wait! / 1e6;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    return { runMs: NaN, waitMs: NaN };
+  }
+  return { runMs, waitMs };
+}
+/** The bot's threads by name (main thread "node", libuv's pool, V8's helpers...). */
+function threadsOf(pid: number): Cpu {
+  const out: Cpu = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const name = `bot:${readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()}${tid === String(pid) ? '(main)' : ''}`;
+        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        const o = (out[name] ??= { runMs: 0, waitMs: 0 });
+        o.runMs += run! / 1e6;
+        o.waitMs += wait! / 1e6;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return out;
+}
+function cpuSnapshot(pids: { bot: number; engine: number; bench: number; burners: number[] }): Cpu {
+  const out: Cpu = { bot: schedOf(pids.bot), engine: schedOf(pids.engine), bench: schedOf(pids.bench), ...threadsOf(pids.bot) };
+  pids.burners.forEach((p, n) => (out[`burner${n}`] = schedOf(p)));
+  return out;
+}
+function diffCpu(a: Cpu, b: Cpu): Cpu {
+  return Object.fromEntries(Object.keys(b).filter((k) => a[k]).map((k) => [k, { runMs: Math.round(b[k]!.runMs - a[k]!.runMs), waitMs: Math.round(b[k]!.waitMs - a[k]!.waitMs) }]));
+}
+
+interface PendingTrace {
+  readonly file: string;
+  readonly botFile: string;
+  readonly deliveries: (Delivery | null)[];
+  readonly worker: WorkerSched;
+  readonly cpu: Cpu;
+}
+const pendingTraces: PendingTrace[] = [];
+let currentBurners: ChildProcess[] = [];
+
+/** Joins the bench's and the bot's view of each command of a traced burst and writes it out with a summary line. */
+function writeTrace(t: PendingTrace): void {
+  const bot = JSON.parse(readFileSync(t.botFile, 'utf8')) as { requests: [number, number, string?, number?][]; gcs: [number, number, number][]; ticks: [number, number, number][]; calls: [number, string][] };
+  const byId = new Map(bot.requests.filter((r) => r[2] !== undefined).map((r) => [Number(r[2]), r]));
+  const t0 = Math.min(...t.deliveries.flatMap((d) => (d ? [d.sentAt] : [])));
+  const t1 = Math.max(...t.deliveries.flatMap((d) => (d ? [d.receivedAt] : [])));
+  const commands = t.deliveries.map((d, n) => {
+    const r = byId.get(n);
+    const round = (x: number | undefined) => (x === undefined ? null : Math.round((x - t0) * 10) / 10);
+    return { n, sent: round(d?.sentAt), accepted: round(r?.[3]), arrived: round(r?.[0]), answered: round(r?.[1]), received: round(d?.receivedAt), ms: d?.ms ?? null };
+  });
+  const inWindow = <T extends [number, ...unknown[]]>(xs: T[]) => xs.filter((x) => x[0] >= t0 - 50 && x[0] <= t1);
+  // The tick after the window too: a gap that ends after the last answer still belongs to it.
+  const ticks = bot.ticks.filter((x, i) => x[0] >= t0 - 50 && (x[0] <= t1 || (bot.ticks[i - 1]?.[0] ?? Infinity) <= t1));
+  const calls: Record<string, number> = {};
+  for (const [, what] of inWindow(bot.calls)) calls[what.replace(/\/\d+|[A-Z0-9]{8,}/g, '/…')] = (calls[what.replace(/\/\d+|[A-Z0-9]{8,}/g, '/…')] ?? 0) + 1;
+  const mainThread = ticks.length > 1 ? { runMs: Math.round(ticks.at(-1)![1] - ticks[0]![1]), waitMs: Math.round(ticks.at(-1)![2] - ticks[0]![2]) } : null;
+  // The longest gaps between the bot's 5 ms ticks: its loop busy (run grows) or its thread waiting for a core (wait grows).
+  const gaps = ticks.slice(1).map((x, i) => ({ at: Math.round(x[0] - t0), wallMs: Math.round(x[0] - ticks[i]![0]), runMs: Math.round(x[1] - ticks[i]![1]), waitMs: Math.round(x[2] - ticks[i]![2]) })).sort((a, b) => b.wallMs - a.wallMs).slice(0, 8);
+  const gcs = inWindow(bot.gcs).map((g) => ({ at: Math.round(g[0] - t0), ms: Math.round(g[1] * 10) / 10, kind: g[2] }));
+  const inBot = commands.flatMap((c) => (c.arrived !== null && c.answered !== null ? [c.answered - c.arrived] : []));
+  const toArrival = commands.flatMap((c) => (c.arrived !== null && c.sent !== null ? [c.arrived - c.sent] : []));
+  const summary = {
+    windowMs: Math.round(t1 - t0),
+    p99Sender: pct(commands.flatMap((c) => (c.ms === null ? [] : [c.ms])), 99),
+    p99SentToArrived: Math.round(pct(toArrival, 99)),
+    p99ArrivedToAnswered: Math.round(pct(inBot, 99)),
+    lastAnswered: Math.max(...commands.map((c) => c.answered ?? 0)),
+    gcMs: Math.round(gcs.reduce((s, g) => s + g.ms, 0)),
+    callsInWindow: calls,
+    botMainThread: mainThread,
+    worker: { runMs: Math.round(t.worker.runMs), waitMs: Math.round(t.worker.waitMs) },
+    processes: t.cpu,
+  };
+  writeFileSync(t.file, JSON.stringify({ summary, gaps, gcs, commands }, null, 1));
+  process.stderr.write(`trace ${t.file}: ${JSON.stringify(summary)}\n  longest tick gaps: ${JSON.stringify(gaps.slice(0, 4))}\n`);
+}
+
 const engine = await startEngine();
+if (TRACE_DIR) mkdirSync(TRACE_DIR, { recursive: true });
 const outcomes: Outcome[] = [];
 try {
   for (const [platform, burst] of [
@@ -264,6 +422,7 @@ try {
     if (!PLATFORMS.includes(platform)) continue;
     for (const load of LOADS.map((l) => (l === 'idle' ? l : `${BURNERS} CPU burners`))) {
       const burners = load === 'idle' ? [] : startBurners(BURNERS);
+      currentBurners = burners;
       try {
         outcomes.push(await burst(engine.url, load));
       } finally {
@@ -275,11 +434,13 @@ try {
 } finally {
   engine.child.kill('SIGTERM');
 }
+for (const t of pendingTraces) writeTrace(t);
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`\nBot ack latency: ${COMMANDS} commands from ${USERS} people at once, engine busy (${BACKGROUND_JOBS} tiny-unet jobs); ${availableParallelism()} cores (${cpu}); ${new Date().toISOString().slice(0, 10)}\n`);
 console.log('| platform | load | acked | p50 ms | p90 ms | p99 ms | max ms | lost | duplicated |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const o of outcomes) {
-  console.log(`| ${o.platform} | ${o.load} | ${o.acks.length}/${COMMANDS} | ${pct(o.acks, 50)} | ${pct(o.acks, 90)} | ${pct(o.acks, 99)} | ${o.slowest} | ${o.lost} | ${o.duplicated} |`);
+  const ms = (x: number) => Math.round(x);
+  console.log(`| ${o.platform} | ${o.load} | ${o.acks.length}/${COMMANDS} | ${ms(pct(o.acks, 50))} | ${ms(pct(o.acks, 90))} | ${ms(pct(o.acks, 99))} | ${ms(o.slowest)} | ${o.lost} | ${o.duplicated} |`);
 }
