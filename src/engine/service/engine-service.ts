@@ -6,17 +6,12 @@
  */
 import { join } from 'node:path';
 import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
-import { EngineError } from '../errors.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
 import type { LoadedModel } from '../loaded-model.js';
-import { prepareInput } from '../pipeline/edit-image.js';
-import { planEdit } from '../pipeline/edit-plan.js';
-import { inversionTrajectory } from '../pipeline/run-edit.js';
-import { parseRecipe } from '../recipe/parse-recipe.js';
 import { JobFiles } from './job-files.js';
-import { generationTrajectories } from './job-trajectories.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { InversionCache } from './inversion-cache.js';
+import { generateOnceInverted, startJob } from './job-start.js';
 import { Job, type FinalState } from './job.js';
 import { RESULT_FILES, writeJobResults } from './job-results.js';
 import { enlargeForDisplay } from '../image/display-size.js';
@@ -29,7 +24,6 @@ import { FinalStates, RECORD_RETRY_MS } from './final-states.js';
 import { reserveSubmit, submitJob, type SubmitContext } from './submit-job.js';
 import { SubmitPlaces } from './submit-places.js';
 import { describeModels } from './model-info.js';
-import { sha256 } from './request-validation.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 
@@ -277,45 +271,15 @@ export class EngineService implements EngineApi {
       // counted against its owner's limit, or a submit in that gap would find room that is not there.
       const release = this.places.take(job.owner);
       try {
-        await this.startJob(job);
+        await startJob({ opts: this.opts, files: this.files, cache: this.cache, detector: this.detector() }, job);
+        this.running.set(job.id, job);
+        this.publish(job);
       } catch (e) {
         this.failJob(job, e);
       } finally {
         release();
       }
     }
-  }
-
-  private async startJob(job: Job): Promise<void> {
-    const model = this.opts.models.get(job.request.model);
-    if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${job.request.model}" is no longer loaded`);
-    const image = this.files.readInput(job.id);
-    const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
-    const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
-    const input = await prepareInput(image, model.manifest, this.opts.limits, { faceIndex: job.request.faceIndex ?? 0, ...this.detector() });
-    job.start(input, plan);
-    this.opts.store.markRunning(job.id);
-    const tMax = model.manifest.schedule.trainSteps - 1;
-    job.cacheKey = InversionCache.key(model.manifest.id, sha256(input.rgb.data), plan.inversionSteps, plan.inversionRefinement);
-    let xT = this.cache.get(job.cacheKey, input.tensor.length);
-    if (!xT && this.opts.sharedCache) {
-      xT = await this.opts.sharedCache.get(model.manifest.id, job.cacheKey, input.tensor.length);
-      if (xT) this.cache.put(job.cacheKey, xT);
-    }
-    job.total = job.width * plan.generationSteps;
-    if (xT) {
-      job.cacheHit = true;
-      this.startGeneration(job, xT, model);
-    } else {
-      job.inversion = inversionTrajectory(input.tensor, plan, model.alphasBar, tMax);
-      job.total += job.inversion.totalSteps;
-    }
-    this.running.set(job.id, job);
-    this.publish(job);
-  }
-
-  private startGeneration(job: Job, xT: Float32Array, model: LoadedModel): void {
-    job.generations = generationTrajectories(xT, job.plan!, job.request.strengths, model);
   }
 
   private async tick(modelId: string): Promise<void> {
@@ -344,12 +308,7 @@ export class EngineService implements EngineApi {
     for (const [i, job] of live.entries()) {
       try {
         job.step += stepsThisTick[i]!;
-        if (job.inversion?.done && job.generations.length === 0) {
-          const xT = Float32Array.from(job.inversion.x);
-          this.cache.put(job.cacheKey, xT);
-          this.opts.sharedCache?.put(model.manifest.id, job.cacheKey, xT);
-          this.startGeneration(job, xT, model);
-        }
+        generateOnceInverted({ opts: this.opts, cache: this.cache }, job, model);
         if (job.generations.length && job.generations.every((g) => g.done)) await this.complete(job, model);
         else await this.publish(job);
       } catch (e) {
