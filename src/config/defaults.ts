@@ -33,6 +33,8 @@ export const DEFAULTS = {
     inference: 'worker',
     /** onnxruntime intraOpNumThreads; null: the cores this process may use; 0: onnxruntime's own default. */
     intraOpThreads: null,
+    /** Scheduling nice value of the inference worker thread and onnxruntime's threads (Linux), 0 = as the API. */
+    inferenceNice: 10,
     /** 'local': the in-process queue; 'redis': BullMQ on Redis (docs/scaling.md), with ASYRP_REDIS_URL. */
     queue: 'local',
     /** With queue 'redis': 'api' (HTTP API, no models), 'worker' (models, no API) or 'both'. */

@@ -67,6 +67,12 @@ export interface EngineServiceConfig {
    * 2-core host (docs/benchmarks.md, "Inference worker").
    */
   readonly intraOpThreads: number;
+  /**
+   * The nice value (0-19) of the inference worker thread and of the onnxruntime threads it starts, so the
+   * API thread wins the CPU when it wants it (Linux sets nice per thread; 0 = the same as the API; the
+   * inline path and other systems ignore it). docs/benchmarks.md, "Inference worker".
+   */
+  readonly inferenceNice: number;
   /** 'local' (default): today's in-process queue. 'redis': BullMQ on Redis at ASYRP_REDIS_URL (a secret). */
   readonly queue: QueueSetting;
   /** With queue 'redis': which half of the engine this process runs; ignored with 'local'. */
@@ -184,6 +190,8 @@ function envOverrides(env: NodeJS.ProcessEnv): Json {
   if (env.ASYRP_INFERENCE) engine.inference = env.ASYRP_INFERENCE;
   const intraOp = num('ASYRP_INTRA_OP_THREADS');
   if (intraOp !== undefined) engine.intraOpThreads = intraOp;
+  const inferenceNice = num('ASYRP_INFERENCE_NICE');
+  if (inferenceNice !== undefined) engine.inferenceNice = inferenceNice;
   if (env.ASYRP_QUEUE) engine.queue = env.ASYRP_QUEUE;
   if (env.ASYRP_ENGINE_ROLE) engine.role = env.ASYRP_ENGINE_ROLE;
   if (Object.keys(engine).length) o.engine = engine;
@@ -330,6 +338,7 @@ function validate(root: string, raw: Json): AppConfig {
       finishedJobTtlMs: positive(engine.finishedJobTtlMs, 'engine.finishedJobTtlMs'),
       inference: oneOf(engine.inference, 'engine.inference', ['worker', 'inline'] as const),
       intraOpThreads: intraOpThreads as number,
+      inferenceNice: whole(engine.inferenceNice, 'engine.inferenceNice', 0, 19),
       queue: oneOf(engine.queue, 'engine.queue', ['local', 'redis'] as const),
       role: oneOf(engine.role, 'engine.role', ['api', 'worker', 'both'] as const),
       cluster: Object.freeze({

@@ -41,11 +41,12 @@ describe('loadSettings', () => {
     expect(c.logLevel).toBe(DEFAULTS.logLevel);
   });
 
-  it('reads where inference runs and its thread count, and refuses values it cannot use', () => {
-    const c = loadConfig({ root: rootWith(), env: { ASYRP_INFERENCE: 'inline', ASYRP_INTRA_OP_THREADS: '0' } });
-    expect(c.engine).toMatchObject({ inference: 'inline', intraOpThreads: 0 });
+  it('reads where inference runs, its thread count and priority, and refuses values it cannot use', () => {
+    const c = loadConfig({ root: rootWith(), env: { ASYRP_INFERENCE: 'inline', ASYRP_INTRA_OP_THREADS: '0', ASYRP_INFERENCE_NICE: '0' } });
+    expect(c.engine).toMatchObject({ inference: 'inline', intraOpThreads: 0, inferenceNice: 0 });
     expect(() => loadConfig({ root: rootWith({ engine: { inference: 'gpu' } }), env: {} })).toThrow(/engine.inference/);
     expect(() => loadConfig({ root: rootWith({ engine: { intraOpThreads: 1.5 } }), env: {} })).toThrow(/engine.intraOpThreads/);
+    expect(() => loadConfig({ root: rootWith({ engine: { inferenceNice: 20 } }), env: {} })).toThrow(/engine.inferenceNice/);
   });
 
   it('reads the host names the engine answers to and how long finished jobs stay in memory', () => {

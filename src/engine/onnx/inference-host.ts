@@ -72,12 +72,18 @@ class WorkerGraph implements InferenceGraph {
 export interface InferenceHostOptions {
   /** onnxruntime intraOpNumThreads for every graph; 0 leaves it to onnxruntime. */
   readonly intraOpThreads: number;
+  /**
+   * The worker thread's nice value (Linux: per thread, inherited by the onnxruntime threads it starts),
+   * so the engine's event loop gets the CPU first when both want it. 0 or absent: unchanged.
+   */
+  readonly nice?: number;
   readonly log?: (line: string) => void;
 }
 
 export class InferenceHost implements InferenceBackend {
   readonly mode = 'worker' as const;
   readonly intraOpThreads: number;
+  readonly nice: number;
   /** Workers started after one stopped unexpectedly. */
   restarts = 0;
   private worker: Worker | null = null;
@@ -93,6 +99,7 @@ export class InferenceHost implements InferenceBackend {
 
   constructor(opts: InferenceHostOptions) {
     this.intraOpThreads = opts.intraOpThreads;
+    this.nice = opts.nice ?? 0;
     this.log = opts.log ?? (() => undefined);
   }
 
@@ -173,7 +180,7 @@ export class InferenceHost implements InferenceBackend {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const stop = new SharedArrayBuffer(4);
-    const w = new Worker(workerEntry(), { workerData: { stop } });
+    const w = new Worker(workerEntry(), { workerData: { stop, nice: this.nice } });
     this.stopFlag = new Int32Array(stop);
     this.generation++;
     this.lastError = null;

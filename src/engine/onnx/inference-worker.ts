@@ -4,6 +4,7 @@
  * run blocks this thread while it computes, which is the point, since the engine's main thread (HTTP
  * API, job bookkeeping) no longer waits on it.
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { asEngineError } from '../errors.js';
 import { tensorBuffers, type WorkerReply, type WorkerRequest } from './inference-protocol.js';
@@ -12,12 +13,30 @@ import { OrtGraph } from './ort-graph.js';
 const port = parentPort;
 if (!port) throw new Error('inference-worker.ts runs as a worker thread (see inference-host.ts)');
 
+const data = workerData as { stop: SharedArrayBuffer; nice?: number };
+
 /**
  * Set to 1 by the host's kill(). A worker thread must not be terminated inside onnxruntime's native run
  * (onnxruntime-node then throws from C++ and the whole process aborts), so the worker ends itself at the
  * next safe point: when a run returns (before answering it) or when a message arrives.
  */
-const stopFlag = new Int32Array((workerData as { stop: SharedArrayBuffer }).stop);
+const stopFlag = new Int32Array(data.stop);
+
+/**
+ * Lower this thread's priority before any onnxruntime session exists: on Linux the nice value belongs
+ * to the thread (setpriority with pid 0 is the calling thread), and the intra-op threads onnxruntime
+ * creates with a session inherit it, so the engine's event loop wins the CPU when both want it. The value
+ * is relative to the engine's own (an engine started under `nice` keeps the gap; 19 is the floor).
+ * Elsewhere pid 0 would be the whole process, so it is left alone there.
+ */
+if (process.platform === 'linux' && data.nice) {
+  try {
+    setPriority(Math.min(19, getPriority() + data.nice));
+  } catch {
+    // Not allowed here (a sandbox's seccomp filter): inference runs at the engine's priority, as before.
+  }
+}
+
 function exitIfAsked(): void {
   if (Atomics.load(stopFlag, 0) === 1) process.exit(1);
 }

@@ -12,6 +12,8 @@ export interface InferenceSettings {
   readonly mode: InferenceMode;
   /** onnxruntime intraOpNumThreads; 0 leaves it to onnxruntime. */
   readonly intraOpThreads: number;
+  /** Nice value of the worker thread and onnxruntime's threads (worker mode, Linux); 0 or absent: unchanged. */
+  readonly nice?: number;
 }
 
 export async function openInference(settings: InferenceSettings, log?: (line: string) => void): Promise<InferenceBackend> {
@@ -20,5 +22,5 @@ export async function openInference(settings: InferenceSettings, log?: (line: st
     const { inlineBackend } = await import('./ort-graph.js');
     return inlineBackend(settings.intraOpThreads);
   }
-  return new InferenceHost({ intraOpThreads: settings.intraOpThreads, ...(log ? { log } : {}) });
+  return new InferenceHost({ intraOpThreads: settings.intraOpThreads, nice: settings.nice ?? 0, ...(log ? { log } : {}) });
 }

@@ -35,8 +35,8 @@ export async function openEngineModels(config: AppConfig, log: Logger): Promise<
     : listModelPackages(config.modelsDir, (dir, err) => log.warn(`skipping ${dir}: ${err.message}`));
   if (!packages.length) throw new EngineError('MODEL_NOT_FOUND', `no models to load from ${config.modelsDir}`);
   const models = new Map<string, LoadedModel>();
-  const inference = await openInference({ mode: e.inference, intraOpThreads: e.intraOpThreads }, (line) => log.warn(line));
-  log.info(`inference ${e.inference === 'worker' ? 'in a worker thread' : 'on the main thread'}, intraOpThreads ${e.intraOpThreads || 'onnxruntime default'}`);
+  const inference = await openInference({ mode: e.inference, intraOpThreads: e.intraOpThreads, nice: e.inferenceNice }, (line) => log.warn(line));
+  log.info(`inference ${e.inference === 'worker' ? `in a worker thread (nice ${e.inferenceNice})` : 'on the main thread'}, intraOpThreads ${e.intraOpThreads || 'onnxruntime default'}`);
   const close = async () => {
     for (const m of models.values()) await m.close();
     await inference.close();
