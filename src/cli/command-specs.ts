@@ -145,7 +145,8 @@ export const BENCH_LOAD = {
     window: { type: 'string', value: '<s>', help: 'seconds measured per variant, 10-600 (default 40)' },
     burst: { type: 'string', value: '<N>', help: 'submissions in the burst (default 500)' },
     owners: { type: 'string', value: '<N>', help: 'owners the burst comes from (default 20)' },
-    variants: { type: 'string', value: '<list>', help: 'which to run, comma-separated: inline, worker, ort-default (default all)' },
+    variants: { type: 'string', value: '<list>', help: 'which to run, comma-separated: inline, worker, worker-nice0, ort-default (default all)' },
+    repeat: { type: 'string', value: '<N>', help: 'rounds of the variants, interleaved (the order reversed every other round), 1-20 (default 1)' },
     json,
   },
 } as const satisfies CommandSpec;

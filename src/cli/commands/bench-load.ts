@@ -1,12 +1,13 @@
 /**
- * `asyrp bench load [--model <id>] [--steps n] [--window s] [--burst n] [--owners n] [--variants a,b] [--json]`: does the
- * engine keep listening while it computes (issue #30)? For each variant (inference inline on the main
- * thread, in the worker, and in the worker with onnxruntime's own thread count) an engine is started in
- * a child process; 16 jobs run on the model all through the window (each owner submits again when its
- * job is done), and two seconds in, a burst of submissions from many owners arrives at once. Reported:
- * /v1/health latency (a poller all through the window), submit latency over the burst (accepted or
- * refused), and edits per minute (jobs done in the window, from /metrics), with ratios between variants
- * of the same run.
+ * `asyrp bench load [--model <id>] [--steps n] [--window s] [--burst n] [--owners n] [--variants a,b] [--repeat n] [--json]`:
+ * does the engine keep listening while it computes (issue #30)? For each variant (inference inline on
+ * the main thread, in the worker, in the worker at the API's own priority, and in the worker with
+ * onnxruntime's own thread count) an engine is started in a child process; 16 jobs run on the model all
+ * through the window (each owner submits again when its job is done), and two seconds in, a burst of
+ * submissions from many owners arrives at once. Reported: /v1/health latency (a poller all through the
+ * window), submit latency over the burst (accepted or refused), and edits per minute (jobs done in the
+ * window, from /metrics). With --repeat the variants run in rounds, interleaved, so that what else the
+ * machine does moves them alike: the ratios are taken within each round, and their median is the verdict.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,9 +29,11 @@ interface Variant {
   readonly name: string;
   readonly inference: InferenceSetting;
   readonly intraOpThreads: number;
+  readonly inferenceNice: number;
 }
 
 interface VariantResult {
+  readonly round: number;
   readonly variant: Variant;
   readonly healthMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
   readonly submitMs: { readonly p50: number; readonly p99: number; readonly max: number; readonly n: number };
@@ -102,15 +105,16 @@ async function counters(url: string): Promise<{ done: number; samples: number }>
 async function runVariant(
   ctx: CliContext,
   variant: Variant,
+  round: number,
   opts: { dataDir: string; model: string | undefined; recipe: (seed: number) => string; windowMs: number; burst: number; owners: number; image: string; warmImage: string },
 ): Promise<VariantResult> {
-  const dir = join(opts.dataDir, variant.name.replace(/[^a-z0-9]+/gi, '-'));
+  const dir = join(opts.dataDir, `${variant.name.replace(/[^a-z0-9]+/gi, '-')}-${round}`);
   const config = {
     ...ctx.config,
     dataDir: join(dir, 'data'),
     storage: { ...ctx.config.storage, path: join(dir, 'asyrp.db') },
     logLevel: 'warn',
-    engine: { ...ctx.config.engine, host: '127.0.0.1', port: 0, maxBatch: RUNNING, inference: variant.inference, intraOpThreads: variant.intraOpThreads, ...(opts.model ? { models: [opts.model] } : {}) },
+    engine: { ...ctx.config.engine, host: '127.0.0.1', port: 0, maxBatch: RUNNING, inference: variant.inference, intraOpThreads: variant.intraOpThreads, inferenceNice: variant.inferenceNice, ...(opts.model ? { models: [opts.model] } : {}) },
     ...(opts.model ? { defaultModel: opts.model } : {}),
   } as AppConfig;
   const engine = await startChildEngine(config);
@@ -195,7 +199,7 @@ async function runVariant(
     await poller;
     // The background loops end with their current jobs; the engine is stopped without waiting for them.
     void Promise.allSettled(background);
-    return { variant, healthMs: summary(healthMs), submitMs: summary(submitMs), acceptedP99: summary(acceptedMs).p99, refusedP99: summary(refusedMs).p99, accepted, refused, healthFailures, editsPerMinute: (atEnd.done - atStart.done) / minutes, samplesPerSecond: (atEnd.samples - atStart.samples) / (minutes * 60) };
+    return { round, variant, healthMs: summary(healthMs), submitMs: summary(submitMs), acceptedP99: summary(acceptedMs).p99, refusedP99: summary(refusedMs).p99, accepted, refused, healthFailures, editsPerMinute: (atEnd.done - atStart.done) / minutes, samplesPerSecond: (atEnd.samples - atStart.samples) / (minutes * 60) };
   } finally {
     await engine.stop();
   }
@@ -203,6 +207,18 @@ async function runVariant(
 
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : '—';
+}
+
+function median(xs: readonly number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function row(r: VariantResult, label: string): string {
+  const refusedText = Object.entries(r.refused).map(([c, n]) => `${n} ${c}`).join(', ') || '0';
+  return `| ${label} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)}${r.healthFailures ? ` (${r.healthFailures} unanswered)` : ''} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} (${fmt(r.acceptedP99)}) | ${refusedText} (${fmt(r.refusedP99)}) | ${fmt(r.editsPerMinute, 1)} | ${fmt(r.samplesPerSecond, 1)} |\n`;
 }
 
 export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise<number> {
@@ -216,11 +232,15 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
   const windowMs = int(flags.window, 40, 10, 600, 'window') * 1000;
   const burst = int(flags.burst, 500, 1, 5000, 'burst');
   const owners = int(flags.owners, 20, 1, 1000, 'owners');
+  const rounds = int(flags.repeat, 1, 1, 20, 'repeat');
   const threads = ctx.config.engine.intraOpThreads;
+  const nice = ctx.config.engine.inferenceNice;
+  const t = `${threads || 'default'} threads`;
   const all: (Variant & { key: string })[] = [
-    { key: 'inline', name: `inline, ${threads || 'default'} threads`, inference: 'inline', intraOpThreads: threads },
-    { key: 'worker', name: `worker, ${threads || 'default'} threads`, inference: 'worker', intraOpThreads: threads },
-    ...(threads !== 0 ? [{ key: 'ort-default', name: 'worker, onnxruntime default threads', inference: 'worker' as const, intraOpThreads: 0 }] : []),
+    { key: 'inline', name: `inline, ${t}`, inference: 'inline', intraOpThreads: threads, inferenceNice: 0 },
+    { key: 'worker', name: `worker, ${t}${nice ? `, nice ${nice}` : ''}`, inference: 'worker', intraOpThreads: threads, inferenceNice: nice },
+    ...(nice !== 0 ? [{ key: 'worker-nice0', name: `worker, ${t}, nice 0`, inference: 'worker' as const, intraOpThreads: threads, inferenceNice: 0 }] : []),
+    ...(threads !== 0 ? [{ key: 'ort-default', name: 'worker, onnxruntime default threads', inference: 'worker' as const, intraOpThreads: 0, inferenceNice: nice }] : []),
   ];
   const wanted = typeof flags.variants === 'string' ? flags.variants.split(',').map((v) => v.trim()) : all.map((v) => v.key);
   const unknown = wanted.filter((w) => !all.some((v) => v.key === w));
@@ -237,29 +257,45 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
     const image = await noisePng(7, 256);
     const warmImage = await noisePng(8, 256);
     const results: VariantResult[] = [];
-    for (const v of variants) {
-      if (!flags.json) ctx.err.write(`bench load: ${v.name} ...\n`);
-      results.push(await runVariant(ctx, v, { dataDir, model: model.id, recipe, windowMs, burst, owners, image, warmImage }));
+    for (let round = 1; round <= rounds; round++) {
+      // Every other round the other way round, so no variant always runs first (or last) in a round.
+      for (const v of round % 2 ? variants : [...variants].reverse()) {
+        if (!flags.json) ctx.err.write(`bench load: ${v.name}${rounds > 1 ? ` (round ${round} of ${rounds})` : ''} ...\n`);
+        results.push(await runVariant(ctx, v, round, { dataDir, model: model.id, recipe, windowMs, burst, owners, image, warmImage }));
+      }
     }
-    const out = { model: model.id, recipe: recipe(0).replace(/ seed:0$/, ''), running: RUNNING, burst, owners, windowS: windowMs / 1000, results };
+    const byKey = (k: string, round: number) => results.find((r) => r.round === round && r.variant === variants.find((v) => v.key === k));
+    const pairs: [string, string, string][] = [
+      ['worker / inline', 'worker', 'inline'],
+      [`nice ${nice} / nice 0 (worker)`, 'worker', 'worker-nice0'],
+      [`${threads} threads / onnxruntime default (worker)`, 'worker', 'ort-default'],
+    ];
+    const ratios = pairs.flatMap(([label, a, b]) => {
+      const per = Array.from({ length: rounds }, (_, i) => [byKey(a, i + 1), byKey(b, i + 1)] as const).filter((p): p is readonly [VariantResult, VariantResult] => !!p[0] && !!p[1]);
+      if (!per.length) return [];
+      const of = (f: (r: VariantResult) => number) => per.map(([x, y]) => f(x) / f(y));
+      return [{ label, healthP99: of((r) => r.healthMs.p99), submitP99: of((r) => r.submitMs.p99), editsPerMinute: of((r) => r.editsPerMinute), samplesPerSecond: of((r) => r.samplesPerSecond) }];
+    });
+    const out = { model: model.id, recipe: recipe(0).replace(/ seed:0$/, ''), running: RUNNING, burst, owners, windowS: windowMs / 1000, rounds, results, ratios };
     if (flags.json) {
       ctx.out.write(JSON.stringify(out, null, 2) + '\n');
       return 0;
     }
-    ctx.out.write(`model ${model.id}, recipe "${out.recipe}", ${RUNNING} jobs running, burst of ${burst} submissions from ${owners} owners, ${windowMs / 1000} s window\n\n`);
+    ctx.out.write(`model ${model.id}, recipe "${out.recipe}", ${RUNNING} jobs running, burst of ${burst} submissions from ${owners} owners, ${windowMs / 1000} s window${rounds > 1 ? `, ${rounds} rounds` : ''}\n\n`);
     ctx.out.write(`| variant | health p50 ms | health p99 ms | submit p50 ms | submit p99 ms | accepted (p99 ms) | refused (p99 ms) | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|---:|---|---:|---:|\n`);
-    for (const r of results) {
-      const refusedText = Object.entries(r.refused).map(([c, n]) => `${n} ${c}`).join(', ') || '0';
-      ctx.out.write(`| ${r.variant.name} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)}${r.healthFailures ? ` (${r.healthFailures} unanswered)` : ''} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} (${fmt(r.acceptedP99)}) | ${refusedText} (${fmt(r.refusedP99)}) | ${fmt(r.editsPerMinute, 1)} | ${fmt(r.samplesPerSecond, 1)} |\n`);
+    for (const r of results) ctx.out.write(row(r, rounds > 1 ? `${r.variant.name} (round ${r.round})` : r.variant.name));
+    if (rounds > 1) {
+      ctx.out.write(`\nmedian over the ${rounds} rounds:\n\n| variant | health p99 ms | submit p99 ms | accepted p99 ms | refused p99 ms | edits/min |\n|---|---:|---:|---:|---:|---:|\n`);
+      for (const v of variants) {
+        const rs = results.filter((r) => r.variant === v);
+        const m = (f: (r: VariantResult) => number, d = 0) => fmt(median(rs.map(f)), d);
+        ctx.out.write(`| ${v.name} | ${m((r) => r.healthMs.p99)} | ${m((r) => r.submitMs.p99)} | ${m((r) => r.acceptedP99)} | ${m((r) => r.refusedP99)} | ${m((r) => r.editsPerMinute, 1)} |\n`);
+      }
     }
-    const byKey = (k: string) => results[variants.findIndex((v) => v.key === k)];
-    const [inline, worker, ortDefault] = [byKey('inline'), byKey('worker'), byKey('ort-default')];
-    if (inline && worker) {
-      const ratio = (a: VariantResult, b: VariantResult) =>
-        `${fmt(a.healthMs.p99 / b.healthMs.p99, 3)} | ${fmt(a.submitMs.p99 / b.submitMs.p99, 3)} | ${fmt(a.editsPerMinute / b.editsPerMinute, 2)} | ${fmt(a.samplesPerSecond / b.samplesPerSecond, 2)} |`;
-      ctx.out.write(`\n| ratio | health p99 | submit p99 | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|\n`);
-      ctx.out.write(`| worker / inline | ${ratio(worker, inline)}\n`);
-      if (ortDefault) ctx.out.write(`| ${threads} threads / onnxruntime default (worker) | ${ratio(worker, ortDefault)}\n`);
+    if (ratios.length) {
+      const cell = (xs: number[], d: number) => (rounds > 1 ? `${fmt(median(xs), d)} (${xs.map((x) => fmt(x, d)).join(', ')})` : fmt(xs[0]!, d));
+      ctx.out.write(`\n| ratio${rounds > 1 ? ': median (each round)' : ''} | health p99 | submit p99 | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|\n`);
+      for (const r of ratios) ctx.out.write(`| ${r.label} | ${cell(r.healthP99, 2)} | ${cell(r.submitP99, 2)} | ${cell(r.editsPerMinute, 2)} | ${cell(r.samplesPerSecond, 2)} |\n`);
       ctx.out.write(`\ntargets (worker): health p99 ≤ 100 ms, submit p99 ≤ 250 ms, edits/min no lower than inline\n`);
     }
     return 0;
