@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { utimesSync } from 'node:fs';
+import { existsSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { FairQueue } from '../../src/engine/service/fair-queue.js';
 import { InversionCache } from '../../src/engine/service/inversion-cache.js';
@@ -30,22 +30,36 @@ describe('FairQueue', () => {
 });
 
 describe('InversionCache', () => {
-  it('keeps x_T by key, refreshes on use, and evicts the least recently used beyond its size', () => {
+  it('keeps x_T by key, refreshes on use, and evicts the least recently used beyond its size', async () => {
     const dir = tempDir('asyrp-cache-');
     const cache = new InversionCache(dir, 2 * 4 * 100);
     const v = (x: number) => new Float32Array(100).fill(x);
     const k = (n: string) => InversionCache.key('m', n, 40);
-    cache.put(k('a'), v(1));
+    await cache.put(k('a'), v(1));
     utimesSync(join(dir, `${k('a')}.f32`), new Date(1000), new Date(1000));
-    cache.put(k('b'), v(2));
+    await cache.put(k('b'), v(2));
     utimesSync(join(dir, `${k('b')}.f32`), new Date(2000), new Date(2000));
     expect(cache.get(k('a'), 100)?.[0]).toBe(1); // a is now the most recent
-    cache.put(k('c'), v(3));
+    await cache.put(k('c'), v(3));
     expect(cache.get(k('b'), 100)).toBeNull();
     expect(cache.get(k('a'), 100)?.[0]).toBe(1);
     expect(cache.get(k('c'), 100)?.[0]).toBe(3);
     expect(cache.get(k('a'), 99)).toBeNull(); // a size mismatch is a miss, not garbage
     expect(InversionCache.key('m', 'a', 40)).not.toBe(InversionCache.key('m', 'a', 50));
     expect(cache.hits).toBe(3);
+  });
+
+  it('serves an entry from memory until it is on disk, from its own copy', async () => {
+    const dir = tempDir('asyrp-cache-');
+    const cache = new InversionCache(dir, 1_000_000);
+    const key = InversionCache.key('m', 'x', 40);
+    const xT = new Float32Array(100).fill(5);
+    const written = cache.put(key, xT);
+    xT.fill(0); // the caller goes on with its array
+    expect(cache.get(key, 100)?.[0]).toBe(5);
+    await written;
+    expect(existsSync(join(dir, `${key}.f32`))).toBe(true);
+    expect(cache.get(key, 100)?.[0]).toBe(5);
+    expect(cache.hits).toBe(2);
   });
 });

@@ -106,6 +106,7 @@ export class EngineService implements EngineApi {
     this.stopping = true;
     this.wake?.();
     await this.loop;
+    await this.cache.flushed();
     // A last try; what still cannot be recorded was never reported final and runs again at the next start.
     this.finals.retry(true);
   }

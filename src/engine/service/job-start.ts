@@ -41,7 +41,7 @@ export async function startJob(ctx: JobStartContext, job: Job): Promise<void> {
   let xT = cache.get(job.cacheKey, input.tensor.length);
   if (!xT && opts.sharedCache) {
     xT = await opts.sharedCache.get(model.manifest.id, job.cacheKey, input.tensor.length);
-    if (xT) cache.put(job.cacheKey, xT);
+    if (xT) void cache.put(job.cacheKey, xT);
   }
   job.total = job.width * plan.generationSteps;
   if (xT) {
@@ -57,7 +57,7 @@ export async function startJob(ctx: JobStartContext, job: Job): Promise<void> {
 export function generateOnceInverted(ctx: Pick<JobStartContext, 'opts' | 'cache'>, job: Job, model: LoadedModel): void {
   if (!job.inversion?.done || job.generations.length) return;
   const xT = Float32Array.from(job.inversion.x);
-  ctx.cache.put(job.cacheKey, xT);
+  void ctx.cache.put(job.cacheKey, xT);
   ctx.opts.sharedCache?.put(model.manifest.id, job.cacheKey, xT);
   job.generations = generationTrajectories(xT, job.plan!, job.request.strengths, model);
 }
