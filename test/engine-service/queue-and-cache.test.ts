@@ -18,6 +18,22 @@ describe('FairQueue', () => {
     expect(order).toEqual(['a0', 'b0', 'c0', 'a1', 'a2']);
   });
 
+  it('computes every position as the service order gives it, after pushes, shifts and removals', () => {
+    const q = new FairQueue<{ id: string; owner: string }>();
+    let seed = 7;
+    const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 300; i++) {
+      const op = next(10);
+      if (op < 6) q.push({ id: `j${i}`, owner: `o${next(6)}` });
+      else if (op < 8) q.shift((x) => x.owner !== `o${next(6)}`);
+      else q.remove(q.order()[next(Math.max(1, q.size))]?.id ?? '');
+      const order = q.order();
+      for (const [i, item] of order.entries()) expect(q.position(item.id)).toBe(i + 1);
+      for (let o = 0; o < 6; o++) expect(q.positionsFor(`o${o}`)).toEqual(order.flatMap((x, i) => (x.owner === `o${o}` ? [i + 1] : [])));
+    }
+    expect(q.position('nowhere')).toBe(0);
+  });
+
   it('skips owners that are not eligible and removes jobs', () => {
     const q = new FairQueue<{ id: string; owner: string }>();
     q.push({ id: 'a0', owner: 'a' });

@@ -19,6 +19,8 @@ export interface JobQueue<T extends QueueItem> {
   remove(id: string): T | undefined;
   shift(eligible?: (item: T) => boolean): T | undefined;
   position(id: string): number;
+  /** 1-based positions of an owner's queued jobs, in their order. */
+  positionsFor(owner: string): number[];
 }
 
 export class FairQueue<T extends QueueItem> implements JobQueue<T> {
@@ -88,6 +90,33 @@ export class FairQueue<T extends QueueItem> implements JobQueue<T> {
 
   /** 1-based position of a job in service order, 0 if not queued. */
   position(id: string): number {
-    return this.order().findIndex((x) => x.id === id) + 1;
+    for (const [owner, q] of this.byOwner) {
+      const k = q.findIndex((x) => x.id === id);
+      if (k >= 0) return this.positionAt(owner, k);
+    }
+    return 0;
+  }
+
+  positionsFor(owner: string): number[] {
+    const n = this.countFor(owner);
+    return Array.from({ length: n }, (_, k) => this.positionAt(owner, k));
+  }
+
+  /**
+   * The position of an owner's k-th job (0-based) without building the order (a refused burst asks this
+   * hundreds of times): it is served in round k, after the k jobs of its owner before it, the first
+   * k + 1 of each owner ahead in the rotation and the first k of each owner behind.
+   */
+  private positionAt(owner: string, k: number): number {
+    let before = k;
+    let ahead = true;
+    for (const o of this.rotation) {
+      if (o === owner) {
+        ahead = false;
+        continue;
+      }
+      before += Math.min(this.byOwner.get(o)!.length, ahead ? k + 1 : k);
+    }
+    return before + 1;
   }
 }

@@ -174,13 +174,13 @@ function checkRoom(ctx: SubmitContext, owner: string): void {
   const queued = ctx.queue.countFor(owner) + pending;
   const running = [...ctx.running.values()].filter((j) => j.owner === owner);
   if (queued + running.length >= ctx.opts.maxQueuedPerOwner) {
-    const waiting = queued > pending ? [...ctx.jobs.values()].filter((j) => j.owner === owner && j.state === 'queued' && !j.ended) : [];
+    const waiting = queued > pending ? ctx.queue.positionsFor(owner) : [];
     // A submit still in progress joins the queue behind what is there now.
     const inProgress = Array.from({ length: pending }, (_, k) => ({ position: ctx.queue.size + k + 1 }));
     const retryAfterMs = ownerWaitMs({
       rate,
       runningRemaining: [...ctx.running.values()].map(remainingShare),
-      ownerJobs: [...running.map((j) => ({ remaining: remainingShare(j) })), ...waiting.map((j) => ({ position: ctx.queue.position(j.id) })), ...inProgress],
+      ownerJobs: [...running.map((j) => ({ remaining: remainingShare(j) })), ...waiting.map((position) => ({ position })), ...inProgress],
       ownerNeeds: queued + running.length - ctx.opts.maxQueuedPerOwner + 1,
       typicalJobMs: typical,
     });
