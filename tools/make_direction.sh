@@ -20,7 +20,10 @@
 # An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
 # Smile also learns its negative strength: every second batch is generated with −Δh and judged against the face's
 # frown twin (smile −1; --pairs-negative; FROWN=0: the grin only).
-# Environment: PKG (models/toyfaces-32), PAIRS (96), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
+# MORE=LABEL=VALUE:N adds N make-set pairs of one kind of face after the PAIRS (pairs.py --where), so the batches
+# over-draw a group the direction fails on (smile: MORE=skin_tone=dark:32, dark skin moved least); the make folder
+# is then runs/make/<key>+<MORE>.
+# Environment: PKG (models/toyfaces-32), PAIRS (96), MORE (none), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
@@ -35,7 +38,10 @@ case $name in
 esac
 PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
 PAIRS=${PAIRS:-96}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-50}; BATCH=${BATCH:-8}; LR=${LR:-0.03}; OUTSIDE=${OUTSIDE:-2}
-BALANCE=${BALANCE:-1}; HNET=${HNET:-32}; FROWN=${FROWN:-1}
+BALANCE=${BALANCE:-1}; HNET=${HNET:-32}; FROWN=${FROWN:-1}; MORE=${MORE:-}
+if [ -n "$MORE" ] && [[ ! "$MORE" =~ ^[a-z_]+=[a-z0-9.]+:[0-9]+$ ]]; then
+  echo "MORE=$MORE: expected LABEL=VALUE:N, e.g. skin_tone=dark:32" >&2; exit 2
+fi
 [ "$FROWN" = 1 ] || also=
 INIT=${INIT:-$PKG/directions/$name.safetensors}
 STEPS=${STEPS:-"make optimize choose install"}
@@ -45,19 +51,26 @@ RUNS=tools/runs/twin-$name${TAG:+-$TAG}
 mkdir -p "$RUNS"
 new=$RUNS/$name.safetensors
 
-if has make; then
-  [ -d "tools/runs/make/$key/${also:-pos}" ] || (cd tools && "$PY" -m asyrp_tools.pairs --attribute "twin:$key" \
-    --out "runs/make/$key" --count "$PAIRS" ${also:+--also "$also"})
+make=runs/make/$key${MORE:++$MORE}
+if has make && [ ! -d "tools/$make/${also:-pos}" ]; then
+  drawn=$(cd tools && "$PY" -m asyrp_tools.pairs --attribute "twin:$key" --out "$make" --count "$PAIRS" ${also:+--also "$also"})
+  echo "$drawn"
+  if [ -n "$MORE" ]; then
+    # The extra faces continue the seed sequence after the last face drawn, numbered after the PAIRS.
+    last=$(sed -n 's/.*(faces [0-9]*\.\.\([0-9]*\) of the sequence).*/\1/p' <<< "$drawn")
+    (cd tools && "$PY" -m asyrp_tools.pairs --attribute "twin:$key" --out "$make" --count "${MORE##*:}" \
+      --where "${MORE%:*}" --first $((last + 1)) --number-from "$PAIRS" ${also:+--also "$also"})
+  fi
 fi
 
 if has optimize && [ ! -f "$new" ]; then
   extra=(); [ "$INIT" = none ] || extra=(--init "$INIT")
   [ "$BALANCE" = 1 ] && extra+=(--pair-balance)
   [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
-  [ -z "${also:-}" ] || extra+=(--pairs-negative "runs/make/$key/$also")
+  [ -z "${also:-}" ] || extra+=(--pairs-negative "$make/$also")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
     --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit 300 --t-boost 50 \
-    --guide-weight 0 --keep 0 --l1 0 --pairs "runs/make/$key/neg" "runs/make/$key/pos" --pair-weight 1 \
+    --guide-weight 0 --keep 0 --l1 0 --pairs "$make/neg" "$make/pos" --pair-weight 1 \
     --pair-outside "$OUTSIDE" --lr "$LR" --lr-end 0.1 --iterations "$ITER" --batch "$BATCH" --val 0 \
     --cache runs/cache --threads 1 "${extra[@]}" --out "../$new")
 fi
