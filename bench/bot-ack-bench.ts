@@ -19,7 +19,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -200,10 +200,9 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
     const baseSubmissions = gate.submissions();
     await busyEngine(engineUrl, `slack-${load}`);
     const bodies = Array.from({ length: COMMANDS }, (_, n) => formBody(fake.commandFields(users[n % USERS]!, channel, 'global')));
-    const pids = { bot: bot.child.pid!, engine: engine.child.pid!, bench: process.pid, burners: currentBurners.map((b) => b.pid!) };
-    const cpuBefore = cpuSnapshot(pids);
-    const { replies: deliveries, worker } = await sendFromWorker(fake.appUrl, bodies, fake.signingSecret);
-    const cpuAfter = cpuSnapshot(pids);
+    const pids: Record<string, number> = { bot: bot.child.pid!, engine: engine.child.pid!, bench: process.pid };
+    currentBurners.forEach((b, n) => (pids[`burner${n}`] = b.pid!));
+    const { replies: deliveries, worker, cpu } = await sendFromWorker(fake.appUrl, bodies, fake.signingSecret, pids);
     const acked = deliveries.filter((d) => d?.status === 200 && d.text.includes('Working on'));
     const acks = acked.map((d) => d!.ms);
     const results = () => images.reduce((sum, m) => sum + fake.threadReplies(channel, m.ts).filter((r) => r.bot_id && r.files?.length && !r.deleted).length, 0);
@@ -211,7 +210,7 @@ async function slackBurst(engineUrl: string, load: string): Promise<Outcome> {
     await new Promise((r) => setTimeout(r, 500)); // a duplicate would follow its twin closely
     const posted = results();
     if (TRACE_DIR) {
-      pendingTraces.push({ file: join(TRACE_DIR, `slack-${load.replace(/\W+/g, '-')}-${traceCount}.json`), botFile: join(TRACE_DIR, `slack-bot-${process.pid}-${traceCount}.json`), deliveries, worker, cpu: diffCpu(cpuBefore, cpuAfter) });
+      pendingTraces.push({ file: join(TRACE_DIR, `slack-${load.replace(/\W+/g, '-')}-${traceCount}.json`), botFile: join(TRACE_DIR, `slack-bot-${process.pid}-${traceCount}.json`), deliveries, worker, cpu });
     }
     return {
       platform: 'Slack',
@@ -256,14 +255,25 @@ interface WorkerSched {
   readonly waitMs: number;
 }
 
-async function sendFromWorker(url: string, bodies: string[], secret: string): Promise<{ replies: (Delivery | null)[]; worker: WorkerSched }> {
+async function sendFromWorker(url: string, bodies: string[], secret: string, pids: Record<string, number>): Promise<{ replies: (Delivery | null)[]; worker: WorkerSched; cpu: Cpu }> {
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     const { createHmac } = require('node:crypto');
     const { connect } = require('node:net');
     const { readFileSync } = require('node:fs');
     const { performance } = require('node:perf_hooks');
-    const { url, bodies, secret } = workerData;
+    const { url, bodies, secret, pids } = workerData;
+    const { readdirSync } = require('node:fs');
+    // Each process's threads together, and the bot's and the bench's main threads: [CPU ms, waiting-for-a-core ms].
+    const ofThread = (pid, tid) => { try { return readFileSync('/proc/' + pid + '/task/' + tid + '/schedstat', 'utf8').split(' ').map((n) => Number(n) / 1e6); } catch { return [0, 0]; } };
+    const ofProcess = (pid) => { let t = [0, 0]; try { for (const tid of readdirSync('/proc/' + pid + '/task')) { const x = ofThread(pid, tid); t = [t[0] + x[0], t[1] + x[1]]; } } catch {} return t; };
+    const snapshot = () => {
+      const out = {};
+      for (const [name, pid] of Object.entries(pids)) out[name] = ofProcess(pid);
+      out['bot main thread'] = ofThread(pids.bot, pids.bot);
+      out['bench main thread'] = ofThread(pids.bench, pids.bench);
+      return out;
+    };
     const at = () => performance.timeOrigin + performance.now();
     const sched = () => { try { return readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map((n) => Number(n) / 1e6); } catch { return [NaN, NaN]; } };
     const u = new URL(url);
@@ -293,6 +303,7 @@ async function sendFromWorker(url: string, bodies: string[], secret: string): Pr
         });
         socket.once('error', () => resolve(null));
       }));
+      const cpuBefore = snapshot();
       const before = sched();
       sockets.forEach((socket, n) => {
         sentAt[n] = at();
@@ -300,10 +311,12 @@ async function sendFromWorker(url: string, bodies: string[], secret: string): Pr
       });
       const replies = await Promise.all(answers);
       const after = sched();
-      parentPort.postMessage({ replies, worker: { runMs: after[0] - before[0], waitMs: after[1] - before[1] } });
+      const cpuAfter = snapshot();
+      const cpu = Object.fromEntries(Object.keys(cpuAfter).map((k) => [k, { runMs: Math.round(cpuAfter[k][0] - cpuBefore[k][0]), waitMs: Math.round(cpuAfter[k][1] - cpuBefore[k][1]) }]));
+      parentPort.postMessage({ replies, worker: { runMs: after[0] - before[0], waitMs: after[1] - before[1] }, cpu });
     })().catch((e) => { throw e; });
   `;
-  const worker = new Worker(source, { eval: true, workerData: { url, bodies, secret } });
+  const worker = new Worker(source, { eval: true, workerData: { url, bodies, secret, pids } });
   try {
     return await new Promise((resolve, reject) => {
       worker.once('message', resolve);
@@ -314,54 +327,8 @@ async function sendFromWorker(url: string, bodies: string[], secret: string): Pr
   }
 }
 
-/** Each process's threads together: CPU time and time runnable but waiting for a core (ms), from /proc. */
+/** Per process (all its threads) and per main thread over the burst: CPU time and time runnable but waiting for a core (ms). */
 type Cpu = Record<string, { runMs: number; waitMs: number }>;
-function schedOf(pid: number): { runMs: number; waitMs: number } {
-  let runMs = 0;
-  let waitMs = 0;
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-        runMs += run! / 1e6;
-        waitMs += wait! / 1e6;
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  } catch {
-    return { runMs: NaN, waitMs: NaN };
-  }
-  return { runMs, waitMs };
-}
-/** The bot's threads by name (main thread "node", libuv's pool, V8's helpers...). */
-function threadsOf(pid: number): Cpu {
-  const out: Cpu = {};
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const name = `bot:${readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()}${tid === String(pid) ? '(main)' : ''}`;
-        const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-        const o = (out[name] ??= { runMs: 0, waitMs: 0 });
-        o.runMs += run! / 1e6;
-        o.waitMs += wait! / 1e6;
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  } catch {
-    // the process ended
-  }
-  return out;
-}
-function cpuSnapshot(pids: { bot: number; engine: number; bench: number; burners: number[] }): Cpu {
-  const out: Cpu = { bot: schedOf(pids.bot), engine: schedOf(pids.engine), bench: schedOf(pids.bench), ...threadsOf(pids.bot) };
-  pids.burners.forEach((p, n) => (out[`burner${n}`] = schedOf(p)));
-  return out;
-}
-function diffCpu(a: Cpu, b: Cpu): Cpu {
-  return Object.fromEntries(Object.keys(b).filter((k) => a[k]).map((k) => [k, { runMs: Math.round(b[k]!.runMs - a[k]!.runMs), waitMs: Math.round(b[k]!.waitMs - a[k]!.waitMs) }]));
-}
 
 interface PendingTrace {
   readonly file: string;
