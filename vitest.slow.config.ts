@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/slow/**/*.slow-test.ts'],
     pool: 'forks',
+    // One temporary folder per run, removed at its end (test/helpers/run-tmpdir.ts).
+    globalSetup: ['test/helpers/run-tmpdir.ts'],
     testTimeout: 300_000,
     hookTimeout: 300_000,
   },

@@ -35,6 +35,10 @@ import { startBotChild } from '../test/helpers/bot-child.js';
 import { startEngineGate } from '../test/helpers/engine-gate.js';
 import type { EngineGate } from '../test/helpers/engine-gate.js';
 import { repoRoot, tempDir } from '../test/helpers/paths.js';
+import runTmpdir from '../test/helpers/run-tmpdir.js';
+
+// The bot, engine and worker folders of this run live under one temporary folder, removed on exit.
+process.on('exit', runTmpdir());
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -26,7 +26,11 @@ import { EngineClient } from '../src/engine/client/engine-client.js';
 import { startClusterApi } from '../src/engine/cluster/start-cluster-api.js';
 import { startEngineServer } from '../src/engine/service/start-engine-server.js';
 import { repoRoot, tempDir } from '../test/helpers/paths.js';
+import runTmpdir from '../test/helpers/run-tmpdir.js';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.js';
+
+// The bot, engine and worker folders of this run live under one temporary folder, removed on exit.
+process.on('exit', runTmpdir());
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
