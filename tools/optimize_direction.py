@@ -28,6 +28,7 @@ from asyrp_tools.direction_io import write_direction  # noqa: E402
 from asyrp_tools.export import load_unet, load_unet_from_package  # noqa: E402
 from asyrp_tools.guides import ReaderGuide, load_readers, load_schema, parse_target  # noqa: E402
 from asyrp_tools.direction_io import read_direction, read_h_gain, read_h_net  # noqa: E402
+from asyrp_tools.delta_window import parse_window  # noqa: E402
 from asyrp_tools.optimize import OptimizeConfig, edit_images, optimize_direction  # noqa: E402
 from asyrp_tools.optimize_final import FinalConfig, optimize_final  # noqa: E402
 from asyrp_tools.reader import OUTPUTS  # noqa: E402
@@ -109,6 +110,12 @@ def main(argv=None):
     ap.add_argument("--pair-balance", action="store_true",
                     help="the pair term as two means, as the twin judge reads an edit: the pixels a pair changes, plus "
                          "--pair-outside times those more than one pixel from them (else one mean over all pixels)")
+    ap.add_argument("--pair-outline", type=float, default=0.0,
+                    help="with --pair-balance: outside pixels on the face's own edges (head outline, hair line, eyes) "
+                         "weigh 1 + this (asyrp_tools/pair_loss.py; 0: as the judge, all alike)")
+    ap.add_argument("--window", metavar="CY,CX,SY,SX",
+                    help="--objective final: Δh_t times a Gaussian window over h's positions, centre (CY, CX) and widths "
+                         "(SY, SX) in h coordinates, e.g. 12,8,3,3.5 for toyfaces-32's mouth (asyrp_tools/delta_window.py)")
     ap.add_argument("--t-max", type=int, default=None,
                     help="--objective final: edit only for t-edit <= t <= t-max (Δh zero above)")
     ap.add_argument("--guide-weight", type=float, default=1.0, help="weight of the guide (reader) loss")
@@ -210,9 +217,14 @@ def main(argv=None):
             if init_net is not None and not args.h_net:
                 raise SystemExit(f"--init {args.init} has an h-net: continue it with --h-net "
                                  f"{init_net['hnet_w1'].shape[0]}")
+        try:
+            window = parse_window(args.window) if args.window else None
+        except ValueError as e:
+            ap.error(str(e))
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside, pair_balance=args.pair_balance,
+                           pair_outline=args.pair_outline, window=window,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
                            h_net=args.h_net, h_net_lr=args.h_net_lr,
                            cache_dir=args.cache, log=log)

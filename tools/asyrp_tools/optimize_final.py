@@ -29,10 +29,12 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 from torch.utils.checkpoint import checkpoint
 
+from .delta_window import gaussian_window
 from .diffusion import abar, timestep_sequence
 from .guides import Guide
 from .hnet import HNet
 from .optimize import OptimizeResult, _to_eps, predicted_x0, prepare
+from .pair_loss import pair_error  # noqa: F401  (the pair term; importable from here as before)
 from .run_cache import cached, fingerprint
 
 
@@ -60,6 +62,12 @@ class FinalConfig:
     # The pair term as the twin judge reads an edit: the changed region's mean error plus
     # pair_outside times the mean outside it and its 1-px border (pair_error's balance).
     pair_balance: bool = False
+    # With pair_balance: the outside pixels on the face's own edges weigh 1 + this (pair_loss.py):
+    # the judge's outside change of the re-made smile was half a sub-pixel move of those edges.
+    pair_outline: float = 0.0
+    # (cy, cx, sy, sx): Δh_t is multiplied by this Gaussian window over h's positions (delta_window.py),
+    # an init included; None: Δh over all of h, as the paper.
+    window: Optional[Tuple[float, float, float, float]] = None
     seed: int = 0
     # Same random shift of both images before the guide reads them: an offset that
     # only fools the reader at one pixel alignment does not survive it.
@@ -118,32 +126,6 @@ def _step(unet, x: torch.Tensor, t: int, t_prev: int, dh: Optional[torch.Tensor]
     eps_p = eps if dh is None else _to_eps(unet, unet.decode(h + dh, skips, temb), x, tt)
     a, a_p = abar(t), abar(t_prev)
     return math.sqrt(a_p) * predicted_x0(x, eps_p, a) + math.sqrt(1 - a_p) * eps, h
-
-
-def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: torch.Tensor,
-               outside: float = 1.0, balance: bool = False) -> torch.Tensor:
-    """The pair term |(out − src) − (pos − neg)|_1, mean over pixels; pixels the pair leaves
-    unchanged (no channel moves) weigh `outside` times the changed ones.
-
-    balance: the region and the rest as two means, as the twin judge reads them
-    (src/engine/eval/twin-judge.ts): the mean error over the pixels the pair changes plus
-    `outside` times the mean over the pixels more than one pixel away from them (the judge's
-    border is judged neither way), per image.  With one mean over all pixels a mouth of ~2 %
-    of the image has ~2 % of the gradient, and the optimizer buys preservation with the edit."""
-    change = pos - neg
-    err = ((out - src) - change).abs()
-    if balance:
-        region = (change.abs().amax(dim=1, keepdim=True) >= 1e-3).to(err.dtype)
-        near = torch.nn.functional.max_pool2d(region, 3, stride=1, padding=1)
-        rest = 1.0 - near
-        per_px = err.mean(dim=1, keepdim=True)
-        inside = (per_px * region).sum(dim=(1, 2, 3)) / region.sum(dim=(1, 2, 3)).clamp(min=1.0)
-        kept = (per_px * rest).sum(dim=(1, 2, 3)) / rest.sum(dim=(1, 2, 3)).clamp(min=1.0)
-        return (inside + outside * kept).mean()
-    if outside != 1.0:
-        unchanged = change.abs().amax(dim=1, keepdim=True) < 1e-3
-        err = err * (1.0 + (outside - 1.0) * unchanged.to(err.dtype))
-    return err.mean()
 
 
 def apply_gain(gain: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -248,6 +230,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             raise ValueError("pos_negative and mix_with cannot be combined: each takes every second batch")
     if not cfg.pair_outside >= 0:
         raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
+    if not cfg.pair_outline >= 0 or (cfg.pair_outline and not cfg.pair_balance):
+        raise ValueError(f"pair_outline must be 0 or more and needs pair_balance, not {cfg.pair_outline}")
     # Settings are checked before the inversion, which is most of a short run's time.
     if cfg.t_max is not None:
         if cfg.t_max < cfg.t_edit:
@@ -299,6 +283,10 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                                  f"{net.embed}-value embedding; asked for {cfg.h_net}, {c} and {cfg.h_net_embed}")
         else:
             net = HNet(c, cfg.h_net, cfg.h_net_embed, scale=h_rms or 1.0, seed=cfg.seed)
+    if cfg.window is not None:
+        win = gaussian_window(hh, ww, *cfg.window)
+        free = expand
+        expand = lambda: free() * win  # noqa: E731
     if cfg.t_max is not None:
         active = torch.tensor([float(t <= cfg.t_max) for t in edit_ts]).reshape(k, 1, 1, 1)
         full = expand
@@ -382,7 +370,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             # Measured from this batch's reference: on a mixed batch the pair's change is asked on
             # top of the other direction's edit (edits add in h), not in place of it.
             goal = pos_negative if (pos_negative is not None and it % 2 == 0) else pos
-            pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance)
+            pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance, cfg.pair_outline)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

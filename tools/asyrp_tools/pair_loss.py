@@ -1,0 +1,59 @@
+"""The pair term of optimize_final: how far a finished edit is from the change a rendered pair asks for.
+
+    L_pair = |(out − src) − (pos − neg)|_1
+
+out the edited generation, src the unedited one (the reconstruction), neg the face and pos its twin.
+With `balance` it is read as the twin judge reads an edit (src/engine/eval/twin-judge.ts): the mean
+error over the region the pair changes plus `outside` times the mean over the pixels more than one
+pixel away from it.  With `outline` > 0, outside pixels on the face's own high-contrast edges (head
+outline, hair line, eyes) weigh 1 + outline: on the re-made smile the judge's outside change of the
+faces that failed preservation was half on those edges (a sub-pixel move of the head), a third of the
+outside pixels (docs/research/twin-guided-directions.md).
+"""
+from __future__ import annotations
+
+import torch
+
+# An edge pixel: the face's largest neighbour step (down plus right, max over channels) above this,
+# in [-1, 1] units (60 of 0..255): outline against background or hair, hair line, eyes, mouth.
+EDGE_STEP = 60 / 127.5
+
+
+def outline_mask(face: torch.Tensor) -> torch.Tensor:
+    """[B,1,H,W] 0/1: pixels within one pixel of a high-contrast edge of face [B,3,H,W]."""
+    dy = (face[:, :, 1:, :] - face[:, :, :-1, :]).abs().amax(dim=1, keepdim=True)
+    dx = (face[:, :, :, 1:] - face[:, :, :, :-1]).abs().amax(dim=1, keepdim=True)
+    step = torch.nn.functional.pad(dy, (0, 0, 0, 1)) + torch.nn.functional.pad(dx, (0, 1, 0, 0))
+    edge = (step > EDGE_STEP).to(face.dtype)
+    return torch.nn.functional.max_pool2d(edge, 3, stride=1, padding=1)
+
+
+def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: torch.Tensor,
+               outside: float = 1.0, balance: bool = False, outline: float = 0.0) -> torch.Tensor:
+    """The pair term |(out − src) − (pos − neg)|_1, mean over pixels; pixels the pair leaves
+    unchanged (no channel moves) weigh `outside` times the changed ones.
+
+    balance: the region and the rest as two means, as the twin judge reads them: the mean error
+    over the pixels the pair changes plus `outside` times the mean over the pixels more than one
+    pixel away from them (the judge's border is judged neither way), per image.  With one mean over
+    all pixels a mouth of ~2 % of the image has ~2 % of the gradient, and the optimizer buys
+    preservation with the edit.  outline (balance only): the rest's pixels on the face's edges
+    (outline_mask of neg) count 1 + outline times in that mean's sum, which stays divided by the
+    number of the rest's pixels (the judge's mean plus `outline` times the edges' share of it)."""
+    change = pos - neg
+    err = ((out - src) - change).abs()
+    if balance:
+        region = (change.abs().amax(dim=1, keepdim=True) >= 1e-3).to(err.dtype)
+        near = torch.nn.functional.max_pool2d(region, 3, stride=1, padding=1)
+        rest = 1.0 - near
+        weight = rest * (1.0 + outline * outline_mask(neg)) if outline else rest
+        per_px = err.mean(dim=1, keepdim=True)
+        inside = (per_px * region).sum(dim=(1, 2, 3)) / region.sum(dim=(1, 2, 3)).clamp(min=1.0)
+        kept = (per_px * weight).sum(dim=(1, 2, 3)) / rest.sum(dim=(1, 2, 3)).clamp(min=1.0)
+        return (inside + outside * kept).mean()
+    if outline:
+        raise ValueError("outline weighs the balanced pair term only (balance=True)")
+    if outside != 1.0:
+        unchanged = change.abs().amax(dim=1, keepdim=True) < 1e-3
+        err = err * (1.0 + (outside - 1.0) * unchanged.to(err.dtype))
+    return err.mean()

@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from asyrp_tools.pair_loss import outline_mask, pair_error
+
+
+def face_with_square():
+    """An 8x8 face: a bright 4x4 square (the 'head') at rows/cols 2-5 on a dark background."""
+    face = torch.full((1, 3, 8, 8), -1.0)
+    face[:, :, 2:6, 2:6] = 1.0
+    return face
+
+
+def test_outline_mask_marks_pixels_within_one_pixel_of_a_strong_edge():
+    m = outline_mask(face_with_square())[0, 0]
+    # The square's border rows/cols and one pixel either side of them are edge pixels...
+    assert m[1, 3] == 1 and m[2, 2] == 1 and m[6, 4] == 1
+    # ...its centre and the far background are not.
+    assert m[0, 7] == 0 and m[7, 0] == 0
+    # A flat face, or a step below the threshold (a 3 % change of light), has no edges.
+    assert float(outline_mask(torch.zeros(1, 3, 8, 8)).sum()) == 0.0
+    soft = torch.zeros(1, 3, 8, 8)
+    soft[:, :, 4:, :] = 0.06
+    assert float(outline_mask(soft).sum()) == 0.0
+
+
+def test_outline_weighs_changes_on_the_face_edges_and_keeps_the_judges_mean_elsewhere():
+    neg = face_with_square()
+    pos = neg.clone()
+    pos[:, 1, 3, 3] = 0.0              # a one-pixel region inside the square
+    src = torch.zeros_like(neg)
+    done = src + (pos - neg)
+    rest = 64 - 9                       # pixels more than one pixel from the region
+    on_edge = done.clone()
+    on_edge[:, :, 6, 6] += 1.0          # a change on the square's corner: an edge pixel
+    off_edge = done.clone()
+    off_edge[:, :, 0, 7] += 1.0         # the same change on flat background
+    for out in (on_edge, off_edge):     # without outline both cost the judge's mean
+        assert float(pair_error(out, src, neg, pos, outside=2.0, balance=True)) == pytest.approx(2.0 / rest)
+    assert float(pair_error(on_edge, src, neg, pos, outside=2.0, balance=True, outline=3.0)) == pytest.approx(2.0 * 4 / rest)
+    assert float(pair_error(off_edge, src, neg, pos, outside=2.0, balance=True, outline=3.0)) == pytest.approx(2.0 / rest)
+    # A perfect edit still costs nothing.
+    assert float(pair_error(done, src, neg, pos, outside=2.0, balance=True, outline=3.0)) == 0.0
+
+
+def test_outline_needs_the_balanced_term():
+    neg = face_with_square()
+    with pytest.raises(ValueError, match="balanced"):
+        pair_error(neg, neg, neg, neg, outline=1.0)
