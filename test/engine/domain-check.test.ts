@@ -9,6 +9,8 @@ import sharp from 'sharp';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
 import { prepareInput } from '../../src/engine/pipeline/edit-image.js';
 import { checkDomain } from '../../src/engine/pipeline/domain-check.js';
+import { InferenceHost } from '../../src/engine/onnx/inference-host.js';
+import type { InferenceBackend } from '../../src/engine/onnx/inference-protocol.js';
 import { repoRoot, testModels } from '../helpers/paths.js';
 
 const limits = { maxInputBytes: 20_000_000, maxInputPixels: 50_000_000 };
@@ -40,5 +42,30 @@ describe('checkDomain', () => {
     expect(big?.text).toContain('only edits per-pixel Gaussian test images, 16 px; this looks like a photo');
     expect(big?.text).toContain('docs/models.md');
     expect(await noteFor(analytic, await solid(127, [90, 120, 160]))).toBeNull();
+  });
+
+  it('runs the reader where it is told (the engine passes its inference worker), leaving the input whole', async () => {
+    const host = new InferenceHost({ intraOpThreads: 1 });
+    const loaded: string[] = [];
+    const backend: InferenceBackend = {
+      mode: host.mode,
+      intraOpThreads: host.intraOpThreads,
+      load: (path, options) => {
+        loaded.push(path);
+        return host.load(path, options);
+      },
+      close: () => host.close(),
+    };
+    try {
+      const input = await prepareInput(await solid(32, [128, 128, 128]), toyfaces.manifest, limits);
+      const note = await checkDomain(toyfaces, input, backend);
+      expect(note?.reason).toBe('no-face');
+      expect(loaded).toEqual([join(toyfaces.dir, toyfaces.manifest.attributes!)]);
+      expect(input.tensor.length).toBe(3 * 32 * 32); // not handed over to the worker
+      expect(await checkDomain(toyfaces, input, backend)).toEqual(note);
+      expect(loaded.length).toBe(1); // loaded once per backend
+    } finally {
+      await backend.close();
+    }
   });
 });

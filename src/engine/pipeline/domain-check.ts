@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import type { ModelManifest } from '../model/model-manifest.js';
 import { AttributeReader } from '../onnx/attribute-reader.js';
+import type { InferenceBackend } from '../onnx/inference-protocol.js';
 import type { PreparedInput } from './edit-image.js';
 
 export const TOY_MODEL_EDGE = 64;
@@ -33,16 +34,19 @@ export function domainNoteText(manifest: ModelManifest, reason: DomainReason): s
   return `Note: this model only edits ${what}; ${why}, so expect a rough result. Real models: docs/models.md.`;
 }
 
-/** Readers by package folder, loaded once: the check runs on every submit. */
-const readers = new Map<string, Promise<AttributeReader | null>>();
+/** Readers by backend and package folder, loaded once: the check runs on every submit. */
+const inlineReaders = new Map<string, Promise<AttributeReader | null>>();
+const backendReaders = new WeakMap<InferenceBackend, Map<string, Promise<AttributeReader | null>>>();
 
-function readerFor(dir: string, manifest: ModelManifest): Promise<AttributeReader | null> {
+function readerFor(dir: string, manifest: ModelManifest, inference: InferenceBackend | undefined): Promise<AttributeReader | null> {
   if (!manifest.attributes) return Promise.resolve(null);
   const path = join(dir, manifest.attributes);
+  let readers = inference ? backendReaders.get(inference) : inlineReaders;
+  if (!readers) backendReaders.set(inference!, (readers = new Map()));
   let r = readers.get(path);
   if (!r) {
     // A reader that fails to load only turns this check off; the edit never depends on it.
-    r = AttributeReader.load(path, manifest.resolution)
+    r = AttributeReader.load(path, manifest.resolution, inference)
       .then((reader) => (reader.outputs.includes('face') ? reader : null))
       .catch(() => null);
     readers.set(path, r);
@@ -50,13 +54,18 @@ function readerFor(dir: string, manifest: ModelManifest): Promise<AttributeReade
   return r;
 }
 
-/** The note for an input clearly outside the model's domain, or null. Face-aligning models check faces themselves (NO_FACE). */
-export async function checkDomain(pkg: { dir: string; manifest: ModelManifest }, input: PreparedInput): Promise<DomainNote | null> {
+/**
+ * The note for an input clearly outside the model's domain, or null. Face-aligning models check faces
+ * themselves (NO_FACE). The reader runs where `inference` runs graphs (the engine passes its model's
+ * backend, the inference worker, so a submit's check never computes on the event loop); inline when absent.
+ */
+export async function checkDomain(pkg: { dir: string; manifest: ModelManifest }, input: PreparedInput, inference?: InferenceBackend): Promise<DomainNote | null> {
   const { manifest } = pkg;
   if (manifest.preprocess === 'align-face') return null;
-  const reader = await readerFor(pkg.dir, manifest);
+  const reader = await readerFor(pkg.dir, manifest, inference);
   if (reader) {
-    const [reading] = await reader.read(input.tensor, 1);
+    // A copy: the worker takes the array it is given, and the caller still needs the input.
+    const [reading] = await reader.read(input.tensor.slice(), 1);
     const face = reading?.['face'];
     if (typeof face === 'number' && face <= NO_FACE_BELOW) return { reason: 'no-face', text: domainNoteText(manifest, 'no-face') };
   }

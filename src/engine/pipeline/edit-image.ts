@@ -147,6 +147,6 @@ export async function editImage(model: LoadedModel, bytes: Uint8Array, recipe: R
     after = await resizeImage(after, opts.size, opts.size);
     before = await resizeImage(before, opts.size, opts.size);
   }
-  const domain = await checkDomain(model.pkg, input);
+  const domain = await checkDomain(model.pkg, input, model.inference);
   return { before, after, plan, recipe: parsed, timings: { ...timings, decodeMs, totalMs: performance.now() - t0 }, ...(domain ? { domainNote: domain.text } : {}) };
 }
