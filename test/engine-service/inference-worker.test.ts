@@ -5,11 +5,14 @@
  * seconds, so "in flight" is a state the test can observe rather than a race it has to win.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EngineClient } from '../../src/engine/client/engine-client.js';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineClient } from '../../src/engine/client/engine-client.js';
 import { InferenceHost } from '../../src/engine/onnx/inference-host.js';
 import type { UNetSession } from '../../src/engine/onnx/unet-session.js';
-import type { EngineServer } from '../../src/engine/service/start-engine-server.js';
-import { sampleImageBase64, startTestEngine } from '../helpers/engine.js';
+import { startEngineServer, type EngineServer } from '../../src/engine/service/start-engine-server.js';
+import { engineConfig, sampleImageBase64 } from '../helpers/engine.js';
+import { repoRoot, tempDir, testModels } from '../helpers/paths.js';
 
 const image = sampleImageBase64();
 let server: EngineServer;
@@ -17,7 +20,14 @@ let client: EngineClient;
 let slow: UNetSession;
 
 beforeAll(async () => {
-  ({ server, client } = await startTestEngine({ models: ['slow-unet', 'analytic'], inference: 'worker', maxBatch: 4 }));
+  // The test models, and the default model for its attribute reader (a submit's domain check runs it).
+  const modelsDir = join(tempDir('asyrp-models-'), 'models');
+  mkdirSync(modelsDir);
+  for (const id of ['slow-unet', 'analytic']) symlinkSync(join(testModels, id), join(modelsDir, id));
+  symlinkSync(join(repoRoot, 'models', 'toyfaces-32'), join(modelsDir, 'toyfaces-32'));
+  const config = engineConfig(tempDir('asyrp-engine-'), { models: ['slow-unet', 'analytic', 'toyfaces-32'], inference: 'worker', maxBatch: 4 });
+  server = await startEngineServer({ ...config, modelsDir });
+  client = new EngineClient({ baseUrl: server.url });
   slow = server.models.get('slow-unet')!.unet;
 });
 afterAll(async () => server?.close());
@@ -53,6 +63,20 @@ describe('inference worker', () => {
     await client.cancel(second.id);
     expect((await client.wait(job.id)).state).toBe('cancelled');
     expect((await client.wait(second.id)).state).toBe('cancelled');
+  }, 60_000);
+
+  it('answers a submit whose domain check runs an attribute reader while a UNet call is in flight', async () => {
+    const job = await client.submit({ imageBase64: image, recipe: 'seed:6', owner: 'slow-c', model: 'slow-unet' });
+    await callInFlight();
+    const returnedBefore = slow.calls;
+    // toyfaces-32 ships a reader: its domain check runs it in the checks worker, not behind the UNet call.
+    const checked = await client.submit({ imageBase64: image, recipe: 'steps:3 seed:7', owner: 'reader', model: 'toyfaces-32' });
+    expect(checked.duplicate).toBe(false);
+    expect(slow.calls).toBe(returnedBefore);
+    expect(slow.inFlight).toBe(1);
+    await client.cancel(job.id);
+    await client.cancel(checked.id);
+    expect((await client.wait(job.id)).state).toBe('cancelled');
   }, 60_000);
 
   it('fails the jobs of a worker that dies with INFERENCE_FAILED, starts a new one and goes on', async () => {

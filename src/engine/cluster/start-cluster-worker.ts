@@ -60,6 +60,7 @@ export async function startClusterWorker(config: AppConfig, opts: StartClusterWo
     log,
     sharedCache: shared.cache,
     ...(loaded.faceDetector ? { faceDetector: loaded.faceDetector } : {}),
+    checkInference: loaded.checks,
   });
   service.start();
   const worker = new ClusterWorker(shared, service, {

@@ -18,6 +18,12 @@ import { chooseProviderHere } from '../onnx/provider-report.js';
 export interface EngineModels {
   readonly provider: ProviderChoice;
   readonly inference: InferenceBackend;
+  /**
+   * A second inference worker for the request path's small graphs (the face detector, the domain
+   * check's attribute reader): in the UNet's worker they would wait for the UNet call in flight (seconds
+   * on a real checkpoint) before a submit could be answered. Started at its first use.
+   */
+  readonly checks: InferenceBackend;
   readonly models: ReadonlyMap<string, LoadedModel>;
   readonly defaultModel: string;
   readonly faceDetector?: FaceDetectorModel;
@@ -37,9 +43,12 @@ export async function openEngineModels(config: AppConfig, log: Logger): Promise<
   const models = new Map<string, LoadedModel>();
   const inference = await openInference({ mode: e.inference, intraOpThreads: e.intraOpThreads, nice: e.inferenceNice }, (line) => log.warn(line));
   log.info(`inference ${e.inference === 'worker' ? `in a worker thread (nice ${e.inferenceNice})` : 'on the main thread'}, intraOpThreads ${e.intraOpThreads || 'onnxruntime default'}`);
+  // At the engine's own priority: what runs here is a request's work, which a client waits for.
+  const checks = await openInference({ mode: e.inference, intraOpThreads: 1 }, (line) => log.warn(line));
   const close = async () => {
     for (const m of models.values()) await m.close();
     await inference.close();
+    await checks.close();
   };
   try {
     for (const pkg of packages) {
@@ -56,9 +65,9 @@ export async function openEngineModels(config: AppConfig, log: Logger): Promise<
     if (!models.size) throw new EngineError('MODEL_NOT_FOUND', `no model in ${config.modelsDir} could be loaded`);
     const defaultModel = config.defaultModel && models.has(config.defaultModel) ? config.defaultModel : [...models.keys()][0]!;
     if (config.defaultModel && !models.has(config.defaultModel)) log.warn(`default model "${config.defaultModel}" is not loaded; using ${defaultModel}`);
-    // Face models find faces with BlazeFace, which runs next to the UNet in the inference worker.
-    const faceDetector = [...models.values()].some((m) => m.manifest.preprocess === 'align-face') ? await FaceDetectorSession.load(undefined, inference) : undefined;
-    return { provider, inference, models, defaultModel, ...(faceDetector ? { faceDetector } : {}), close };
+    // Face models find faces with BlazeFace, in the checks worker (a submit waits for it).
+    const faceDetector = [...models.values()].some((m) => m.manifest.preprocess === 'align-face') ? await FaceDetectorSession.load(undefined, checks) : undefined;
+    return { provider, inference, checks, models, defaultModel, ...(faceDetector ? { faceDetector } : {}), close };
   } catch (err) {
     await close();
     throw err;

@@ -2,6 +2,7 @@
 import type { LoadedModel } from '../loaded-model.js';
 import type { Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
+import type { InferenceBackend } from '../onnx/inference-protocol.js';
 import type { JobStore } from './job-store.js';
 
 /**
@@ -37,6 +38,8 @@ export interface EngineServiceOptions {
   readonly log?: Logger;
   /** Face models: the detector (in the inference worker); the process-wide inline one when absent. */
   readonly faceDetector?: FaceDetectorModel;
+  /** Where a submit's domain check runs its reader (engine-models.ts `checks`); the model's own backend when absent. */
+  readonly checkInference?: InferenceBackend;
   /** Scale-out workers: the inversion cache every worker reaches, so a re-edit skips inversion on any host. */
   readonly sharedCache?: SharedInversionCache;
 }

@@ -42,7 +42,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     throw new ConfigError('SECRET_REQUIRED', 'engine.host', `the engine listens on ${e.host}, which is not loopback: set ASYRP_ENGINE_TOKEN so that requests need a bearer token`);
   }
   const log = opts.log ?? silentLogger;
-  const { provider, inference, models, defaultModel, faceDetector, close: closeModels } = await openEngineModels(config, log);
+  const { provider, inference, checks, models, defaultModel, faceDetector, close: closeModels } = await openEngineModels(config, log);
   let storage: Storage;
   try {
     storage = opts.storage ?? openStorage({ path: config.storage.path, busyTimeoutMs: config.storage.busyTimeoutMs });
@@ -68,6 +68,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
       version: opts.version ?? '0.1.0',
       log,
       ...(faceDetector ? { faceDetector } : {}),
+      checkInference: checks,
     });
     const started = service.start();
     const { recovered } = started;

@@ -121,7 +121,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner:
   planEdit(model.manifest, recipe, (n) => model.direction(n));
   const image = decodeBase64(req.imageBase64, ctx.opts.limits.maxInputBytes);
   const prepared = await prepareInput(image, model.manifest, ctx.opts.limits, { faceIndex, ...ctx.detector() });
-  const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared, model.inference);
+  const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared, ctx.opts.checkInference ?? model.inference);
 
   const id = randomUUID();
   const request: JobRequest = {
