@@ -46,6 +46,8 @@ if [ -n "$MORE" ] && [[ ! "$MORE" =~ ^[a-z_]+=[a-z0-9.]+:[0-9]+$ ]]; then
 fi
 [ "$FROWN" = 1 ] || also=
 INIT=${INIT:-$PKG/directions/$name.safetensors}
+# The optimizer runs in tools/: a relative INIT is read from where the command was given.
+[ "$INIT" = none ] || INIT=$(realpath "$INIT")
 STEPS=${STEPS:-"make optimize choose install"}
 PY=${PYTHON:-/usr/bin/python3}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
