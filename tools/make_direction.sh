@@ -24,8 +24,10 @@
 # over-draw a group the direction fails on (smile: MORE=skin_tone=dark:32, dark skin moved least); the make folder
 # is then runs/make/<key>+<MORE>.
 # OUTLINE=W weighs the outside pixels on the face's own edges 1 + W (--pair-outline; the outline's sub-pixel move is
-# most of a failed preservation); WINDOW=CY,CX,SY,SX keeps Δh_t inside a Gaussian window over h (--window).
-# Environment: PKG (models/toyfaces-32), PAIRS (96), MORE (none), OUTLINE (0), WINDOW (none), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
+# most of a failed preservation); WINDOW=CY,CX,SY,SX keeps Δh_t inside a Gaussian window over h (--window);
+# RELATIVE=1 divides each face's region error by the size of the change its twin asks for (--pair-relative), as the
+# judge's progress does (a grin on dark skin is a quarter of the change on light skin).
+# Environment: PKG (models/toyfaces-32), PAIRS (96), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
@@ -73,6 +75,7 @@ if has optimize && [ ! -f "$new" ]; then
   [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
   [ "${OUTLINE:-0}" = 0 ] || extra+=(--pair-outline "$OUTLINE")
   [ -z "${WINDOW:-}" ] || extra+=(--window "$WINDOW")
+  [ "${RELATIVE:-0}" = 0 ] || extra+=(--pair-relative)
   [ -z "${also:-}" ] || extra+=(--pairs-negative "$make/$also")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
     --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit 300 --t-boost 50 \

@@ -113,6 +113,9 @@ def main(argv=None):
     ap.add_argument("--pair-outline", type=float, default=0.0,
                     help="with --pair-balance: outside pixels on the face's own edges (head outline, hair line, eyes) "
                          "weigh 1 + this (asyrp_tools/pair_loss.py; 0: as the judge, all alike)")
+    ap.add_argument("--pair-relative", action="store_true",
+                    help="with --pair-balance: each face's region error divided by the size of the change its pair asks for "
+                         "(relative to the batch), as the judge's progress is (asyrp_tools/pair_loss.py)")
     ap.add_argument("--window", metavar="CY,CX,SY,SX",
                     help="--objective final: Δh_t times a Gaussian window over h's positions, centre (CY, CX) and widths "
                          "(SY, SX) in h coordinates, e.g. 12,8,3,3.5 for toyfaces-32's mouth (asyrp_tools/delta_window.py)")
@@ -224,7 +227,7 @@ def main(argv=None):
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside, pair_balance=args.pair_balance,
-                           pair_outline=args.pair_outline, window=window,
+                           pair_outline=args.pair_outline, pair_relative=args.pair_relative, window=window,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
                            h_net=args.h_net, h_net_lr=args.h_net_lr,
                            cache_dir=args.cache, log=log)

@@ -65,6 +65,8 @@ class FinalConfig:
     # With pair_balance: the outside pixels on the face's own edges weigh 1 + this (pair_loss.py):
     # the judge's outside change of the re-made smile was half a sub-pixel move of those edges.
     pair_outline: float = 0.0
+    # With pair_balance: each face's region error divided by the size of its change (pair_loss.py).
+    pair_relative: bool = False
     # (cy, cx, sy, sx): Δh_t is multiplied by this Gaussian window over h's positions (delta_window.py),
     # an init included; None: Δh over all of h, as the paper.
     window: Optional[Tuple[float, float, float, float]] = None
@@ -230,8 +232,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             raise ValueError("pos_negative and mix_with cannot be combined: each takes every second batch")
     if not cfg.pair_outside >= 0:
         raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
-    if not cfg.pair_outline >= 0 or (cfg.pair_outline and not cfg.pair_balance):
-        raise ValueError(f"pair_outline must be 0 or more and needs pair_balance, not {cfg.pair_outline}")
+    if not cfg.pair_outline >= 0 or ((cfg.pair_outline or cfg.pair_relative) and not cfg.pair_balance):
+        raise ValueError(f"pair_outline (here {cfg.pair_outline}) must be 0 or more; it and pair_relative need pair_balance")
     # Settings are checked before the inversion, which is most of a short run's time.
     if cfg.t_max is not None:
         if cfg.t_max < cfg.t_edit:
@@ -370,7 +372,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             # Measured from this batch's reference: on a mixed batch the pair's change is asked on
             # top of the other direction's edit (edits add in h), not in place of it.
             goal = pos_negative if (pos_negative is not None and it % 2 == 0) else pos
-            pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance, cfg.pair_outline)
+            pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance, cfg.pair_outline,
+                              cfg.pair_relative)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

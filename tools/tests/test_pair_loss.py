@@ -47,3 +47,22 @@ def test_outline_needs_the_balanced_term():
     neg = face_with_square()
     with pytest.raises(ValueError, match="balanced"):
         pair_error(neg, neg, neg, neg, outline=1.0)
+
+
+def test_relative_weighs_each_face_by_the_change_it_asks_for():
+    # Two faces with the same one-pixel region: face 0 asks for a change of 1, face 1 for 0.25 (a mouth on
+    # dark skin).  No edit: each face misses its whole change.
+    neg = torch.zeros(2, 3, 8, 8)
+    pos = neg.clone()
+    pos[0, :, 3, 3] = 1.0
+    pos[1, :, 3, 3] = 0.25
+    src = torch.zeros_like(neg)
+    absolute = float(pair_error(src, src, neg, pos, balance=True))
+    assert absolute == pytest.approx((1.0 + 0.25) / 2)
+    # Relative: each face's error over its own change, times the batch's mean change (0.625): both 0.625.
+    assert float(pair_error(src, src, neg, pos, balance=True, relative=True)) == pytest.approx(0.625)
+    # Half of each change done: half of that.
+    half = src + 0.5 * (pos - neg)
+    assert float(pair_error(half, src, neg, pos, balance=True, relative=True)) == pytest.approx(0.3125)
+    with pytest.raises(ValueError, match="balanced"):
+        pair_error(src, src, neg, pos, relative=True)
