@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { crc32 } from 'node:zlib';
-import { centerCropResize, checkImageHeader, decodeImage, encodePng, sideBySide, sniffFormat } from '../../src/engine/image/image-io.js';
+import { centerCropResize, checkImageHeader, decodeCenterCropped, decodeImage, encodePng, sideBySide, sniffFormat } from '../../src/engine/image/image-io.js';
 import { rgbToTensor, tensorToRgb } from '../../src/engine/image/pixels.js';
 import { EngineError } from '../../src/engine/errors.js';
 
@@ -147,6 +147,22 @@ describe('preprocessing and output', () => {
     expect(out.data[(10 - 1) * 3]).toBeGreaterThan(235);
     const same = { data: new Uint8Array(10 * 10 * 3), width: 10, height: 10 };
     expect(await centerCropResize(same, 10)).toBe(same);
+  });
+
+  it('decodeCenterCropped gives the two-step path\'s pixels for PNG and WebP in one pass, and refuses what decodeImage refuses', async () => {
+    const [w, h] = [300, 200];
+    const raw = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 7 + Math.floor(i / 3 / w) * 3) % 256);
+    for (const format of ['png', 'webp'] as const) {
+      const bytes = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).toFormat(format, format === 'webp' ? { lossless: true } : {}).toBuffer();
+      const twoStep = await centerCropResize(await decodeImage(bytes, limits), 32);
+      const fused = await decodeCenterCropped(bytes, limits, 32);
+      expect(fused.original).toEqual({ width: w, height: h });
+      expect([fused.rgb.width, fused.rgb.height]).toEqual([32, 32]);
+      expect(Buffer.from(fused.rgb.data).equals(Buffer.from(twoStep.data))).toBe(true);
+    }
+    const png = await solid(64, 64, '#336699').png().toBuffer();
+    await expect(decodeCenterCropped(png.subarray(0, png.length - 40), limits, 32)).rejects.toMatchObject({ code: 'IMAGE_CORRUPT' });
+    await expect(decodeCenterCropped(await pngClaiming(20000, 20000), limits, 32)).rejects.toMatchObject({ code: 'IMAGE_TOO_LARGE' });
   });
 
   it('tensors round-trip through [-1, 1] and out-of-range values are clamped', () => {

@@ -5,7 +5,7 @@
 import { checkDomain } from './domain-check.js';
 import { EngineError } from '../errors.js';
 import { alignFaces, pasteFaces, sharedFaceDetector, type AlignedFace } from '../face/face-crops.js';
-import { centerCropResize, decodeImage, resizeImage, type ImageLimits, type RgbImage } from '../image/image-io.js';
+import { centerCropResize, decodeCenterCropped, decodeImage, resizeImage, type ImageLimits, type RgbImage } from '../image/image-io.js';
 import type { FaceAlignment } from '../face/face-alignment.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 import { rgbToTensor, tensorToRgb } from '../image/pixels.js';
@@ -57,6 +57,17 @@ export async function prepareInput(bytes: Uint8Array, manifest: ModelManifest, l
     throw new EngineError('MODEL_INVALID', `preprocess "${manifest.preprocess}" is not supported by this engine yet`, { preprocess: manifest.preprocess });
   }
   const rgb = await centerCropResize(decoded, manifest.resolution);
+  return { rgb, tensor: rgbToTensor(rgb), original };
+}
+
+/**
+ * What a submit checks (the image decodes, the domain check's input) at less cost than prepareInput:
+ * a centre-crop model's input is decoded and resized in one pass (decodeCenterCropped). The job itself
+ * prepares its input with prepareInput when it starts. Face models take prepareInput's path.
+ */
+export async function prepareCheckInput(bytes: Uint8Array, manifest: ModelManifest, limits: ImageLimits, opts: PrepareOptions = {}): Promise<PreparedInput> {
+  if (manifest.preprocess !== 'center-crop') return prepareInput(bytes, manifest, limits, opts);
+  const { rgb, original } = await decodeCenterCropped(bytes, limits, manifest.resolution);
   return { rgb, tensor: rgbToTensor(rgb), original };
 }
 

@@ -33,8 +33,9 @@ export class JobFiles {
   async write(id: string, image: Uint8Array, request: JobRequest): Promise<string> {
     const input = join(this.dir(id), 'input.bin');
     try {
-      await writeFileAtomicAsync(input, image);
-      await writeFileAtomicAsync(join(this.dir(id), 'request.json'), JSON.stringify(request));
+      // Both files at once: their fsyncs overlap (and join the same journal commit) instead of one after
+      // the other; the folder sync below waits for both renames.
+      await Promise.all([writeFileAtomicAsync(input, image), writeFileAtomicAsync(join(this.dir(id), 'request.json'), JSON.stringify(request))]);
       // The renames above and the job folder's own name are durable only once their folders are synced.
       await fsyncDirAsync(this.dir(id));
       await this.rootSync.sync();

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SubmitRequest, SubmitResponse } from '../client/api-types.js';
 import { EngineError } from '../errors.js';
-import { prepareInput } from '../pipeline/edit-image.js';
+import { prepareCheckInput } from '../pipeline/edit-image.js';
 import { planEdit } from '../pipeline/edit-plan.js';
 import { checkDomain } from '../pipeline/domain-check.js';
 import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
@@ -120,7 +120,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner:
   if (!recipeText) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
   planEdit(model.manifest, recipe, (n) => model.direction(n));
   const image = decodeBase64(req.imageBase64, ctx.opts.limits.maxInputBytes);
-  const prepared = await prepareInput(image, model.manifest, ctx.opts.limits, { faceIndex, ...ctx.detector() });
+  const prepared = await prepareCheckInput(image, model.manifest, ctx.opts.limits, { faceIndex, ...ctx.detector() });
   const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared, ctx.opts.checkInference ?? model.inference);
 
   const id = randomUUID();
