@@ -65,6 +65,13 @@ def rendered_faces(n: int, resolution: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(arr)
 
 
+def repo_relative(arg):
+    """The recorded command names files inside the repository relative to tools/, where it runs, so a shipped
+    direction's metadata does not carry the path of the checkout that made it."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+    return arg.replace(root, ".." + os.sep)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -267,7 +274,7 @@ def main(argv=None):
         "defaultStrength": args.default_strength,
         "evalTarget": args.target,
         "method": method,
-        "source": "cd tools && python3 optimize_direction.py " + shlex.join(argv),
+        "source": "cd tools && python3 optimize_direction.py " + shlex.join(repo_relative(a) for a in argv),
         "trainingImages": str(len(x0)),
         "guideLoss": f"{res.history[-1]['guide']:.4f}",
         "l1": f"{res.history[-1]['l1']:.4f}",
