@@ -78,18 +78,23 @@ export async function checkImageHeader(bytes: Uint8Array, limits: ImageLimits): 
  * converted, the first frame of an animation.
  */
 export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<RgbImage> {
-  const { format } = await checkImageHeader(bytes, limits);
+  return (await decodeRgb(bytes, limits)).rgb;
+}
+
+/** The one decode pipeline both entry points share; with size, centre-cropped and resized inside it. */
+async function decodeRgb(bytes: Uint8Array, limits: ImageLimits, size?: number): Promise<{ rgb: RgbImage; original: { width: number; height: number } }> {
+  const { format, width, height } = await checkImageHeader(bytes, limits);
   const options = { limitInputPixels: limits.maxInputPixels, failOn: 'error' as const, pages: 1 };
   try {
-    const { data, info } = await sharp(bytes, options)
+    let pipeline = sharp(bytes, options)
       .rotate()
       .flatten({ background: { r: 255, g: 255, b: 255 } })
       .toColourspace('srgb')
-      .removeAlpha()
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+      .removeAlpha();
+    if (size !== undefined) pipeline = pipeline.resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3', fastShrinkOnLoad: false });
+    const { data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+    return { rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }, original: { width, height } };
   } catch (e) {
     throw new EngineError('IMAGE_CORRUPT', `the ${format.toUpperCase()} image is damaged or truncated: ${cleanSharpMessage(e)}`, { format }, { cause: e });
   }
@@ -108,22 +113,7 @@ function cleanSharpMessage(e: unknown): string {
  * (libjpeg's shrink-on-load), so the engine uses this only to check a submit, never for the edit itself.
  */
 export async function decodeCenterCropped(bytes: Uint8Array, limits: ImageLimits, size: number): Promise<{ rgb: RgbImage; original: { width: number; height: number } }> {
-  const { format, width, height } = await checkImageHeader(bytes, limits);
-  const options = { limitInputPixels: limits.maxInputPixels, failOn: 'error' as const, pages: 1 };
-  try {
-    const { data, info } = await sharp(bytes, options)
-      .rotate()
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .toColourspace('srgb')
-      .removeAlpha()
-      .resize(size, size, { fit: 'cover', position: 'centre', kernel: 'lanczos3', fastShrinkOnLoad: false })
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
-    return { rgb: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height }, original: { width, height } };
-  } catch (e) {
-    throw new EngineError('IMAGE_CORRUPT', `the ${format.toUpperCase()} image is damaged or truncated: ${cleanSharpMessage(e)}`, { format }, { cause: e });
-  }
+  return decodeRgb(bytes, limits, size);
 }
 
 /** Centre square crop, then resize to size×size (an image already that size is used as is). */
