@@ -1,6 +1,6 @@
 #!/bin/bash
 # Makes one direction of toyfaces-32 guided by the rendered twins, the ground truth `asyrp eval` judges by,
-# and installs it only if it beats the shipped one on faces that made and chose nothing. From the repository
+# and installs it only if it is nearer the bars than the shipped one on faces that made and chose nothing. From the repository
 # root, after `npm run build`:
 #
 #   tools/make_direction.sh smile          # or glasses, eyes-closed, hair-red
@@ -10,6 +10,9 @@
 #   choose (6161): CHOOSE faces with twins: the new direction against the shipped one, by the twin judge;
 #   report (8383): the faces docs/quality.md reports on (tools/quality_report.sh): install only if the chosen
 #                  direction beats the shipped one there too.
+# "Beats" is by the bars (asyrp_tools/bars.py): the smaller total shortfall max(0, 0.90 − success) +
+# max(0, 0.95 − preservation) at strength 1 wins, so more success bought with the rest of the face does not
+# (success first would have installed an eyes-closed at 61 % / 52 % over 52 % / 85 %).
 # The loss is the pixel distance of the finished edit to the twin, |(edit − reconstruction) − (twin − face)|_1
 # (optimize_final.pair_error), read as the twin judge reads an edit (BALANCE=1, --pair-balance): the mean error over
 # the pixels the twin changes plus OUTSIDE times the mean over the pixels more than one pixel away from them, so a
@@ -27,7 +30,10 @@
 # most of a failed preservation); WINDOW=CY,CX,SY,SX keeps Δh_t inside a Gaussian window over h (--window);
 # RELATIVE=1 divides each face's region error by the size of the change its twin asks for (--pair-relative), as the
 # judge's progress does (a grin on dark skin is a quarter of the change on light skin).
-# Environment: PKG (models/toyfaces-32), PAIRS (96), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
+# TEDIT=T edits at t >= T (--t-edit; the file records it as its tEdit and the engine edits from there,
+# src/engine/pipeline/edit-plan.ts); an INIT made for another tEdit is resampled to the nearest of its timesteps
+# (zero outside its range: a lower TEDIT starts the new low steps from nothing).
+# Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
@@ -42,7 +48,7 @@ case $name in
 esac
 PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
 PAIRS=${PAIRS:-96}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-50}; BATCH=${BATCH:-8}; LR=${LR:-0.03}; OUTSIDE=${OUTSIDE:-2}
-BALANCE=${BALANCE:-1}; HNET=${HNET:-32}; FROWN=${FROWN:-1}; MORE=${MORE:-}
+BALANCE=${BALANCE:-1}; HNET=${HNET:-32}; FROWN=${FROWN:-1}; MORE=${MORE:-}; TEDIT=${TEDIT:-300}
 if [ -n "$MORE" ] && [[ ! "$MORE" =~ ^[a-z_]+=[a-z0-9.]+:[0-9]+$ ]]; then
   echo "MORE=$MORE: expected LABEL=VALUE:N, e.g. skin_tone=dark:32" >&2; exit 2
 fi
@@ -78,7 +84,7 @@ if has optimize && [ ! -f "$new" ]; then
   [ "${RELATIVE:-0}" = 0 ] || extra+=(--pair-relative)
   [ -z "${also:-}" ] || extra+=(--pairs-negative "$make/$also")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
-    --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit 300 --t-boost 50 \
+    --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit "$TEDIT" --t-boost 50 \
     --guide-weight 0 --keep 0 --l1 0 --pairs "$make/neg" "$make/pos" --pair-weight 1 \
     --pair-outside "$OUTSIDE" --lr "$LR" --lr-end 0.1 --iterations "$ITER" --batch "$BATCH" --val 0 \
     --cache runs/cache --threads 1 "${extra[@]}" --out "../$new")
@@ -97,7 +103,12 @@ score() { # file faces-folder n -> "success preservation"; kept by the file's ha
   fi
   "$PY" -c 'import json,sys; r=[r for r in json.load(open(sys.argv[1]))["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])' "$memo.json"
 }
-better() { "$PY" -c 'import sys; a=list(map(float,sys.argv[1].split())); b=list(map(float,sys.argv[2].split())); sys.exit(0 if a>b else 1)' "$1" "$2"; }
+# "success preservation" a nearer the bars than b (asyrp_tools/bars.py); exit 2 on a malformed score stops the script.
+better() {
+  local rc=0; (cd tools && "$PY" -m asyrp_tools.bars "$1" "$2") || rc=$?
+  [ "$rc" -le 1 ] || { echo "could not compare '$1' with '$2'" >&2; exit 2; }
+  return "$rc"
+}
 
 if has choose; then
   [ -d tools/runs/choose-6161 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/choose-6161 --n "$CHOOSE" --seed 6161 --twins)
@@ -108,7 +119,7 @@ fi
 
 if has install; then
   if ! better "$(cat "$RUNS/choose-new.txt")" "$(cat "$RUNS/choose-shipped.txt")"; then
-    echo "kept the shipped $name: the new one does not beat it on the choose set"; exit 0
+    echo "kept the shipped $name: the new one is not nearer the bars on the choose set"; exit 0
   fi
   [ -d tools/runs/report-8383 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/report-8383 --n 40 --seed 8383 --twins)
   n=$(wc -l < tools/runs/report-8383/labels.jsonl)
@@ -117,6 +128,6 @@ if has install; then
   if better "$r_new" "$r_old"; then
     cp "$new" "$PKG/directions/$name.safetensors" && echo "installed $PKG/directions/$name.safetensors"
   else
-    echo "kept the shipped $name: the new one does not beat it on the report set"
+    echo "kept the shipped $name: the new one is not nearer the bars on the report set"
   fi
 fi
