@@ -17,6 +17,8 @@ export const STORAGE_LIMITS = {
   idMax: 200,
   pathMax: 1024,
   historyRecipeMax: 1000,
+  /** An engine job's request JSON (recipe, labels and the like: a few kB at most). */
+  jobRequestMax: 65_536,
 } as const;
 
 // First character alphanumeric so that the name can be typed in a recipe (the #2 grammar's NAME rule).

@@ -41,24 +41,31 @@ describe('crash recovery (kill -9)', () => {
     const acknowledged = (await Promise.all(pending)).filter((id): id is string => id !== null);
     expect(acknowledged.length).toBeGreaterThan(0);
 
-    // Besides whatever the kill interrupted, exactly what a submit killed between its files and its row
-    // leaves, and temp files of atomic writes that never got renamed.
+    // Besides whatever the kill interrupted, exactly what a submit killed between its input and its row
+    // leaves, a folder of a job with no row (an older engine's submit, or one whose row was purged), and
+    // temp files of atomic writes that never got renamed.
     const orphan = randomUUID();
-    mkdirSync(join(dataDir, 'jobs', orphan));
-    writeFileSync(join(dataDir, 'jobs', orphan, 'input.bin'), Buffer.from(image, 'base64'));
-    writeFileSync(join(dataDir, 'jobs', orphan, 'request.json'), '{}');
+    writeFileSync(join(dataDir, 'jobs', `${orphan}.input`), Buffer.from(image, 'base64'));
+    const orphanFolder = randomUUID();
+    mkdirSync(join(dataDir, 'jobs', orphanFolder));
+    writeFileSync(join(dataDir, 'jobs', orphanFolder, 'input.bin'), Buffer.from(image, 'base64'));
+    mkdirSync(join(dataDir, 'jobs', acknowledged[0]!), { recursive: true });
     writeFileSync(join(dataDir, 'jobs', acknowledged[0]!, 'result.png.0a1b2c3d.tmp'), 'half');
     writeFileSync(join(dataDir, 'cache', '0123456789abcdef.f32.deadbeef.tmp'), 'half');
 
     const second = await startEngineProcess(dataDir, engine, { logLevel: 'info' });
-    expect(second.started.removedFolders).toBeGreaterThanOrEqual(1);
+    expect(second.started.removedFolders).toBeGreaterThanOrEqual(2);
     expect(second.started.removedTempFiles).toBeGreaterThanOrEqual(2);
-    expect(second.log()).toContain(`removed what interrupted submits left: ${second.started.removedFolders} job folder(s) without a database row, ${second.started.removedTempFiles} temp file(s)`);
+    expect(second.log()).toContain(`removed what interrupted submits left: ${second.started.removedFolders} job input(s) or folder(s) without a database row, ${second.started.removedTempFiles} temp file(s)`);
     expect(files(dataDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    // Every folder left is a job the engine knows.
-    const folders = readdirSync(join(dataDir, 'jobs'));
-    expect(folders).not.toContain(orphan);
-    for (const id of folders) expect((await second.client.status(id)).id).toBe(id);
+    // Every folder and input left is a job the engine knows.
+    const left = readdirSync(join(dataDir, 'jobs'));
+    expect(left).not.toContain(`${orphan}.input`);
+    expect(left).not.toContain(orphanFolder);
+    for (const name of left) {
+      const id = name.replace(/\.input$/, '');
+      expect((await second.client.status(id)).id).toBe(id);
+    }
     const final = await Promise.all(acknowledged.map((id) => second.client.wait(id)));
     expect(final.map((s) => s.state)).toEqual(acknowledged.map(() => 'done'));
   }, 50_000);

@@ -147,7 +147,8 @@ describe('a full disk', () => {
       expect(second.started.recovered).toBe(1);
       await second.client.cancel(job.id);
       expect((await second.client.wait(job.id)).state).toBe('cancelled');
-      expect(readdirSync(join(dataDir, 'jobs'))).toEqual([job.id]);
+      // The job's input and its folder, nothing of the refused submit.
+      expect(readdirSync(join(dataDir, 'jobs')).sort()).toEqual([job.id, `${job.id}.input`].sort());
       expect(readdirSync(join(dataDir, 'jobs', job.id)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
       await kill9(second);
     } finally {

@@ -10,7 +10,7 @@ import { jobStoreFromRepo } from '../../src/engine/service/job-store.js';
 import { SharedDirSync } from '../../src/engine/service/atomic-file.js';
 import { tempDir } from '../helpers/paths.js';
 
-const job = (id: string, key: string | null = null) => ({ id, idempotencyKey: key, kind: 'edit' as const, modelId: 'm', recipe: 'smile:1', inputPath: '/tmp/x', inputHash: 'h' });
+const job = (id: string, key: string | null = null) => ({ id, idempotencyKey: key, kind: 'edit' as const, modelId: 'm', recipe: 'smile:1', inputPath: '/tmp/x', inputHash: 'h', request: '{}' });
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 describe('group commit', () => {

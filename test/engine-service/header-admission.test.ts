@@ -16,7 +16,8 @@ let client: EngineClient;
 let dataDir: string;
 const image = sampleImageBase64();
 const jobBody = (owner: string, extra: Record<string, unknown> = {}) => JSON.stringify({ imageBase64: image, recipe: 'steps:1000', model: 'tiny-unet', owner, ...extra });
-const jobFolders = () => (existsSync(join(dataDir, 'jobs')) ? readdirSync(join(dataDir, 'jobs')) : []);
+// What a submit writes: its job's input (the folder comes when the job ends, whenever that is).
+const jobInputs = () => (existsSync(join(dataDir, 'jobs')) ? readdirSync(join(dataDir, 'jobs')).filter((n) => n.endsWith('.input')) : []);
 
 beforeAll(async () => {
   ({ server, client, dataDir } = await startTestEngine({ maxQueuedPerOwner: 1, maxRunningPerOwner: 1 }));
@@ -56,7 +57,7 @@ function openSubmit(headers: Record<string, string>, body: string): { answer: Pr
 describe('admission from the headers', () => {
   it('refuses an owner at their limit, and answers a repeated key, before the body is sent', async () => {
     const first = await client.submit({ imageBase64: image, recipe: 'steps:1000', model: 'tiny-unet', owner: 'anna', idempotencyKey: 'anna-1' });
-    const folders = jobFolders().length;
+    const inputs = jobInputs().length;
 
     // The body is never sent: only an answer from the headers can arrive.
     const refused = await openSubmit({ 'x-asyrp-owner': 'anna' }, jobBody('anna')).answer;
@@ -65,7 +66,7 @@ describe('admission from the headers', () => {
 
     const repeat = await openSubmit({ 'x-asyrp-owner': 'anna', 'x-asyrp-idempotency-key': 'anna-1' }, jobBody('anna', { idempotencyKey: 'anna-1' })).answer;
     expect([repeat.status, repeat.body.id, repeat.body.duplicate]).toEqual([200, first.id, true]);
-    expect(jobFolders().length).toBe(folders);
+    expect(jobInputs().length).toBe(inputs);
     await client.cancel(first.id);
   });
 
@@ -124,7 +125,7 @@ describe('admission from the headers', () => {
   });
 
   it('refuses headers that disagree with the body or do not decode, and writes nothing', async () => {
-    const folders = jobFolders().length;
+    const inputs = jobInputs().length;
     const cases: [Record<string, string>, string][] = [
       [{ 'x-asyrp-owner': 'carl' }, jobBody('dora')],
       [{ 'x-asyrp-owner': 'carl', 'x-asyrp-idempotency-key': 'k1' }, jobBody('carl', { idempotencyKey: 'k2' })],
@@ -139,7 +140,7 @@ describe('admission from the headers', () => {
       const a = await s.answer;
       expect([a.status, a.body.error?.code], JSON.stringify(headers)).toEqual([400, 'BAD_REQUEST']);
     }
-    expect(jobFolders().length).toBe(folders);
+    expect(jobInputs().length).toBe(inputs);
     // Every place taken above was given back: carl may still submit.
     const ok = await client.submit({ imageBase64: image, recipe: 'steps:1000', model: 'tiny-unet', owner: 'carl' });
     expect(ok.state).toBe('queued');

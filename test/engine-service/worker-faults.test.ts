@@ -32,7 +32,7 @@ describe('the worker', () => {
     await until('the first job to run', async () => (await client.status(blocker.id)).state === 'running');
     const broken = await client.submit({ imageBase64: image, recipe: 'steps:5', model: 'tiny-unet', owner: 'b' });
     expect((await client.status(broken.id)).state).toBe('queued');
-    rmSync(join(dataDir, 'jobs', broken.id, 'input.bin'));
+    rmSync(join(dataDir, 'jobs', `${broken.id}.input`));
     await client.cancel(blocker.id);
     const failed = await client.wait(broken.id);
     expect([failed.state, failed.error?.code]).toEqual(['failed', 'IO_FAILED']);

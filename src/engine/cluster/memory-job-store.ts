@@ -23,7 +23,7 @@ export function memoryJobStore(): MemoryJobStore {
     async insert(job: NewStoredJob) {
       const existing = job.idempotencyKey ? [...rows.values()].find((r) => r.idempotencyKey === job.idempotencyKey) : undefined;
       if (existing) return { job: existing, created: false };
-      const row = { id: job.id, idempotencyKey: job.idempotencyKey, status: 'queued' as const, errorCode: null, startedAt: null, finishedAt: null, results: [] };
+      const row = { id: job.id, idempotencyKey: job.idempotencyKey, status: 'queued' as const, errorCode: null, startedAt: null, finishedAt: null, results: [], request: job.request };
       rows.set(job.id, row);
       return { job: row, created: true };
     },

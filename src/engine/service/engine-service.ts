@@ -80,7 +80,7 @@ export class EngineService implements EngineApi {
     let recovered = 0;
     for (const row of store.listUnfinished()) {
       if (this.finals.has(row.id)) continue;
-      const request = this.files.readRequest(row.id);
+      const request = this.files.request(row.id, row.request);
       if (!request) {
         store.markFailed(row.id, 'IO_FAILED');
         continue;
@@ -328,6 +328,7 @@ export class EngineService implements EngineApi {
   private async complete(job: Job, model: LoadedModel): Promise<void> {
     job.beginEncoding();
     try {
+      await this.files.ensureDir(job.id);
       job.results = await writeJobResults(job, this.files.dir(job.id), model.manifest.resolution);
       this.finish(job, 'done', null);
     } catch (e) {

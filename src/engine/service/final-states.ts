@@ -48,7 +48,7 @@ export class FinalStates {
       const final = files.readFinal(row.id);
       if (!final) continue;
       reconciled++;
-      const request = files.readRequest(row.id);
+      const request = files.request(row.id, row.request);
       try {
         this.markFinal(row.id, final.state, final.error, final.results);
       } catch (e) {

@@ -1,12 +1,16 @@
 /**
- * A job's folder on disk (data/jobs/<id>/): the input image and the request, written before the submit
- * is answered, so that a restart can run the job again; and the results once it is done.
+ * A job's files (data/jobs/): its input image (<id>.input), written and fsynced before the submit is
+ * answered so that a restart can run the job again, and its folder (<id>/) with the results and
+ * final.json once it ends. The request is not a file: it is kept in the job's database row, committed
+ * after the input is durable (jobs submitted before that have request.json and input.bin in the folder,
+ * still read). One fsync per submit for the input, and one of the jobs root shared by every submit of a
+ * burst (docs/benchmarks.md, "Inference worker").
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import { fsyncDir, fsyncDirAsync, SharedDirSync, writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
+import { fsyncDir, SharedDirSync, writeFileAtomic } from './atomic-file.js';
 import type { JobRequest, Settlement } from './job.js';
 import type { ResultVariant } from '../client/api-types.js';
 
@@ -17,28 +21,28 @@ export interface FinalRecord extends Settlement {
 
 /** Job folders are named by UUID; nothing else under the jobs root is ours to remove. */
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A job's input beside the folders: <uuid>.input. */
+const INPUT_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.input$/;
 
-/** mkdir on libuv's pool, its failure typed as the writes' are (a full disk: IO_FAILED, 507). */
+/** A failed write or mkdir, typed (a full disk: IO_FAILED, 507, "the disk is full"). */
+function ioFailed(e: unknown, path: string, doing: 'writing' | 'creating'): EngineError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new EngineError('IO_FAILED', code === 'ENOSPC' ? `the disk is full (${doing} ${path})` : `cannot ${doing === 'writing' ? 'write' : 'create'} ${path}: ${code ?? (e as Error).message}`, { path, errno: code }, { cause: e });
+}
+
+/** mkdir on libuv's pool, its failure typed. */
 async function mkdirTyped(dir: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new EngineError('IO_FAILED', code === 'ENOSPC' ? `the disk is full (creating ${dir})` : `cannot create ${dir}: ${code ?? (e as Error).message}`, { path: dir, errno: code }, { cause: e });
+    throw ioFailed(e, dir, 'creating');
   }
-}
-
-/**
- * Waits for every one before acting on a failure (the first one's error is thrown): removing a job's
- * folder while a write into it is still on its way would let that write put the folder back.
- */
-async function allOrFirstError(steps: readonly Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(steps)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 export class JobFiles {
   private readonly rootSync: SharedDirSync;
+  /** Job folders made here whose name the jobs root's sync has made durable (ensureDir). */
+  private readonly durableDirs = new Set<string>();
 
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
@@ -49,32 +53,64 @@ export class JobFiles {
     return join(this.root, id);
   }
 
-  /** Writes the input and the request durably (files and folders synced) off the event loop. */
-  async write(id: string, image: Uint8Array, request: JobRequest): Promise<string> {
-    const dir = this.dir(id);
-    const input = join(dir, 'input.bin');
-    try {
-      await mkdirTyped(dir);
-      // The folder's own name is durable once the jobs root is synced, and that sync may begin as soon as
-      // the folder exists: it runs while the files are written (one fsync round fewer before the 202;
-      // each round cost 15-60 ms in a burst, more on a busy disk: docs/benchmarks.md "submit path").
-      const rootSynced = this.rootSync.sync();
-      // Both files at once: their fsyncs overlap instead of running one after the other; the folder sync
-      // (which makes their renamed names durable) waits for both.
-      const filesSynced = allOrFirstError([writeFileAtomicAsync(input, image), writeFileAtomicAsync(join(dir, 'request.json'), JSON.stringify(request))]).then(() => fsyncDirAsync(dir));
-      await allOrFirstError([filesSynced, rootSynced]);
-    } catch (e) {
-      // No half-written job folder: a restart must not find an input without its request.
-      this.remove(id);
-      throw e;
-    }
-    return input;
+  /** Where a job's input lies: beside the folders, so one sync of the jobs root makes every new name durable. */
+  inputPath(id: string): string {
+    return join(this.root, `${id}.input`);
   }
 
-  /** Writes final.json atomically and syncs the folder (which also makes result files renamed there durable). */
+  /**
+   * Writes a job's input durably off the event loop: the file's bytes fsynced, then its name, by a sync
+   * of the jobs root shared with every other submit asking meanwhile (SharedDirSync). No temp file and
+   * rename: the row that makes the job exist is committed only after this resolves, and a file a crash
+   * left without a row is removed at the next start (removeLeftovers).
+   */
+  async writeInput(id: string, image: Uint8Array): Promise<string> {
+    const path = this.inputPath(id);
+    try {
+      const fh = await open(path, 'wx');
+      try {
+        await fh.writeFile(image);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } catch (e) {
+      await rm(path, { force: true });
+      throw ioFailed(e, path, 'writing');
+    }
+    try {
+      await this.rootSync.sync();
+    } catch (e) {
+      await rm(path, { force: true });
+      throw e;
+    }
+    return path;
+  }
+
+  /**
+   * Creates the job's folder for its results and makes its name durable (a shared sync of the jobs root)
+   * before they are written: final.json in a folder a power cut could lose would let a finished job run
+   * again.
+   */
+  async ensureDir(id: string): Promise<void> {
+    if (this.durableDirs.has(id)) return;
+    await mkdirTyped(this.dir(id));
+    await this.rootSync.sync();
+    this.durableDirs.add(id);
+  }
+
+  /**
+   * Writes final.json atomically and syncs the folder (which also makes result files renamed there
+   * durable) and, unless ensureDir already did, the jobs root that holds the folder's name (a job that
+   * ends before it starts, cancelled while queued, gets its folder here).
+   */
   writeFinal(id: string, record: FinalRecord): void {
     writeFileAtomic(join(this.dir(id), 'final.json'), JSON.stringify(record));
     fsyncDir(this.dir(id));
+    if (!this.durableDirs.has(id)) {
+      fsyncDir(this.root);
+      this.durableDirs.add(id);
+    }
   }
 
   readFinal(id: string): FinalRecord | null {
@@ -87,9 +123,10 @@ export class JobFiles {
   }
 
   /**
-   * Removes what interrupted writes left: job folders with no database row (`hasRow` false: a submit
-   * killed between writing its files and inserting its row, or a job whose row retention purged) and
-   * `*.tmp` files of atomic writes that never got renamed. Run at start, before anything is accepted.
+   * Removes what interrupted writes left: inputs and job folders with no database row (`hasRow` false:
+   * a submit killed between writing its input and committing its row, or a job whose row retention
+   * purged) and `*.tmp` files of atomic writes that never got renamed. Run at start, before anything is
+   * accepted. `folders` counts both the folders and the inputs removed.
    */
   removeLeftovers(hasRow: (id: string) => boolean): { folders: number; tempFiles: number } {
     let folders = 0;
@@ -97,7 +134,11 @@ export class JobFiles {
     for (const entry of readdirSync(this.root, { withFileTypes: true })) {
       const path = join(this.root, entry.name);
       if (!entry.isDirectory()) {
-        if (entry.name.endsWith('.tmp')) {
+        const input = INPUT_FILE.exec(entry.name);
+        if (input && !hasRow(input[1]!)) {
+          rmSync(path, { force: true });
+          folders++;
+        } else if (entry.name.endsWith('.tmp')) {
           rmSync(path, { force: true });
           tempFiles++;
         }
@@ -121,10 +162,25 @@ export class JobFiles {
 
   remove(id: string): void {
     rmSync(this.dir(id), { recursive: true, force: true });
+    rmSync(this.inputPath(id), { force: true });
+    this.durableDirs.delete(id);
   }
 
-  /** The persisted request, or null when the folder is incomplete (a crash before the submit finished). */
-  readRequest(id: string): JobRequest | null {
+  /**
+   * A job's request: the row's (`stored`, JSON), or for a job submitted before requests were kept in
+   * the row, its folder's request.json; null when neither can be read.
+   */
+  request(id: string, stored: string | null): JobRequest | null {
+    if (stored === null) return this.readLegacyRequest(id);
+    try {
+      return JSON.parse(stored) as JobRequest;
+    } catch {
+      return null;
+    }
+  }
+
+  /** request.json of a job submitted before requests were kept in the row, or null when the folder is incomplete. */
+  private readLegacyRequest(id: string): JobRequest | null {
     const file = join(this.dir(id), 'request.json');
     if (!existsSync(file) || !existsSync(join(this.dir(id), 'input.bin'))) return null;
     try {
@@ -134,7 +190,17 @@ export class JobFiles {
     }
   }
 
+  /** The input (<id>.input, or the folder's input.bin for a job submitted before it moved there). */
   readInput(id: string): Buffer {
+    try {
+      return readFileSync(this.inputPath(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(join(this.dir(id), 'input.bin'))) return this.readLegacyInput(id);
+      throw new EngineError('IO_FAILED', `the input of job ${id} is missing (${(e as NodeJS.ErrnoException).code})`);
+    }
+  }
+
+  private readLegacyInput(id: string): Buffer {
     try {
       return readFileSync(join(this.dir(id), 'input.bin'));
     } catch (e) {

@@ -15,6 +15,8 @@ export interface StoredJob {
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
   readonly results: ResultVariant[];
+  /** The request as JSON, from the row (null for a job submitted before requests were kept there). */
+  readonly request: string | null;
 }
 
 export interface NewStoredJob {
@@ -25,6 +27,8 @@ export interface NewStoredJob {
   readonly recipe: string;
   readonly inputPath: string;
   readonly inputHash: string;
+  /** The request as JSON: durable with the row, so a restart can run the job again. */
+  readonly request: string;
 }
 
 export interface JobStore {
@@ -66,13 +70,14 @@ interface JobsRow {
   readonly resultPath: string | null;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
+  readonly request: string | null;
 }
 
 function toStored(r: JobsRow): StoredJob {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const dir = r.resultPath;
   const results = dir ? (Object.keys(RESULT_FILES) as ResultVariant[]).filter((v) => existsSync(join(dir, RESULT_FILES[v].file))) : [];
-  return { id: r.id, status: r.status, errorCode: r.errorCode, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), results };
+  return { id: r.id, status: r.status, errorCode: r.errorCode, startedAt: iso(r.startedAt), finishedAt: iso(r.finishedAt), results, request: r.request };
 }
 
 interface PendingInsert {

@@ -73,7 +73,7 @@ export async function startEngineServer(config: AppConfig, opts: { version?: str
     const started = service.start();
     const { recovered } = started;
     if (started.removedFolders || started.removedTempFiles) {
-      log.info(`removed what interrupted submits left: ${started.removedFolders} job folder(s) without a database row, ${started.removedTempFiles} temp file(s)`, {
+      log.info(`removed what interrupted submits left: ${started.removedFolders} job input(s) or folder(s) without a database row, ${started.removedTempFiles} temp file(s)`, {
         removedFolders: started.removedFolders,
         removedTempFiles: started.removedTempFiles,
       });

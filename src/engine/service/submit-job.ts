@@ -1,7 +1,7 @@
 /**
  * The submit path: a request is checked cheaply and holds a place (from its headers when they name the
  * owner, before its body is read), is validated in full (recipe, image, domain), persisted (input,
- * request, database row) and only then joins the queue. A full queue or owner share
+ * database row with the request) and only then joins the queue. A full queue or owner share
  * is refused with a Retry-After from the measured throughput.
  */
 import { randomUUID } from 'node:crypto';
@@ -138,12 +138,14 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner:
     ...(domain ? { domainNote: domain.text } : {}),
   };
   // The place held since the start keeps the room: no other submit can have taken it meanwhile.
-  const inputPath = await ctx.files.write(id, image, request);
+  // The input is durable first; the row (with the request) commits after, in one commit with the rows of
+  // other submits of the same turn: a 202 means both survive a kill -9.
+  const inputPath = await ctx.files.writeInput(id, image);
   let inserted: { job: StoredJob; created: boolean };
   try {
-    inserted = await ctx.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image) });
+    inserted = await ctx.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image), request: JSON.stringify(request) });
   } catch (e) {
-    // No row, no folder: a refused submit leaves nothing behind.
+    // No row, no input: a refused submit leaves nothing behind.
     ctx.files.remove(id);
     throw e;
   }

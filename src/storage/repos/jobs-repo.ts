@@ -24,6 +24,8 @@ export interface EngineJob {
   readonly recipe: string;
   readonly inputPath: string;
   readonly inputHash: string;
+  /** The engine's request as JSON (null for rows written before migration 7: it is in the job's folder). */
+  readonly request: string | null;
   readonly status: EngineJobState;
   readonly errorCode: string | null;
   readonly progressStep: number;
@@ -48,6 +50,8 @@ export interface NewJob {
   readonly recipe: string;
   readonly inputPath: string;
   readonly inputHash: string;
+  /** The engine's request as JSON, committed with the row. */
+  readonly request?: string | null;
   readonly historyId?: number | null;
 }
 
@@ -65,6 +69,7 @@ function toJob(r: Row): EngineJob {
     recipe: r.recipe as string,
     inputPath: r.input_path as string,
     inputHash: r.input_hash as string,
+    request: s(r.request),
     status: r.status as EngineJobState,
     errorCode: s(r.error_code),
     progressStep: r.progress_step as number,
@@ -101,6 +106,7 @@ export class JobsRepo {
     checkId(job.recipe, 'recipe', STORAGE_LIMITS.historyRecipeMax);
     checkPath(job.inputPath, 'inputPath');
     checkId(job.inputHash, 'inputHash');
+    if (job.request != null && job.request.length > STORAGE_LIMITS.jobRequestMax) throw new StorageError('INVALID_INPUT', `request must be at most ${STORAGE_LIMITS.jobRequestMax} characters.`, { field: 'request' });
     return write(this.db, 'queue job', () => {
       if (job.idempotencyKey != null) {
         const seen = this.db.prepare('SELECT * FROM engine_jobs WHERE idempotency_key = ?').get(job.idempotencyKey) as Row | undefined;
@@ -109,10 +115,10 @@ export class JobsRepo {
       const now = this.clock();
       this.db
         .prepare(
-          `INSERT INTO engine_jobs (id, idempotency_key, owner_id, kind, model_id, recipe, input_path, input_hash, status, history_id, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
+          `INSERT INTO engine_jobs (id, idempotency_key, owner_id, kind, model_id, recipe, input_path, input_hash, request, status, history_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
         )
-        .run(id, job.idempotencyKey ?? null, job.ownerId ?? null, job.kind, job.modelId, job.recipe, job.inputPath, job.inputHash, job.historyId ?? null, now, now);
+        .run(id, job.idempotencyKey ?? null, job.ownerId ?? null, job.kind, job.modelId, job.recipe, job.inputPath, job.inputHash, job.request ?? null, job.historyId ?? null, now, now);
       return { job: this.load(id)!, created: true };
     });
   }
