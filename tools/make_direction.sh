@@ -18,7 +18,9 @@
 # the pixels the twin changes plus OUTSIDE times the mean over the pixels more than one pixel away from them, so a
 # mouth of ~2 % of the image is not outweighed by the rest (BALANCE=0: one mean over all pixels, the unchanged ones
 # weighted OUTSIDE times).  The attribute reader takes no part (--guide-weight 0 --keep 0: it is loaded only to log
-# what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread.  HNET=D also learns the paper's per-image
+# what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread, and with BUDGET=S at most S seconds of them
+# (--time-budget: the step's decay follows the larger of the steps' and the time's share, so a run on a busy machine
+# ends on time, fully decayed, with fewer steps; the file's `source` metadata keeps the budget, the log the steps).  HNET=D also learns the paper's per-image
 # f_t(h) with D hidden units (--h-net, asyrp_tools/hnet.py; the engine runs it, src/engine/directions/h-net.ts).
 # An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
 # Smile also learns its negative strength: every second batch is generated with −Δh and judged against the face's
@@ -33,7 +35,7 @@
 # TEDIT=T edits at t >= T (--t-edit; the file records it as its tEdit and the engine edits from there,
 # src/engine/pipeline/edit-plan.ts); an INIT made for another tEdit is resampled to the nearest of its timesteps
 # (zero outside its range: a lower TEDIT starts the new low steps from nothing).
-# Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BATCH (8), LR (0.03),
+# Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
@@ -81,6 +83,7 @@ if has optimize && [ ! -f "$new" ]; then
   [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
   [ "${OUTLINE:-0}" = 0 ] || extra+=(--pair-outline "$OUTLINE")
   [ -z "${WINDOW:-}" ] || extra+=(--window "$WINDOW")
+  [ -z "${BUDGET:-}" ] || extra+=(--time-budget "$BUDGET")
   [ "${RELATIVE:-0}" = 0 ] || extra+=(--pair-relative)
   [ -z "${also:-}" ] || extra+=(--pairs-negative "$make/$also")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \

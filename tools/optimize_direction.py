@@ -102,6 +102,9 @@ def main(argv=None):
                     help="paper: loss on P_t at each editing step (§3.4); final: loss on the finished "
                          "generation, differentiated through every step (asyrp_tools/optimize_final.py)")
     ap.add_argument("--iterations", type=int, default=60, help="Adam steps (--objective final)")
+    ap.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                    help="--objective final: stop the Adam steps after this many seconds, the step's decay following "
+                         "the larger of the steps' and the time's share (a shared machine's step time varies)")
     ap.add_argument("--margin", type=float, default=None,
                     help="stop pushing the target once reached with this margin (scalars; binaries: p 0.95)")
     ap.add_argument("--pairs", nargs=2, metavar=("NEG", "POS"),
@@ -232,7 +235,7 @@ def main(argv=None):
         except ValueError as e:
             ap.error(str(e))
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
-                           batch=args.batch, iterations=args.iterations, lr=args.lr, l1_weight=args.l1,
+                           batch=args.batch, iterations=args.iterations, time_budget_s=args.time_budget, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside, pair_balance=args.pair_balance,
                            pair_outline=args.pair_outline, pair_relative=args.pair_relative, window=window,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
@@ -281,6 +284,8 @@ def main(argv=None):
         "rmsOverH": f"{res.history[-1]['delta_rms_over_h']:.4f}",
         "wallSeconds": f"{res.wall_s:.0f}",
     }
+    if res.history and "iteration" in res.history[-1]:
+        meta["adamSteps"] = str(res.history[-1]["iteration"])  # fewer than --iterations when --time-budget ran out
     if args.val and (res.h_gain is not None or res.h_net is not None):
         print("validation skipped: the Python-side check runs global directions only; measure with asyrp eval",
               flush=True)

@@ -89,6 +89,10 @@ class FinalConfig:
     # Cosine decay of the Adam step to this fraction by the last iteration (1: constant):
     # the last batches then cannot drag Δh toward themselves.
     lr_end: float = 1.0
+    # Seconds the Adam steps may take (None: no limit). On a shared machine a step costs 30 s or 150 s as the other
+    # work comes and goes: the decay then follows the larger of the share of steps done and the share of this time
+    # spent, and the run stops after the step that spends it, so it ends on time with its step fully decayed.
+    time_budget_s: Optional[float] = None
     # Also learn an h-dependent part: Δh_t(h) = Δh_t + G·h (G [C,C], a 1x1 convolution of h,
     # zero at the start), h from the previous generation step as the engine reads it
     # (src/engine/diffusion/trajectory.ts).  A linear form of the paper's f_t (docs/method.md §2.1)
@@ -218,6 +222,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         raise ValueError("init has an h-net: continue it with h_net on (--h-net)")
     if cfg.h_net < 0:
         raise ValueError(f"h_net must be 0 (none) or a number of hidden units, not {cfg.h_net}")
+    if cfg.time_budget_s is not None and not cfg.time_budget_s > 0:
+        raise ValueError(f"time_budget_s must be more than 0 seconds, not {cfg.time_budget_s}")
     t0 = time.time()
     unet, edit_ts, x_T, h_rms = prepare(unet, x0, cfg)
     # The unedited generation does not depend on t_edit (no Δh anywhere).
@@ -310,8 +316,21 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         groups.append({"params": [net.wt], "lr": cfg.h_net_lr * 0.05 / e})
         groups.append({"params": [net.w2], "lr": cfg.h_net_lr * cfg.lr * (h_rms or 1.0) * 2 / d_hidden})
     opt = torch.optim.Adam(groups)
-    decay = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda i: cfg.lr_end + (1 - cfg.lr_end) * 0.5 * (1 + math.cos(math.pi * min(i, cfg.iterations) / cfg.iterations)))
+    base_lrs = [g["lr"] for g in opt.param_groups]
+    started = time.time()
+
+    def spent(it: int) -> float:
+        # Share of the run done after `it` steps: of the steps, or of the time budget if that is further along.
+        share = it / cfg.iterations
+        if cfg.time_budget_s is not None:
+            share = max(share, (time.time() - started) / cfg.time_budget_s)
+        return min(share, 1.0)
+
+    def decay_to(share: float) -> None:
+        # Cosine decay of every group's step from its base to lr_end of it.
+        f = cfg.lr_end + (1 - cfg.lr_end) * 0.5 * (1 + math.cos(math.pi * share))
+        for g, lr0 in zip(opt.param_groups, base_lrs):
+            g["lr"] = lr0 * f
     gen = torch.Generator().manual_seed(cfg.seed)
     history: List[Dict[str, float]] = []
     order = torch.randperm(len(x_T), generator=gen)
@@ -351,7 +370,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        decay.step()
+        done = spent(it)
+        decay_to(done)
         stats = {"loss": float(loss), "guide": float(g), "l1": float(l1)}
         if pair is not None:
             stats["pair"] = float(pair)
@@ -361,7 +381,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         for k, v in stats.items():
             window[k] = window.get(k, 0.0) + v
         window["n"] = window.get("n", 0.0) + 1
-        if it % cfg.log_every == 0 or it == cfg.iterations:
+        last = it == cfg.iterations or done >= 1.0
+        if it % cfg.log_every == 0 or last:
             n = window.pop("n")
             row = {"iteration": it, **{k: v / n for k, v in window.items()},
                    "delta_rms_over_h": float(expand().detach().pow(2).mean().sqrt()) / (h_rms or 1.0),
@@ -376,6 +397,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             history.append(row)
             if cfg.log:
                 cfg.log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        if last:
+            break
     return OptimizeResult(timesteps=edit_ts, delta_h=expand().detach().clone(), history=history, h_rms=h_rms,
                           wall_s=round(time.time() - t0, 1), h_gain=gain.detach().clone() if gain is not None else None,
                           h_net=net.arrays() if net is not None else None)

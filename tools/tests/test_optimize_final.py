@@ -393,3 +393,16 @@ def test_cache_gives_the_same_result_and_is_reused(tmp_path):
     # Other images: other entries.
     optimize_final(tiny_unet(), guide_for("glasses:1"), faces() * 0.5, config(cache_dir=str(tmp_path)))
     assert len(os.listdir(tmp_path)) == 4
+
+
+def test_time_budget_stops_the_steps_once_spent_and_changes_nothing_while_time_is_left():
+    plain = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3))
+    roomy = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3, time_budget_s=1e9))
+    assert torch.equal(plain.delta_h, roomy.delta_h) and len(roomy.history) == 3
+    # A budget spent by the first step: that step is the last, logged, and the file is what one step made.
+    short = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=3, time_budget_s=1e-9))
+    one = optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1))
+    assert len(short.history) == 1 and short.history[-1]["iteration"] == 1
+    assert torch.equal(short.delta_h, one.delta_h)
+    with pytest.raises(ValueError, match="time_budget_s"):
+        optimize_final(tiny_unet(), guide_for("smile:+"), faces(), config(iterations=1, time_budget_s=0))
