@@ -7,7 +7,7 @@ import type { ResultVariant } from '../client/api-types.js';
 import { encodeAnimatedWebp, encodePng, resizeImage, sideBySide, type RgbImage } from '../image/image-io.js';
 import { tensorToRgb } from '../image/pixels.js';
 import { pasteFaces } from '../face/face-crops.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomicAsync } from './atomic-file.js';
 import type { Job } from './job.js';
 
 export const RESULT_FILES: Record<ResultVariant, { file: string; contentType: string }> = {
@@ -37,7 +37,10 @@ export async function writeJobResults(job: Job, dir: string, resolution: number)
     files.push(['grid', await encodePng(await sideBySide([before, ...afters]))]);
     files.push(['animation', await encodeAnimatedWebp([before, ...afters])]);
   }
-  for (const [variant, bytes] of files) writeFileAtomic(join(dir, RESULT_FILES[variant].file), bytes);
+  // On libuv's pool, side by side: their fsyncs do not hold the event loop (the jobs of a batch often end
+  // on the same tick; written synchronously, 16 jobs' files and records held it 0.45-0.75 s on the 2-core
+  // VM, docs/benchmarks.md "Inference worker").
+  await Promise.all(files.map(([variant, bytes]) => writeFileAtomicAsync(join(dir, RESULT_FILES[variant].file), bytes)));
   return files.map(([v]) => v);
 }
 

@@ -12,6 +12,7 @@ import { planEdit } from '../pipeline/edit-plan.js';
 import { inversionTrajectory } from '../pipeline/run-edit.js';
 import { parseRecipe } from '../recipe/parse-recipe.js';
 import type { EngineServiceOptions } from './engine-service-options.js';
+import type { EventLoopTurns } from './event-loop-turns.js';
 import { InversionCache } from './inversion-cache.js';
 import type { Job } from './job.js';
 import type { JobFiles } from './job-files.js';
@@ -23,6 +24,8 @@ export interface JobStartContext {
   readonly files: JobFiles;
   readonly cache: InversionCache;
   readonly detector: { faceDetector?: FaceDetectorModel };
+  /** Jobs started together take turns for the database commit that marks them running. */
+  readonly turns?: EventLoopTurns;
 }
 
 /** Prepares a queued job to run: it is marked running, with its inversion or (cached x_T) its generations. */
@@ -34,6 +37,7 @@ export async function startJob(ctx: JobStartContext, job: Job): Promise<void> {
   const recipe = parseRecipe(job.request.recipe, { directions: model.directionNames() });
   const plan = planEdit(model.manifest, recipe, (n) => model.direction(n));
   const input = await prepareInput(image, model.manifest, opts.limits, { faceIndex: job.request.faceIndex ?? 0, ...ctx.detector });
+  await ctx.turns?.next();
   job.start(input, plan);
   opts.store.markRunning(job.id);
   const tMax = model.manifest.schedule.trainSteps - 1;
