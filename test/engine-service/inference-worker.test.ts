@@ -79,6 +79,26 @@ describe('inference worker', () => {
     expect((await client.wait(job.id)).state).toBe('cancelled');
   }, 60_000);
 
+  it('writes the results of a finished job while the next UNet call of its batch computes', async () => {
+    // Two jobs in one batch; the short one ends first. Its final state is reported (inside the engine,
+    // synchronously with the recording) while the long one's next call is already in the worker: the
+    // batch did not wait for the short job's files. With engine.inference "inline" it waits.
+    const short = await client.submit({ imageBase64: image, recipe: 'steps:2 seed:8', owner: 'overlap-a', model: 'slow-unet' });
+    const long = await client.submit({ imageBase64: image, recipe: 'steps:6 seed:9', owner: 'overlap-b', model: 'slow-unet' });
+    const inFlightWhenDone = new Promise<number>((resolve) => {
+      const stop = server.service.subscribe(short.id, false, (e) => {
+        if (e.status.state !== 'done') return;
+        stop();
+        resolve(slow.inFlight);
+      });
+    });
+    expect(await inFlightWhenDone).toBe(1);
+    expect((await client.status(long.id)).state).toBe('running');
+    expect((await client.result(short.id, 'after')).length).toBeGreaterThan(0);
+    await client.cancel(long.id);
+    expect((await client.wait(long.id)).state).toBe('cancelled');
+  }, 60_000);
+
   it('fails the jobs of a worker that dies with INFERENCE_FAILED, starts a new one and goes on', async () => {
     const host = server.inference as InferenceHost;
     const restarts = host.restarts;
