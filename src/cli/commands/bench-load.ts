@@ -216,6 +216,23 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * What the rounds say about throughput (edits/min and samples/s ratios): a side is only called when
+ * every round agrees, so a spread between rounds wider than the effect reads "not decided" instead of a
+ * lucky median. Edits/min moves in whole jobs per window (16 that end together are 16 at once), so
+ * samples/s is the steadier of the two.
+ */
+export function throughputVerdict(edits: readonly number[], samples: readonly number[]): string {
+  const all = [...edits, ...samples].filter(Number.isFinite);
+  if (!all.length) return 'no rounds';
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const range = `edits/min and samples/s ratios ${fmt(lo, 2)}–${fmt(hi, 2)} over ${edits.length} round(s)`;
+  if (lo >= 1) return `no lower in any round (${range})`;
+  if (hi < 1) return `lower in every round (${range})`;
+  return `not decided: the rounds disagree (${range}); run more rounds (--repeat) or a longer --window`;
+}
+
 function row(r: VariantResult, label: string): string {
   const refusedText = Object.entries(r.refused).map(([c, n]) => `${n} ${c}`).join(', ') || '0';
   return `| ${label} | ${fmt(r.healthMs.p50)} | ${fmt(r.healthMs.p99)}${r.healthFailures ? ` (${r.healthFailures} unanswered)` : ''} | ${fmt(r.submitMs.p50)} | ${fmt(r.submitMs.p99)} | ${r.accepted} (${fmt(r.acceptedP99)}) | ${refusedText} (${fmt(r.refusedP99)}) | ${fmt(r.editsPerMinute, 1)} | ${fmt(r.samplesPerSecond, 1)} |\n`;
@@ -293,9 +310,12 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
       }
     }
     if (ratios.length) {
-      const cell = (xs: number[], d: number) => (rounds > 1 ? `${fmt(median(xs), d)} (${xs.map((x) => fmt(x, d)).join(', ')})` : fmt(xs[0]!, d));
-      ctx.out.write(`\n| ratio${rounds > 1 ? ': median (each round)' : ''} | health p99 | submit p99 | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|\n`);
+      const cell = (xs: number[], d: number) =>
+        rounds > 1 ? `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}] (${xs.map((x) => fmt(x, d)).join(', ')})` : fmt(xs[0]!, d);
+      ctx.out.write(`\n| ratio${rounds > 1 ? ': median [range] (each round)' : ''} | health p99 | submit p99 | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|\n`);
       for (const r of ratios) ctx.out.write(`| ${r.label} | ${cell(r.healthP99, 2)} | ${cell(r.submitP99, 2)} | ${cell(r.editsPerMinute, 2)} | ${cell(r.samplesPerSecond, 2)} |\n`);
+      ctx.out.write('\n');
+      for (const r of ratios) ctx.out.write(`${r.label}: ${throughputVerdict(r.editsPerMinute, r.samplesPerSecond)}\n`);
       ctx.out.write(`\ntargets (worker): health p99 ≤ 100 ms, submit p99 ≤ 250 ms, edits/min no lower than inline\n`);
     }
     return 0;
