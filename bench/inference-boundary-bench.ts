@@ -6,6 +6,8 @@
  *
  *   node --import tsx bench/inference-boundary-bench.ts [--calls 40] [--threads 2]
  *
+ * inline: the graph on this thread (the old path, engine.inference "inline"): onnxruntime's own time
+ * and nothing else, the floor the two boundaries are measured against (health waits behind each call).
  * thread: InferenceHost, the product's path (ArrayBuffers transferred, no copy).
  * process: child_process.fork with serialization 'advanced' (bench/inference-child.ts), tensors copied
  * through the IPC pipe both ways and (de)serialised on both main threads.
@@ -16,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InferenceHost } from '../src/engine/onnx/inference-host.js';
+import { inlineBackend } from '../src/engine/onnx/ort-graph.js';
 import type { TensorData } from '../src/engine/onnx/inference-protocol.js';
 
 const arg = (name: string, dflt: number) => {
@@ -37,6 +40,12 @@ function feeds(): Record<string, TensorData> {
 }
 
 type Runner = { run(f: Record<string, TensorData>): Promise<{ outputs: Record<string, TensorData>; runMs: number }>; close(): Promise<void> };
+
+async function inlineRunner(): Promise<Runner> {
+  const backend = inlineBackend(THREADS);
+  const graph = await backend.load(unetPath, { provider: 'cpu' });
+  return { run: (f) => graph.run(f), close: () => backend.close() };
+}
 
 async function threadRunner(): Promise<Runner> {
   const host = new InferenceHost({ intraOpThreads: THREADS });
@@ -104,6 +113,7 @@ const load0 = loadavg()[0]!.toFixed(1);
 // Alternated, so a change in the machine's load falls on both.
 const rows = [];
 for (const round of [1, 2]) {
+  rows.push({ round, ...(await measure('inline (no boundary)', inlineRunner)) });
   rows.push({ round, ...(await measure('worker thread', threadRunner)) });
   rows.push({ round, ...(await measure('child process', processRunner)) });
 }
