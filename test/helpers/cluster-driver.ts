@@ -46,7 +46,7 @@ export class ClusterDriver {
     await this.blobs.put(inputKey, req.image);
     const slot = await this.rounds.assign(req.model, req.owner);
     const { image: _image, ...rest } = req;
-    const data = clusterJobData({ ...rest, imageBase64: '' }, { modelId: req.model, inputKey, submittedAt: Date.now(), round: slot.round });
+    const data = clusterJobData(rest, { modelId: req.model, inputKey, submittedAt: Date.now(), round: slot.round });
     await this.queue(req.model).add('edit', data, { jobId: id, priority: slot.priority });
     return id;
   }

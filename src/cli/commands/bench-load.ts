@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig, InferenceSetting } from '../../config/load-config.js';
 import { API_VERSION } from '../../engine/client/api-types.js';
-import { EngineClient, postExpectingContinue, submitHeaders } from '../../engine/client/engine-client.js';
+import { admissionHeaders, encodeSubmit, EngineClient, postExpectingContinue } from '../../engine/client/engine-client.js';
 import { directionNames } from '../../engine/directions/direction-file.js';
 import { resolveModelPackage } from '../../engine/model/model-registry.js';
 import { GaussianRng } from '../../engine/diffusion/gaussian-rng.js';
@@ -30,6 +30,8 @@ interface Variant {
   readonly inference: InferenceSetting;
   readonly intraOpThreads: number;
   readonly inferenceNice: number;
+  /** How the burst's submits carry their image: multipart bytes (as EngineClient sends them) or base64 JSON. */
+  readonly submitBody: 'multipart' | 'json';
 }
 
 interface VariantResult {
@@ -166,9 +168,11 @@ async function runVariant(
     // building 500 requests of 260 kB (fetch's encoding and copying of them cost this process 2-3 s of
     // CPU on the 2-core VM, charged to the first requests).
     const requests = Array.from({ length: opts.burst }, (_, i) => {
-      const request = { imageBase64: opts.image, recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` };
-      // The engine client's headers: they name the owner, so a refusal comes before the body is read.
-      return { body: Buffer.from(JSON.stringify(request)), headers: submitHeaders(request) };
+      const fields = { recipe: opts.recipe(100_000 + i), owner: `burst-${i % opts.owners}` };
+      // As the engine client encodes it: headers naming the owner, so a refusal comes before the body is
+      // read; the image as multipart bytes, or (the json variant) base64 in a JSON body.
+      if (variant.submitBody === 'multipart') return encodeSubmit({ ...fields, image: Buffer.from(opts.image, 'base64') });
+      return { body: Buffer.from(JSON.stringify({ ...fields, imageBase64: opts.image })), headers: { 'content-type': 'application/json', ...admissionHeaders(fields) } };
     });
     await Promise.all(
       requests.map(async ({ body, headers }) => {
@@ -254,12 +258,14 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
   const nice = ctx.config.engine.inferenceNice;
   const t = `${threads || 'default'} threads`;
   const all: (Variant & { key: string })[] = [
-    { key: 'inline', name: `inline, ${t}`, inference: 'inline', intraOpThreads: threads, inferenceNice: 0 },
-    { key: 'worker', name: `worker, ${t}${nice ? `, nice ${nice}` : ''}`, inference: 'worker', intraOpThreads: threads, inferenceNice: nice },
-    ...(nice !== 0 ? [{ key: 'worker-nice0', name: `worker, ${t}, nice 0`, inference: 'worker' as const, intraOpThreads: threads, inferenceNice: 0 }] : []),
-    ...(threads !== 0 ? [{ key: 'ort-default', name: 'worker, onnxruntime default threads', inference: 'worker' as const, intraOpThreads: 0, inferenceNice: nice }] : []),
+    { key: 'inline', name: `inline, ${t}`, inference: 'inline', intraOpThreads: threads, inferenceNice: 0, submitBody: 'multipart' },
+    { key: 'worker', name: `worker, ${t}${nice ? `, nice ${nice}` : ''}`, inference: 'worker', intraOpThreads: threads, inferenceNice: nice, submitBody: 'multipart' },
+    ...(nice !== 0 ? [{ key: 'worker-nice0', name: `worker, ${t}, nice 0`, inference: 'worker' as const, intraOpThreads: threads, inferenceNice: 0, submitBody: 'multipart' as const }] : []),
+    ...(threads !== 0 ? [{ key: 'ort-default', name: 'worker, onnxruntime default threads', inference: 'worker' as const, intraOpThreads: 0, inferenceNice: nice, submitBody: 'multipart' as const }] : []),
+    { key: 'worker-json', name: `worker, ${t}${nice ? `, nice ${nice}` : ''}, base64 JSON bodies`, inference: 'worker', intraOpThreads: threads, inferenceNice: nice, submitBody: 'json' },
   ];
-  const wanted = typeof flags.variants === 'string' ? flags.variants.split(',').map((v) => v.trim()) : all.map((v) => v.key);
+  // worker-json only when asked for (it measures the body encoding, not the engine's settings).
+  const wanted = typeof flags.variants === 'string' ? flags.variants.split(',').map((v) => v.trim()) : all.map((v) => v.key).filter((k) => k !== 'worker-json');
   const unknown = wanted.filter((w) => !all.some((v) => v.key === w));
   if (unknown.length) throw new UsageError(`--variants takes ${all.map((v) => v.key).join(', ')}; got ${unknown.join(', ')}`);
   const variants = all.filter((v) => wanted.includes(v.key));
@@ -286,6 +292,7 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
       ['worker / inline', 'worker', 'inline'],
       [`nice ${nice} / nice 0 (worker)`, 'worker', 'worker-nice0'],
       [`${threads} threads / onnxruntime default (worker)`, 'worker', 'ort-default'],
+      ['multipart / base64 JSON bodies (worker)', 'worker', 'worker-json'],
     ];
     const ratios = pairs.flatMap(([label, a, b]) => {
       const per = Array.from({ length: rounds }, (_, i) => [byKey(a, i + 1), byKey(b, i + 1)] as const).filter((p): p is readonly [VariantResult, VariantResult] => !!p[0] && !!p[1]);

@@ -5,6 +5,7 @@
 import type { ApiError, ApiErrorCode, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from './api-types.js';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { randomBytes } from 'node:crypto';
 import { API_ERROR_CODES, API_VERSION, SUBMIT_KEY_HEADER, SUBMIT_OWNER_HEADER } from './api-types.js';
 
 export class EngineClientError extends Error {
@@ -20,18 +21,56 @@ export class EngineClientError extends Error {
   }
 }
 
-/** A submit's headers: JSON, and its owner and key so a full queue refuses it before reading the body. */
-export function submitHeaders(req: Pick<SubmitRequest, 'owner' | 'idempotencyKey'>): Record<string, string> {
-  const json = { 'content-type': 'application/json' };
+/** A submit whose image is given as bytes (sent as they are) or in base64 (SubmitRequest). */
+export type SubmitWithImage = Omit<SubmitRequest, 'imageBase64'> & ({ readonly image: Uint8Array; readonly imageBase64?: undefined } | { readonly imageBase64: string; readonly image?: undefined });
+
+/** The x-asyrp-owner and x-asyrp-idempotency-key headers, or null when they cannot carry the values. */
+export function admissionHeaders(req: Pick<SubmitRequest, 'owner' | 'idempotencyKey'>): Record<string, string> | null {
   try {
     return {
-      ...json,
       [SUBMIT_OWNER_HEADER]: encodeURIComponent(req.owner),
       ...(req.idempotencyKey ? { [SUBMIT_KEY_HEADER]: encodeURIComponent(req.idempotencyKey) } : {}),
     };
   } catch {
     // Not encodable (a lone surrogate): the engine reads the body and answers for it.
-    return json;
+    return null;
+  }
+}
+
+/**
+ * A submit's body and headers, as EngineClient sends it: multipart/form-data with the image as raw
+ * bytes (a quarter fewer bytes than base64 JSON, and nothing for the engine to decode), after headers
+ * naming the owner and key so a full queue refuses it before reading the body (docs/engine-api.md,
+ * "Submit"). An owner the headers cannot carry goes as JSON, which needs no such header.
+ */
+export function encodeSubmit(req: SubmitWithImage): { body: Buffer; headers: Record<string, string> } {
+  const admission = admissionHeaders(req);
+  const image = req.image ? Buffer.from(req.image.buffer, req.image.byteOffset, req.image.length) : Buffer.from(req.imageBase64, 'base64');
+  if (!admission) {
+    const { image: _bytes, ...fields } = req;
+    const json: SubmitRequest = { ...fields, imageBase64: req.imageBase64 ?? image.toString('base64') };
+    return { body: Buffer.from(JSON.stringify(json)), headers: { 'content-type': 'application/json' } };
+  }
+  const text: [string, string | undefined][] = [
+    ['owner', req.owner],
+    ['idempotencyKey', req.idempotencyKey],
+    ['recipe', req.recipe],
+    ['model', req.model],
+    ['kind', req.kind],
+    ['strengths', req.strengths && JSON.stringify(req.strengths)],
+    ['size', req.size === undefined || req.size === null ? undefined : String(req.size)],
+    ['faceIndex', req.faceIndex === undefined ? undefined : String(req.faceIndex)],
+    ['labels', req.labels && JSON.stringify(req.labels)],
+  ];
+  for (;;) {
+    const boundary = `asyrp-${randomBytes(16).toString('hex')}`;
+    // A boundary must occur nowhere inside a part; a random 128-bit one all but never does, but make sure.
+    if (image.indexOf(boundary) < 0 && !text.some(([, v]) => v?.includes(boundary))) {
+      const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="image"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+      const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+      const fields = text.filter(([, v]) => v !== undefined).map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+      return { body: Buffer.concat([Buffer.from(fields.join('')), head, image, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...admission } };
+    }
   }
 }
 
@@ -126,8 +165,9 @@ export class EngineClient {
    * submit from its headers (a full queue or owner share, a repeated key) answers before a byte of the
    * image is sent (docs/engine-api.md, "Admission").
    */
-  async submit(req: SubmitRequest): Promise<SubmitResponse> {
-    const res = await this.request('/jobs', { method: 'POST', body: JSON.stringify(req), headers: submitHeaders(req) }, postExpectingContinue);
+  async submit(req: SubmitWithImage): Promise<SubmitResponse> {
+    const { body, headers } = encodeSubmit(req);
+    const res = await this.request('/jobs', { method: 'POST', body, headers }, postExpectingContinue);
     return (await res.json()) as SubmitResponse;
   }
 

@@ -4,11 +4,11 @@
  * read from Redis, so API nodes are interchangeable and a restarted one has lost nothing.
  */
 import type { Redis } from 'ioredis';
-import type { HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
+import type { HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitResponse } from '../client/api-types.js';
 import { enlargeForDisplay } from '../image/display-size.js';
 import type { ImageLimits } from '../image/image-io.js';
 import type { Logger } from '../../log/logger.js';
-import type { EngineApi, ResultBytes } from '../service/engine-api.js';
+import type { EngineApi, ResultBytes, SubmitInput } from '../service/engine-api.js';
 import { RESULT_FILES } from '../service/job-results.js';
 import { ApiFailure, ServiceError } from '../service/service-error.js';
 import type { BlobStore } from './blob-store.js';
@@ -83,7 +83,7 @@ export class ClusterEngine implements EngineApi {
     await this.queues.close();
   }
 
-  submit(req: SubmitRequest): Promise<SubmitResponse> {
+  submit(req: SubmitInput): Promise<SubmitResponse> {
     return this.guard(async () => {
       if (this.draining) throw new ServiceError('SHUTTING_DOWN', 'this API node is shutting down; try again shortly', { retryAfterMs: 5000 });
       const t0 = performance.now();

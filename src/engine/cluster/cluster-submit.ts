@@ -12,7 +12,8 @@ import { EngineError } from '../errors.js';
 import { checkImageHeader, type ImageLimits } from '../image/image-io.js';
 import { formatRecipe, parseRecipe } from '../recipe/parse-recipe.js';
 import { DEFAULT_SWEEP } from '../service/job.js';
-import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, decodeBase64 } from '../service/request-validation.js';
+import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, submittedImage } from '../service/request-validation.js';
+import type { SubmitInput } from '../service/engine-api.js';
 import { ServiceError } from '../service/service-error.js';
 import type { BlobStore } from './blob-store.js';
 import { clusterJobData, clusterKeys, idempotentJobId, newJobId } from './contract.js';
@@ -34,7 +35,7 @@ export interface SubmitOptions {
   readonly blobTtlSeconds: number;
 }
 
-export async function submitClusterJob(o: SubmitOptions, req: SubmitRequest, existing: (id: string) => Promise<SubmitResponse | null>): Promise<SubmitResponse> {
+export async function submitClusterJob(o: SubmitOptions, req: SubmitInput, existing: (id: string) => Promise<SubmitResponse | null>): Promise<SubmitResponse> {
   const prefix = o.queues.prefix;
   const owner = checkKey(req.owner, 'owner', 200);
   const idempotencyKey = req.idempotencyKey === undefined || req.idempotencyKey === null ? null : checkKey(req.idempotencyKey, 'idempotencyKey', 200);
@@ -67,7 +68,7 @@ export async function submitClusterJob(o: SubmitOptions, req: SubmitRequest, exi
   const labels = checkLabels(req.labels ?? {});
   const recipe = formatRecipe(parseRecipe(checkString(req.recipe ?? '', 'recipe', 500, true), { directions: model.directions.map((d) => d.name) }));
   if (!recipe) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
-  const image = decodeBase64(req.imageBase64, o.limits.maxInputBytes);
+  const image = submittedImage(req, o.limits.maxInputBytes);
   await checkImageHeader(image, o.limits);
   // Other submits ran while this one was checked: the room may be gone.
   await o.room.check(owner);
@@ -86,7 +87,8 @@ export async function submitClusterJob(o: SubmitOptions, req: SubmitRequest, exi
     await o.blobs.put(inputKey, image, o.blobTtlSeconds);
     await o.redis.multi().sadd(ownerKey, id).sadd(apiKeys.queues(prefix), modelId).exec();
     const { round, priority } = await o.fair.assign(modelId, owner);
-    const normalized: SubmitRequest = { ...req, owner, recipe, kind, labels, ...(strengths ? { strengths } : {}), ...(size !== undefined ? { size } : {}), ...(faceIndex !== undefined ? { faceIndex } : {}) };
+    const { imageBase64: _b64, imageBytes: _bytes, ...fields } = req;
+    const normalized: Omit<SubmitRequest, 'imageBase64'> = { ...fields, owner, recipe, kind, labels, ...(strengths ? { strengths } : {}), ...(size !== undefined ? { size } : {}), ...(faceIndex !== undefined ? { faceIndex } : {}) };
     const data = clusterJobData(normalized, { modelId, inputKey, submittedAt: Date.now(), round });
     const age = o.blobTtlSeconds;
     await o.queues.queue(modelId).add('edit', data, { jobId: id, priority, removeOnComplete: { age }, removeOnFail: { age } });

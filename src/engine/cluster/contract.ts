@@ -122,7 +122,7 @@ export interface ClusterJobData {
 }
 
 /** The job data of a submit: everything but the image bytes and the idempotency key (that is the id). */
-export function clusterJobData(req: SubmitRequest, at: { modelId: string; inputKey: string; submittedAt: number; round: number }): ClusterJobData {
+export function clusterJobData(req: Omit<SubmitRequest, 'imageBase64'>, at: { modelId: string; inputKey: string; submittedAt: number; round: number }): ClusterJobData {
   return {
     v: CLUSTER_DATA_VERSION,
     kind: req.kind ?? 'edit',

@@ -19,6 +19,15 @@ export interface SubmitTicket {
   release(): void;
 }
 
+/**
+ * A submit as the HTTP API hands it over: the JSON body's SubmitRequest (image in base64), or a
+ * multipart body's fields with the image's bytes as they came (multipart-body.ts).
+ */
+export interface SubmitInput extends Omit<SubmitRequest, 'imageBase64'> {
+  readonly imageBase64?: string;
+  readonly imageBytes?: Uint8Array;
+}
+
 export type MaybePromise<T> = T | Promise<T>;
 
 export interface ResultBytes {
@@ -34,7 +43,7 @@ export interface EngineApi {
    */
   reserveSubmit?(intent: SubmitIntent): MaybePromise<{ duplicate: SubmitResponse } | { ticket: SubmitTicket }>;
   /** `ticket`: the place reserveSubmit held for this submit; it is given back whatever the outcome. */
-  submit(req: SubmitRequest, ticket?: SubmitTicket): Promise<SubmitResponse>;
+  submit(req: SubmitInput, ticket?: SubmitTicket): Promise<SubmitResponse>;
   /** Throws a NOT_FOUND ServiceError for an unknown job. */
   status(id: string): MaybePromise<JobStatus>;
   cancel(id: string): MaybePromise<JobStatus>;

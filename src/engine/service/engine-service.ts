@@ -7,7 +7,7 @@
  * while the batch's UNet call computes, not between calls.
  */
 import { join } from 'node:path';
-import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitRequest, SubmitResponse } from '../client/api-types.js';
+import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitResponse } from '../client/api-types.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
 import type { LoadedModel } from '../loaded-model.js';
 import { JobFiles } from './job-files.js';
@@ -30,7 +30,7 @@ import { describeModels } from './model-info.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import type { FaceDetectorModel } from '../onnx/face-detector-session.js';
 
-import type { EngineApi, SubmitIntent, SubmitTicket } from './engine-api.js';
+import type { EngineApi, SubmitInput, SubmitIntent, SubmitTicket } from './engine-api.js';
 import type { EngineServiceOptions, StartReport } from './engine-service-options.js';
 
 export type { EngineServiceOptions, SharedInversionCache, StartReport } from './engine-service-options.js';
@@ -137,7 +137,7 @@ export class EngineService implements EngineApi {
   }
 
   /** A submit; `ticket` is the place reserveSubmit held for it, if its headers were admitted first. */
-  submit(req: SubmitRequest, ticket?: SubmitTicket): Promise<SubmitResponse> {
+  submit(req: SubmitInput, ticket?: SubmitTicket): Promise<SubmitResponse> {
     return submitJob(this.submitContext(), req, ticket);
   }
 

@@ -1,14 +1,15 @@
 /**
- * The engine's HTTP API (docs/engine-api.md) on node:http: JSON in and out, server-sent events for
+ * The engine's HTTP API (docs/engine-api.md) on node:http: JSON in and out (a submit may also come as
+ * multipart/form-data, its image as raw bytes), server-sent events for
  * progress, PNG/WebP results, Prometheus metrics. Errors are mapped to statuses here and only here.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import type { ApiError, JobEvent, JobStatus, ResultVariant, SubmitRequest } from '../client/api-types.js';
+import type { ApiError, JobEvent, JobStatus, ResultVariant } from '../client/api-types.js';
 import type { Logger } from '../../log/logger.js';
-import type { EngineApi } from './engine-api.js';
+import type { EngineApi, SubmitInput } from './engine-api.js';
 import { HTTP_STATUS, ServiceError, toApiError } from './service-error.js';
-import { checkHost, checkJsonContentType, decodeSegment, readJsonBody, submitIntent } from './request-guards.js';
+import { checkContentType, checkHost, decodeSegment, readJsonBody, readMultipartSubmit, submitIntent } from './request-guards.js';
 
 export interface HttpOptions {
   /** Required on every request when set (and the server refuses to listen off loopback without it). */
@@ -73,7 +74,7 @@ async function handle(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   const url = parseUrl(req.url ?? '/');
   const path = url.pathname;
   const method = req.method ?? 'GET';
-  if (method === 'POST') checkJsonContentType(req, path === '/v1/jobs');
+  const bodyType = method === 'POST' ? checkContentType(req, { bodyRequired: path === '/v1/jobs', multipart: path === '/v1/jobs' }) : null;
 
   if (method === 'GET' && (path === '/metrics' || path === '/v1/metrics')) {
     const text = await service.renderMetrics();
@@ -82,7 +83,7 @@ async function handle(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   }
   if (method === 'GET' && path === '/v1/health') return sendJson(res, 200, await service.health());
   if (method === 'GET' && path === '/v1/models') return sendJson(res, 200, { models: await service.models() });
-  if (method === 'POST' && path === '/v1/jobs') return submit(service, opts, req, res);
+  if (method === 'POST' && path === '/v1/jobs') return submit(service, opts, req, res, bodyType === 'multipart');
   const m = /^\/v1\/jobs\/([^/]+)(\/(cancel|events|result))?$/.exec(path);
   if (!m) throw new ServiceError('NOT_FOUND', `no route ${method} ${path.slice(0, 100)}`);
   const id = decodeSegment(m[1]!);
@@ -105,7 +106,7 @@ async function handle(service: EngineApi, opts: HttpOptions, req: IncomingMessag
  * A submit. When its headers name the owner (and key), admission runs before the body is read: a repeat
  * is answered and a refusal sent with the body discarded unread; otherwise the place held is the body's.
  */
-async function submit(service: EngineApi, opts: HttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function submit(service: EngineApi, opts: HttpOptions, req: IncomingMessage, res: ServerResponse, multipart: boolean): Promise<void> {
   const intent = submitIntent(req);
   const early = intent && service.reserveSubmit ? await service.reserveSubmit(intent) : null;
   if (early && 'duplicate' in early) {
@@ -115,9 +116,9 @@ async function submit(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   const ticket = early?.ticket;
   try {
     if (/100-continue/i.test(req.headers.expect ?? '') && Number(req.headers['content-length'] ?? 0) <= opts.maxBodyBytes) res.writeContinue();
-    const body = await readJsonBody(req, opts.maxBodyBytes);
+    const body = multipart ? await readMultipartSubmit(req, opts.maxBodyBytes) : await readJsonBody(req, opts.maxBodyBytes);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
-    const answer = await service.submit(body as SubmitRequest, ticket);
+    const answer = await service.submit(body as SubmitInput, ticket);
     return sendJson(res, answer.duplicate ? 200 : 202, answer);
   } finally {
     ticket?.release();

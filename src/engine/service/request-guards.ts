@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { SUBMIT_KEY_HEADER, SUBMIT_OWNER_HEADER } from '../client/api-types.js';
 import { ServiceError } from './service-error.js';
 import { JsonBodyScan } from './json-body.js';
+import { multipartBoundary, parseMultipartSubmit } from './multipart-body.js';
+import type { SubmitInput } from './engine-api.js';
 
 /** Host names every engine answers to: a browser page on another origin cannot make its Host one of these. */
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -45,17 +47,26 @@ export function checkHost(req: IncomingMessage, allowed: ReadonlySet<string>): v
 }
 
 /**
- * A body must be JSON. Anything else, text/plain and form encodings in particular (the kinds a web page
- * on another origin may POST without asking), is refused before a byte of it is read.
+ * A body must be JSON, or where `multipart` allows it (a submit) multipart/form-data. Anything else,
+ * text/plain and urlencoded forms in particular, is refused before a byte of it is read. multipart is
+ * one of the kinds a web page on another origin may POST without asking (a "simple" request), so a
+ * submit that carries it must name its owner in x-asyrp-owner (see submitIntent): a custom header is
+ * what no page can send cross-origin without a CORS preflight, which this API never grants.
  */
-export function checkJsonContentType(req: IncomingMessage, bodyRequired: boolean): void {
+export function checkContentType(req: IncomingMessage, opts: { bodyRequired: boolean; multipart: boolean }): 'json' | 'multipart' | null {
   const type = req.headers['content-type'];
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (type === undefined && !bodyRequired && !hasBody) return;
+  if (type === undefined && !opts.bodyRequired && !hasBody) return null;
   const mediaType = (type ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
-    throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', `the request body must be application/json; got ${type ? `"${type.slice(0, 100)}"` : 'no content type'}`);
+  if (mediaType === 'application/json') return 'json';
+  if (opts.multipart && mediaType === 'multipart/form-data') {
+    if (req.headers[SUBMIT_OWNER_HEADER] === undefined) {
+      throw new ServiceError('BAD_REQUEST', `a multipart submit must name its owner in the ${SUBMIT_OWNER_HEADER} header (as EngineClient does)`);
+    }
+    return 'multipart';
   }
+  const allowed = opts.multipart ? 'application/json or multipart/form-data' : 'application/json';
+  throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', `the request body must be ${allowed}; got ${type ? `"${type.slice(0, 100)}"` : 'no content type'}`);
 }
 
 /** A path segment, percent-decoded; malformed escapes are the client's error (400). */
@@ -91,20 +102,33 @@ export function submitIntent(req: IncomingMessage): { owner: string; idempotency
   return { owner, idempotencyKey };
 }
 
+/** Reads a JSON body of at most `max` bytes (readBody), scanned as it comes and parsed once whole. */
+export async function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
+  const scan = new JsonBodyScan(MAX_JSON_DEPTH);
+  const body = await readBody(req, max, (b) => scan.feed(b));
+  return scan.parse(body);
+}
+
+/** Reads a multipart/form-data submit of at most `max` bytes (readBody) and splits it (multipart-body.ts). */
+export async function readMultipartSubmit(req: IncomingMessage, max: number): Promise<SubmitInput> {
+  const boundary = multipartBoundary(req.headers['content-type'] ?? '');
+  return parseMultipartSubmit(await readBody(req, max), boundary);
+}
+
 /**
- * Reads a JSON body of at most `max` bytes. A declared Content-Length over the limit is refused before
- * reading anything; a body that grows past it (chunked) is refused as soon as it does. A refused body is
- * not torn down but discarded as it keeps coming (req.resume): closing a socket with unread bytes makes
- * the kernel reset the connection, which can destroy the 413 before the client reads it.
+ * Reads a body of at most `max` bytes, handing each chunk to `feed` (which may refuse it by throwing).
+ * A declared Content-Length over the limit is refused before reading anything; a body that grows past
+ * it (chunked) is refused as soon as it does. A refused body is not torn down but discarded as it keeps
+ * coming (req.resume): closing a socket with unread bytes makes the kernel reset the connection, which
+ * can destroy the 413 before the client reads it.
  */
-export function readJsonBody(req: IncomingMessage, max: number): Promise<unknown> {
+function readBody(req: IncomingMessage, max: number, feed?: (chunk: Buffer) => void): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   const tooLarge = () => new ServiceError('PAYLOAD_TOO_LARGE', `the request body is larger than ${max} bytes`);
   if (declared > max) {
     req.resume();
     return Promise.reject(tooLarge());
   }
-  const scan = new JsonBodyScan(MAX_JSON_DEPTH);
   const chunks: Buffer[] = [];
   let size = 0;
   return new Promise((resolve, reject) => {
@@ -117,19 +141,13 @@ export function readJsonBody(req: IncomingMessage, max: number): Promise<unknown
       size += b.length;
       if (size > max) return stop(tooLarge());
       try {
-        scan.feed(b);
+        feed?.(b);
       } catch (e) {
         return stop(e);
       }
       chunks.push(b);
     };
-    const onEnd = () => {
-      try {
-        resolve(scan.parse(Buffer.concat(chunks)));
-      } catch (e) {
-        reject(e);
-      }
-    };
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     const onError = () => stop(new ServiceError('BAD_REQUEST', 'the request body could not be read'));
     req.on('data', onData).on('end', onEnd).on('error', onError);
   });

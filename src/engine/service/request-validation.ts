@@ -60,6 +60,16 @@ export function decodeBase64(v: unknown, maxBytes: number): Buffer {
   return bytes;
 }
 
+/** A submit's image: the bytes of a multipart body's image part as they came, or the JSON body's base64 decoded. */
+export function submittedImage(req: { imageBase64?: unknown; imageBytes?: unknown }, maxBytes: number): Buffer {
+  // Only a multipart body yields bytes; an "imageBytes" key in a JSON body is no image.
+  if (!(req.imageBytes instanceof Uint8Array)) return decodeBase64(req.imageBase64, maxBytes);
+  const bytes = req.imageBytes;
+  if (bytes.length === 0) throw new EngineError('IMAGE_EMPTY', 'the request carries no image (no "image" part, or an empty one)');
+  if (bytes.length > maxBytes) throw new EngineError('IMAGE_TOO_LARGE', `the image is larger than ${maxBytes} bytes`);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 export function checkFaceIndex(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 31) throw new ServiceError('BAD_REQUEST', '"faceIndex" must be a whole number from 0 to 31 (0 = the largest face)');
   return v;

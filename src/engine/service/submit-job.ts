@@ -5,7 +5,7 @@
  * is refused with a Retry-After from the measured throughput.
  */
 import { randomUUID } from 'node:crypto';
-import type { SubmitRequest, SubmitResponse } from '../client/api-types.js';
+import type { SubmitResponse } from '../client/api-types.js';
 import { EngineError } from '../errors.js';
 import { prepareCheckInput } from '../pipeline/edit-image.js';
 import { planEdit } from '../pipeline/edit-plan.js';
@@ -18,10 +18,10 @@ import type { JobFiles } from './job-files.js';
 import type { ProgressHub } from './job-progress.js';
 import type { StoredJob } from './job-store.js';
 import { DEFAULT_SWEEP, Job, type JobRequest } from './job.js';
-import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, decodeBase64, sha256 } from './request-validation.js';
+import { checkFaceIndex, checkKey, checkLabels, checkSize, checkStrengths, checkString, sha256, submittedImage } from './request-validation.js';
 import { ServiceError } from './service-error.js';
 import type { SubmitPlaces } from './submit-places.js';
-import type { SubmitIntent, SubmitTicket } from './engine-api.js';
+import type { SubmitInput, SubmitIntent, SubmitTicket } from './engine-api.js';
 import { ownerWaitMs, queueWaitMs, type Throughput } from './throughput.js';
 
 /** What a submit reads of the engine service, and how it hands over an accepted job. */
@@ -79,7 +79,7 @@ function takePlace(ctx: SubmitContext, owner: string): () => void {
  * and key; without one, the same cheap checks run first here. Either way the place held is given back
  * once the job is in the queue or the submit is refused.
  */
-export async function submitJob(ctx: SubmitContext, req: SubmitRequest, ticket?: SubmitTicket): Promise<SubmitResponse> {
+export async function submitJob(ctx: SubmitContext, req: SubmitInput, ticket?: SubmitTicket): Promise<SubmitResponse> {
   let release = ticket?.release;
   try {
     checkOpen(ctx);
@@ -103,7 +103,7 @@ export async function submitJob(ctx: SubmitContext, req: SubmitRequest, ticket?:
 }
 
 /** The expensive part, run while the submit holds its place: validation, the image, the files, the row. */
-async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner: string, idempotencyKey: string | null): Promise<SubmitResponse> {
+async function validateAndPersist(ctx: SubmitContext, req: SubmitInput, owner: string, idempotencyKey: string | null): Promise<SubmitResponse> {
   const modelId = req.model ?? ctx.opts.defaultModel;
   const model = ctx.opts.models.get(modelId);
   if (!model) throw new EngineError('MODEL_NOT_FOUND', `model "${modelId}" is not loaded; loaded: ${[...ctx.opts.models.keys()].join(', ')}`);
@@ -119,7 +119,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitRequest, owner:
   const recipeText = formatRecipe(recipe);
   if (!recipeText) throw new ServiceError('BAD_REQUEST', 'the recipe is empty: say what to change, e.g. "smile:0.8" (or at least "steps:40")');
   planEdit(model.manifest, recipe, (n) => model.direction(n));
-  const image = decodeBase64(req.imageBase64, ctx.opts.limits.maxInputBytes);
+  const image = submittedImage(req, ctx.opts.limits.maxInputBytes);
   const prepared = await prepareCheckInput(image, model.manifest, ctx.opts.limits, { faceIndex, ...ctx.detector() });
   const domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared, ctx.opts.checkInference ?? model.inference);
 
