@@ -92,11 +92,17 @@ describe('hostile requests', () => {
     expect(jobFolders()).toEqual([]);
   });
 
-  it('a body that is not JSON by its content type is a 415 (a cross-origin form or text/plain POST)', async () => {
-    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) {
+  it('a body that is neither JSON nor an owned multipart submit is refused (a cross-origin form or text/plain POST)', async () => {
+    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/jsonx']) {
       const a = await send('POST', '/v1/jobs', { 'content-type': type }, submitBody());
       expect([a.status, a.body.error?.code], type).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     }
+    // multipart is a submit's other documented type, but only with the x-asyrp-owner header, which no
+    // page on another origin can send without a preflight; a cancel takes no multipart at all.
+    const form = await send('POST', '/v1/jobs', { 'content-type': 'multipart/form-data; boundary=x' }, submitBody());
+    expect([form.status, form.body.error?.code, form.body.error?.message]).toEqual([400, 'BAD_REQUEST', expect.stringMatching(/x-asyrp-owner/)]);
+    const multipartCancel = await send('POST', '/v1/jobs/00000000-0000-0000-0000-000000000000/cancel', { 'content-type': 'multipart/form-data; boundary=x' }, 'x');
+    expect([multipartCancel.status, multipartCancel.body.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     const untyped = await send('POST', '/v1/jobs', {}, submitBody());
     expect([untyped.status, untyped.body.error?.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     const cancel = await send('POST', '/v1/jobs/00000000-0000-0000-0000-000000000000/cancel', { 'content-type': 'text/plain' }, 'x');
