@@ -35,6 +35,9 @@ import type { EngineServiceOptions, StartReport } from './engine-service-options
 
 export type { EngineServiceOptions, SharedInversionCache, StartReport } from './engine-service-options.js';
 
+/** Jobs admitted together whose inputs are read and decoded at the same time (admit()). */
+const START_CONCURRENCY = 4;
+
 export class EngineService implements EngineApi {
   readonly metrics = new EngineMetrics(() => ({
     queued: this.queue.size,
@@ -326,11 +329,15 @@ export class EngineService implements EngineApi {
       // counted against its owner's limit, or a submit in that gap would find room that is not there.
       const release = this.places.take(job.owner);
       // The failure is kept as the value (handled at once), so a start that fails while an earlier one is
-      // awaited is no unhandled rejection.
-      const started = startJob({ opts: this.opts, files: this.files, cache: this.cache, detector: this.detector(), turns: this.turns }, job).then(
-        () => null,
-        (e: unknown) => ({ failed: e }),
-      );
+      // awaited is no unhandled rejection. At most START_CONCURRENCY decode at once (libuv's pool has 4
+      // threads; a user's photo may be 50 MP): each waits for the start that many places before it.
+      const before = starting[starting.length - START_CONCURRENCY]?.started ?? Promise.resolve();
+      const started = before
+        .then(() => startJob({ opts: this.opts, files: this.files, cache: this.cache, detector: this.detector(), turns: this.turns }, job))
+        .then(
+          () => null,
+          (e: unknown) => ({ failed: e }),
+        );
       starting.push({ job, release, started });
     }
     let admitted = 0;
