@@ -44,4 +44,50 @@ describe('group commit', () => {
     expect(results.map((r) => r.status)).toEqual(Array(5).fill('rejected'));
     expect((results[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'IO_FAILED' });
   });
+
+  it("answers a batch only once the WAL's fsync (off the event loop) has resolved, and on a failed one fails the rows it created", async () => {
+    const storage = openStorage({ path: join(tempDir('asyrp-gc-'), 'db.sqlite') });
+    let release: (() => void) | undefined;
+    let failNext = false;
+    const syncs: string[] = [];
+    let onAsked: () => void = () => undefined;
+    const asked = new Promise<void>((r) => (onAsked = r));
+    // The real repo, with its log sync held until the test lets it go (or failing, as a broken disk would).
+    const repo = new Proxy(storage.jobs, {
+      get(target, key) {
+        if (key === 'syncCommitted') {
+          return () => {
+            syncs.push('asked');
+            onAsked();
+            if (failNext) return Promise.reject(new Error('EIO (injected)'));
+            return new Promise<void>((r) => (release = () => r(void target.syncCommitted())));
+          };
+        }
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const store = jobStoreFromRepo(repo);
+    let answered = false;
+    const first = store.insert(job(uuid(1))).then((r) => ((answered = true), r));
+    await asked;
+    await Promise.resolve();
+    // Committed (the row reads back) and its sync asked for, but not answered while that sync is held.
+    expect(store.get(uuid(1))?.status).toBe('queued');
+    expect([answered, syncs]).toEqual([false, ['asked']]);
+    release!();
+    expect((await first).created).toBe(true);
+    failNext = true;
+    await expect(store.insert(job(uuid(2)))).rejects.toThrow(/EIO/);
+    expect(store.get(uuid(2))?.status).toBe('failed');
+    storage.close();
+  });
+
+  it('syncCommitted fsyncs a real WAL, shared by the callers of one turn', async () => {
+    const storage = openStorage({ path: join(tempDir('asyrp-gc-'), 'db.sqlite') });
+    storage.jobs.insertManyUnsynced([job(uuid(7))]);
+    await expect(Promise.all(Array.from({ length: 10 }, () => storage.jobs.syncCommitted()))).resolves.toHaveLength(10);
+    expect(storage.jobs.get(uuid(7)).status).toBe('queued');
+    storage.close();
+  });
 });

@@ -53,6 +53,9 @@ export interface JobStore {
 export interface JobsRepoLike {
   insert(job: NewStoredJob): { job: JobsRow; created: boolean };
   insertMany(jobs: readonly NewStoredJob[]): ({ job: JobsRow; created: boolean } | { error: unknown })[];
+  /** insertMany without the commit's fsync, made durable by syncCommitted (both or neither). */
+  insertManyUnsynced?(jobs: readonly NewStoredJob[]): ({ job: JobsRow; created: boolean } | { error: unknown })[];
+  syncCommitted?(): Promise<void>;
   get(id: string): JobsRow;
   findByIdempotencyKey(key: string): JobsRow | undefined;
   markRunning(id: string): unknown;
@@ -88,20 +91,41 @@ interface PendingInsert {
 
 export function jobStoreFromRepo(repo: JobsRepoLike): JobStore {
   let pending: PendingInsert[] = [];
+  // The commit's fsync on libuv's pool when the repo can (insertManyUnsynced + syncCommitted): the event
+  // loop goes on serving while the disk works, and each insert is answered only once it is durable.
+  const deferred = repo.insertManyUnsynced && repo.syncCommitted ? { insert: repo.insertManyUnsynced.bind(repo), sync: repo.syncCommitted.bind(repo) } : null;
   const flush = () => {
     const batch = pending;
     pending = [];
     let answers: ReturnType<JobsRepoLike['insertMany']>;
     try {
-      answers = repo.insertMany(batch.map((p) => p.job));
+      answers = (deferred?.insert ?? repo.insertMany.bind(repo))(batch.map((p) => p.job));
     } catch (e) {
       for (const p of batch) p.reject(e);
       return;
     }
-    batch.forEach((p, i) => {
-      const a = answers[i]!;
-      if ('error' in a) p.reject(a.error);
-      else p.resolve({ job: toStored(a.job), created: a.created });
+    const answer = () =>
+      batch.forEach((p, i) => {
+        const a = answers[i]!;
+        if ('error' in a) p.reject(a.error);
+        else p.resolve({ job: toStored(a.job), created: a.created });
+      });
+    if (!deferred) return answer();
+    deferred.sync().then(answer, (e: unknown) => {
+      // Committed but not known durable: no submit is answered 202, and the rows this batch created are
+      // failed, best effort, so that a restart does not run a job its client was told was refused.
+      batch.forEach((p, i) => {
+        const a = answers[i]!;
+        if (!('error' in a) && a.created) {
+          try {
+            repo.markFailed(a.job.id, 'IO_FAILED');
+          } catch {
+            // The database cannot take it either; the job's input is removed by the refused submit, so a
+            // restart fails it with IO_FAILED when it finds no input.
+          }
+        }
+        p.reject(e);
+      });
     });
   };
   return {
