@@ -64,7 +64,8 @@ export async function runBotEdit(deps: CoreDeps, images: ImageStore, job: EditJo
   const throttle = new StatusThrottle(job.onStatus ?? (async () => undefined), job.statusIntervalMs ?? 1500, deps.now);
   try {
     const submitted = await engine.submit({
-      imageBase64: Buffer.from(images.read(job.input.path)).toString('base64'),
+      // The bytes as stored: the engine client sends them as they are (multipart), not as base64.
+      image: images.read(job.input.path),
       recipe: job.recipe,
       model: job.modelId,
       owner: engineOwner(job.requester),
