@@ -34,15 +34,17 @@ describe('engine durability', () => {
     const dataDir = tempDir('asyrp-crash-');
     const first = await startChild(dataDir, engine);
     const ids = [];
-    for (let i = 0; i < 4; i++) ids.push((await first.client.submit({ imageBase64: image, recipe: `steps:120 seed:${i}`, model: 'tiny-unet', owner: `o${i % 2}` })).id);
+    // Long enough (600 steps) that the poll below sees the first job part-way; kill -9 follows that very poll,
+    // so the job cannot finish between the check and the kill.
+    for (let i = 0; i < 4; i++) ids.push((await first.client.submit({ imageBase64: image, recipe: `steps:600 seed:${i}`, model: 'tiny-unet', owner: `o${i % 2}` })).id);
     // Wait until work is under way, then kill without warning.
-    for (let tries = 0; tries < 200; tries++) {
-      const s = await first.client.status(ids[0]!);
-      if (s.state === 'running' && s.step > 5) break;
+    let seen = await first.client.status(ids[0]!);
+    for (let tries = 0; tries < 400 && !(seen.state === 'running' && seen.step > 5); tries++) {
       await new Promise((r) => setTimeout(r, 25));
+      seen = await first.client.status(ids[0]!);
     }
-    expect((await first.client.status(ids[0]!)).state).toBe('running');
     first.child.kill('SIGKILL');
+    expect(seen.state).toBe('running');
     await exited(first.child);
 
     const second = await startChild(dataDir, engine);
