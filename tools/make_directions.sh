@@ -1,6 +1,8 @@
 #!/bin/bash
-# Makes, installs and measures the four shipped directions of toyfaces-32: the commands of docs/quality.md,
-# "How they are made", in one place. Run from the repository root:
+# Makes, installs and measures the four reader-guided directions of toyfaces-32, the first files: the commands
+# of docs/quality.md, "How they are made", in one place. No shipped file is its output any more: each was re-made
+# from these against the rendered twins by tools/make_direction.sh (its recipe is in the file's `recipe` or
+# `source` metadata), so `install` here puts the reader-guided files back. Run from the repository root:
 #
 #   tools/make_directions.sh                                 # pairs, optimize, install, measure faces 0-99
 #   STEPS=optimize tools/make_directions.sh                  # one step only
