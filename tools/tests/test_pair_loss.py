@@ -66,3 +66,36 @@ def test_relative_weighs_each_face_by_the_change_it_asks_for():
     assert float(pair_error(half, src, neg, pos, balance=True, relative=True)) == pytest.approx(0.3125)
     with pytest.raises(ValueError, match="balanced"):
         pair_error(src, src, neg, pos, relative=True)
+
+
+def test_pair_error_weighs_unchanged_pixels_by_outside():
+    neg = torch.zeros(1, 3, 4, 4)
+    pos = neg.clone()
+    pos[:, 0, :2, :] = 1.0          # the pair changes the top half (one channel is enough)
+    src = torch.zeros_like(neg)
+    out = torch.full_like(neg, 0.5)   # half the change on top, a 0.5 tint on the bottom
+    # Every pixel is off by 0.5 in channel 0; channels 1-2 by 0.5 everywhere.
+    assert float(pair_error(out, src, neg, pos)) == pytest.approx(0.5)
+    # Bottom half (unchanged) weighs 3: top 24 values x 0.5, bottom 24 x 1.5, over 48.
+    assert float(pair_error(out, src, neg, pos, outside=3.0)) == pytest.approx((24 * 0.5 + 24 * 1.5) / 48)
+    # A perfect edit costs nothing at any weight.
+    assert float(pair_error(src + (pos - neg), src, neg, pos, outside=5.0)) == 0.0
+
+
+def test_pair_error_balance_reads_the_region_and_the_rest_as_two_means():
+    neg = torch.zeros(1, 3, 8, 8)
+    pos = neg.clone()
+    pos[:, 1, 2:4, 2:4] = 1.0         # a 2x2 region, about 6 % of the image
+    src = torch.zeros_like(neg)
+    # No edit: the region's whole change is missing (channel 1 off by 1, the others by 0: mean 1/3);
+    # the rest is kept exactly.  One mean over all pixels would dilute it to 4/64 of that.
+    assert float(pair_error(src, src, neg, pos, balance=True)) == pytest.approx(1 / 3)
+    assert float(pair_error(src, src, neg, pos)) == pytest.approx(4 / 64 / 3)
+    # A change on the region's 1-px border is judged neither way; one beyond it weighs `outside`
+    # over the 64 - 16 pixels more than a pixel away from the region.
+    near = src + (pos - neg)
+    near[:, :, 1, 1] = 1.0
+    assert float(pair_error(near, src, neg, pos, outside=2.0, balance=True)) == 0.0
+    far = src + (pos - neg)
+    far[:, :, 7, 7] = 1.0
+    assert float(pair_error(far, src, neg, pos, outside=2.0, balance=True)) == pytest.approx(2.0 / 48)
