@@ -9,14 +9,15 @@
 import { join } from 'node:path';
 import type { ApiError, HealthResponse, JobEvent, JobStatus, ModelInfo, ResultVariant, SubmitResponse } from '../client/api-types.js';
 import { stepTogether } from '../diffusion/batch-runner.js';
-import type { LoadedModel } from '../loaded-model.js';
 import { JobFiles } from './job-files.js';
 import { FairQueue, type JobQueue } from './fair-queue.js';
 import { EventLoopTurns } from './event-loop-turns.js';
 import { InversionCache } from './inversion-cache.js';
 import { generateOnceInverted, startJob } from './job-start.js';
 import { Job, type FinalState } from './job.js';
-import { RESULT_FILES, writeJobResults } from './job-results.js';
+import { RESULT_FILES } from './job-results.js';
+import { JobAdmission } from './job-admission.js';
+import { JobCompletions } from './job-completion.js';
 import { enlargeForDisplay } from '../image/display-size.js';
 import { ProgressHub } from './job-progress.js';
 import { EngineMetrics } from './metrics.js';
@@ -35,9 +36,6 @@ import type { EngineServiceOptions, StartReport } from './engine-service-options
 
 export type { EngineServiceOptions, SharedInversionCache, StartReport } from './engine-service-options.js';
 
-/** Jobs admitted together whose inputs are read and decoded at the same time (admit()). */
-const START_CONCURRENCY = 4;
-
 export class EngineService implements EngineApi {
   readonly metrics = new EngineMetrics(() => ({
     queued: this.queue.size,
@@ -50,12 +48,8 @@ export class EngineService implements EngineApi {
   private readonly jobs = new Map<string, Job>();
   private readonly queue: JobQueue<Job> = new FairQueue<Job>();
   private readonly running = new Map<string, Job>();
-  /**
-   * Running jobs whose samples are all generated and whose results are being written. They stay in
-   * `running` (they count for their owner, health and drain until recorded) but hold no place in a
-   * batch: the next tick runs without waiting for their files (see tick()).
-   */
-  private readonly completing = new Map<string, Promise<void>>();
+  /** Finished jobs' results being written beside the ticks (job-completion.ts). */
+  private readonly completions: JobCompletions;
   /** Jobs started or completed together take turns for their synchronous disk work (event-loop-turns.ts). */
   private readonly turns = new EventLoopTurns();
   /** Places held by submits in progress (submit-places.ts). */
@@ -65,8 +59,8 @@ export class EngineService implements EngineApi {
   private stopping = false;
   private draining = false;
   private loop: Promise<void> | null = null;
-  /** The admission in progress (admit()), which runs beside the ticks. */
-  private admitting: Promise<void> | null = null;
+  /** Queued jobs admitted beside the ticks (job-admission.ts). */
+  private readonly admission: JobAdmission;
   private wake: (() => void) | null = null;
   private modelTurn = 0;
   private readonly finals: FinalStates;
@@ -78,6 +72,20 @@ export class EngineService implements EngineApi {
     this.cache = new InversionCache(join(opts.dataDir, 'cache'), opts.cacheMaxBytes);
     this.log = opts.log ?? silentLogger;
     this.finals = new FinalStates({ store: opts.store, files: this.files, jobLog: (id) => this.jobLog(id), reportFinal: (job) => this.reportFinal(job) });
+    const { queue, running, places, files, turns, log } = this;
+    const wake = (): void => this.wake?.();
+    const failJob = (job: Job, e: unknown): void => this.failJob(job, e);
+    this.admission = new JobAdmission({
+      opts, queue, running, places, log, wake, failJob,
+      draining: () => this.draining,
+      runningOn: (modelId) => this.runningOn(modelId),
+      startJob: (job) => startJob({ opts, files, cache: this.cache, detector: this.detector(), turns }, job),
+      join: (job) => {
+        this.running.set(job.id, job);
+        void this.publish(job);
+      },
+    });
+    this.completions = new JobCompletions({ files, turns, wake, failJob, jobLog: (id) => this.jobLog(id), done: (job) => this.finish(job, 'done', null) });
   }
 
   // ---- Lifecycle ---------------------------------------------------------------------------------
@@ -122,8 +130,8 @@ export class EngineService implements EngineApi {
     this.stopping = true;
     this.wake?.();
     await this.loop;
-    await this.admitting;
-    await Promise.all(this.completing.values());
+    await this.admission.settled();
+    await this.completions.settled();
     await this.cache.flushed();
     // A last try; what still cannot be recorded was never reported final and runs again at the next start.
     this.finals.retry(true);
@@ -246,10 +254,10 @@ export class EngineService implements EngineApi {
         this.throughput.observe(Date.now(), this.running.size > 0);
         this.finals.retry(false);
         this.evictFinished();
-        this.startAdmitting();
+        this.admission.start();
         // A UNet call on this thread (engine.inference "inline", the old path) holds the event loop, so
         // nothing would start beside it: there, jobs are admitted before the tick, as before.
-        if (!this.inferenceOffThread) await this.admitting;
+        if (!this.inferenceOffThread) await this.admission.settled();
         const model = this.nextModel();
         if (!model) {
           await new Promise<void>((resolve) => {
@@ -269,94 +277,20 @@ export class EngineService implements EngineApi {
     }
   }
 
-  /** Running jobs of a model that still have samples in its batch (not those writing their results). */
   /** Every model's UNet runs in the inference worker, not on this thread. */
   private get inferenceOffThread(): boolean {
     return [...this.opts.models.values()].every((m) => m.inference.mode === 'worker');
   }
 
+  /** Running jobs of a model that still have samples in its batch (not those writing their results). */
   private runningOn(modelId: string): Job[] {
-    return [...this.running.values()].filter((j) => j.request.model === modelId && !this.completing.has(j.id));
+    return [...this.running.values()].filter((j) => j.request.model === modelId && !this.completions.has(j.id));
   }
 
   private nextModel(): string | undefined {
-    const ids = [...new Set([...this.running.values()].filter((j) => !this.completing.has(j.id)).map((j) => j.request.model))];
+    const ids = [...new Set([...this.running.values()].filter((j) => !this.completions.has(j.id)).map((j) => j.request.model))];
     if (!ids.length) return undefined;
     return ids[this.modelTurn++ % ids.length];
-  }
-
-  /**
-   * Starts admitting queued jobs unless an admission is in progress. It runs beside the ticks: while a
-   * UNet call computes in the inference worker, the main thread reads and decodes the next jobs' inputs
-   * and commits their rows, and they join the batch at the tick after (before, the UNet waited ~10 ms
-   * per admitted job). One that admitted jobs wakes an idle loop.
-   */
-  private startAdmitting(): void {
-    if (this.admitting || this.draining || this.queue.size === 0) return;
-    this.admitting = this.admit()
-      .catch((e: unknown) => {
-        this.log.error('admission error (the worker goes on)', { err: e });
-        return 0;
-      })
-      .then((admitted) => {
-        this.admitting = null;
-        if (admitted > 0) this.wake?.();
-      });
-  }
-
-  /**
-   * Moves queued jobs into the running set while their model's batch has room, round robin by owner.
-   * The jobs admitted together start together (their inputs read and decoded side by side, on libuv's
-   * pool) and join the batch in the order they were taken from the queue; a start that fails fails its
-   * job alone. Returns how many joined.
-   */
-  private async admit(): Promise<number> {
-    if (this.draining) return 0;
-    const starting: { job: Job; release: () => void; started: Promise<unknown> }[] = [];
-    const widthStarting = new Map<string, number>();
-    const ownerStarting = new Map<string, number>();
-    for (;;) {
-      const job = this.queue.shift((j) => {
-        const model = j.request.model;
-        const load = this.runningOn(model).reduce((n, r) => n + r.width, 0) + (widthStarting.get(model) ?? 0);
-        const ownerRunning = [...this.running.values()].filter((r) => r.owner === j.owner).length + (ownerStarting.get(j.owner) ?? 0);
-        return load + j.width <= this.opts.maxBatch && ownerRunning < this.opts.maxRunningPerOwner;
-      });
-      if (!job) break;
-      widthStarting.set(job.request.model, (widthStarting.get(job.request.model) ?? 0) + job.width);
-      ownerStarting.set(job.owner, (ownerStarting.get(job.owner) ?? 0) + 1);
-      // While its input is decoded the job is in neither the queue nor the running set: a place keeps it
-      // counted against its owner's limit, or a submit in that gap would find room that is not there.
-      const release = this.places.take(job.owner);
-      // The failure is kept as the value (handled at once), so a start that fails while an earlier one is
-      // awaited is no unhandled rejection. At most START_CONCURRENCY decode at once (libuv's pool has 4
-      // threads; a user's photo may be 50 MP): each waits for the start that many places before it.
-      const before = starting[starting.length - START_CONCURRENCY]?.started ?? Promise.resolve();
-      const started = before
-        .then(() => startJob({ opts: this.opts, files: this.files, cache: this.cache, detector: this.detector(), turns: this.turns }, job))
-        .then(
-          () => null,
-          (e: unknown) => ({ failed: e }),
-        );
-      starting.push({ job, release, started });
-    }
-    let admitted = 0;
-    for (const { job, release, started } of starting) {
-      try {
-        const outcome = (await started) as { failed: unknown } | null;
-        if (outcome) this.failJob(job, outcome.failed);
-        else {
-          admitted++;
-          this.running.set(job.id, job);
-          void this.publish(job);
-        }
-      } catch (e) {
-        this.failJob(job, e);
-      } finally {
-        release();
-      }
-    }
-    return admitted;
   }
 
   private async tick(modelId: string): Promise<void> {
@@ -387,7 +321,7 @@ export class EngineService implements EngineApi {
         job.step += stepsThisTick[i]!;
         generateOnceInverted({ opts: this.opts, cache: this.cache }, job, model);
         if (job.generations.length && job.generations.every((g) => g.done)) {
-          const completed = this.beginComplete(job, model);
+          const completed = this.completions.begin(job, model);
           // On this thread (inline) a UNet call would hold up the writes' callbacks and the HTTP API
           // behind them: there, as before, the batch waits for its finished jobs' files.
           if (!this.inferenceOffThread) await completed;
@@ -403,36 +337,6 @@ export class EngineService implements EngineApi {
     const error = toApiError(e);
     if (error.code === 'INTERNAL') this.jobLog(job.id).error('unexpected error in the worker', { err: e });
     this.finish(job, 'failed', error);
-  }
-
-  /**
-   * Writes a finished job's results without holding up the batch: the next tick (of the jobs still
-   * generating, and of those admitted in the place this one leaves) starts at once, and its UNet call
-   * runs in the inference worker while these files are encoded and synced. A batch's jobs often end on
-   * the same tick; awaited one by one, their writes had left the UNet idle 0.45-0.75 s per batch of 16
-   * (docs/benchmarks.md). complete() never rejects: a failure fails the job.
-   */
-  private beginComplete(job: Job, model: LoadedModel): Promise<void> {
-    const done = this.complete(job, model)
-      .catch((e: unknown) => this.jobLog(job.id).error('unexpected error while writing the results', { err: e }))
-      .finally(() => {
-        this.completing.delete(job.id);
-        this.wake?.();
-      });
-    this.completing.set(job.id, done);
-    return done;
-  }
-
-  private async complete(job: Job, model: LoadedModel): Promise<void> {
-    job.beginEncoding();
-    try {
-      await this.files.ensureDir(job.id);
-      job.results = await writeJobResults(job, this.files.dir(job.id), model.manifest.resolution);
-      await this.turns.next();
-      this.finish(job, 'done', null);
-    } catch (e) {
-      this.failJob(job, e);
-    }
   }
 
   /**
