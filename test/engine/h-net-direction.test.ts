@@ -60,6 +60,29 @@ describe('h-net: the computation', () => {
     fx.cases[1]!.f.forEach((f, i) => expect(twice[i]!).toBeCloseTo(1 - 2 * f, 5));
   });
 
+  it('gives f(h, t) by its definition for nets wider than its eight-row blocks (C 19, D 11: blocks and remainders)', () => {
+    const [C, H, W, D, E] = [19, 3, 2, 11, 4];
+    const P = H * W;
+    let seed = 7;
+    const rand = (n: number) => Float32Array.from({ length: n }, () => ((seed = (seed * 48271) % 2147483647) / 2147483647) - 0.5);
+    const wide: HNet = { hidden: D, embed: E, w1: rand(D * C), b1: rand(D), wt: rand(D * E), w2: rand(C * D) };
+    const h = rand(C * P);
+    // The definition, one term at a time: f[c,p] = Σ_d W2[c,d] · SiLU(Σ_k W1[d,k] h[k,p] + b1[d] + Σ_j Wt[d,j] e_j).
+    const e = timestepEmbedding(333, E);
+    const want = new Float64Array(C * P);
+    for (let p = 0; p < P; p++) {
+      for (let d = 0; d < D; d++) {
+        let z = wide.b1[d]!;
+        for (let j = 0; j < E; j++) z += wide.wt[d * E + j]! * e[j]!;
+        for (let k = 0; k < C; k++) z += wide.w1[d * C + k]! * h[k * P + p]!;
+        const silu = z / (1 + Math.exp(-z));
+        for (let c = 0; c < C; c++) want[c * P + p]! += wide.w2[c * D + d]! * silu;
+      }
+    }
+    const got = addHNet(wide, h, 333, 0.5, [C, H, W], new Float32Array(C * P).fill(2));
+    want.forEach((f, i) => expect(got[i]!).toBeCloseTo(2 + 0.5 * f, 5));
+  });
+
   it('uses the DDPM sinusoidal embedding', () => {
     const e = timestepEmbedding(500, 4);
     expect(Array.from(e)).toEqual([Math.sin(500), Math.sin(5), Math.cos(500), Math.cos(5)].map(Math.fround));

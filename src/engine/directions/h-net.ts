@@ -79,41 +79,52 @@ export function timestepEmbedding(t: number, size: number): Float32Array {
   return e;
 }
 
-/** out += w · f(h, t), h and out [C,H,W] channel-major. */
+/**
+ * out += w · f(h, t), h and out [C,H,W] channel-major.
+ *
+ * It runs for every sample at every edited step, between UNet calls (2·D·C·H·W multiply-adds: 2.1 M for
+ * toyfaces-32's net), so both products go eight rows at a time: one pass over a position row reads eight
+ * input rows and writes the output row once, instead of eight read-modify-write passes, and the hidden
+ * activations are float32 as in tools/asyrp_tools/hnet.py, so both products run on one array type. 2.6-2.8×
+ * faster in V8 (52-84 → 19-32 ms per batch of 16 on the 2-core VM); the sums are the same terms in another grouping
+ * (outputs within 2e-6 of the one-row-at-a-time loop).
+ */
 export function addHNet(net: HNet, h: Float32Array, t: number, w: number, hspace: readonly [number, number, number], out: Float32Array): Float32Array {
   if (w === 0) return out;
   const [C, H, W] = hspace;
   const P = H * W;
-  const { hidden: D, embed: E } = net;
-  // The bias of each hidden unit at this t: b1 + Wt·e(t), shared by every position.
+  const { hidden: D, embed: E, w1, w2 } = net;
   const e = timestepEmbedding(t, E);
-  const bias = new Float64Array(D);
+  // Hidden activations [D,P]: z = W1·h + b1 + Wt·e(t) (the bias shared by every position), then SiLU(z) = z·σ(z).
+  const a = new Float32Array(D * P);
   for (let d = 0; d < D; d++) {
-    let s = net.b1[d]!;
-    for (let k = 0; k < E; k++) s += net.wt[d * E + k]! * e[k]!;
-    bias[d] = s;
+    let bias = net.b1[d]!;
+    for (let k = 0; k < E; k++) bias += net.wt[d * E + k]! * e[k]!;
+    const row = d * P;
+    a.fill(bias, row, row + P);
+    addRows(a, row, h, w1, d * C, 1, C, P);
+    for (let p = row; p < row + P; p++) a[p] = a[p]! / (1 + Math.exp(-a[p]!));
   }
-  // Hidden activations [D,P]: z = W1·h + bias, then SiLU(z) = z·σ(z).
-  const a = new Float64Array(D * P);
-  for (let d = 0; d < D; d++) {
-    const row = a.subarray(d * P, (d + 1) * P);
-    row.fill(bias[d]!);
-    for (let c = 0; c < C; c++) {
-      const wdc = net.w1[d * C + c]!;
-      if (wdc === 0) continue;
-      const src = c * P;
-      for (let p = 0; p < P; p++) row[p]! += wdc * h[src + p]!;
-    }
-    for (let p = 0; p < P; p++) row[p] = row[p]! / (1 + Math.exp(-row[p]!));
-  }
-  for (let c = 0; c < C; c++) {
-    const o = c * P;
-    for (let d = 0; d < D; d++) {
-      const wcd = w * net.w2[c * D + d]!;
-      if (wcd === 0) continue;
-      const src = d * P;
-      for (let p = 0; p < P; p++) out[o + p]! += wcd * a[src + p]!;
-    }
-  }
+  for (let c = 0; c < C; c++) addRows(out, c * P, a, w2, c * D, w, D, P);
   return out;
+}
+
+/** dst[at .. at+P) += scale · Σ_k weights[from + k] · src[k·P .. k·P+P), for k < n; eight source rows per pass. */
+function addRows(dst: Float32Array, at: number, src: Float32Array, weights: Float32Array, from: number, scale: number, n: number, P: number): void {
+  let k = 0;
+  for (; k + 8 <= n; k += 8) {
+    const q = from + k;
+    const k0 = scale * weights[q]!, k1 = scale * weights[q + 1]!, k2 = scale * weights[q + 2]!, k3 = scale * weights[q + 3]!;
+    const k4 = scale * weights[q + 4]!, k5 = scale * weights[q + 5]!, k6 = scale * weights[q + 6]!, k7 = scale * weights[q + 7]!;
+    const s0 = k * P, s1 = s0 + P, s2 = s1 + P, s3 = s2 + P, s4 = s3 + P, s5 = s4 + P, s6 = s5 + P, s7 = s6 + P;
+    for (let p = 0; p < P; p++) {
+      dst[at + p]! += k0 * src[s0 + p]! + k1 * src[s1 + p]! + k2 * src[s2 + p]! + k3 * src[s3 + p]! +
+        k4 * src[s4 + p]! + k5 * src[s5 + p]! + k6 * src[s6 + p]! + k7 * src[s7 + p]!;
+    }
+  }
+  for (; k < n; k++) {
+    const kk = scale * weights[from + k]!;
+    const s0 = k * P;
+    for (let p = 0; p < P; p++) dst[at + p]! += kk * src[s0 + p]!;
+  }
 }
