@@ -45,6 +45,20 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 }
 
 /**
+ * Writes a file and fsyncs its bytes on libuv's thread pool; `flags` 'wx' refuses an existing file. Its name
+ * is not synced: the caller renames it into place or syncs the folder.
+ */
+export async function writeSynced(path: string, data: Uint8Array | string, flags: 'w' | 'wx'): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * The same, with every step (the write, both fsyncs, the rename) on libuv's thread pool: a submit's
  * input is made durable without stopping the event loop (an fsync took 20-50 ms on a busy VM, and a
  * burst of submits would otherwise hold the HTTP API for seconds; docs/benchmarks.md).
@@ -53,13 +67,7 @@ export async function writeFileAtomicAsync(path: string, data: Uint8Array | stri
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true });
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeSynced(tmp, data, 'w');
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });

@@ -7,10 +7,10 @@
  * burst (docs/benchmarks.md, "Inference worker").
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
-import { fsyncDir, SharedDirSync, writeFileAtomic } from './atomic-file.js';
+import { fsyncDir, SharedDirSync, writeFileAtomic, writeSynced } from './atomic-file.js';
 import type { JobRequest, Settlement } from './job.js';
 import type { ResultVariant } from '../client/api-types.js';
 
@@ -67,13 +67,7 @@ export class JobFiles {
   async writeInput(id: string, image: Uint8Array): Promise<string> {
     const path = this.inputPath(id);
     try {
-      const fh = await open(path, 'wx');
-      try {
-        await fh.writeFile(image);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeSynced(path, image, 'wx');
     } catch (e) {
       await rm(path, { force: true });
       throw ioFailed(e, path, 'writing');
