@@ -46,11 +46,12 @@ afterAll(async () => {
 
 describe('1 API node + 2 worker processes', () => {
   it('40 jobs from 5 owners, one worker killed -9 mid-run: 40/40 done, each completed exactly once', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      const sub = await api.client.submit({ imageBase64: image, recipe: `shift:${(0.5 + (i % 5) * 0.1).toFixed(1)} steps:12`, owner: `owner${i % 5}`, model: 'analytic' });
-      ids.push(sub.id);
-    }
+    // All 40 at once and 40 steps each, so that work is still queued and running when the victim is polled (one
+    // at a time, 12-step jobs could all be done before the first poll: failed once in a fresh-clone CI).
+    const subs = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => api.client.submit({ imageBase64: image, recipe: `shift:${(0.5 + (i % 5) * 0.1).toFixed(1)} steps:40`, owner: `owner${i % 5}`, model: 'analytic' })),
+    );
+    const ids = subs.map((s) => s.id);
     const victim = workers[0]!;
     await expect.poll(() => workerBusy(victim), { timeout: 20_000, interval: 20 }).toBeGreaterThan(0);
     await kill9(victim);
