@@ -1,4 +1,5 @@
 /** A model package with its UNet session open and its directions loaded on demand. */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { alphasCumprod } from './diffusion/schedule.js';
 import { directionNames, loadDirection, type Direction } from './directions/direction-file.js';
@@ -22,6 +23,8 @@ export interface OpenModelOptions {
 
 export class LoadedModel {
   private readonly directions = new Map<string, Direction>();
+  /** The folder's listing and the folder's mtime it was read at (see directionNames). */
+  private names: { readonly mtimeMs: number; readonly list: readonly string[] } | null = null;
   readonly alphasBar: Float64Array;
 
   private constructor(
@@ -54,8 +57,23 @@ export class LoadedModel {
     return join(this.pkg.dir, this.manifest.directions);
   }
 
+  /**
+   * The installed directions' names. Every submit asks (its recipe is parsed against them), so the listing
+   * is kept while the folder's mtime stays the same: a file added, removed or renamed into place (by
+   * another process too, e.g. `asyrp directions learn`) changes it, and one stat costs far less than a
+   * readdir per submit.
+   */
   directionNames(): string[] {
-    return directionNames(this.directionsDir);
+    const dir = this.directionsDir;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(dir).mtimeMs;
+    } catch {
+      this.names = null;
+      return directionNames(dir);
+    }
+    if (this.names?.mtimeMs !== mtimeMs) this.names = { mtimeMs, list: directionNames(dir) };
+    return [...this.names.list];
   }
 
   direction(name: string): Direction {
@@ -70,6 +88,7 @@ export class LoadedModel {
   /** Forget cached directions (after a new one is learned or a file is replaced). */
   reloadDirections(): void {
     this.directions.clear();
+    this.names = null;
   }
 
   async close(): Promise<void> {

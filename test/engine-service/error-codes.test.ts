@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { API_ERROR_CODES } from '../../src/engine/client/api-types.js';
-import { HTTP_STATUS, toApiError } from '../../src/engine/service/service-error.js';
+import { HTTP_STATUS, ServiceError, toApiError } from '../../src/engine/service/service-error.js';
 import { StorageError, STORAGE_ERROR_CODES } from '../../src/storage/index.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -46,5 +46,16 @@ describe('API error codes', () => {
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
     expect(toApiError(enospc)).toMatchObject({ code: 'IO_FAILED', message: 'the disk is full' });
     expect(toApiError(new TypeError('x is undefined')).code).toBe('INTERNAL');
+  });
+});
+
+describe('ServiceError', () => {
+  it('captures no stack (an answer, not a fault) and leaves stack capture on for other errors', () => {
+    const limit = Error.stackTraceLimit;
+    const e = new ServiceError('OWNER_LIMIT', 'full', { retryAfterMs: 1000 });
+    expect([e.code, e.message, e.extra.retryAfterMs, e.name]).toEqual(['OWNER_LIMIT', 'full', 1000, 'ServiceError']);
+    expect(e.stack?.split('\n')).toHaveLength(1);
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error('x').stack?.split('\n').length).toBeGreaterThan(1);
   });
 });
