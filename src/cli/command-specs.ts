@@ -145,7 +145,7 @@ export const BENCH_LOAD = {
     window: { type: 'string', value: '<s>', help: 'seconds measured per variant, 10-600 (default 40)' },
     burst: { type: 'string', value: '<N>', help: 'submissions in the burst (default 500)' },
     owners: { type: 'string', value: '<N>', help: 'owners the burst comes from (default 20)' },
-    variants: { type: 'string', value: '<list>', help: 'which to run, comma-separated: inline, worker, worker-nice0, ort-default, worker-json (base64 JSON bodies instead of multipart; default all but worker-json)' },
+    variants: { type: 'string', value: '<list>', help: 'which to run, comma-separated: inline, worker, worker-nice0, ort-default, floor (a bare HTTP server under the same burst, no engine), worker-json (base64 JSON bodies instead of multipart; default all but worker-json)' },
     repeat: { type: 'string', value: '<N>', help: 'rounds of the variants, interleaved (the order reversed every other round), 1-20 (default 1)' },
     json,
   },

@@ -154,6 +154,8 @@ describe('engine API', () => {
     expect(text).toMatch(/^process_cpu_user_seconds_total [\d.e-]+$/m);
     expect(text).toMatch(/asyrp_jobs_finished_total\{state="done"\} [1-9]/);
     expect(text).toMatch(/asyrp_step_seconds_count [1-9]/);
+    // Every stage of the accepted submits above was timed.
+    for (const stage of ['body', 'check', 'input', 'commit']) expect(text).toMatch(new RegExp(`asyrp_submit_stage_seconds_count\\{stage="${stage}"\\} [1-9]`));
   });
 });
 

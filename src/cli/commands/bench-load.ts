@@ -32,6 +32,8 @@ interface Variant {
   readonly inferenceNice: number;
   /** How the burst's submits carry their image: multipart bytes (as EngineClient sends them) or base64 JSON. */
   readonly submitBody: 'multipart' | 'json';
+  /** The floor: a bare node:http server under the same burst (bench-load-floor.ts), no engine. */
+  readonly floor?: boolean;
 }
 
 interface VariantResult {
@@ -49,6 +51,8 @@ interface VariantResult {
   readonly editsPerMinute: number;
   /** UNet samples computed per second: the model's throughput, whichever jobs it went to. */
   readonly samplesPerSecond: number;
+  /** The burst's accepted submits by stage (asyrp_submit_stage_seconds): p50 and p99 as bucket bounds, s. */
+  readonly stages: Readonly<Record<string, { readonly p50: number; readonly p99: number; readonly n: number }>>;
 }
 
 const RUNNING = 16;
@@ -69,9 +73,12 @@ async function noisePng(seed: number, size: number): Promise<string> {
   return (await encodePng({ data, width: size, height: size })).toString('base64');
 }
 
-/** Starts the engine in a child process (bench-load-engine) and resolves with its URL and a stop(). */
-function startChildEngine(config: AppConfig): Promise<{ url: string; stop: () => Promise<void> }> {
-  const entry = new URL(`../bench-load-engine.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+/**
+ * Starts the engine (bench-load-engine), or the floor server (bench-load-floor), in a child process and
+ * resolves with its URL and a stop().
+ */
+function startChildEngine(config: AppConfig, floor = false): Promise<{ url: string; stop: () => Promise<void> }> {
+  const entry = new URL(`../bench-load-${floor ? 'floor' : 'engine'}.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
   const child = fork(entry, [JSON.stringify(config)], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     execArgv: import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [],
@@ -94,14 +101,38 @@ function startChildEngine(config: AppConfig): Promise<{ url: string; stop: () =>
   });
 }
 
-/** Jobs done and UNet samples computed so far (samples = calls × mean batch, from /metrics). */
-async function counters(url: string): Promise<{ done: number; samples: number }> {
+/** Cumulative bucket counts of asyrp_submit_stage_seconds: stage -> [upper bound, count] in order. */
+type StageBuckets = Map<string, [number, number][]>;
+
+/** Jobs done, UNet samples computed so far (samples = calls × mean batch) and the submit stages, from /metrics. */
+async function counters(url: string): Promise<{ done: number; samples: number; stages: StageBuckets }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  const stages: StageBuckets = new Map();
+  for (const m of text.matchAll(/^asyrp_submit_stage_seconds_bucket\{le="([^"]+)",stage="([a-z]+)"\} (\d+)/gm)) {
+    const list = stages.get(m[2]!) ?? [];
+    list.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[3])]);
+    stages.set(m[2]!, list);
+  }
   return {
     done: value(/asyrp_jobs_finished_total\{state="done"\} ([\d.e+-]+)/),
     samples: value(/asyrp_step_seconds_count ([\d.e+-]+)/) * value(/asyrp_batch_size_mean ([\d.e+-]+)/),
+    stages,
   };
+}
+
+/** Per stage, the p50 and p99 of what was observed between two snapshots, as the bounds of their buckets. */
+function stageQuantiles(before: StageBuckets, after: StageBuckets): VariantResult['stages'] {
+  const out: Record<string, { p50: number; p99: number; n: number }> = {};
+  for (const [stage, buckets] of after) {
+    const prior = new Map(before.get(stage) ?? []);
+    const diff = buckets.map(([le, n]) => [le, n - (prior.get(le) ?? 0)] as const);
+    const n = diff[diff.length - 1]?.[1] ?? 0;
+    if (!n) continue;
+    const bound = (q: number) => diff.find(([, c]) => c >= q * n)?.[0] ?? Infinity;
+    out[stage] = { p50: bound(0.5), p99: bound(0.99), n };
+  }
+  return out;
 }
 
 async function runVariant(
@@ -119,16 +150,16 @@ async function runVariant(
     engine: { ...ctx.config.engine, host: '127.0.0.1', port: 0, maxBatch: RUNNING, inference: variant.inference, intraOpThreads: variant.intraOpThreads, inferenceNice: variant.inferenceNice, ...(opts.model ? { models: [opts.model] } : {}) },
     ...(opts.model ? { defaultModel: opts.model } : {}),
   } as AppConfig;
-  const engine = await startChildEngine(config);
+  const engine = await startChildEngine(config, variant.floor);
   try {
     const client = new EngineClient({ baseUrl: engine.url, timeoutMs: 120_000 });
     // Warm-up: the first calls allocate onnxruntime's arenas.
-    await client.wait((await client.submit({ imageBase64: opts.warmImage, recipe: opts.recipe(0), owner: 'warm-up' })).id);
+    if (!variant.floor) await client.wait((await client.submit({ imageBase64: opts.warmImage, recipe: opts.recipe(0), owner: 'warm-up' })).id);
 
     let open = true;
     let seed = 1;
-    // RUNNING owners keep one job each in flight for the whole window.
-    const background = Array.from({ length: RUNNING }, async (_, i) => {
+    // RUNNING owners keep one job each in flight for the whole window (the floor has no jobs).
+    const background = Array.from({ length: variant.floor ? 0 : RUNNING }, async (_, i) => {
       while (open) {
         try {
           const job = await client.submit({ imageBase64: opts.image, recipe: opts.recipe(seed++), owner: `running-${i}` });
@@ -158,6 +189,7 @@ async function runVariant(
     })();
 
     await new Promise((r) => setTimeout(r, 2000));
+    const beforeBurst = await counters(engine.url);
     const submitMs: number[] = [];
     const acceptedMs: number[] = [];
     const refusedMs: number[] = [];
@@ -195,7 +227,9 @@ async function runVariant(
       }),
     );
 
-    const left = opts.windowMs - (performance.now() - start);
+    const afterBurst = await counters(engine.url);
+    // The floor has no throughput to measure: its window ends with the burst.
+    const left = variant.floor ? 0 : opts.windowMs - (performance.now() - start);
     if (left > 0) await new Promise((r) => setTimeout(r, left));
     const atEnd = await counters(engine.url);
     const minutes = (performance.now() - start) / 60_000;
@@ -203,7 +237,7 @@ async function runVariant(
     await poller;
     // The background loops end with their current jobs; the engine is stopped without waiting for them.
     void Promise.allSettled(background);
-    return { round, variant, healthMs: summary(healthMs), submitMs: summary(submitMs), acceptedP99: summary(acceptedMs).p99, refusedP99: summary(refusedMs).p99, accepted, refused, healthFailures, editsPerMinute: (atEnd.done - atStart.done) / minutes, samplesPerSecond: (atEnd.samples - atStart.samples) / (minutes * 60) };
+    return { round, variant, healthMs: summary(healthMs), submitMs: summary(submitMs), acceptedP99: summary(acceptedMs).p99, refusedP99: summary(refusedMs).p99, accepted, refused, healthFailures, editsPerMinute: variant.floor ? NaN : (atEnd.done - atStart.done) / minutes, samplesPerSecond: variant.floor ? NaN : (atEnd.samples - atStart.samples) / (minutes * 60), stages: stageQuantiles(beforeBurst.stages, afterBurst.stages) };
   } finally {
     await engine.stop();
   }
@@ -262,6 +296,7 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
     { key: 'worker', name: `worker, ${t}${nice ? `, nice ${nice}` : ''}`, inference: 'worker', intraOpThreads: threads, inferenceNice: nice, submitBody: 'multipart' },
     ...(nice !== 0 ? [{ key: 'worker-nice0', name: `worker, ${t}, nice 0`, inference: 'worker' as const, intraOpThreads: threads, inferenceNice: 0, submitBody: 'multipart' as const }] : []),
     ...(threads !== 0 ? [{ key: 'ort-default', name: 'worker, onnxruntime default threads', inference: 'worker' as const, intraOpThreads: 0, inferenceNice: nice, submitBody: 'multipart' as const }] : []),
+    { key: 'floor', name: 'floor: bare node:http server, no engine', inference: 'worker', intraOpThreads: threads, inferenceNice: nice, submitBody: 'multipart', floor: true },
     { key: 'worker-json', name: `worker, ${t}${nice ? `, nice ${nice}` : ''}, base64 JSON bodies`, inference: 'worker', intraOpThreads: threads, inferenceNice: nice, submitBody: 'json' },
   ];
   // worker-json only when asked for (it measures the body encoding, not the engine's settings).
@@ -293,6 +328,7 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
       [`nice ${nice} / nice 0 (worker)`, 'worker', 'worker-nice0'],
       [`${threads} threads / onnxruntime default (worker)`, 'worker', 'ort-default'],
       ['multipart / base64 JSON bodies (worker)', 'worker', 'worker-json'],
+      ['worker / floor', 'worker', 'floor'],
     ];
     const ratios = pairs.flatMap(([label, a, b]) => {
       const per = Array.from({ length: rounds }, (_, i) => [byKey(a, i + 1), byKey(b, i + 1)] as const).filter((p): p is readonly [VariantResult, VariantResult] => !!p[0] && !!p[1]);
@@ -308,6 +344,15 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
     ctx.out.write(`model ${model.id}, recipe "${out.recipe}", ${RUNNING} jobs running, burst of ${burst} submissions from ${owners} owners, ${windowMs / 1000} s window${rounds > 1 ? `, ${rounds} rounds` : ''}\n\n`);
     ctx.out.write(`| variant | health p50 ms | health p99 ms | submit p50 ms | submit p99 ms | accepted (p99 ms) | refused (p99 ms) | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|---:|---|---:|---:|\n`);
     for (const r of results) ctx.out.write(row(r, rounds > 1 ? `${r.variant.name} (round ${r.round})` : r.variant.name));
+    const stageNames = ['body', 'check', 'input', 'commit'].filter((st) => results.some((r) => r.stages[st]));
+    if (stageNames.length) {
+      // Bucket bounds of asyrp_submit_stage_seconds over the burst's accepted submits (p50 / p99, ms).
+      ctx.out.write(`\naccepted submits by stage, p50 / p99 ms (bounds of the metric's buckets):\n\n| variant | ${stageNames.join(' | ')} |\n|---|${stageNames.map(() => '---:').join('|')}|\n`);
+      for (const r of results) {
+        const cells = stageNames.map((st) => (r.stages[st] ? `${fmt(r.stages[st].p50 * 1000)} / ${fmt(r.stages[st].p99 * 1000)}` : '—'));
+        ctx.out.write(`| ${rounds > 1 ? `${r.variant.name} (round ${r.round})` : r.variant.name} | ${cells.join(' | ')} |\n`);
+      }
+    }
     if (rounds > 1) {
       ctx.out.write(`\nmedian over the ${rounds} rounds:\n\n| variant | health p99 ms | submit p99 ms | accepted p99 ms | refused p99 ms | edits/min |\n|---|---:|---:|---:|---:|---:|\n`);
       for (const v of variants) {
@@ -322,7 +367,7 @@ export async function benchLoadCommand(argv: string[], ctx: CliContext): Promise
       ctx.out.write(`\n| ratio${rounds > 1 ? ': median [range] (each round)' : ''} | health p99 | submit p99 | edits/min | UNet samples/s |\n|---|---:|---:|---:|---:|\n`);
       for (const r of ratios) ctx.out.write(`| ${r.label} | ${cell(r.healthP99, 2)} | ${cell(r.submitP99, 2)} | ${cell(r.editsPerMinute, 2)} | ${cell(r.samplesPerSecond, 2)} |\n`);
       ctx.out.write('\n');
-      for (const r of ratios) ctx.out.write(`${r.label}: ${throughputVerdict(r.editsPerMinute, r.samplesPerSecond)}\n`);
+      for (const r of ratios) if (r.editsPerMinute.some(Number.isFinite)) ctx.out.write(`${r.label}: ${throughputVerdict(r.editsPerMinute, r.samplesPerSecond)}\n`);
       ctx.out.write(`\ntargets (worker): health p99 ≤ 100 ms, submit p99 ≤ 250 ms, edits/min no lower than inline\n`);
     }
     return 0;

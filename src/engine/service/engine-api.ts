@@ -42,6 +42,8 @@ export interface EngineApi {
    * submit that reads the body. An engine without it reads every body first.
    */
   reserveSubmit?(intent: SubmitIntent): MaybePromise<{ duplicate: SubmitResponse } | { ticket: SubmitTicket }>;
+  /** Times the reading and parsing of a submit's body (a metric; an engine without it does not time it). */
+  observeSubmitBody?(seconds: number): void;
   /** `ticket`: the place reserveSubmit held for this submit; it is given back whatever the outcome. */
   submit(req: SubmitInput, ticket?: SubmitTicket): Promise<SubmitResponse>;
   /** Throws a NOT_FOUND ServiceError for an unknown job. */

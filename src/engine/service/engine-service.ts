@@ -147,6 +147,11 @@ export class EngineService implements EngineApi {
     return reserveSubmit(this.submitContext(), intent);
   }
 
+  /** The time a submit's body took to read and parse (asyrp_submit_stage_seconds, stage "body"). */
+  observeSubmitBody(seconds: number): void {
+    this.metrics.observeSubmitStage('body', seconds);
+  }
+
   /** A submit; `ticket` is the place reserveSubmit held for it, if its headers were admitted first. */
   submit(req: SubmitInput, ticket?: SubmitTicket): Promise<SubmitResponse> {
     return submitJob(this.submitContext(), req, ticket);
@@ -155,7 +160,7 @@ export class EngineService implements EngineApi {
   private submitContext(): SubmitContext {
     const { opts, files, jobs, queue, running, throughput, progress, places } = this;
     const shuttingDown = this.draining || this.stopping;
-    return { opts, files, jobs, queue, running, throughput, progress, places, shuttingDown, detector: () => this.detector(), accept: (job) => this.accept(job) };
+    return { opts, files, jobs, queue, running, throughput, progress, places, shuttingDown, detector: () => this.detector(), accept: (job) => this.accept(job), observeStage: (stage, seconds) => this.metrics.observeSubmitStage(stage, seconds) };
   }
 
   /** A submitted job, persisted: it joins the queue. */

@@ -116,7 +116,9 @@ async function submit(service: EngineApi, opts: HttpOptions, req: IncomingMessag
   const ticket = early?.ticket;
   try {
     if (/100-continue/i.test(req.headers.expect ?? '') && Number(req.headers['content-length'] ?? 0) <= opts.maxBodyBytes) res.writeContinue();
+    const bodyStart = performance.now();
     const body = multipart ? await readMultipartSubmit(req, opts.maxBodyBytes) : await readJsonBody(req, opts.maxBodyBytes);
+    service.observeSubmitBody?.((performance.now() - bodyStart) / 1000);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ServiceError('BAD_REQUEST', 'the request body must be a JSON object');
     const answer = await service.submit(body as SubmitInput, ticket);
     return sendJson(res, answer.duplicate ? 200 : 202, answer);

@@ -38,6 +38,8 @@ export interface SubmitContext {
   detector(): { faceDetector?: FaceDetectorModel };
   /** Puts a persisted job in memory and in the queue, and announces it. */
   accept(job: Job): void;
+  /** Times a stage of an accepted submit (asyrp_submit_stage_seconds). */
+  observeStage?(stage: 'check' | 'input' | 'commit', seconds: number): void;
 }
 
 /** The share of a started job's steps still to do (1 before its total is known). */
@@ -128,6 +130,12 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitInput, owner: s
   // Its failure is handled below, after the check: not an unhandled rejection in the meantime.
   written.catch(() => undefined);
   let domain: Awaited<ReturnType<typeof checkDomain>>;
+  let since = performance.now();
+  const stage = (name: 'check' | 'input' | 'commit') => {
+    const now = performance.now();
+    ctx.observeStage?.(name, (now - since) / 1000);
+    since = now;
+  };
   try {
     const prepared = await prepareCheckInput(image, model.manifest, ctx.opts.limits, { faceIndex, ...ctx.detector() });
     domain = await checkDomain({ dir: model.pkg.dir, manifest: model.manifest }, prepared, ctx.opts.checkInference ?? model.inference);
@@ -139,6 +147,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitInput, owner: s
     );
     throw e;
   }
+  stage('check');
   const request: JobRequest = {
     kind,
     owner,
@@ -156,6 +165,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitInput, owner: s
   // The input is durable first; the row (with the request) commits after, in one commit with the rows of
   // other submits of the same turn: a 202 means both survive a kill -9.
   const inputPath = await written;
+  stage('input');
   let inserted: { job: StoredJob; created: boolean };
   try {
     inserted = await ctx.opts.store.insert({ id, idempotencyKey, kind, modelId, recipe: request.recipe, inputPath, inputHash: sha256(image), request: JSON.stringify(request) });
@@ -164,6 +174,7 @@ async function validateAndPersist(ctx: SubmitContext, req: SubmitInput, owner: s
     ctx.files.remove(id);
     throw e;
   }
+  stage('commit');
   const { job: row, created } = inserted;
   if (!created) {
     // Lost a race with the same key: the other submission's job stands.
