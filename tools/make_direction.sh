@@ -21,7 +21,10 @@
 # what it reads).  Bounded: ITER Adam steps of BATCH faces at one thread, and with BUDGET=S at most S seconds of them
 # (--time-budget: the step's decay follows the larger of the steps' and the time's share, so a run on a busy machine
 # ends on time, fully decayed, with fewer steps; the file's `source` metadata keeps the budget, the log the steps).  HNET=D also learns the paper's per-image
-# f_t(h) with D hidden units (--h-net, asyrp_tools/hnet.py; the engine runs it, src/engine/directions/h-net.ts).
+# f_t(h) with D hidden units (--h-net, asyrp_tools/hnet.py; the engine runs it, src/engine/directions/h-net.ts);
+# an INIT whose net has fewer units is widened by units with zero output weights (the run starts exactly at INIT), one
+# with more is refused.  HNET_LR=X multiplies the net's Adam steps (--h-net-lr): at 1 its output layer hardly moves
+# in a run of 30-50 steps (eyes-closed: net_w2_rms 0.004 -> 0.006 in 33), so the shift stays nearly one for every face.
 # An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
 # Smile also learns its negative strength: every second batch is generated with −Δh and judged against the face's
 # frown twin (smile −1; --pairs-negative; FROWN=0: the grin only).
@@ -36,7 +39,7 @@
 # src/engine/pipeline/edit-plan.ts); an INIT made for another tEdit is resampled to the nearest of its timesteps
 # (zero outside its range: a lower TEDIT starts the new low steps from nothing).
 # Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
-# OUTSIDE (2), BALANCE (1), HNET (32), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
+# OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
 name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red}
@@ -81,6 +84,7 @@ if has optimize && [ ! -f "$new" ]; then
   extra=(); [ "$INIT" = none ] || extra=(--init "$INIT")
   [ "$BALANCE" = 1 ] && extra+=(--pair-balance)
   [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
+  [ "${HNET_LR:-1}" = 1 ] || extra+=(--h-net-lr "$HNET_LR")
   [ "${OUTLINE:-0}" = 0 ] || extra+=(--pair-outline "$OUTLINE")
   [ -z "${WINDOW:-}" ] || extra+=(--window "$WINDOW")
   [ -z "${BUDGET:-}" ] || extra+=(--time-budget "$BUDGET")

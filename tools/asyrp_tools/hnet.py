@@ -77,3 +77,19 @@ class HNet(torch.nn.Module):
             net.wt.copy_(torch.from_numpy(np.asarray(wt, dtype=np.float32)))
             net.w2.copy_(torch.from_numpy(np.asarray(arrays["hnet_w2"], dtype=np.float32)))
         return net
+
+    def widened(self, hidden: int, seed: int = 0) -> "HNet":
+        """This net with `hidden` units, its own first: the added units start as a fresh net's
+        (random W1 and Wt, zero b1) with zero output weights, so f is unchanged at the start and
+        a continued run begins exactly where the file ended; their W2 then learns like any other.
+        Refuses fewer units: dropping some would change the edit the run starts from."""
+        have = self.w1.shape[0]
+        if hidden < have:
+            raise ValueError(f"the h-net has {have} hidden units; it can be widened, not cut to {hidden}")
+        wide = HNet(self.w1.shape[1], hidden, self.embed, self.scale, seed)
+        with torch.no_grad():
+            wide.w1[:have] = self.w1
+            wide.b1[:have] = self.b1
+            wide.wt[:have] = self.wt
+            wide.w2[:, :have] = self.w2
+        return wide

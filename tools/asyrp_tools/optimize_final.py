@@ -147,7 +147,9 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     engine's mix: each direction acts for t >= its own t_edit, src/engine/pipeline/edit-plan.ts).
     init_gain: a starting G [C,C] with cfg.h_gain (else G starts at zero, so the start is
     exactly the init's global edit).  init_net: a starting h-net (hnet.py tensors) with
-    cfg.h_net (else the net's output starts at zero).  pos_negative: what each image of x0 should
+    cfg.h_net (else the net's output starts at zero); with fewer hidden units than cfg.h_net
+    it is widened by units whose output weights are zero (HNet.widened), more are refused.
+    pos_negative: what each image of x0 should
     become at strength −1 (a smile direction's frown twins); every second batch is then generated
     with −Δh_t (and −f(h)), as the engine applies a negative strength, and judged against it."""
     if pos is not None and tuple(pos.shape) != tuple(x0.shape):
@@ -209,9 +211,13 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
     if cfg.h_net:
         if init_net is not None:
             net = HNet.from_arrays(init_net, scale=h_rms or 1.0)
-            if tuple(net.w1.shape) != (cfg.h_net, c) or net.embed != cfg.h_net_embed:
+            if net.w1.shape[1] != c or net.embed != cfg.h_net_embed or net.w1.shape[0] > cfg.h_net:
                 raise ValueError(f"init h-net has {net.w1.shape[0]} hidden units for {net.w1.shape[1]} channels and a "
-                                 f"{net.embed}-value embedding; asked for {cfg.h_net}, {c} and {cfg.h_net_embed}")
+                                 f"{net.embed}-value embedding; asked for {cfg.h_net}, {c} and {cfg.h_net_embed} "
+                                 "(a net can be widened, not cut)")
+            # A wider net than the init's: the added units have zero output weights (HNet.widened),
+            # so the run starts from exactly the init's edit.
+            net = net.widened(cfg.h_net, seed=cfg.seed)
         else:
             net = HNet(c, cfg.h_net, cfg.h_net_embed, scale=h_rms or 1.0, seed=cfg.seed)
     if cfg.window is not None:

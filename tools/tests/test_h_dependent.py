@@ -146,3 +146,32 @@ def test_h_net_reads_h_of_the_previous_step_starts_at_the_global_edit_and_is_lea
         optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1, h_net=4, h_net_embed=4), init_net=a.h_net)
     with pytest.raises(ValueError, match="t_max cannot be combined"):
         optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=1, t_max=500, h_net=8))
+
+
+def test_an_init_h_net_with_fewer_units_is_widened_so_the_run_starts_at_the_init():
+    # HNET=64 from a file made with 32 units: the added units have zero output weights, so the
+    # start is the file's edit exactly, and those weights then learn like the others.
+    from asyrp_tools.hnet import HNet
+    small = HNet(16, 4, 4, scale=1.0, seed=2)
+    with torch.no_grad():
+        small.w2.normal_(0, 0.3, generator=torch.Generator().manual_seed(6))
+        small.b1.normal_(0, 0.3, generator=torch.Generator().manual_seed(8))
+    wide = small.widened(8, seed=1)
+    h = torch.randn(2, 16, 4, 4, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        assert torch.allclose(wide(h, 613), small(h, 613), atol=1e-6)
+    assert not wide.w2[:, 4:].any() and wide.w1[4:].abs().sum() > 0
+    with pytest.raises(ValueError, match="not cut to 2"):
+        small.widened(2)
+    unet = tiny_unet()
+    init = torch.randn(6, 16, 4, 4, generator=torch.Generator().manual_seed(7)) * 0.1
+    cfg0 = config(iterations=2, h_net=8, h_net_embed=4, lr=0.0, h_net_lr=0.0)
+    still = optimize_final(unet, guide_for("glasses:1"), faces(), cfg0, init=init, init_net=small.arrays())
+    assert still.h_net["hnet_w1"].shape == (8, 16)
+    # (W1 goes through the run's h scale and back: equal to float rounding.)
+    assert all(np.allclose(still.h_net[k][:4], v, rtol=1e-6, atol=0) for k, v in small.arrays().items() if k != "hnet_w2")
+    assert np.array_equal(still.h_net["hnet_w2"][:, :4], small.arrays()["hnet_w2"])
+    assert not still.h_net["hnet_w2"][:, 4:].any()
+    moved = optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=2, h_net=8, h_net_embed=4),
+                           init=init, init_net=small.arrays())
+    assert moved.h_net["hnet_w2"][:, 4:].any()
