@@ -4,7 +4,12 @@
  * edits, eval, generate, learn, bench) or the engine service's worker, which calls stepTogether itself
  * so that jobs can join and leave the batch between ticks. Samples that need an edited epsilon go first,
  * because the model computes ε̃ for the first E samples of the batch (E = number of Δh rows).
+ *
+ * A sample whose Δh_t has h-net terms (a direction's f_t(h), which reads the sample's h of its previous
+ * step) hands them to the UNet with that h instead of evaluating them here: the UNet adds them into its
+ * delta_h row where it runs (the inference worker, off the engine's event loop; or this thread inline).
  */
+import type { HNetRow, HNetRows } from '../directions/h-net-rows.js';
 import type { Phase, Trajectory, UNetResult } from './trajectory.js';
 
 export interface UNetOutputs {
@@ -23,10 +28,11 @@ export interface UNet {
   /** Floats in one h (C·H·W). */
   readonly hSize: number;
   /**
-   * x: [B·3·R·R], t: [B], deltaH: [E·C·H·W] for the first E samples. The arrays are handed over: the
-   * inference worker takes their buffers (transferred, not copied), so a caller builds them per call.
+   * x: [B·3·R·R], t: [B], deltaH: [E·C·H·W] for the first E samples; hNets: terms w·f(h, t) to add into
+   * some of those rows before the call (h-net-rows.ts). The arrays are handed over: the inference worker
+   * takes their buffers (transferred, not copied), so a caller builds them per call.
    */
-  run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number): Promise<UNetOutputs>;
+  run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number, hNets?: HNetRows): Promise<UNetOutputs>;
 }
 
 /** Advances every unfinished trajectory by one step with a single UNet call. */
@@ -40,12 +46,19 @@ export async function stepTogether(unet: UNet, trajectories: readonly Trajectory
   const x = new Float32Array(B * sampleSize);
   const t = new Float32Array(B);
   const deltaH = new Float32Array(E * hSize);
+  const withNets = active.filter((a) => a.req.deltaH !== null && a.req.hNets !== undefined).length;
+  const h = new Float32Array(withNets * hSize);
+  const rows: HNetRow[] = [];
   active.forEach((a, i) => {
     x.set(a.req.x, i * sampleSize);
     t[i] = a.req.t;
     if (a.req.deltaH) deltaH.set(a.req.deltaH, i * hSize);
+    if (a.req.deltaH && a.req.hNets) {
+      h.set(a.req.hNets.h, rows.length * hSize);
+      rows.push({ row: i, t: a.req.t, terms: a.req.hNets.terms });
+    }
   });
-  const out = await unet.run(x, t, deltaH, B, E);
+  const out = await unet.run(x, t, deltaH, B, E, rows.length > 0 ? { h, rows } : undefined);
   active.forEach((a, i) => {
     const result: UNetResult = {
       eps: out.eps.subarray(i * sampleSize, (i + 1) * sampleSize),

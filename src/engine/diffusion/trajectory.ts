@@ -4,6 +4,7 @@
  * run a single edit, and the engine service batch many users' samples into one UNet call per tick, each
  * with its own t and Δh (continuous batching).
  */
+import type { HNetTerm } from '../directions/h-net-rows.js';
 import { alphaBarAt } from './schedule.js';
 import { asyrpStep, predictX0 } from './ddim-step.js';
 
@@ -13,8 +14,22 @@ export interface UNetRequest {
   /** x_t of one sample, [3·R·R]. */
   readonly x: Float32Array;
   readonly t: number;
-  /** Δh_t for this sample, [C·H·W], or null for an unedited evaluation. */
+  /** Δh_t for this sample, [C·H·W], or null for an unedited evaluation (without the hNets terms). */
   readonly deltaH: Float32Array | null;
+  /**
+   * Terms of Δh_t still to add, w·f(h, t) of directions' h-nets, and the h they read (the sample's h of
+   * its previous step): evaluated where the UNet runs (batch-runner.ts). Absent when there are none.
+   */
+  readonly hNets?: { readonly h: Float32Array; readonly terms: readonly HNetTerm[] };
+}
+
+/**
+ * Δh_t of one sample in two parts: `fixed`, summed before the UNet call (the per-timestep Δh_i(t) and
+ * the h-gain terms), and the h-net terms, which read h of the previous step and are left to the UNet.
+ */
+export interface DeltaHParts {
+  readonly fixed: Float32Array;
+  readonly hNets: readonly HNetTerm[];
 }
 
 export interface UNetResult {
@@ -111,10 +126,11 @@ export interface GenerationOptions {
   /** Quality boosting: t < tBoost uses η = 1 (0 turns it off). */
   readonly tBoost: number;
   /**
-   * Δh_t for the sample at timestep t, or null when nothing is edited. hPrev is h of this generation's
-   * previous step (null at the first): h-dependent directions read it (direction-file.ts).
+   * Δh_t for the sample at timestep t (whole, or in parts whose h-net terms the UNet adds), or null when
+   * nothing is edited. hPrev is h of this generation's previous step (null at the first): h-dependent
+   * directions read it (direction-file.ts); h-net terms are only returned with an hPrev.
    */
-  readonly deltaHAt: (t: number, hPrev: Float32Array | null) => Float32Array | null;
+  readonly deltaHAt: (t: number, hPrev: Float32Array | null) => Float32Array | DeltaHParts | null;
   /** Fills standard-normal noise for boosting steps (seeded by the caller). */
   readonly noise: (out: Float32Array) => Float32Array;
   readonly onH?: HObserver;
@@ -167,7 +183,7 @@ export class GenerationTrajectory implements Trajectory {
     return this.seq[this.k]!;
   }
 
-  private deltaH(): Float32Array | null {
+  private deltaH(): Float32Array | DeltaHParts | null {
     return this.t >= this.opts.tEdit ? this.opts.deltaHAt(this.t, this.hPrev) : null;
   }
 
@@ -179,7 +195,10 @@ export class GenerationTrajectory implements Trajectory {
 
   request(): UNetRequest {
     if (this.done) throw new Error('generation is already complete');
-    return { x: this.x, t: this.t, deltaH: this.deltaH() };
+    const d = this.deltaH();
+    if (d === null || d instanceof Float32Array) return { x: this.x, t: this.t, deltaH: d };
+    if (d.hNets.length === 0 || !this.hPrev) return { x: this.x, t: this.t, deltaH: d.fixed };
+    return { x: this.x, t: this.t, deltaH: d.fixed, hNets: { h: this.hPrev, terms: d.hNets } };
   }
 
   advance(result: UNetResult): void {

@@ -207,7 +207,7 @@ async function generate(model: LoadedModel, xTs: Float32Array[], plan: EditPlan,
   for (let i = 0; i < xTs.length; i += batch) {
     const trs = xTs.slice(i, i + batch).map((xT, k) => {
       const rng = new GaussianRng(plan.seed + i + k);
-      return new GenerationTrajectory(xT, seq, model.alphasBar, { tEdit: plan.tEdit, tBoost: plan.tBoost, deltaHAt: plan.deltaHAt, noise: (o) => rng.fillNormal(o) });
+      return new GenerationTrajectory(xT, seq, model.alphasBar, { tEdit: plan.tEdit, tBoost: plan.tBoost, deltaHAt: plan.deltaHPartsAt, noise: (o) => rng.fillNormal(o) });
     });
     await runToCompletion(model.unet, trs);
     out.push(...trs.map((t) => t.x));

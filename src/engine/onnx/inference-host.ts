@@ -9,6 +9,10 @@
  * worker shares the process's memory limits and lifetime, so nothing is left behind when the engine
  * exits (docs/scaling.md).
  *
+ * A direction's h-net is loaded into the worker the first time a run needs it (its weights copied once and
+ * transferred, then named by an id), kept with the graph it was used with, and released with that graph;
+ * after that, a run's h-net rows carry only h, t and weights per row (one message per UNet call).
+ *
  * A worker that dies (an uncaught error, a native abort that ends the thread, `kill()`) fails the calls
  * it had in flight with INFERENCE_FAILED (details.reason 'WORKER_EXITED') and is replaced on the next
  * call, which first loads every open graph again. Nothing retries a failed call: the engine fails the
@@ -16,12 +20,15 @@
  */
 import { Worker } from 'node:worker_threads';
 import { EngineError } from '../errors.js';
+import type { HNet } from '../directions/h-net.js';
 import {
   tensorBuffers,
+  type FeedHNets,
   type GraphInfo,
   type GraphOptions,
   type InferenceBackend,
   type InferenceGraph,
+  type RunTimes,
   type TensorData,
   type WorkerReply,
   type WorkerRequest,
@@ -45,6 +52,8 @@ class WorkerGraph implements InferenceGraph {
   loadedIn = -1;
   loading: Promise<void> = Promise.resolve();
   released = false;
+  /** The id each h-net was loaded under, and the worker generation it was loaded into. */
+  private readonly nets = new WeakMap<HNet, { id: number; loadedIn: number }>();
 
   constructor(
     private readonly host: InferenceHost,
@@ -54,12 +63,43 @@ class WorkerGraph implements InferenceGraph {
     public info: GraphInfo,
   ) {}
 
-  async run(feeds: Readonly<Record<string, TensorData>>): Promise<{ outputs: Record<string, TensorData>; runMs: number }> {
+  async run(feeds: Readonly<Record<string, TensorData>>, hNets?: FeedHNets): Promise<{ outputs: Record<string, TensorData> } & RunTimes> {
     if (this.released) throw new EngineError('INFERENCE_FAILED', `graph ${this.path} was released`);
     await this.host.ensureLoaded(this);
-    const reply = await this.host.request({ op: 'run', graph: this.id, feeds }, tensorBuffers(Object.values(feeds)));
+    const named = hNets ? await this.nameNets(hNets) : undefined;
+    const tensors = [...Object.values(feeds), ...(hNets ? [{ data: hNets.h, dims: [] }] : [])];
+    const reply = await this.host.request({ op: 'run', graph: this.id, feeds, ...(named ? { hNets: named } : {}) }, tensorBuffers(tensors));
     if (!('outputs' in reply)) throw new EngineError('INFERENCE_FAILED', 'the inference worker answered a run without outputs');
-    return { outputs: { ...reply.outputs }, runMs: reply.runMs };
+    return { outputs: { ...reply.outputs }, runMs: reply.runMs, hNetMs: reply.hNetMs };
+  }
+
+  /**
+   * The rows with each net named by its id, after loading into the worker the nets it does not hold yet:
+   * once per net and worker (a new worker after a crash gets them again), so a steady tick sends one message.
+   */
+  private async nameNets(hNets: FeedHNets): Promise<FeedHNets<number>> {
+    const loads: Promise<unknown>[] = [];
+    const idOf = (net: HNet): number => {
+      let entry = this.nets.get(net);
+      if (!entry) this.nets.set(net, (entry = { id: this.host.newNetId(), loadedIn: -1 }));
+      if (entry.loadedIn !== this.loadedIn) {
+        const e = entry;
+        e.loadedIn = this.loadedIn;
+        // A copy: the direction keeps its own arrays (inline runs and later jobs read them).
+        const weights: HNet = { hidden: net.hidden, embed: net.embed, w1: net.w1.slice(), b1: net.b1.slice(), wt: net.wt.slice(), w2: net.w2.slice() };
+        const buffers = tensorBuffers([weights.w1, weights.b1, weights.wt, weights.w2].map((data) => ({ data, dims: [] })));
+        loads.push(
+          this.host.request({ op: 'loadHNet', graph: this.id, net: e.id, weights }, buffers).catch((err: unknown) => {
+            e.loadedIn = -1; // the next run tries again
+            throw err;
+          }),
+        );
+      }
+      return entry.id;
+    };
+    const rows = hNets.rows.map((r) => ({ row: r.row, t: r.t, terms: r.terms.map((term) => ({ net: idOf(term.net), weight: term.weight })) }));
+    await Promise.all(loads);
+    return { feed: hNets.feed, hspace: hNets.hspace, h: hNets.h, rows };
   }
 
   async release(): Promise<void> {
@@ -86,12 +126,15 @@ export class InferenceHost implements InferenceBackend {
   readonly nice: number;
   /** Workers started after one stopped unexpectedly. */
   restarts = 0;
+  /** h-nets the worker holds, as it last reported (loaded with a graph, gone with its release or the worker). */
+  hNetsInWorker = 0;
   private worker: Worker | null = null;
   private stopFlag: Int32Array | null = null;
   private generation = 0;
   private lastError: string | null = null;
   private nextId = 1;
   private nextGraph = 1;
+  private nextNet = 1;
   private closed = false;
   private readonly pending = new Map<number, Pending>();
   private readonly graphs = new Set<WorkerGraph>();
@@ -131,6 +174,10 @@ export class InferenceHost implements InferenceBackend {
       );
     }
     return graph.loading;
+  }
+
+  newNetId(): number {
+    return this.nextNet++;
   }
 
   async releaseGraph(graph: WorkerGraph): Promise<void> {
@@ -198,6 +245,7 @@ export class InferenceHost implements InferenceBackend {
     if (!p) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) w.unref();
+    if (reply.ok && 'hNetsHeld' in reply) this.hNetsInWorker = reply.hNetsHeld;
     if (reply.ok) p.resolve(reply);
     else p.reject(new EngineError(reply.error.code, reply.error.message));
   }
@@ -205,6 +253,7 @@ export class InferenceHost implements InferenceBackend {
   private onExit(w: Worker, code: number): void {
     if (this.worker !== w) return;
     this.worker = null;
+    this.hNetsInWorker = 0;
     const why = this.lastError ? `an uncaught error: ${this.lastError}` : `exit code ${code}`;
     if (!this.closed) {
       this.restarts++;

@@ -1,7 +1,7 @@
 /**
  * The inference worker's message interface (docs/scaling.md, "The inference worker"). The engine's
- * main thread and the worker exchange three requests (load a graph, run it, release it) and one
- * answer per request, matched by `id`. Tensors travel as Float32Arrays whose ArrayBuffers are in the
+ * main thread and the worker exchange four requests (load a graph, load a direction's h-net for it, run
+ * it, release it with its h-nets) and one answer per request, matched by `id`. Tensors travel as Float32Arrays whose ArrayBuffers are in the
  * transfer list, so a UNet batch crosses the boundary without being copied: the sender's buffer is
  * detached and the receiver owns it.
  *
@@ -9,6 +9,8 @@
  * (the scale-out, issue #33) with the tensors as binary frames.
  */
 import type { EngineErrorCode } from '../errors.js';
+import type { HNet } from '../directions/h-net.js';
+import type { HNetRows } from '../directions/h-net-rows.js';
 import type { ExecutionProvider } from './execution-provider.js';
 
 /** How a graph's session is created. */
@@ -45,9 +47,22 @@ export interface GraphInfo {
   readonly fallback?: string;
 }
 
+/**
+ * h-net terms to add into rows of one feed before the graph runs (a direction's f_t(h), h-net-rows.ts):
+ * the UNet's delta_h. N names a net: an HNet object on the main thread, the id it was loaded under
+ * (`loadHNet`) in a message.
+ */
+export interface FeedHNets<N = HNet> extends HNetRows<N> {
+  readonly feed: string;
+  /** [C,H,W] of the feed's rows and of h. */
+  readonly hspace: readonly [number, number, number];
+}
+
 export type WorkerRequest =
   | { readonly op: 'load'; readonly id: number; readonly graph: number; readonly path: string; readonly options: GraphOptions }
-  | { readonly op: 'run'; readonly id: number; readonly graph: number; readonly feeds: Readonly<Record<string, TensorData>> }
+  /** A direction's h-net, kept with `graph` until that graph is released; `net` is an id chosen by the host. */
+  | { readonly op: 'loadHNet'; readonly id: number; readonly graph: number; readonly net: number; readonly weights: HNet }
+  | { readonly op: 'run'; readonly id: number; readonly graph: number; readonly feeds: Readonly<Record<string, TensorData>>; readonly hNets?: FeedHNets<number> }
   | { readonly op: 'release'; readonly id: number; readonly graph: number };
 
 export interface WorkerFailure {
@@ -55,10 +70,17 @@ export interface WorkerFailure {
   readonly message: string;
 }
 
+/** Run times: inside onnxruntime, and adding the h-net rows into the feed before it (0 without). */
+export interface RunTimes {
+  readonly runMs: number;
+  readonly hNetMs: number;
+}
+
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly info: GraphInfo }
-  | { readonly id: number; readonly ok: true; readonly outputs: Readonly<Record<string, TensorData>>; readonly runMs: number }
-  | { readonly id: number; readonly ok: true; readonly released: true }
+  /** hNetsHeld: h-nets the worker holds now, over all graphs (after a loadHNet or a release). */
+  | { readonly id: number; readonly ok: true; readonly hNetsHeld: number; readonly released?: true }
+  | ({ readonly id: number; readonly ok: true; readonly outputs: Readonly<Record<string, TensorData>> } & RunTimes)
   | { readonly id: number; readonly ok: false; readonly error: WorkerFailure };
 
 /** The ArrayBuffers behind a set of tensors, each once (a transfer list may not name one twice). */
@@ -76,10 +98,11 @@ export function tensorBuffers(tensors: Iterable<TensorData>): ArrayBuffer[] {
 export interface InferenceGraph {
   readonly info: GraphInfo;
   /**
-   * Runs the graph. The feeds' buffers are handed over (the worker path transfers them, leaving the
-   * caller's arrays empty): a caller that reads a feed afterwards passes a copy.
+   * Runs the graph, first adding `hNets` into their feed where the graph runs (the worker, or this thread
+   * inline). The feeds' and hNets.h's buffers are handed over (the worker path transfers them, leaving the
+   * caller's arrays empty): a caller that reads one afterwards passes a copy.
    */
-  run(feeds: Readonly<Record<string, TensorData>>): Promise<{ outputs: Record<string, TensorData>; runMs: number }>;
+  run(feeds: Readonly<Record<string, TensorData>>, hNets?: FeedHNets): Promise<{ outputs: Record<string, TensorData> } & RunTimes>;
   release(): Promise<void>;
 }
 

@@ -1,13 +1,15 @@
 /**
  * The inference worker's entry (a worker_threads worker started by inference-host.ts). It holds the
- * onnxruntime sessions and answers the requests of inference-protocol.ts one at a time, in order: a
+ * onnxruntime sessions, and the h-nets of the directions used with them (added into a run's delta_h rows
+ * here, just before the onnxruntime call, so that they cost the engine's main thread nothing), and answers the requests of inference-protocol.ts one at a time, in order: a
  * run blocks this thread while it computes, which is the point, since the engine's main thread (HTTP
  * API, job bookkeeping) no longer waits on it.
  */
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { asEngineError } from '../errors.js';
-import { tensorBuffers, type WorkerReply, type WorkerRequest } from './inference-protocol.js';
+import { EngineError, asEngineError } from '../errors.js';
+import type { HNet } from '../directions/h-net.js';
+import { tensorBuffers, type FeedHNets, type WorkerReply, type WorkerRequest } from './inference-protocol.js';
 import { OrtGraph } from './ort-graph.js';
 
 const port = parentPort;
@@ -41,7 +43,33 @@ function exitIfAsked(): void {
   if (Atomics.load(stopFlag, 0) === 1) process.exit(1);
 }
 
-const graphs = new Map<number, OrtGraph>();
+/** Each loaded graph, with the h-nets loaded for it (released with it). */
+const graphs = new Map<number, { readonly ort: OrtGraph; readonly nets: Map<number, HNet> }>();
+
+function graphOf(id: number) {
+  const g = graphs.get(id);
+  if (!g) throw new EngineError('INFERENCE_FAILED', `graph ${id} is not loaded in this worker`);
+  return g;
+}
+
+function hNetsHeld(): number {
+  let n = 0;
+  for (const g of graphs.values()) n += g.nets.size;
+  return n;
+}
+
+/** The run's h-net rows with each net id resolved to the weights loaded for this graph. */
+function resolveNets(hNets: FeedHNets<number>, nets: ReadonlyMap<number, HNet>): FeedHNets {
+  const rows = hNets.rows.map((r) => ({
+    ...r,
+    terms: r.terms.map((term) => {
+      const net = nets.get(term.net);
+      if (!net) throw new EngineError('INFERENCE_FAILED', `h-net ${term.net} is not loaded for this graph`);
+      return { net, weight: term.weight };
+    }),
+  }));
+  return { ...hNets, rows };
+}
 // Requests are handled strictly in arrival order: a load must finish before a run of the same graph.
 let chain: Promise<void> = Promise.resolve();
 
@@ -50,21 +78,24 @@ async function handle(req: WorkerRequest): Promise<{ reply: WorkerReply; transfe
     switch (req.op) {
       case 'load': {
         const g = await OrtGraph.load(req.path, req.options);
-        graphs.set(req.graph, g);
+        graphs.set(req.graph, { ort: g, nets: new Map() });
         return { reply: { id: req.id, ok: true, info: g.info }, transfer: [] };
       }
+      case 'loadHNet': {
+        graphOf(req.graph).nets.set(req.net, req.weights);
+        return { reply: { id: req.id, ok: true, hNetsHeld: hNetsHeld() }, transfer: [] };
+      }
       case 'run': {
-        const g = graphs.get(req.graph);
-        if (!g) throw asEngineError(new Error(`graph ${req.graph} is not loaded in this worker`), 'INFERENCE_FAILED', 'inference worker');
-        const { outputs, runMs } = await g.run(req.feeds);
+        const g = graphOf(req.graph);
+        const { outputs, runMs, hNetMs } = await g.ort.run(req.feeds, req.hNets ? resolveNets(req.hNets, g.nets) : undefined);
         exitIfAsked();
-        return { reply: { id: req.id, ok: true, outputs, runMs }, transfer: tensorBuffers(Object.values(outputs)) };
+        return { reply: { id: req.id, ok: true, outputs, runMs, hNetMs }, transfer: tensorBuffers(Object.values(outputs)) };
       }
       case 'release': {
         const g = graphs.get(req.graph);
         graphs.delete(req.graph);
-        await g?.release();
-        return { reply: { id: req.id, ok: true, released: true }, transfer: [] };
+        await g?.ort.release();
+        return { reply: { id: req.id, ok: true, released: true, hNetsHeld: hNetsHeld() }, transfer: [] };
       }
     }
   } catch (e) {

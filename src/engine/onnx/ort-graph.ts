@@ -7,7 +7,8 @@
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { EngineError, asEngineError } from '../errors.js';
-import type { GraphInfo, GraphOptions, InferenceBackend, InferenceGraph, TensorData, ValueInfo } from './inference-protocol.js';
+import { addHNetRows } from '../directions/h-net-rows.js';
+import type { FeedHNets, GraphInfo, GraphOptions, InferenceBackend, InferenceGraph, RunTimes, TensorData, ValueInfo } from './inference-protocol.js';
 import { openSession } from './open-session.js';
 
 function valueInfo(m: ort.InferenceSession.ValueMetadata): ValueInfo {
@@ -35,7 +36,15 @@ export class OrtGraph implements InferenceGraph {
     }
   }
 
-  async run(feeds: Readonly<Record<string, TensorData>>): Promise<{ outputs: Record<string, TensorData>; runMs: number }> {
+  async run(feeds: Readonly<Record<string, TensorData>>, hNets?: FeedHNets): Promise<{ outputs: Record<string, TensorData> } & RunTimes> {
+    let hNetMs = 0;
+    if (hNets) {
+      const feed = feeds[hNets.feed];
+      if (!feed) throw new EngineError('INFERENCE_FAILED', `h-net rows name the feed "${hNets.feed}", which this run does not have`);
+      const start = performance.now();
+      addHNetRows(hNets, feed.data, hNets.hspace);
+      hNetMs = performance.now() - start;
+    }
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor('float32', t.data, t.dims);
     const start = performance.now();
@@ -51,7 +60,7 @@ export class OrtGraph implements InferenceGraph {
       if (!(v.data instanceof Float32Array)) throw new EngineError('MODEL_MISMATCH', `output "${name}" is ${v.type}, not float32`);
       outputs[name] = { data: v.data, dims: [...v.dims] };
     }
-    return { outputs, runMs };
+    return { outputs, runMs, hNetMs };
   }
 
   async release(): Promise<void> {
@@ -70,7 +79,7 @@ export function inlineBackend(intraOpThreads: number): InferenceBackend {
       graphs.add(g);
       return {
         info: g.info,
-        run: (feeds) => g.run(feeds),
+        run: (feeds, hNets) => g.run(feeds, hNets),
         release: async () => {
           if (graphs.delete(g)) await g.release();
         },

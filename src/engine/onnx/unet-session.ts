@@ -1,11 +1,13 @@
 /**
  * The UNet graph in onnxruntime-node: x [B,3,R,R], t [B], delta_h [E,C,H,W] → eps [B,3,R,R],
  * eps_edit [E,3,R,R], h [B,C,H,W]. The graph's declared inputs and outputs are checked against model.json
- * when it is loaded, and any difference is named.
+ * when it is loaded, and any difference is named. A call's h-net rows are added into delta_h where the
+ * graph runs (the inference worker, or this thread inline), just before it.
  */
 import { existsSync } from 'node:fs';
 import { EngineError, asEngineError } from '../errors.js';
 import type { UNet, UNetOutputs } from '../diffusion/batch-runner.js';
+import type { HNetRows } from '../directions/h-net-rows.js';
 import type { ExecutionProvider } from './execution-provider.js';
 import type { InferenceBackend, InferenceGraph, TensorData, ValueInfo } from './inference-protocol.js';
 import { openInference } from './open-inference.js';
@@ -27,6 +29,8 @@ export class UNetSession implements UNet {
   readonly hSize: number;
   /** Time spent inside onnxruntime's run(), for the benchmark's overhead figure. */
   inferenceMs = 0;
+  /** Time spent adding h-net rows into delta_h (in the worker, or on this thread inline). */
+  hNetMs = 0;
   /** Calls returned (answered or failed), and calls started and not yet returned. */
   calls = 0;
   inFlight = 0;
@@ -75,14 +79,18 @@ export class UNetSession implements UNet {
     return new UNetSession(session, resolution, hspace, session.info.provider, session.info.fallback);
   }
 
-  run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number): Promise<UNetOutputs> {
+  run(x: Float32Array, t: Float32Array, deltaH: Float32Array, batch: number, edited: number, hNets?: HNetRows): Promise<UNetOutputs> {
     // One call at a time per session: concurrent runs would only compete for the same cores or GPU.
-    const next = this.queue.then(() => this.runNow(x, t, deltaH, batch, edited));
+    const next = this.queue.then(() => this.runNow({ x, t, deltaH, hNets }, batch, edited));
     this.queue = next.catch(() => undefined);
     return next;
   }
 
-  private async runNow(x: Float32Array, t: Float32Array, deltaH: Float32Array, B: number, E: number): Promise<UNetOutputs> {
+  private async runNow(
+    { x, t, deltaH, hNets }: { x: Float32Array; t: Float32Array; deltaH: Float32Array; hNets: HNetRows | undefined },
+    B: number,
+    E: number,
+  ): Promise<UNetOutputs> {
     const R = this.resolution;
     const [C, H, W] = this.hspace;
     if (x.length !== B * this.sampleSize || t.length !== B || deltaH.length !== E * this.hSize || E > B) {
@@ -97,9 +105,10 @@ export class UNetSession implements UNet {
     let out: Record<string, TensorData>;
     this.inFlight++;
     try {
-      const r = await this.session.run(feeds);
+      const r = await this.session.run(feeds, hNets && hNets.rows.length > 0 ? { feed: 'delta_h', hspace: this.hspace, ...hNets } : undefined);
       out = r.outputs;
       this.inferenceMs += r.runMs;
+      this.hNetMs += r.hNetMs;
     } catch (e) {
       throw asEngineError(e, 'INFERENCE_FAILED', `UNet call failed (B=${B}, E=${E})`);
     } finally {

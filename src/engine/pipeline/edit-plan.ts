@@ -3,11 +3,14 @@
  * combined Δh_t = Σ s_i · d_i · Δh_i(t) (s_i the typed strength, 1 when omitted; d_i the direction's
  * defaultStrength, 1 when absent). Asyrp's linearity in h-space (docs/method.md §2.4) is what makes the sum
  * meaningful. A direction with an h-dependent part adds s_i · d_i · G_i·h and s_i · d_i · f_i(h, t), h the
- * bottleneck the generation computed at its previous step (direction-file.ts, h-net.ts).
+ * bottleneck the generation computed at its previous step (direction-file.ts, h-net.ts). The sampler takes
+ * Δh_t in parts (deltaHPartsAt): the f_i terms, the costly ones, are evaluated where the UNet runs.
  */
 import { EngineError } from '../errors.js';
 import { addHGain, directionAt, type Direction } from '../directions/direction-file.js';
 import { addHNet } from '../directions/h-net.js';
+import type { HNetTerm } from '../directions/h-net-rows.js';
+import type { DeltaHParts } from '../diffusion/trajectory.js';
 import type { Recipe } from '../recipe/parse-recipe.js';
 import type { ModelManifest } from '../model/model-manifest.js';
 
@@ -30,10 +33,16 @@ export interface EditPlan {
   /** Whether Δh_t depends on h (some direction has an h_gain or an h-net). */
   readonly hDependent: boolean;
   /**
-   * Δh_t for one sample, or null when the recipe edits nothing (or every weight is 0). hPrev: h of the
-   * previous generation step (null at the first), read only by h-dependent directions.
+   * Δh_t for one sample, whole, evaluated on the calling thread, or null when the recipe edits nothing
+   * (or every weight is 0). hPrev: h of the previous generation step (null at the first), read only by
+   * h-dependent directions.
    */
   deltaHAt(t: number, hPrev?: Float32Array | null): Float32Array | null;
+  /**
+   * The same Δh_t in parts, for the sampler: Σ s_i·d_i·(Δh_i(t) + G_i·h) summed here, and the terms
+   * s_i·d_i·f_i(h, t) (with hPrev only) left to whoever runs the UNet (batch-runner.ts).
+   */
+  deltaHPartsAt(t: number, hPrev?: Float32Array | null): DeltaHParts | null;
 }
 
 export const DEFAULT_SEED = 0;
@@ -71,26 +80,34 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
   // Generation asks for the same t twice per step (phase, then request): remember the last one.
   let cachedT = NaN;
   let cachedH: Float32Array | null = null;
-  let cached: Float32Array | null = null;
+  let cached: DeltaHParts | null = null;
   // Made at the first Δh_t asked for, not here: every submit plans its edit to validate the recipe, and a
   // fresh 128 kB zeroed array per plan cost ~0.45 ms of the event loop each (the VM's first-touch page
   // faults), 45 ms over a burst's 100 accepted submits.
   let scratch: Float32Array | null = null;
-  const deltaHAt = (t: number, hPrev: Float32Array | null = null): Float32Array | null => {
+  const deltaHPartsAt = (t: number, hPrev: Float32Array | null = null): DeltaHParts | null => {
     if (active.length === 0) return null;
     if (t === cachedT && (!hDependent || hPrev === cachedH)) return cached;
-    const sum = new Float32Array(size);
+    const fixed = new Float32Array(size);
+    const hNets: HNetTerm[] = [];
     for (const term of active) {
       if (o.tEdit === undefined && term.direction.meta.tEdit !== undefined && t < term.direction.meta.tEdit) continue;
       scratch ??= new Float32Array(size);
       directionAt(term.direction, t, scratch);
-      for (let i = 0; i < size; i++) sum[i]! += term.weight * scratch[i]!;
-      if (hPrev) addHGain(term.direction, hPrev, term.weight, sum);
-      if (hPrev && term.direction.hNet) addHNet(term.direction.hNet, hPrev, t, term.weight, manifest.hspace, sum);
+      for (let i = 0; i < size; i++) fixed[i]! += term.weight * scratch[i]!;
+      if (hPrev) addHGain(term.direction, hPrev, term.weight, fixed);
+      if (hPrev && term.direction.hNet) hNets.push({ net: term.direction.hNet, weight: term.weight });
     }
     cachedT = t;
     cachedH = hPrev;
-    cached = sum;
+    cached = { fixed, hNets };
+    return cached;
+  };
+  const deltaHAt = (t: number, hPrev: Float32Array | null = null): Float32Array | null => {
+    const parts = deltaHPartsAt(t, hPrev);
+    if (!parts || parts.hNets.length === 0 || !hPrev) return parts?.fixed ?? null;
+    const sum = Float32Array.from(parts.fixed);
+    for (const term of parts.hNets) addHNet(term.net, hPrev, t, term.weight, manifest.hspace, sum);
     return sum;
   };
   return {
@@ -103,5 +120,6 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
     terms,
     hDependent,
     deltaHAt,
+    deltaHPartsAt,
   };
 }

@@ -45,7 +45,7 @@ export function generationTrajectory(xT: Float32Array, plan: EditPlan, alphasBar
   return new GenerationTrajectory(xT, timestepSequence(plan.generationSteps, tMax), alphasBar, {
     tEdit: plan.tEdit,
     tBoost: plan.tBoost,
-    deltaHAt: plan.deltaHAt,
+    deltaHAt: plan.deltaHPartsAt,
     noise: (out) => rng.fillNormal(out),
   });
 }
