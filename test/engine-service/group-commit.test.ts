@@ -83,6 +83,24 @@ describe('group commit', () => {
     storage.close();
   });
 
+  it('commits a start and a final state whose record is elsewhere without their own fsync, visible at once', () => {
+    const path = join(tempDir('asyrp-gc-'), 'db.sqlite');
+    const storage = openStorage({ path });
+    storage.jobs.insertMany([job(uuid(8)), job(uuid(9)), job(uuid(10))]);
+    storage.jobs.markRunning(uuid(8));
+    storage.jobs.markDone(uuid(8), '/tmp/results', { durable: false });
+    storage.jobs.markCancelled(uuid(9), { durable: false });
+    storage.jobs.markFailed(uuid(10), 'IO_FAILED'); // durable, as before
+    // A second connection reads what the first committed (in the WAL, whether synced yet or not).
+    const other = openStorage({ path });
+    expect([uuid(8), uuid(9), uuid(10)].map((id) => other.jobs.get(id).status)).toEqual(['done', 'cancelled', 'failed']);
+    expect(other.jobs.get(uuid(8)).attempts).toBe(1);
+    // An illegal move is still refused, unsynced or not.
+    expect(() => storage.jobs.markDone(uuid(9), '/tmp/r', { durable: false })).toThrow(/cancelled/);
+    other.close();
+    storage.close();
+  });
+
   it('syncCommitted fsyncs a real WAL, shared by the callers of one turn', async () => {
     const storage = openStorage({ path: join(tempDir('asyrp-gc-'), 'db.sqlite') });
     storage.jobs.insertManyUnsynced([job(uuid(7))]);

@@ -50,7 +50,7 @@ export class FinalStates {
       reconciled++;
       const request = files.request(row.id, row.request);
       try {
-        this.markFinal(row.id, final.state, final.error, final.results);
+        this.markFinal(row.id, final.state, final.error, final.results, true);
       } catch (e) {
         // The database still cannot take it: hold the job as ended in memory and keep trying.
         this.opts.jobLog(row.id).warn('cannot record the final state yet; retrying', { state: final.state, reason: toApiError(e).message });
@@ -93,7 +93,7 @@ export class FinalStates {
     }
     let rowDone = false;
     try {
-      this.markFinal(job.id, s.state, s.error, job.results);
+      this.markFinal(job.id, s.state, s.error, job.results, entry.fileDone);
       rowDone = true;
     } catch (e) {
       this.opts.jobLog(job.id).warn('cannot record the final state in the database; retrying', { state: s.state, reason: toApiError(e).message });
@@ -105,7 +105,13 @@ export class FinalStates {
   }
 
   /** Moves the database row to its final state, from whatever unfinished state it is in. */
-  private markFinal(id: string, state: FinalState, error: ApiError | null, results: ResultVariant[]): void {
+  /**
+   * `fileOnDisk`: final.json already holds this state durably, so the row's commit skips its own fsync (a
+   * power cut that loses it is undone at the next start by reconcile, which reads final.json back); without
+   * the file the row is the only record and is committed durably.
+   */
+  private markFinal(id: string, state: FinalState, error: ApiError | null, results: ResultVariant[], fileOnDisk: boolean): void {
+    const durable = !fileOnDisk;
     const store = this.opts.store;
     const row = store.get(id);
     // A retry after a write that did land (the error came after the commit) finds the row final already.
@@ -113,8 +119,8 @@ export class FinalStates {
     if (state === 'done') {
       // markDone takes a running row; a done job recovered from final.json may have a queued one.
       if (row?.status === 'queued') store.markRunning(id);
-      store.markDone(id, this.opts.files.dir(id), results);
-    } else if (state === 'failed') store.markFailed(id, error?.code ?? 'INTERNAL');
-    else store.markCancelled(id);
+      store.markDone(id, this.opts.files.dir(id), results, durable);
+    } else if (state === 'failed') store.markFailed(id, error?.code ?? 'INTERNAL', durable);
+    else store.markCancelled(id, durable);
   }
 }

@@ -41,10 +41,12 @@ export interface JobStore {
   findByIdempotencyKey(key: string): StoredJob | null;
   /** The row, or null when there is none; throws when the database cannot be read. */
   get(id: string): StoredJob | null;
+  /** Not durable on its own (a restart requeues queued and running jobs alike). */
   markRunning(id: string): void;
-  markDone(id: string, resultDir: string, results: ResultVariant[]): void;
-  markFailed(id: string, code: string): void;
-  markCancelled(id: string): void;
+  /** `durable: false` when the final state is already on disk elsewhere (final.json); durable otherwise. */
+  markDone(id: string, resultDir: string, results: ResultVariant[], durable?: boolean): void;
+  markFailed(id: string, code: string, durable?: boolean): void;
+  markCancelled(id: string, durable?: boolean): void;
   requeueInterrupted(): number;
   listUnfinished(): StoredJob[];
 }
@@ -59,9 +61,9 @@ export interface JobsRepoLike {
   get(id: string): JobsRow;
   findByIdempotencyKey(key: string): JobsRow | undefined;
   markRunning(id: string): unknown;
-  markDone(id: string, resultPath: string): unknown;
-  markFailed(id: string, errorCode: string): unknown;
-  markCancelled(id: string): unknown;
+  markDone(id: string, resultPath: string, opts?: { durable?: boolean }): unknown;
+  markFailed(id: string, errorCode: string, opts?: { durable?: boolean }): unknown;
+  markCancelled(id: string, opts?: { durable?: boolean }): unknown;
   requeueInterrupted(maxAttempts?: number): number;
   listUnfinished(): JobsRow[];
 }
@@ -150,9 +152,9 @@ export function jobStoreFromRepo(repo: JobsRepoLike): JobStore {
       }
     },
     markRunning: (id) => void repo.markRunning(id),
-    markDone: (id, dir) => void repo.markDone(id, dir),
-    markFailed: (id, code) => void repo.markFailed(id, code),
-    markCancelled: (id) => void repo.markCancelled(id),
+    markDone: (id, dir, _results, durable = true) => void repo.markDone(id, dir, { durable }),
+    markFailed: (id, code, durable = true) => void repo.markFailed(id, code, { durable }),
+    markCancelled: (id, durable = true) => void repo.markCancelled(id, { durable }),
     requeueInterrupted: () => repo.requeueInterrupted(),
     listUnfinished: () => repo.listUnfinished().map(toStored),
   };

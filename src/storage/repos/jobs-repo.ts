@@ -85,6 +85,11 @@ function toJob(r: Row): EngineJob {
   };
 }
 
+/** How a final state is committed: durable (the default) waits for the disk, as synchronous = FULL does. */
+export interface FinalWrite {
+  readonly durable?: boolean;
+}
+
 export class JobsRepo {
   private readonly byId;
   /** The WAL file, when the database has one (a file in WAL mode): what syncCommitted() fsyncs. */
@@ -161,11 +166,20 @@ export class JobsRepo {
    * (an in-memory database) it is insertMany.
    */
   insertManyUnsynced(jobs: readonly NewJob[]): ({ job: EngineJob; created: boolean } | { error: unknown })[] {
-    if (!this.walPath || this.db.inTransaction) return this.insertMany(jobs);
+    return this.unsynced(() => this.insertMany(jobs));
+  }
+
+  /**
+   * Runs `fn`'s commits at synchronous = NORMAL: in the WAL at once (safe from a process crash), on disk
+   * at the next sync of the WAL (syncCommitted, a later FULL commit, a checkpoint). For writes whose loss
+   * in a power cut costs nothing, or that something else already made durable.
+   */
+  private unsynced<T>(fn: () => T): T {
+    if (!this.walPath || this.db.inTransaction) return fn();
     const level = this.db.pragma('synchronous', { simple: true }) as number;
     this.db.pragma('synchronous = NORMAL');
     try {
-      return this.insertMany(jobs);
+      return fn();
     } finally {
       this.db.pragma(`synchronous = ${level}`);
     }
@@ -243,9 +257,13 @@ export class JobsRepo {
     });
   }
 
-  /** Marks one particular queued job running (for a service that picks jobs itself). */
+  /**
+   * Marks one particular queued job running (for a service that picks jobs itself). Not synced (see
+   * unsynced): queued and running rows are both requeued at a restart, so losing this in a power cut
+   * loses only an attempt's count, and a batch of starts no longer holds the caller for an fsync each.
+   */
   markRunning(id: string): EngineJob {
-    return this.transition(id, ['queued'], "status = 'running', started_at = @now, attempts = attempts + 1", {});
+    return this.unsynced(() => this.transition(id, ['queued'], "status = 'running', started_at = @now, attempts = attempts + 1", {}));
   }
 
   /** Progress is advisory (for "step 12/50" messages); it is not a state change. */
@@ -255,18 +273,27 @@ export class JobsRepo {
     this.transition(id, ['running'], 'progress_step = @step, progress_total = @total', { step, total });
   }
 
-  markDone(id: string, resultPath: string): EngineJob {
+  /**
+   * The final states. `durable: false` commits without the fsync (see unsynced), for a caller that has
+   * already made the final state durable elsewhere (the engine's final.json, which a restart reads back
+   * for any row the database lost).
+   */
+  markDone(id: string, resultPath: string, opts: FinalWrite = {}): EngineJob {
     checkPath(resultPath, 'resultPath');
-    return this.transition(id, ['running'], "status = 'done', result_path = @resultPath, finished_at = @now", { resultPath });
+    return this.final(opts, () => this.transition(id, ['running'], "status = 'done', result_path = @resultPath, finished_at = @now", { resultPath }));
   }
 
-  markFailed(id: string, errorCode: string): EngineJob {
+  markFailed(id: string, errorCode: string, opts: FinalWrite = {}): EngineJob {
     checkId(errorCode, 'errorCode', 64);
-    return this.transition(id, ['queued', 'running'], "status = 'failed', error_code = @errorCode, finished_at = @now", { errorCode });
+    return this.final(opts, () => this.transition(id, ['queued', 'running'], "status = 'failed', error_code = @errorCode, finished_at = @now", { errorCode }));
   }
 
-  markCancelled(id: string): EngineJob {
-    return this.transition(id, ['queued', 'running'], "status = 'cancelled', finished_at = @now", {});
+  markCancelled(id: string, opts: FinalWrite = {}): EngineJob {
+    return this.final(opts, () => this.transition(id, ['queued', 'running'], "status = 'cancelled', finished_at = @now", {}));
+  }
+
+  private final<T>(opts: FinalWrite, fn: () => T): T {
+    return opts.durable === false ? this.unsynced(fn) : fn();
   }
 
   private transition(id: string, from: readonly EngineJobState[], set: string, params: Record<string, unknown>): EngineJob {
