@@ -35,24 +35,33 @@ export interface HNetRows<N = HNet> {
   readonly rows: readonly HNetRow<N>[];
 }
 
-/** Adds every row's terms into deltaH [E·C·H·W]; a row or an h that does not fit the batch is refused by name. */
+/**
+ * Adds every row's terms into deltaH [E·C·H·W] with the JavaScript definition (h-net.ts). Where onnxruntime
+ * is at hand, src/engine/onnx/h-net-session.ts evaluates the same rows with its MatMul instead.
+ */
 export function addHNetRows(batch: HNetRows, deltaH: Float32Array, hspace: readonly [number, number, number]): void {
+  checkHNetRows(batch, deltaH, hspace);
+  const size = hspace[0] * hspace[1] * hspace[2];
+  batch.rows.forEach((r, i) => {
+    const h = batch.h.subarray(i * size, (i + 1) * size);
+    const out = deltaH.subarray(r.row * size, (r.row + 1) * size);
+    for (const term of r.terms) addHNet(term.net, h, r.t, term.weight, hspace, out);
+  });
+}
+
+/** Refuses by name a row or an h that does not fit the batch, and a net that does not fit the h-space. */
+export function checkHNetRows<N extends HNet>(batch: HNetRows<N>, deltaH: Float32Array, hspace: readonly [number, number, number]): void {
   const size = hspace[0] * hspace[1] * hspace[2];
   const edited = deltaH.length / size;
   if (batch.h.length !== batch.rows.length * size) {
     throw new EngineError('INFERENCE_FAILED', `h-net rows: h holds ${batch.h.length} values; ${batch.rows.length} row(s) of ${size} need ${batch.rows.length * size}`);
   }
-  batch.rows.forEach((r, i) => {
+  for (const r of batch.rows) {
     if (!Number.isInteger(r.row) || r.row < 0 || r.row >= edited) {
       throw new EngineError('INFERENCE_FAILED', `h-net rows: row ${r.row} is not an edited row of this batch (delta_h has ${edited})`);
     }
-    const h = batch.h.subarray(i * size, (i + 1) * size);
-    const out = deltaH.subarray(r.row * size, (r.row + 1) * size);
-    for (const term of r.terms) {
-      checkHNetShape(term.net, hspace[0]);
-      addHNet(term.net, h, r.t, term.weight, hspace, out);
-    }
-  });
+    for (const term of r.terms) checkHNetShape(term.net, hspace[0]);
+  }
 }
 
 /** Checks that a net's weights fit an h-space of `channels` channels (in the worker they arrive as bare arrays). */

@@ -79,6 +79,19 @@ export function timestepEmbedding(t: number, size: number): Float32Array {
   return e;
 }
 
+/** The hidden units' bias at timestep t, b1 + Wt · e(t) [D]: summed in float64, rounded to float32 once. */
+export function hNetBias(net: HNet, t: number): Float32Array {
+  const { hidden: D, embed: E } = net;
+  const e = timestepEmbedding(t, E);
+  const bias = new Float32Array(D);
+  for (let d = 0; d < D; d++) {
+    let b = net.b1[d]!;
+    for (let k = 0; k < E; k++) b += net.wt[d * E + k]! * e[k]!;
+    bias[d] = b;
+  }
+  return bias;
+}
+
 /**
  * out += w · f(h, t), h and out [C,H,W] channel-major.
  *
@@ -93,15 +106,13 @@ export function addHNet(net: HNet, h: Float32Array, t: number, w: number, hspace
   if (w === 0) return out;
   const [C, H, W] = hspace;
   const P = H * W;
-  const { hidden: D, embed: E, w1, w2 } = net;
-  const e = timestepEmbedding(t, E);
+  const { hidden: D, w1, w2 } = net;
+  const bias = hNetBias(net, t);
   // Hidden activations [D,P]: z = W1·h + b1 + Wt·e(t) (the bias shared by every position), then SiLU(z) = z·σ(z).
   const a = new Float32Array(D * P);
   for (let d = 0; d < D; d++) {
-    let bias = net.b1[d]!;
-    for (let k = 0; k < E; k++) bias += net.wt[d * E + k]! * e[k]!;
     const row = d * P;
-    a.fill(bias, row, row + P);
+    a.fill(bias[d]!, row, row + P);
     addRows(a, row, h, w1, d * C, 1, C, P);
     for (let p = row; p < row + P; p++) a[p] = a[p]! / (1 + Math.exp(-a[p]!));
   }

@@ -7,7 +7,8 @@
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { EngineError, asEngineError } from '../errors.js';
-import { addHNetRows } from '../directions/h-net-rows.js';
+import type { HNet } from '../directions/h-net.js';
+import { HNetSession, addHNetRowsOrt } from './h-net-session.js';
 import type { FeedHNets, GraphInfo, GraphOptions, InferenceBackend, InferenceGraph, RunTimes, TensorData, ValueInfo } from './inference-protocol.js';
 import { openSession } from './open-session.js';
 
@@ -16,9 +17,13 @@ function valueInfo(m: ort.InferenceSession.ValueMetadata): ValueInfo {
 }
 
 export class OrtGraph implements InferenceGraph {
+  /** The h-net sessions of the nets used with this graph (h-net-session.ts), released with it. */
+  private readonly hNetSessions = new Map<HNet, Promise<HNetSession>>();
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly info: GraphInfo,
+    private readonly intraOpThreads: number,
   ) {}
 
   static async load(path: string, options: GraphOptions): Promise<OrtGraph> {
@@ -30,7 +35,7 @@ export class OrtGraph implements InferenceGraph {
         ...(options.logSeverity !== undefined ? { logSeverity: options.logSeverity } : {}),
       });
       const info: GraphInfo = { inputs: session.inputMetadata.map(valueInfo), outputs: session.outputMetadata.map(valueInfo), provider, ...(fallback ? { fallback } : {}) };
-      return new OrtGraph(session, info);
+      return new OrtGraph(session, info, options.intraOpThreads);
     } catch (e) {
       throw asEngineError(e, 'MODEL_INVALID', `${path} is not a loadable ONNX graph`);
     }
@@ -42,7 +47,7 @@ export class OrtGraph implements InferenceGraph {
       const feed = feeds[hNets.feed];
       if (!feed) throw new EngineError('INFERENCE_FAILED', `h-net rows name the feed "${hNets.feed}", which this run does not have`);
       const start = performance.now();
-      addHNetRows(hNets, feed.data, hNets.hspace);
+      await addHNetRowsOrt(hNets, feed.data, hNets.hspace, (net) => this.hNetSession(net, hNets.hspace[0]));
       hNetMs = performance.now() - start;
     }
     const tensors: Record<string, ort.Tensor> = {};
@@ -63,7 +68,21 @@ export class OrtGraph implements InferenceGraph {
     return { outputs, runMs, hNetMs };
   }
 
+  /** The net's session, opened the first time a run uses it (same thread count as this graph's). */
+  private hNetSession(net: HNet, channels: number): Promise<HNetSession> {
+    let s = this.hNetSessions.get(net);
+    if (!s) {
+      s = HNetSession.open(net, channels, { intraOpThreads: this.intraOpThreads });
+      this.hNetSessions.set(net, s);
+      s.catch(() => this.hNetSessions.delete(net)); // the next run tries again
+    }
+    return s;
+  }
+
   async release(): Promise<void> {
+    const nets = [...this.hNetSessions.values()];
+    this.hNetSessions.clear();
+    for (const s of nets) await s.then((x) => x.release(), () => undefined);
     await this.session.release();
   }
 }
