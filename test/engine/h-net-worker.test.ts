@@ -1,8 +1,8 @@
 /**
  * A direction's h-net (f_t(h), h-net.ts) is evaluated where the UNet runs: in the inference worker in
- * worker mode, off the engine's event loop (issue #30). On the tiny UNet with a real worker: an h-net edit
- * gives the inline path's output bit for bit (and what evaluating the whole Δh_t on this thread gave
- * before), a direction without a net sends no h-net rows, the worker holds each net once and drops it
+ * worker mode, off the engine's event loop (issue #30), by onnxruntime (h-net-session.ts). On the tiny UNet
+ * with a real worker: an h-net edit gives the inline path's output bit for bit (both run the same
+ * onnxruntime graph), and within 1e-6 what evaluating the whole Δh_t on this thread with addHNet gives, a direction without a net sends no h-net rows, the worker holds each net once and drops it
  * with the model's release, a new worker after a crash gets the nets again, and bad rows fail typed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

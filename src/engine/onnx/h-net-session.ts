@@ -61,6 +61,10 @@ export class HNetSession {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
         ...(opts.intraOpThreads > 0 ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+        // Its threads sleep as soon as a run ends instead of spinning: the UNet call that follows at once
+        // wants the same cores, and spinning threads took ~20 ms of it (one batch-16 tick on the 2-core VM:
+        // UNet 111-116 ms after a spinning h-net call, 87-89 ms after a sleeping one, 90-92 ms without a net).
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       return new HNetSession(session, net, channels);
     } catch (e) {
