@@ -16,7 +16,7 @@ import { GaussianRng } from '../../src/engine/diffusion/gaussian-rng.js';
 import { loadDirection } from '../../src/engine/directions/direction-file.js';
 import { addHNet, type HNet } from '../../src/engine/directions/h-net.js';
 import { addHNetRows, type HNetRows } from '../../src/engine/directions/h-net-rows.js';
-import { EngineError } from '../../src/engine/errors.js';
+import type { EngineError } from '../../src/engine/errors.js';
 import { HNetSession, addHNetRowsOrt, hNetModel } from '../../src/engine/onnx/h-net-session.js';
 import { readModelPackage } from '../../src/engine/model/model-registry.js';
 import { repoRoot } from '../helpers/paths.js';
