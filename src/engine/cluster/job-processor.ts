@@ -21,7 +21,7 @@ import type { ResultCommitter } from './result-commit.js';
 export interface LocalEngine {
   submit(req: SubmitRequest): Promise<SubmitResponse>;
   status(id: string): JobStatus;
-  cancel(id: string): JobStatus;
+  cancel(id: string): JobStatus | Promise<JobStatus>;
   result(id: string, variant: ResultVariant): { bytes: Buffer; contentType: string };
   subscribe(id: string, previews: boolean, send: (e: JobEvent) => void): () => void;
   /** Drops a finished job's memory and files once its results are in the shared store. */
@@ -117,7 +117,7 @@ export function createProcessor(deps: ProcessorDeps): (job: Job, token?: string)
       }
       localId = local.id;
       const id = localId;
-      cancel.onCancel(() => void deps.engine.cancel(id));
+      cancel.onCancel(() => void Promise.resolve(deps.engine.cancel(id)).catch(() => undefined));
       log.info('running', { attempt: job.attemptsStarted, local: id });
       const final = await followLocal(deps, job, id, data);
       await deps.flushCache();

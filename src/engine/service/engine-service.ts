@@ -134,7 +134,9 @@ export class EngineService implements EngineApi {
     await this.completions.settled();
     await this.cache.flushed();
     // A last try; what still cannot be recorded was never reported final and runs again at the next start.
+    await this.finals.settled();
     this.finals.retry(true);
+    await this.finals.settled();
   }
 
   // ---- API operations ----------------------------------------------------------------------------
@@ -178,11 +180,14 @@ export class EngineService implements EngineApi {
     return job.snapshot(this.queue.position(id), this.eta(job));
   }
 
-  cancel(id: string): JobStatus {
+  /** A queued job is answered once its cancelled state is recorded (or the attempt failed: then it reads finishing). */
+  async cancel(id: string): Promise<JobStatus> {
     const job = this.jobs.get(id) ?? this.loadFinished(id);
     if (job.ended) return this.status(id);
-    if (this.queue.remove(id)) this.finish(job, 'cancelled', null);
-    else job.cancelRequested = true; // the worker stops it at the next tick boundary
+    if (this.queue.remove(id)) {
+      this.finish(job, 'cancelled', null);
+      await this.finals.attempted(id);
+    } else job.cancelRequested = true; // the worker stops it at the next tick boundary
     return this.status(id);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Durable recording of jobs' final states: final.json, then the database row. A final state that cannot
  * be recorded yet is held here and retried; at start-up, final states that reached final.json but not
- * the database are applied (a crash or a failed write between the two).
+ * the database are applied (a crash or a failed write between the two). final.json is written off the
+ * event loop (its fsyncs on libuv's pool), one attempt per job at a time; `settled()` waits for them.
  */
 import type { ApiError, ResultVariant } from '../client/api-types.js';
 import type { Logger } from '../../log/logger.js';
@@ -23,7 +24,7 @@ export interface FinalStatesOptions {
 
 export class FinalStates {
   /** Ended jobs whose final state is not fully recorded yet (final.json, the database row, or both). */
-  private readonly unrecorded = new Map<string, { job: Job; fileDone: boolean; lastTry: number }>();
+  private readonly unrecorded = new Map<string, { job: Job; fileDone: boolean; lastTry: number; attempt: Promise<boolean> | null }>();
 
   constructor(private readonly opts: FinalStatesOptions) {}
 
@@ -59,25 +60,50 @@ export class FinalStates {
         job.settle({ state: final.state, error: final.error, finishedAt: final.finishedAt });
         job.results = final.results;
         hold(job);
-        this.unrecorded.set(job.id, { job, fileDone: true, lastTry: Date.now() });
+        this.unrecorded.set(job.id, { job, fileDone: true, lastTry: Date.now(), attempt: null });
       }
     }
     return reconciled;
   }
 
-  /** Starts recording a job that has just settled. */
+  /** Starts recording a job that has just settled; it is reported final once a record is durable. */
   record(job: Job): void {
-    this.unrecorded.set(job.id, { job, fileDone: false, lastTry: 0 });
-    this.tryRecord(job.id);
+    this.unrecorded.set(job.id, { job, fileDone: false, lastTry: 0, attempt: null });
+    this.attempt(job.id);
   }
 
-  /** Tries again the records that are due (all of them when `now`). */
+  /** Tries again the records that are due (all of them when `now`); one attempt per job at a time. */
   retry(now: boolean): void {
-    for (const [id, entry] of [...this.unrecorded]) if (now || Date.now() - entry.lastTry >= RECORD_RETRY_MS) this.tryRecord(id);
+    for (const [id, entry] of [...this.unrecorded]) if (!entry.attempt && (now || Date.now() - entry.lastTry >= RECORD_RETRY_MS)) this.attempt(id);
   }
 
-  /** One attempt at recording a settled job; true once the database holds its final state. */
-  private tryRecord(id: string): boolean {
+  /** Resolves when no attempt is in flight (those started meanwhile included); never rejects. */
+  async settled(): Promise<void> {
+    for (;;) {
+      const pending = [...this.unrecorded.values()].flatMap((e) => (e.attempt ? [e.attempt] : []));
+      if (!pending.length) return;
+      await Promise.allSettled(pending);
+    }
+  }
+
+  /** Resolves when the attempt in flight for a job, if any, has ended. */
+  async attempted(id: string): Promise<void> {
+    await this.unrecorded.get(id)?.attempt?.catch(() => undefined);
+  }
+
+  private attempt(id: string): void {
+    const entry = this.unrecorded.get(id);
+    if (!entry || entry.attempt) return;
+    const attempt = this.tryRecord(id);
+    entry.attempt = attempt;
+    const clear = () => {
+      if (entry.attempt === attempt) entry.attempt = null;
+    };
+    void attempt.then(clear, clear);
+  }
+
+  /** One attempt at recording a settled job; true once the database holds its final state. Never rejects. */
+  private async tryRecord(id: string): Promise<boolean> {
     const entry = this.unrecorded.get(id);
     if (!entry) return true;
     const { job } = entry;
@@ -85,7 +111,7 @@ export class FinalStates {
     entry.lastTry = Date.now();
     if (!entry.fileDone) {
       try {
-        this.opts.files.writeFinal(job.id, { ...s, results: job.results });
+        await this.opts.files.writeFinal(job.id, { ...s, results: job.results });
         entry.fileDone = true;
       } catch (e) {
         this.opts.jobLog(job.id).warn('cannot write final.json; retrying', { state: s.state, reason: toApiError(e).message });
