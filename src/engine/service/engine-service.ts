@@ -17,6 +17,7 @@ import { generateOnceInverted, startJob } from './job-start.js';
 import { Job, type FinalState } from './job.js';
 import { RESULT_FILES } from './job-results.js';
 import { JobAdmission } from './job-admission.js';
+import { ModelTurns } from './model-turns.js';
 import { JobCompletions } from './job-completion.js';
 import { enlargeForDisplay } from '../image/display-size.js';
 import { ProgressHub } from './job-progress.js';
@@ -62,7 +63,7 @@ export class EngineService implements EngineApi {
   /** Queued jobs admitted beside the ticks (job-admission.ts). */
   private readonly admission: JobAdmission;
   private wake: (() => void) | null = null;
-  private modelTurn = 0;
+  private readonly batches: ModelTurns;
   private readonly finals: FinalStates;
   private readonly log: Logger;
 
@@ -78,7 +79,7 @@ export class EngineService implements EngineApi {
     this.admission = new JobAdmission({
       opts, queue, running, places, log, wake, failJob,
       draining: () => this.draining,
-      runningOn: (modelId) => this.runningOn(modelId),
+      runningOn: (modelId) => this.batches.runningOn(modelId),
       startJob: (job) => startJob({ opts, files, cache: this.cache, detector: this.detector(), turns }, job),
       join: (job) => {
         this.running.set(job.id, job);
@@ -86,6 +87,7 @@ export class EngineService implements EngineApi {
       },
     });
     this.completions = new JobCompletions({ files, turns, wake, failJob, jobLog: (id) => this.jobLog(id), done: (job) => this.finish(job, 'done', null) });
+    this.batches = new ModelTurns(running, this.completions);
   }
 
   // ---- Lifecycle ---------------------------------------------------------------------------------
@@ -268,7 +270,7 @@ export class EngineService implements EngineApi {
         // A UNet call on this thread (engine.inference "inline", the old path) holds the event loop, so
         // nothing would start beside it: there, jobs are admitted before the tick, as before.
         if (!this.inferenceOffThread) await this.admission.settled();
-        const model = this.nextModel();
+        const model = this.batches.next();
         if (!model) {
           await new Promise<void>((resolve) => {
             this.wake = resolve;
@@ -292,20 +294,9 @@ export class EngineService implements EngineApi {
     return [...this.opts.models.values()].every((m) => m.inference.mode === 'worker');
   }
 
-  /** Running jobs of a model that still have samples in its batch (not those writing their results). */
-  private runningOn(modelId: string): Job[] {
-    return [...this.running.values()].filter((j) => j.request.model === modelId && !this.completions.has(j.id));
-  }
-
-  private nextModel(): string | undefined {
-    const ids = [...new Set([...this.running.values()].filter((j) => !this.completions.has(j.id)).map((j) => j.request.model))];
-    if (!ids.length) return undefined;
-    return ids[this.modelTurn++ % ids.length];
-  }
-
   private async tick(modelId: string): Promise<void> {
     const model = this.opts.models.get(modelId)!;
-    const jobs = this.runningOn(modelId);
+    const jobs = this.batches.runningOn(modelId);
     // Cancellations and timeouts take effect between steps.
     for (const job of jobs) {
       if (job.cancelRequested) this.finish(job, 'cancelled', null);
