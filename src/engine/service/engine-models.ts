@@ -55,6 +55,8 @@ export async function openEngineModels(config: AppConfig, log: Logger): Promise<
       try {
         const loaded = await LoadedModel.open(pkg, { provider: provider.provider, inference });
         if (loaded.unet.fallback) log.warn(loaded.unet.fallback, { model: pkg.manifest.id });
+        // Before the server listens: a broken direction file is named at start, not at a user's first edit.
+        for (const f of loaded.preloadDirections()) log.warn(`direction ${f.name} does not load and will be refused: ${f.error.message}`, { model: pkg.manifest.id });
         models.set(pkg.manifest.id, loaded);
       } catch (err) {
         // A model named in the config must load; one merely found on disk is skipped with a reason.
