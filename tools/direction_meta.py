@@ -2,9 +2,12 @@
 
   python3 tools/direction_meta.py models/toyfaces-32/directions/smile.safetensors
   python3 tools/direction_meta.py <file> evalTarget=smile:+ tEdit=409 defaultStrength=1 [--out other.safetensors]
+  python3 tools/direction_meta.py smile.safetensors --negate --out frown-start.safetensors name=frown evalTarget=smile:-
 
 Used to install a direction with its measured tEdit/defaultStrength, its
-evalTarget and the exact command that made it (docs/quality.md).
+evalTarget and the exact command that made it (docs/quality.md). --negate flips the direction's sign:
+Δh_t, h_gain and the h-net's output layer W2 (f_t(h) = W2·SiLU(...) has no output bias), so the written
+file at strength s edits exactly as the input at −s; tools/make_direction.sh starts a frown from the smile so.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ def main(argv=None):
     ap.add_argument("file")
     ap.add_argument("set", nargs="*", help="key=value")
     ap.add_argument("--out", help="write here instead of in place")
-    args = ap.parse_args(argv)
+    ap.add_argument("--negate", action="store_true", help="flip the sign of Δh_t, h_gain and the h-net's W2")
+    args = ap.parse_intermixed_args(argv)
     dh, ts, meta = read_direction(args.file)
     gain = read_h_gain(args.file)
     net = read_h_net(args.file)
@@ -31,7 +35,12 @@ def main(argv=None):
         if not sep or not key:
             raise SystemExit(f"expected key=value, got {kv!r}")
         meta[key] = value
-    if args.set:
+    if args.negate:
+        dh = -dh
+        gain = None if gain is None else -gain
+        if net is not None:
+            net = {**net, "hnet_w2": -net["hnet_w2"]}
+    if args.set or args.negate:
         write_direction(args.out or args.file, dh, ts, meta, h_gain=gain, h_net=net)
     print(json.dumps({"shape": list(dh.shape), "timesteps": [int(ts[0]), int(ts[-1])], "hGain": gain is not None,
                       "hNet": None if net is None else int(net["hnet_w1"].shape[0]),

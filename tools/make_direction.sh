@@ -42,14 +42,17 @@
 # OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
 set -euo pipefail
-name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red}
+name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red|frown}
 also=
 case $name in
   smile) key=smile=1; target=smile:+; also=smile=-1 ;;
   glasses) key=glasses=1; target=glasses:1 ;;
   eyes-closed) key=eyes_open=0; target=eyes_open:0 ;;
   hair-red) key=hair_colour=red; target=hair_colour:red ;;
-  *) echo "unknown direction $name (smile, glasses, eyes-closed, hair-red)" >&2; exit 2 ;;
+  # The smile's negative side as a direction of its own, judged against the frown twin: the smile file names
+  # it (`negative` metadata) and the engine runs it for a smile at a negative strength.
+  frown) key=smile=-1; target=smile:- ;;
+  *) echo "unknown direction $name (smile, glasses, eyes-closed, hair-red, frown)" >&2; exit 2 ;;
 esac
 PKG=$(cd "${PKG:-models/toyfaces-32}" && pwd)
 PAIRS=${PAIRS:-96}; CHOOSE=${CHOOSE:-60}; ITER=${ITER:-50}; BATCH=${BATCH:-8}; LR=${LR:-0.03}; OUTSIDE=${OUTSIDE:-2}
@@ -59,8 +62,19 @@ if [ -n "$MORE" ] && [[ ! "$MORE" =~ ^[a-z_]+=[a-z0-9.]+:[0-9]+$ ]]; then
 fi
 [ "$FROWN" = 1 ] || also=
 INIT=${INIT:-$PKG/directions/$name.safetensors}
+if [ "$name" = frown ] && [ ! -f "$INIT" ]; then
+  # No frown yet: start from the smile with its sign flipped, which edits exactly as smile at −1 does.
+  mkdir -p tools/runs/twin-frown
+  "${PYTHON:-/usr/bin/python3}" tools/direction_meta.py "$PKG/directions/smile.safetensors" --negate --out tools/runs/twin-frown/from-smile.safetensors \
+    name=frown evalTarget=smile:- "description=a frown: the smile's negative side, made against the frown twins" > /dev/null
+  INIT=tools/runs/twin-frown/from-smile.safetensors
+fi
 # The optimizer runs in tools/: a relative INIT is read from where the command was given.
 [ "$INIT" = none ] || INIT=$(realpath "$INIT")
+# What the new file must beat: the installed file, or where none is installed yet (a first frown) the INIT.
+shipped=$PKG/directions/$name.safetensors
+[ -f "$shipped" ] || shipped=$INIT
+[ "$shipped" != none ] || { echo "no $name installed and INIT=none: nothing to judge a new file against; give an INIT" >&2; exit 2; }
 STEPS=${STEPS:-"make optimize choose install"}
 PY=${PYTHON:-/usr/bin/python3}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
@@ -120,7 +134,7 @@ better() {
 if has choose; then
   [ -d tools/runs/choose-6161 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/choose-6161 --n "$CHOOSE" --seed 6161 --twins)
   score "$new" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-new.txt"
-  score "$PKG/directions/$name.safetensors" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-shipped.txt"
+  score "$shipped" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-shipped.txt"
   echo "choose set (seed 6161), twin success and preservation: new $(cat "$RUNS/choose-new.txt"), shipped $(cat "$RUNS/choose-shipped.txt")"
 fi
 
@@ -130,7 +144,7 @@ if has install; then
   fi
   [ -d tools/runs/report-8383 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/report-8383 --n 40 --seed 8383 --twins)
   n=$(wc -l < tools/runs/report-8383/labels.jsonl)
-  r_new=$(score "$new" tools/runs/report-8383 "$n"); r_old=$(score "$PKG/directions/$name.safetensors" tools/runs/report-8383 "$n")
+  r_new=$(score "$new" tools/runs/report-8383 "$n"); r_old=$(score "$shipped" tools/runs/report-8383 "$n")
   echo "report set (seed 8383), twin success and preservation: new $r_new, shipped $r_old" | tee "$RUNS/report.txt"
   if better "$r_new" "$r_old"; then
     cp "$new" "$PKG/directions/$name.safetensors" && echo "installed $PKG/directions/$name.safetensors"

@@ -124,4 +124,40 @@ describe('edit plans', () => {
     expect(plan('a steps:12').generationSteps).toBe(12);
     expect(plan('a').inversionSteps).toBe(manifest.defaults.inversionSteps);
   });
+
+  it('runs the direction a file names as its negative side at |s| when s < 0, and Δh × s without one', () => {
+    make('up', 3, { tEdit: 600, tBoost: 100, defaultStrength: 2, negative: 'down' });
+    make('down', 7, { tEdit: 500, tBoost: 50, defaultStrength: 0.5 });
+    expect(dirs.up!.meta.negative).toBe('down');
+    expect(plan('up:0.5').deltaHAt(800)![0]).toBeCloseTo(0.5 * 2 * 3, 5);
+    // up:-0.5 is down at 0.5 (its own defaultStrength, tEdit and tBoost), not −Δh_up.
+    const neg = plan('up:-0.5');
+    expect(neg.deltaHAt(800)![0]).toBeCloseTo(0.5 * 0.5 * 7, 5);
+    expect([neg.tEdit, neg.tBoost]).toEqual([500, 50]);
+    expect(neg.terms[0]).toMatchObject({ strength: 0.5, negativeOf: 'up' });
+    expect(neg.terms[0]!.direction.meta.name).toBe('down');
+    // Mixed with a direction that has no negative side: each term by its own sign.
+    expect(plan('up:-1 c:-1').deltaHAt(800)![0]).toBeCloseTo(0.5 * 7 - 100, 5);
+    // A sweep's strengths go through the same rule (EditPlan.scaled).
+    const base = plan('up c:0.5');
+    expect(base.scaled(1)).toBe(base);
+    expect(base.scaled(-2).deltaHAt(800)![0]).toBeCloseTo(2 * 0.5 * 7 - 100, 5);
+    expect(base.scaled(0.5).deltaHAt(800)![0]).toBeCloseTo(0.5 * (2 * 3 + 50), 5);
+    expect(base.scaled(0).deltaHAt(800)).toBeNull();
+    expect(plan('c').scaled(-1).deltaHAt(800)![0]).toBe(-100);
+  });
+
+  it('names the missing negative side, and refuses a file whose negative side is itself or not a name', () => {
+    make('lonely', 1, { negative: 'nowhere' });
+    // What is not in memory is looked up in an empty folder: the engine's own not-installed error.
+    const empty = tempDir('asyrp-neg-');
+    const get = (n: string) => dirs[n] ?? loadDirection(empty, n, manifest.hspace);
+    const missing = codeOf(() => planEdit(manifest, parseRecipe('lonely:-1', { directions: ['lonely'] }), get));
+    expect(missing).toBe('DIRECTION_NOT_FOUND');
+    expect(() => planEdit(manifest, parseRecipe('lonely:-1', { directions: ['lonely'] }), get)).toThrow('"lonely" at a negative strength is the direction "nowhere", which is not installed');
+    expect(planEdit(manifest, parseRecipe('lonely', { directions: ['lonely'] }), get).deltaHAt(800)![0]).toBe(1);
+    const enc = (negative: string) => encodeDirection({ meta: { name: 'self', description: '', negative }, timesteps: Int32Array.from([0]), deltaH: new Float32Array(size), hspace: manifest.hspace });
+    expect(codeOf(() => decodeDirection(enc('self'), 'self', manifest.hspace))).toBe('DIRECTION_INVALID');
+    expect(codeOf(() => decodeDirection(enc('Not A Name'), 'self', manifest.hspace))).toBe('DIRECTION_INVALID');
+  });
 });

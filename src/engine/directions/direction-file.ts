@@ -23,6 +23,13 @@ export interface DirectionMeta {
   readonly tBoost?: number;
   readonly defaultStrength?: number;
   readonly source?: string;
+  /**
+   * The direction that makes this one's negative side (metadata "negative"): a recipe's strength s < 0
+   * runs that direction at |s| instead of this one at s. Asyrp's Δh is linear in its strength, but a
+   * grin and a frown are not opposite changes in pixels, so one file made for both draws neither well
+   * (docs/quality.md); smile names frown.
+   */
+  readonly negative?: string;
   /** Every metadata string as stored (learning records example counts and the like). */
   readonly raw: Readonly<Record<string, string>>;
 }
@@ -83,6 +90,10 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
   const tEdit = metaNumber(metadata, 'tEdit', file);
   const tBoost = metaNumber(metadata, 'tBoost', file);
   const defaultStrength = metaNumber(metadata, 'defaultStrength', file);
+  const negative = metadata.negative || undefined;
+  if (negative !== undefined && (!NAME.test(negative) || negative === name)) {
+    throw new EngineError('DIRECTION_INVALID', `${file}: metadata "negative" must name another direction; got "${negative}"`, { file });
+  }
   return {
     meta: {
       name,
@@ -91,6 +102,7 @@ export function decodeDirection(bytes: Uint8Array, file: string, hspace: readonl
       ...(tBoost !== undefined ? { tBoost } : {}),
       ...(defaultStrength !== undefined ? { defaultStrength } : {}),
       ...(metadata.source !== undefined ? { source: metadata.source } : {}),
+      ...(negative !== undefined ? { negative } : {}),
       raw: metadata,
     },
     timesteps,
@@ -111,7 +123,7 @@ export function encodeDirection(d: {
 }): Uint8Array {
   const K = d.timesteps.length;
   const metadata: Record<string, string> = { ...(d.meta.raw ?? {}), name: d.meta.name, description: d.meta.description };
-  for (const key of ['tEdit', 'tBoost', 'defaultStrength', 'source'] as const) {
+  for (const key of ['tEdit', 'tBoost', 'defaultStrength', 'source', 'negative'] as const) {
     const v = d.meta[key];
     if (v !== undefined) metadata[key] = String(v);
   }

@@ -5,6 +5,8 @@
  * meaningful. A direction with an h-dependent part adds s_i · d_i · G_i·h and s_i · d_i · f_i(h, t), h the
  * bottleneck the generation computed at its previous step (direction-file.ts, h-net.ts). The sampler takes
  * Δh_t in parts (deltaHPartsAt): the f_i terms, the costly ones, are evaluated where the UNet runs.
+ * A direction that names its negative side (metadata "negative", e.g. smile → frown) is replaced by that
+ * direction at |s_i| when s_i < 0.
  */
 import { EngineError } from '../errors.js';
 import { addHGain, directionAt, type Direction } from '../directions/direction-file.js';
@@ -19,6 +21,8 @@ export interface PlannedTerm {
   readonly strength: number;
   /** strength × defaultStrength: the factor Δh_i is multiplied by. */
   readonly weight: number;
+  /** The direction the recipe named, when this term runs its negative side instead (smile for frown). */
+  readonly negativeOf?: string;
 }
 
 export interface EditPlan {
@@ -43,6 +47,11 @@ export interface EditPlan {
    * s_i·d_i·f_i(h, t) (with hPrev only) left to whoever runs the UNet (batch-runner.ts).
    */
   deltaHPartsAt(t: number, hPrev?: Float32Array | null): DeltaHParts | null;
+  /**
+   * The same recipe with every strength multiplied by s (a sweep's samples): Δh_t × s, except that a
+   * term whose sign turns negative runs its direction's negative side where it names one.
+   */
+  scaled(s: number): EditPlan;
 }
 
 export const DEFAULT_SEED = 0;
@@ -50,9 +59,13 @@ export const DEFAULT_SEED = 0;
 export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: (name: string) => Direction): EditPlan {
   const terms: PlannedTerm[] = recipe.terms.map((term) => {
     if (term.preset) throw new EngineError('RECIPE_UNKNOWN_DIRECTION', `"${term.name}" is a preset; resolve presets before planning an edit`, { name: term.name });
-    const direction = getDirection(term.name);
-    const strength = term.strength ?? 1;
-    return { direction, strength, weight: strength * (direction.meta.defaultStrength ?? 1) };
+    const named = getDirection(term.name);
+    const asked = term.strength ?? 1;
+    if (asked < 0 && named.meta.negative) {
+      const direction = negativeSide(named, getDirection);
+      return { direction, strength: -asked, weight: -asked * (direction.meta.defaultStrength ?? 1), negativeOf: term.name };
+    }
+    return { direction: named, strength: asked, weight: asked * (named.meta.defaultStrength ?? 1) };
   });
   // Several directions: the edit runs over the union of their intervals (the lowest tEdit), and each
   // direction acts only where it was made to act (t ≥ its own tEdit), so mixing a late-acting direction
@@ -110,7 +123,7 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
     for (const term of parts.hNets) addHNet(term.net, hPrev, t, term.weight, manifest.hspace, sum);
     return sum;
   };
-  return {
+  const plan: EditPlan = {
     inversionSteps: o.steps ?? manifest.defaults.inversionSteps,
     inversionRefinement: manifest.defaults.inversionRefinement,
     generationSteps,
@@ -121,5 +134,18 @@ export function planEdit(manifest: ModelManifest, recipe: Recipe, getDirection: 
     hDependent,
     deltaHAt,
     deltaHPartsAt,
+    scaled: (s) => (s === 1 ? plan : planEdit(manifest, { ...recipe, terms: recipe.terms.map((t) => ({ ...t, strength: (t.strength ?? 1) * s })) }, getDirection)),
   };
+  return plan;
+}
+
+function negativeSide(named: Direction, getDirection: (name: string) => Direction): Direction {
+  try {
+    return getDirection(named.meta.negative!);
+  } catch (e) {
+    if (e instanceof EngineError && e.code === 'DIRECTION_NOT_FOUND') {
+      throw new EngineError('DIRECTION_NOT_FOUND', `"${named.meta.name}" at a negative strength is the direction "${named.meta.negative}", which is not installed`, { name: named.meta.negative });
+    }
+    throw e;
+  }
 }
