@@ -103,6 +103,13 @@ def test_h_net_is_the_stated_formula_and_round_trips_through_the_file(tmp_path):
     direction_meta.main([p, "tBoost=50"])
     assert read_direction(p)[2]["tBoost"] == "50"
     assert all(np.array_equal(read_h_net(p)[k], v) for k, v in net.arrays().items())
+    # --negate writes the direction at −1: f with W2 negated is −f (no output bias), Δh negated, W1 kept.
+    q = str(tmp_path / "neg.safetensors")
+    direction_meta.main([p, "--negate", "--out", q, "name=m"])
+    flipped = HNet.from_arrays(read_h_net(q), scale=2.5)
+    assert torch.allclose(flipped(h, 613), -net(h, 613), atol=1e-6)
+    assert np.array_equal(read_h_net(q)["hnet_w1"], net.arrays()["hnet_w1"])
+    assert read_direction(q)[2]["name"] == "m" and read_direction(p)[2]["name"] == "n"
     with pytest.raises(ValueError, match="6 channels but h has 7"):
         write_direction(p, np.zeros((1, 7, 3, 2), np.float32), [300], {}, h_net=net.arrays())
     broken = dict(net.arrays(), hnet_b1=np.zeros(4, np.float32))
