@@ -59,7 +59,10 @@ def parse_where(items) -> Dict[str, str]:
 
 
 def _matches(p: FaceParams, where: Dict[str, str]) -> bool:
-    return all(str(getattr(p, name)) == value for name, value in where.items())
+    # Booleans as labels.jsonl writes them (eyes_open=0), not as Python prints them (False).
+    def label(v):
+        return str(int(v)) if isinstance(v, bool) else str(v)
+    return all(label(getattr(p, name)) == value for name, value in where.items())
 
 
 def changed(p: FaceParams, key: str) -> FaceParams:

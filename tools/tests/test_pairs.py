@@ -58,6 +58,13 @@ def test_where_first_and_number_from_add_one_kind_of_face_to_a_set(tmp_path):
         assert np.array_equal(pos, np.asarray(render(dataclasses.replace(p, hair_colour="red"), 32)))
 
 
+def test_where_reads_a_yes_no_label_as_labels_jsonl_writes_it(tmp_path):
+    # eyes_open is a bool on FaceParams and 0/1 in labels.jsonl: --where eyes_open=0 means closed eyes.
+    end = write_pairs("twin:glasses=1", str(tmp_path), count=2, where={"eyes_open": "0"})
+    faces = [params_for_seed(PAIRS_SEED * 1_000_003 + i) for i in range(end)]
+    assert sum(1 for p in faces if not p.eyes_open and not p.glasses) >= 2
+
+
 def test_bad_filters_are_refused_by_name(tmp_path, capsys):
     with pytest.raises(ValueError, match="unknown label 'eye_colour'; known: smile, "):
         parse_where(["eye_colour=blue"])
