@@ -63,11 +63,12 @@ if [ -n "$MORE" ] && [[ ! "$MORE" =~ ^[a-z_]+=[a-z0-9.]+:[0-9]+$ ]]; then
   echo "MORE=$MORE: expected LABEL=VALUE:N, e.g. skin_tone=dark:32" >&2; exit 2
 fi
 [ "$FROWN" = 1 ] || also=
+PY=${PYTHON:-/usr/bin/python3}
 INIT=${INIT:-$PKG/directions/$name.safetensors}
 if [ "$name" = frown ] && [ ! -f "$INIT" ]; then
   # No frown yet: start from the smile with its sign flipped, which edits exactly as smile at −1 does.
   mkdir -p tools/runs/twin-frown
-  "${PYTHON:-/usr/bin/python3}" tools/direction_meta.py "$PKG/directions/smile.safetensors" --negate --out tools/runs/twin-frown/from-smile.safetensors \
+  "$PY" tools/direction_meta.py "$PKG/directions/smile.safetensors" --negate --out tools/runs/twin-frown/from-smile.safetensors \
     name=frown evalTarget=smile:- "description=a frown: the smile's negative side, made against the frown twins" > /dev/null
   INIT=tools/runs/twin-frown/from-smile.safetensors
 fi
@@ -78,7 +79,6 @@ shipped=$PKG/directions/$name.safetensors
 [ -f "$shipped" ] || shipped=$INIT
 [ "$shipped" != none ] || { echo "no $name installed and INIT=none: nothing to judge a new file against; give an INIT" >&2; exit 2; }
 STEPS=${STEPS:-"make optimize choose install"}
-PY=${PYTHON:-/usr/bin/python3}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 RUNS=tools/runs/twin-$name${TAG:+-$TAG}
 mkdir -p "$RUNS"
