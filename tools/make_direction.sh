@@ -40,9 +40,16 @@
 # TEDIT=T edits at t >= T (--t-edit; the file records it as its tEdit and the engine edits from there,
 # src/engine/pipeline/edit-plan.ts); an INIT made for another tEdit is resampled to the nearest of its timesteps
 # (zero outside its range: a lower TEDIT starts the new low steps from nothing).
+# The calibrate step sets what strength 1 means: the new file is judged on the choose set at every strength of
+# SCALES (default 0.85 1 1.15 1.3 1.5) and scaled by the one nearest the bars (asyrp_tools/bars.py --best-strength;
+# direction_meta.py --scale: every part of the edit is linear in the strength, so the scaled file at 1 is the old one
+# at that strength up to float32 rounding), so a file whose edits stop
+# just short of half-way is not judged at a strength it was not best at. Its metadata keeps the product of the
+# scales as strengthScale. With STEPS="calibrate choose install" and no optimize, the INIT (by default the
+# installed file) is calibrated as it is.
 # Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
-# run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), STEPS (make optimize choose install).
+# run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), SCALES, STEPS (make optimize calibrate choose install).
 set -euo pipefail
 name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red|frown}
 also=
@@ -78,7 +85,8 @@ fi
 shipped=$PKG/directions/$name.safetensors
 [ -f "$shipped" ] || shipped=$INIT
 [ "$shipped" != none ] || { echo "no $name installed and INIT=none: nothing to judge a new file against; give an INIT" >&2; exit 2; }
-STEPS=${STEPS:-"make optimize choose install"}
+STEPS=${STEPS:-"make optimize calibrate choose install"}
+SCALES=${SCALES:-"0.85 1 1.15 1.3 1.5"}
 has() { [[ " $STEPS " == *" $1 "* ]]; }
 RUNS=tools/runs/twin-$name${TAG:+-$TAG}
 mkdir -p "$RUNS"
@@ -113,18 +121,27 @@ if has optimize && [ ! -f "$new" ]; then
     --cache runs/cache --threads 1 "${extra[@]}" --out "../$new")
 fi
 
-# Twin-judge success (then preservation) of a direction file on a face set: a copy of the package with the file
-# installed, judged by `asyrp eval`.
-score() { # file faces-folder n -> "success preservation"; kept by the file's hash, the faces and n (an eval is minutes)
+# `asyrp eval --json` of a direction file on a face set: a copy of the package with the file installed; the JSON is
+# kept by the file's hash, the faces, n and the strengths (an eval is minutes).
+judge() { # file faces-folder n strengths -> path of the eval's JSON
   local memo; memo=tools/runs/scores/$(cat "$1" "$2/labels.jsonl" | sha256sum | cut -c1-16)-$3-$name
+  [ "$4" = 1 ] || memo=$memo-s$4
   if [ ! -s "$memo.json" ]; then
     local tmp; tmp=$(mktemp -d); mkdir -p tools/runs/scores
     cp -r "$PKG" "$tmp/toyfaces-32" && cp "$1" "$tmp/toyfaces-32/directions/$name.safetensors"
     ASYRP_MODELS_DIR=$tmp node bin/asyrp.js eval --model toyfaces-32 --direction "$name" --faces "$2" --n "$3" \
-      --strengths 1 --json > "$memo.tmp" && mv "$memo.tmp" "$memo.json"
+      --strengths "$4" --json > "$memo.tmp" && mv "$memo.tmp" "$memo.json"
     rm -rf "$tmp"
   fi
-  "$PY" -c 'import json,sys; r=[r for r in json.load(open(sys.argv[1]))["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])' "$memo.json"
+  echo "$memo.json"
+}
+# Twin-judge success (then preservation) of a direction file on a face set at strength 1.
+score() { # file faces-folder n -> "success preservation"
+  local json; json=$(judge "$1" "$2" "$3" 1)
+  "$PY" -c 'import json,sys; r=[r for r in json.load(open(sys.argv[1]))["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])' "$json"
+}
+choose_set() {
+  [ -d tools/runs/choose-6161 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/choose-6161 --n "$CHOOSE" --seed 6161 --twins)
 }
 # "success preservation" a nearer the bars than b (asyrp_tools/bars.py); exit 2 on a malformed score stops the script.
 better() {
@@ -133,8 +150,27 @@ better() {
   return "$rc"
 }
 
+if has calibrate && [ ! -s "$RUNS/calibrated.txt" ]; then
+  if [ ! -f "$new" ]; then
+    has optimize && { echo "no $new to calibrate: the optimize step made none" >&2; exit 1; }
+    [ "$INIT" != none ] || { echo "calibrate without optimize needs a file: INIT=none gives none" >&2; exit 2; }
+    cp "$INIT" "$new"
+  fi
+  choose_set
+  cp "$new" "$RUNS/$name-uncalibrated.safetensors"
+  json=$(judge "$new" tools/runs/choose-6161 "$CHOOSE" "$(tr ' ' ',' <<< "$SCALES")")
+  best=$(cd tools && "$PY" -m asyrp_tools.bars --best-strength "../$json")
+  read -r k s p <<< "$best"
+  if [ "$k" != 1 ]; then
+    prev=$("$PY" -c 'import sys; sys.path.insert(0, "tools"); from asyrp_tools.direction_io import read_direction as r; print(r(sys.argv[1])[2].get("strengthScale", "1"))' "$new")
+    "$PY" tools/direction_meta.py "$new" --scale "$k" "strengthScale=$("$PY" -c 'import sys; print(f"{float(sys.argv[1]) * float(sys.argv[2]):.4g}")' "$prev" "$k")" > /dev/null
+  fi
+  echo "$k $s $p" > "$RUNS/calibrated.txt"
+  echo "calibrated on the choose set (seed 6161) over strengths $SCALES: strength $k is nearest the bars (success $s, preservation $p); the file is scaled by it"
+fi
+
 if has choose; then
-  [ -d tools/runs/choose-6161 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/choose-6161 --n "$CHOOSE" --seed 6161 --twins)
+  choose_set
   score "$new" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-new.txt"
   score "$shipped" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-shipped.txt"
   echo "choose set (seed 6161), twin success and preservation: new $(cat "$RUNS/choose-new.txt"), shipped $(cat "$RUNS/choose-shipped.txt")"

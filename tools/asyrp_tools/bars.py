@@ -11,11 +11,17 @@ smaller is nearer: a point of preservation below its bar costs as much as a poin
 neither counts once it passes. Equal shortfalls (both files pass, say) fall back to success, then preservation.
 
     python3 -m asyrp_tools.bars "SUCCESS PRESERVATION" "SUCCESS PRESERVATION"   # exit 0: the first is better
+    python3 -m asyrp_tools.bars --best-strength eval.json   # prints "STRENGTH SUCCESS PRESERVATION"
+
+--best-strength reads `asyrp eval --json` of one direction at several strengths (boosting on, twin judge) and
+prints the strength nearest the bars, by the same order; among equals the one nearest 1 (the file unchanged).
+tools/make_direction.sh's calibrate step scales the file by it, so that strength 1 is that edit.
 """
 from __future__ import annotations
 
+import json
 import sys
-from typing import Sequence, Tuple
+from typing import Iterable, Sequence, Tuple
 
 SUCCESS_BAR = 0.90
 PRESERVATION_BAR = 0.95
@@ -36,6 +42,21 @@ def better(new: Tuple[float, float], old: Tuple[float, float]) -> bool:
     return tuple(new) > tuple(old)
 
 
+def best_strength(rows: Iterable[dict]) -> Tuple[float, float, float]:
+    """(strength, success, preservation) of the eval rows (boosting on, judged by the twins) nearest the bars."""
+    judged = [(float(r["strength"]), float(r["twin"]["success"]), float(r["twin"]["preservation"]))
+              for r in rows if r.get("boosting") and r.get("twin")]
+    if not judged:
+        raise ValueError("no twin-judged rows with boosting on: was the eval run on a face folder with twins?")
+    best = judged[0]
+    for row in judged[1:]:
+        s, b = row[1:], best[1:]
+        tie = round(shortfall(*s), 9) == round(shortfall(*b), 9) and tuple(s) == tuple(b)
+        if better(s, b) or (tie and abs(row[0] - 1) < abs(best[0] - 1)):
+            best = row
+    return best
+
+
 def _pair(text: str) -> Tuple[float, float]:
     parts = text.split()
     if len(parts) != 2:
@@ -44,6 +65,15 @@ def _pair(text: str) -> Tuple[float, float]:
 
 
 def main(argv: Sequence[str]) -> int:
+    if len(argv) == 2 and argv[0] == "--best-strength":
+        try:
+            with open(argv[1]) as f:
+                strength, success, preservation = best_strength(json.load(f)["rows"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            print(f"{argv[1]}: {e}", file=sys.stderr)
+            return 2
+        print(f"{strength:g} {success} {preservation}")
+        return 0
     if len(argv) != 2:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2

@@ -4,7 +4,9 @@ import os
 
 import pytest
 
-from asyrp_tools.bars import better, shortfall
+import json
+
+from asyrp_tools.bars import best_strength, better, shortfall
 
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,3 +37,27 @@ def test_the_command_line_exits_0_only_when_the_first_is_better():
     assert run("0.52 0.85", "0.61 0.52") == 0
     assert run("0.61 0.52", "0.52 0.85") == 1
     assert run("0.5", "0.5 0.5") == 2   # a malformed score is an error, not a loss
+
+
+def _row(strength, success, preservation, boosting=True):
+    return {"strength": strength, "boosting": boosting, "twin": {"success": success, "preservation": preservation}}
+
+
+def test_the_best_strength_is_nearest_the_bars_and_among_equals_nearest_1(tmp_path):
+    rows = [_row(1, 0.66, 1.0), _row(1.2, 0.75, 1.0), _row(1.4, 0.70, 1.0), _row(1.7, 0.59, 1.0),
+            _row(1, 0.99, 1.0, boosting=False)]   # boosting off is not what ships
+    assert best_strength(rows) == (1.2, 0.75, 1.0)
+    # More success bought with the face loses, as in better().
+    assert best_strength([_row(1, 0.6, 0.9), _row(1.3, 0.8, 0.6)]) == (1, 0.6, 0.9)
+    # Equal numbers: the strength nearest 1 (no change) wins whichever order the rows come in.
+    assert best_strength([_row(1.3, 0.9, 1.0), _row(0.9, 0.9, 1.0), _row(1.15, 0.9, 1.0)]) == (0.9, 0.9, 1.0)
+    with pytest.raises(ValueError, match="no twin-judged rows"):
+        best_strength([_row(1, 0.5, 0.5, boosting=False)])
+    p = tmp_path / "eval.json"
+    p.write_text(json.dumps({"rows": rows}))
+    out = subprocess.run([sys.executable, "-m", "asyrp_tools.bars", "--best-strength", str(p)], cwd=TOOLS,
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == ["1.2", "0.75", "1.0"]
+    p.write_text("{}")
+    assert subprocess.run([sys.executable, "-m", "asyrp_tools.bars", "--best-strength", str(p)], cwd=TOOLS,
+                          capture_output=True).returncode == 2

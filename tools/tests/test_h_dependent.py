@@ -110,6 +110,15 @@ def test_h_net_is_the_stated_formula_and_round_trips_through_the_file(tmp_path):
     assert torch.allclose(flipped(h, 613), -net(h, 613), atol=1e-6)
     assert np.array_equal(read_h_net(q)["hnet_w1"], net.arrays()["hnet_w1"])
     assert read_direction(q)[2]["name"] == "m" and read_direction(p)[2]["name"] == "n"
+    # --scale K writes the direction at K: Δh and f multiplied by K, W1 kept; 0 is refused (it is no edit).
+    dh = np.random.default_rng(3).normal(size=(1, 6, 3, 2)).astype(np.float32)
+    write_direction(p, dh, [300], {"name": "n"}, h_net=net.arrays())
+    direction_meta.main([p, "--scale", "1.5", "--out", q])
+    assert torch.allclose(HNet.from_arrays(read_h_net(q), scale=2.5)(h, 613), 1.5 * net(h, 613), atol=1e-6)
+    assert np.allclose(read_direction(q)[0], 1.5 * dh) and not np.allclose(dh, 0)
+    assert np.array_equal(read_h_net(q)["hnet_w1"], net.arrays()["hnet_w1"])
+    with pytest.raises(SystemExit):
+        direction_meta.main([p, "--scale", "0", "--out", q])
     with pytest.raises(ValueError, match="6 channels but h has 7"):
         write_direction(p, np.zeros((1, 7, 3, 2), np.float32), [300], {}, h_net=net.arrays())
     broken = dict(net.arrays(), hnet_b1=np.zeros(4, np.float32))
