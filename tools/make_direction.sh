@@ -51,6 +51,12 @@
 # OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), SCALES, STEPS (make optimize calibrate choose install).
 set -euo pipefail
+# dist/ older than src/ would judge the last build's engine, not this checkout's (a stale one once ran smile at −1
+# without its negative side and reported the result as the frown's).
+built=dist/cli/main.js
+[ -f "$built" ] || { echo "$built is missing: run npm run build first" >&2; exit 2; }
+stale=$(find src -name '*.ts' -newer "$built" -print -quit)
+[ -z "$stale" ] || { echo "dist/ is older than $stale: run npm run build first" >&2; exit 2; }
 name=${1:?usage: tools/make_direction.sh smile|glasses|eyes-closed|hair-red|frown}
 also=
 case $name in

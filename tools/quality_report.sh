@@ -13,6 +13,12 @@
 # Environment: SEED (8383), N (40), OUT (tools/runs/report), IMG (docs/img), MODEL (toyfaces-32), ONLY (every edit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# dist/ older than src/ would judge the last build's engine, not this checkout's (a stale one once ran smile at −1
+# without its negative side and reported the result as the frown's).
+built=dist/cli/main.js
+[ -f "$built" ] || { echo "$built is missing: run npm run build first" >&2; exit 2; }
+stale=$(find src -name '*.ts' -newer "$built" -print -quit)
+[ -z "$stale" ] || { echo "dist/ is older than $stale: run npm run build first" >&2; exit 2; }
 SEED=${SEED:-8383}
 N=${N:-40}
 OUT=${OUT:-tools/runs/report}
