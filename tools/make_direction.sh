@@ -13,7 +13,8 @@
 #                  after the decision, for the record. (Until 2026-12-07 the report set could also veto an
 #                  install, which made it a second choose set: its numbers were then chosen on, not only reported.)
 # "Beats" is by the bars (asyrp_tools/bars.py): the smaller total shortfall max(0, 0.90 − success) +
-# max(0, 0.95 − preservation) at strength 1 wins, so more success bought with the rest of the face does not
+# max(0, 0.95 − preservation) + max(0, 0.80 − the worst group's success) at strength 1 wins, so more success bought
+# with the rest of the face, or with one kind of face, does not
 # (success first would have installed an eyes-closed at 61 % / 52 % over 52 % / 85 %).
 # The loss is the pixel distance of the finished edit to the twin, |(edit − reconstruction) − (twin − face)|_1
 # (optimize_final.pair_error), read as the twin judge reads an edit (BALANCE=1, --pair-balance): the mean error over
@@ -141,10 +142,10 @@ judge() { # file faces-folder n strengths -> path of the eval's JSON
   fi
   echo "$memo.json"
 }
-# Twin-judge success (then preservation) of a direction file on a face set at strength 1.
-score() { # file faces-folder n -> "success preservation"
+# Twin-judge success, preservation and the worst group's success of a direction file on a face set at strength 1.
+score() { # file faces-folder n -> "success preservation worst"
   local json; json=$(judge "$1" "$2" "$3" 1)
-  "$PY" -c 'import json,sys; r=[r for r in json.load(open(sys.argv[1]))["rows"] if r["boosting"]][0]["twin"]; print(r["success"], r["preservation"])' "$json"
+  (cd tools && "$PY" -c 'import json,sys; from asyrp_tools.bars import row_score as s; print(*s([r for r in json.load(open(sys.argv[1]))["rows"] if r["boosting"]][0]))' "../$json")
 }
 choose_set() {
   [ -d tools/runs/choose-6161 ] || (cd tools && "$PY" -m asyrp_tools.renderer --out runs/choose-6161 --n "$CHOOSE" --seed 6161 --twins)
@@ -166,20 +167,20 @@ if has calibrate && [ ! -s "$RUNS/calibrated.txt" ]; then
   cp "$new" "$RUNS/$name-uncalibrated.safetensors"
   json=$(judge "$new" tools/runs/choose-6161 "$CHOOSE" "$(tr ' ' ',' <<< "$SCALES")")
   best=$(cd tools && "$PY" -m asyrp_tools.bars --best-strength "../$json")
-  read -r k s p <<< "$best"
+  read -r k s p w <<< "$best"
   if [ "$k" != 1 ]; then
     prev=$("$PY" -c 'import sys; sys.path.insert(0, "tools"); from asyrp_tools.direction_io import read_direction as r; print(r(sys.argv[1])[2].get("strengthScale", "1"))' "$new")
     "$PY" tools/direction_meta.py "$new" --scale "$k" "strengthScale=$("$PY" -c 'import sys; print(f"{float(sys.argv[1]) * float(sys.argv[2]):.4g}")' "$prev" "$k")" > /dev/null
   fi
-  echo "$k $s $p" > "$RUNS/calibrated.txt"
-  echo "calibrated on the choose set (seed 6161) over strengths $SCALES: strength $k is nearest the bars (success $s, preservation $p); the file is scaled by it"
+  echo "$k $s $p ${w:-}" > "$RUNS/calibrated.txt"
+  echo "calibrated on the choose set (seed 6161) over strengths $SCALES: strength $k is nearest the bars (success $s, preservation $p, worst group ${w:-none}); $([ "$k" = 1 ] && echo "the file is kept as it is" || echo "the file is scaled by it")"
 fi
 
 if has choose; then
   choose_set
   score "$new" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-new.txt"
   score "$shipped" tools/runs/choose-6161 "$CHOOSE" > "$RUNS/choose-shipped.txt"
-  echo "choose set (seed 6161), twin success and preservation: new $(cat "$RUNS/choose-new.txt"), shipped $(cat "$RUNS/choose-shipped.txt")"
+  echo "choose set (seed 6161), twin success, preservation and worst group's success: new $(cat "$RUNS/choose-new.txt"), shipped $(cat "$RUNS/choose-shipped.txt")"
 fi
 
 if has install; then
@@ -191,5 +192,5 @@ if has install; then
   n=$(wc -l < tools/runs/report-8383/labels.jsonl)
   r_new=$(score "$new" tools/runs/report-8383 "$n"); r_old=$(score "$shipped" tools/runs/report-8383 "$n")
   cp "$new" "$PKG/directions/$name.safetensors" && echo "installed $PKG/directions/$name.safetensors"
-  echo "report set (seed 8383, for the record), twin success and preservation: new $r_new, shipped before $r_old" | tee "$RUNS/report.txt"
+  echo "report set (seed 8383, for the record), twin success, preservation and worst group's success: new $r_new, shipped before $r_old" | tee "$RUNS/report.txt"
 fi
