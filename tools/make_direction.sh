@@ -126,6 +126,9 @@ if has optimize && [ ! -f "$new" ]; then
     --guide-weight 0 --keep 0 --l1 0 --pairs "$make/neg" "$make/pos" --pair-weight 1 \
     --pair-outside "$OUTSIDE" --lr "$LR" --lr-end 0.1 --iterations "$ITER" --batch "$BATCH" --val 0 \
     --cache runs/cache --threads 1 "${extra[@]}" --out "../$new")
+  # The optimizer writes its own metadata; the INIT's negative side (smile -> frown) is part of what the file does.
+  neg=$([ "$INIT" = none ] || "$PY" -c 'import sys; sys.path.insert(0, "tools"); from asyrp_tools.direction_io import read_direction as r; print(r(sys.argv[1])[2].get("negative", ""))' "$INIT")
+  [ -z "$neg" ] || "$PY" tools/direction_meta.py "$new" "negative=$neg" > /dev/null
 fi
 
 # `asyrp eval --json` of a direction file on a face set: a copy of the package with the file installed; the JSON is
