@@ -126,9 +126,15 @@ if has optimize && [ ! -f "$new" ]; then
     --guide-weight 0 --keep 0 --l1 0 --pairs "$make/neg" "$make/pos" --pair-weight 1 \
     --pair-outside "$OUTSIDE" --lr "$LR" --lr-end 0.1 --iterations "$ITER" --batch "$BATCH" --val 0 \
     --cache runs/cache --threads 1 "${extra[@]}" --out "../$new")
-  # The optimizer writes its own metadata; the INIT's negative side (smile -> frown) is part of what the file does.
-  neg=$([ "$INIT" = none ] || "$PY" -c 'import sys; sys.path.insert(0, "tools"); from asyrp_tools.direction_io import read_direction as r; print(r(sys.argv[1])[2].get("negative", ""))' "$INIT")
-  [ -z "$neg" ] || "$PY" tools/direction_meta.py "$new" "negative=$neg" > /dev/null
+  # The optimizer writes its own metadata (its description names the reader as guide, which it is not here); the
+  # INIT's description and negative side (smile -> frown) say what the file does, and still do.
+  if [ "$INIT" != none ]; then
+    mapfile -t keep < <("$PY" -c 'import sys; sys.path.insert(0, "tools"); from asyrp_tools.direction_io import read_direction as r
+m = r(sys.argv[1])[2]
+for k in ("description", "negative"):
+    if m.get(k): print(f"{k}={m[k]}")' "$INIT")
+    [ "${#keep[@]}" = 0 ] || "$PY" tools/direction_meta.py "$new" "${keep[@]}" > /dev/null
+  fi
 fi
 
 # `asyrp eval --json` of a direction file on a face set: a copy of the package with the file installed; the JSON is
