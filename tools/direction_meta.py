@@ -9,7 +9,7 @@ Used to install a direction with its measured tEdit/defaultStrength, its
 evalTarget and the exact command that made it (docs/quality.md). --negate flips the direction's sign:
 Δh_t, h_gain and the h-net's output layer W2 (f_t(h) = W2·SiLU(...) has no output bias), so the written
 file at strength s edits exactly as the input at −s; tools/make_direction.sh starts a frown from the smile so.
---scale K multiplies the same three by K (every part of the edit is linear in them and the engine multiplies
+--scale K multiplies the same three by K (and the metadata strengthScale, 1 when absent, by K) (every part of the edit is linear in them and the engine multiplies
 the sum by the strength), so the written file at strength s edits as the input at K·s (up to float32
 rounding of the products): how tools/make_direction.sh's calibrate step sets what strength 1 means.
 """
@@ -47,6 +47,9 @@ def main(argv=None):
         if not sep or not key:
             raise SystemExit(f"expected key=value, got {kv!r}")
         meta[key] = value
+    if args.scale is not None:
+        # What strength 1 now means against the file the scales started from (tools/make_direction.sh's calibrate).
+        meta["strengthScale"] = f"{float(meta.get('strengthScale', 1)) * args.scale:.4g}"
     if rescale:
         # In float32 as stored; −1 is exact, so --negate stays bit for bit the input's negation.
         k = dh.dtype.type(scale)

@@ -177,10 +177,7 @@ if has calibrate && [ ! -s "$RUNS/calibrated.txt" ]; then
   json=$(judge "$new" tools/runs/choose-6161 "$CHOOSE" "$(tr ' ' ',' <<< "$SCALES")")
   best=$(cd tools && "$PY" -m asyrp_tools.bars --best-strength "../$json")
   read -r k s p w <<< "$best"
-  if [ "$k" != 1 ]; then
-    prev=$("$PY" -c 'import sys; sys.path.insert(0, "tools"); from asyrp_tools.direction_io import read_direction as r; print(r(sys.argv[1])[2].get("strengthScale", "1"))' "$new")
-    "$PY" tools/direction_meta.py "$new" --scale "$k" "strengthScale=$("$PY" -c 'import sys; print(f"{float(sys.argv[1]) * float(sys.argv[2]):.4g}")' "$prev" "$k")" > /dev/null
-  fi
+  [ "$k" = 1 ] || "$PY" tools/direction_meta.py "$new" --scale "$k" > /dev/null
   echo "$k $s $p ${w:-}" > "$RUNS/calibrated.txt"
   echo "calibrated on the choose set (seed 6161) over strengths $SCALES: strength $k is nearest the bars (success $s, preservation $p, worst group ${w:-none}); $([ "$k" = 1 ] && echo "the file is kept as it is" || echo "the file is scaled by it")"
 fi

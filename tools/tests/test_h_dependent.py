@@ -117,6 +117,9 @@ def test_h_net_is_the_stated_formula_and_round_trips_through_the_file(tmp_path):
     assert torch.allclose(HNet.from_arrays(read_h_net(q), scale=2.5)(h, 613), 1.5 * net(h, 613), atol=1e-6)
     assert np.allclose(read_direction(q)[0], 1.5 * dh) and not np.allclose(dh, 0)
     assert np.array_equal(read_h_net(q)["hnet_w1"], net.arrays()["hnet_w1"])
+    assert read_direction(q)[2]["strengthScale"] == "1.5"
+    direction_meta.main([q, "--scale", "2"])   # scales compound: strength 1 is now the first file's 3
+    assert read_direction(q)[2]["strengthScale"] == "3"
     with pytest.raises(SystemExit):
         direction_meta.main([p, "--scale", "0", "--out", q])
     with pytest.raises(ValueError, match="6 channels but h has 7"):
