@@ -9,9 +9,10 @@ Used to install a direction with its measured tEdit/defaultStrength, its
 evalTarget and the exact command that made it (docs/quality.md). --negate flips the direction's sign:
 Δh_t, h_gain and the h-net's output layer W2 (f_t(h) = W2·SiLU(...) has no output bias), so the written
 file at strength s edits exactly as the input at −s; tools/make_direction.sh starts a frown from the smile so.
---scale K multiplies the same three by K (and the metadata strengthScale, 1 when absent, by K) (every part of the edit is linear in them and the engine multiplies
-the sum by the strength), so the written file at strength s edits as the input at K·s (up to float32
-rounding of the products): how tools/make_direction.sh's calibrate step sets what strength 1 means.
+--scale K multiplies the same three by K, so the written file at strength s edits as the input at K·s up to
+float32 rounding (every part of the edit is linear in them and the engine multiplies the sum by the
+strength), and multiplies the metadata strengthScale (1 when absent) by K: how tools/make_direction.sh's
+calibrate step sets what strength 1 means, and records it.
 """
 from __future__ import annotations
 

@@ -46,7 +46,8 @@
 # direction_meta.py --scale: every part of the edit is linear in the strength, so the scaled file at 1 is the old one
 # at that strength up to float32 rounding), so a file whose edits stop
 # just short of half-way is not judged at a strength it was not best at. Its metadata keeps the product of the
-# scales as strengthScale. With STEPS="calibrate choose install" and no optimize, the INIT (by default the
+# scales applied since the file was optimized as strengthScale (the optimizer writes fresh metadata, so a file
+# optimized from a scaled INIT starts again at 1; the INIT's scale is in its weights and its recipe). With STEPS="calibrate choose install" and no optimize, the INIT (by default the
 # installed file) is calibrated as it is.
 # Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
