@@ -26,7 +26,9 @@
 # ends on time, fully decayed, with fewer steps; the file's `source` metadata keeps the budget, the log the steps).  HNET=D also learns the paper's per-image
 # f_t(h) with D hidden units (--h-net, asyrp_tools/hnet.py; the engine runs it, src/engine/directions/h-net.ts);
 # an INIT whose net has fewer units is widened by units with zero output weights (the run starts exactly at INIT), one
-# with more is refused.  HNET_LR=X multiplies the net's Adam steps (--h-net-lr): at 1 its output layer hardly moves
+# with more is refused.  HNET_KERNEL=K makes the net's first layer a KxK convolution over h (1: per position, as the
+# paper's 1x1 convolutions), an INIT's smaller kernel widened around its centre (the run again starts exactly at INIT).
+# HNET_LR=X multiplies the net's Adam steps (--h-net-lr): at 1 its output layer hardly moves
 # in a run of 30-50 steps (eyes-closed: net_w2_rms 0.004 -> 0.006 in 33), so the shift stays nearly one for every face.
 # An eval's JSON is kept under tools/runs/scores by the file's hash, so the shipped file is judged once per set.
 # Smile also learns its negative strength: every second batch is generated with −Δh and judged against the face's
@@ -50,7 +52,7 @@
 # optimized from a scaled INIT starts again at 1; the INIT's scale is in its weights and its recipe). With STEPS="calibrate choose install" and no optimize, the INIT (by default the
 # installed file) is calibrated as it is.
 # Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
-# OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
+# OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), HNET_KERNEL (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), SCALES, STEPS (make optimize calibrate choose install).
 set -euo pipefail
 # dist/ older than src/ would judge the last build's engine, not this checkout's (a stale one once ran smile at −1
@@ -117,6 +119,7 @@ if has optimize && [ ! -f "$new" ]; then
   [ "$BALANCE" = 1 ] && extra+=(--pair-balance)
   [ "$HNET" = 0 ] || extra+=(--h-net "$HNET")
   [ "${HNET_LR:-1}" = 1 ] || extra+=(--h-net-lr "$HNET_LR")
+  [ "${HNET_KERNEL:-1}" = 1 ] || extra+=(--h-net-kernel "$HNET_KERNEL")
   [ "${OUTLINE:-0}" = 0 ] || extra+=(--pair-outline "$OUTLINE")
   [ -z "${WINDOW:-}" ] || extra+=(--window "$WINDOW")
   [ -z "${BUDGET:-}" ] || extra+=(--time-budget "$BUDGET")

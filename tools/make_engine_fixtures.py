@@ -12,6 +12,7 @@ Files (schema: engine_fixtures_readme.md, also written as README.md next to them
   analytic-n{40,10}-{recon,shift,shift-0.7,global,shift-boost,shift-edges}.json
                        full inversion + generation with the analytic model
   h-net.json           a direction's nonlinear f(h, t) as the training tools compute it
+  h-net-conv.json      the same for a net whose first layer is a 3x3 convolution over h
 
 Usage: /usr/bin/python3 tools/make_engine_fixtures.py [--out DIR] [--model DIR]
 Deterministic: fixed seeds, no timestamps; re-running gives byte-identical files.
@@ -350,6 +351,25 @@ def hnet_fixture():
             "h": h[0].double().flatten().tolist(), "cases": cases}
 
 
+def hnet_conv_fixture():
+    """As hnet_fixture, for a net whose first layer is a 3x3 convolution over h (hnet.py kernel=3), on a
+    non-square h so that rows and columns cannot be swapped unseen."""
+    import torch
+    from asyrp_tools.hnet import HNet
+    C, H, W, D, E = 3, 3, 4, 5, 6
+    g = torch.Generator().manual_seed(15)
+    net = HNet(C, D, E, scale=1.7, seed=4, kernel=3)
+    with torch.no_grad():
+        net.w2.copy_(torch.randn(C, D, generator=g) * 0.5)
+        net.b1.copy_(torch.randn(D, generator=g) * 0.3)
+    h = torch.randn(1, C, H, W, generator=g) * 1.7
+    arrays = net.arrays()
+    cases = [{"t": t, "f": net(h, t)[0].detach().double().flatten().tolist()} for t in (300, 614, 999)]
+    return {"hspace": [C, H, W], "hidden": D, "embed": E, "kernel": 3,
+            **{k: v.astype(np.float64).flatten().tolist() for k, v in arrays.items()},
+            "h": h[0].double().flatten().tolist(), "cases": cases}
+
+
 def write_json(path, obj):
     with open(path, "w") as fh:
         json.dump(obj, fh, separators=(",", ":"))
@@ -376,6 +396,7 @@ def main(argv=None):
             write_json(os.path.join(args.out, f"analytic-n{n}-{suffix}.json"),
                        analytic_fixture(n, suffix, dname, strength, t_edit, t_boost, directions))
     write_json(os.path.join(args.out, "h-net.json"), hnet_fixture())
+    write_json(os.path.join(args.out, "h-net-conv.json"), hnet_conv_fixture())
     print(f"wrote fixtures to {args.out}")
 
 

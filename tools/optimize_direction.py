@@ -156,6 +156,9 @@ def main(argv=None):
                     help="--objective final: also learn the paper's nonlinear f_t(h, t) with D hidden units "
                          "(W2·SiLU(W1·h + b1 + Wt·e(t)) at every position of h from the previous step; 0: none)")
     ap.add_argument("--h-net-lr", type=float, default=1.0, help="Adam step of the h-net relative to its default")
+    ap.add_argument("--h-net-kernel", type=int, default=1, metavar="K",
+                    help="the h-net's first layer a KxK convolution over h (K odd; 1: per position); an --init with a "
+                         "smaller kernel is widened around its centre, so the run starts exactly at it")
     ap.add_argument("--init", help="start from this direction file, e.g. a paper-loss result; made for another --t-edit, "
                     "its Δh_t is resampled to the nearest timestep (zero outside its range)")
     ap.add_argument("--steps", type=int, default=40, help="generation (and inversion) steps")
@@ -174,6 +177,8 @@ def main(argv=None):
         ap.error("--h-net needs --objective final")
     if args.h_net < 0:
         ap.error(f"--h-net must be 0 (none) or a number of hidden units, not {args.h_net}")
+    if args.h_net_kernel < 1 or args.h_net_kernel % 2 == 0:
+        ap.error(f"--h-net-kernel must be odd and at least 1, not {args.h_net_kernel}")
     torch.set_num_threads(args.threads)
     t0 = time.time()
 
@@ -239,7 +244,7 @@ def main(argv=None):
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside, pair_balance=args.pair_balance,
                            pair_outline=args.pair_outline, pair_relative=args.pair_relative, window=window,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
-                           h_net=args.h_net, h_net_lr=args.h_net_lr,
+                           h_net=args.h_net, h_net_lr=args.h_net_lr, h_net_kernel=args.h_net_kernel,
                            cache_dir=args.cache, log=log)
         mix_with = None
         if args.mix_with:
@@ -257,7 +262,8 @@ def main(argv=None):
         if args.h_gain:
             shape += " + G·h, h from the previous step"
         if args.h_net:
-            shape += f" + W2·SiLU(W1·h + b1 + Wt·e(t)) with {args.h_net} hidden units, h from the previous step"
+            w1h = "W1·h" if args.h_net_kernel == 1 else f"W1⋆h ({args.h_net_kernel}x{args.h_net_kernel})"
+            shape += f" + W2·SiLU({w1h} + b1 + Wt·e(t)) with {args.h_net} hidden units, h from the previous step"
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +
                   (" and, at strength -1, of their negative twins" if pos_negative is not None else "") +

@@ -83,6 +83,30 @@ describe('h-net: the computation', () => {
     want.forEach((f, i) => expect(got[i]!).toBeCloseTo(2 + 0.5 * f, 5));
   });
 
+  it('matches a 3×3-kernel net as the training tools compute it (h 3×4: edges, corners, rows not swapped)', () => {
+    const cx = JSON.parse(readFileSync(join(engineFixtures, 'h-net-conv.json'), 'utf8')) as Fixture & { kernel: number };
+    expect(cx.kernel).toBe(3);
+    const conv: HNet = {
+      hidden: cx.hidden, embed: cx.embed, kernel: cx.kernel,
+      w1: Float32Array.from(cx.hnet_w1), b1: Float32Array.from(cx.hnet_b1), wt: Float32Array.from(cx.hnet_wt), w2: Float32Array.from(cx.hnet_w2),
+    };
+    const chs = cx.hspace;
+    const n = chs[0] * chs[1] * chs[2];
+    const h = Float32Array.from(cx.h);
+    for (const c of cx.cases) {
+      const got = addHNet(conv, h, c.t, 1, chs, new Float32Array(n));
+      c.f.forEach((want, i) => expect(got[i]!).toBeCloseTo(want, 5));
+    }
+    // The neighbours matter: the same weights at the centre tap alone give another f.
+    const centre = Float32Array.from(conv.w1, (v, i) => (i % 9 === 4 ? v : 0));
+    const alone = addHNet({ ...conv, w1: centre }, h, 300, 1, chs, new Float32Array(n));
+    expect(Math.max(...alone.map((v, i) => Math.abs(v - cx.cases[0]!.f[i]!)))).toBeGreaterThan(1e-2);
+    // And that centre tap alone is the per-position net with those weights.
+    const perPosition: HNet = { ...conv, kernel: 1, w1: Float32Array.from({ length: conv.hidden * chs[0] }, (_, i) => centre[i * 9 + 4]!) };
+    const same = addHNet(perPosition, h, 300, 1, chs, new Float32Array(n));
+    same.forEach((v, i) => expect(v).toBeCloseTo(alone[i]!, 6));
+  });
+
   it('uses the DDPM sinusoidal embedding', () => {
     const e = timestepEmbedding(500, 4);
     expect(Array.from(e)).toEqual([Math.sin(500), Math.sin(5), Math.cos(500), Math.cos(5)].map(Math.fround));
@@ -97,6 +121,21 @@ describe('h-net: the file', () => {
     expect(d.hNet!.embed).toBe(fx.embed);
     expect(Array.from(d.hNet!.w2)).toEqual(Array.from(net.w2));
     expect(decodeDirection(file({}), 'plain', hs).hNet).toBeUndefined();
+  });
+
+  it('round-trips a 3×3-kernel net as hnet_w1 [D,C,3,3], and refuses an even kernel', () => {
+    const D = fx.hidden;
+    const conv: HNet = { ...net, kernel: 3, w1: Float32Array.from({ length: D * hs[0] * 9 }, (_, i) => Math.sin(i)) };
+    const t = encodeHNet(conv, hs[0]);
+    expect(t.hnet_w1.shape).toEqual([D, hs[0], 3, 3]);
+    expect(encodeHNet(net, hs[0]).hnet_w1.shape).toEqual([D, hs[0]]);
+    const d = decodeDirection(file(t), 'k', hs).hNet!;
+    expect(d.kernel).toBe(3);
+    expect(Array.from(d.w1)).toEqual(Array.from(conv.w1));
+    expect(decodeDirection(file(encodeHNet(net, hs[0])), 'p', hs).hNet!.kernel ?? 1).toBe(1);
+    const even = { ...t, hnet_w1: { dtype: 'F32' as const, shape: [D, hs[0], 2, 2], data: new Float32Array(D * hs[0] * 4) } };
+    expect(codeOf(() => decodeDirection(file(even), 'e', hs))).toBe('DIRECTION_INVALID');
+    expect(() => decodeDirection(file(even), 'e', hs)).toThrow(/\[D,C,K,K\] with K odd/);
   });
 
   it('refuses a partial net, shapes that do not fit, another model, and NaN, each by name', () => {

@@ -38,8 +38,9 @@ function normal(n: number, seed: number, scale = 1): Float32Array {
   return a;
 }
 
-function randomNet(D: number, E: number, C: number, seed: number): HNet {
-  return { hidden: D, embed: E, w1: normal(D * C, seed, 1 / Math.sqrt(C)), b1: normal(D, seed + 1, 0.3), wt: normal(D * E, seed + 2, 0.3), w2: normal(C * D, seed + 3, 1 / Math.sqrt(D)) };
+function randomNet(D: number, E: number, C: number, seed: number, kernel = 1): HNet {
+  const k2 = kernel * kernel;
+  return { hidden: D, embed: E, ...(kernel > 1 ? { kernel } : {}), w1: normal(D * C * k2, seed, 1 / Math.sqrt(C * k2)), b1: normal(D, seed + 1, 0.3), wt: normal(D * E, seed + 2, 0.3), w2: normal(C * D, seed + 3, 1 / Math.sqrt(D)) };
 }
 
 function maxAbs(a: Float32Array): number {
@@ -91,7 +92,34 @@ describe('h-net graph in onnxruntime', () => {
       const h = normal(N * size, 100 + D, 2);
       const ts = Array.from({ length: N }, (_, r) => 37 + r * 61);
       const want = reference(net, h, ts, hs);
-      const got = await (await open(net, hs[0])).f(h.slice(), ts, hs[1] * hs[2]);
+      const got = await (await open(net, hs[0])).f(h.slice(), ts, [hs[1], hs[2]]);
+      expect(maxAbs(want)).toBeGreaterThan(0.1);
+      expect(maxDiff(got, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
+    }
+  });
+
+  it('builds a kernel net as Conv nodes over h [rows, C, height, width] and gives addHNet’s f (K 3 and 5, h not square)', async () => {
+    const conv = randomNet(12, 8, 20, 1, 3);
+    const session = await ort.InferenceSession.create(hNetModel(conv, 20));
+    try {
+      expect(session.inputMetadata.map((m) => (m.isTensor ? [m.name, [...m.shape]] : m.name))).toEqual([
+        ['h', ['rows', 20, 'height', 'width']],
+        ['bias', ['rows', 12, 1, 1]],
+      ]);
+    } finally {
+      await session.release();
+    }
+    for (const [D, E, K, hs, N] of [
+      [5, 4, 3, [20, 3, 5], 1],
+      [64, 32, 3, [128, 16, 16], 4],
+      [9, 6, 5, [16, 6, 4], 2],
+    ] as const) {
+      const net = randomNet(D, E, hs[0], D + K, K);
+      const size = hs[0] * hs[1] * hs[2];
+      const h = normal(N * size, 200 + D, 2);
+      const ts = Array.from({ length: N }, (_, r) => 41 + r * 173);
+      const want = reference(net, h, ts, hs);
+      const got = await (await open(net, hs[0])).f(h.slice(), ts, [hs[1], hs[2]]);
       expect(maxAbs(want)).toBeGreaterThan(0.1);
       expect(maxDiff(got, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
     }
@@ -106,7 +134,7 @@ describe('h-net graph in onnxruntime', () => {
     const ts = [980, 640, 301, 20];
     const h = normal(ts.length * size, 7, 1.5);
     const want = reference(net!, h, ts, hs);
-    const got = await (await open(net!, hs[0])).f(h.slice(), ts, hs[1] * hs[2]);
+    const got = await (await open(net!, hs[0])).f(h.slice(), ts, [hs[1], hs[2]]);
     expect(maxAbs(want)).toBeGreaterThan(0);
     expect(maxDiff(got, want)).toBeLessThanOrEqual(1e-5 * maxAbs(want));
   });

@@ -2,7 +2,8 @@
  * A direction's h-net (f_t(h), h-net.ts) is evaluated where the UNet runs: in the inference worker in
  * worker mode, off the engine's event loop (issue #30), by onnxruntime (h-net-session.ts). On the tiny UNet
  * with a real worker: an h-net edit gives the inline path's output bit for bit (both run the same
- * onnxruntime graph), and within 1e-6 what evaluating the whole Δh_t on this thread with addHNet gives, a direction without a net sends no h-net rows, the worker holds each net once and drops it
+ * onnxruntime graph), and within 1e-6 what evaluating the whole Δh_t on this thread with addHNet gives (a
+ * per-position net and a 3×3-kernel one), a direction without a net sends no h-net rows, the worker holds each net once and drops it
  * with the model's release, a new worker after a crash gets the nets again, and bad rows fail typed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +48,12 @@ beforeAll(async () => {
   const base = wave(C * H * W, 0.11, 0.5);
   const meta = (name: string) => ({ name, description: '' });
   writeFileSync(join(dir, 'directions', 'n.safetensors'), encodeDirection({ meta: meta('n'), timesteps: Int32Array.from([0]), deltaH: base, hNet: net, hspace: hs }));
+  // `k`: a 3×3-kernel net (Conv nodes in onnxruntime); `c`: its centre taps alone as a per-position net.
+  const kw1 = wave(D * C * 9, 0.9, 0.25);
+  const k: HNet = { ...net, kernel: 3, w1: kw1 };
+  const c: HNet = { ...net, w1: Float32Array.from({ length: D * C }, (_, i) => kw1[i * 9 + 4]!) };
+  writeFileSync(join(dir, 'directions', 'k.safetensors'), encodeDirection({ meta: meta('k'), timesteps: Int32Array.from([0]), deltaH: base, hNet: k, hspace: hs }));
+  writeFileSync(join(dir, 'directions', 'c.safetensors'), encodeDirection({ meta: meta('c'), timesteps: Int32Array.from([0]), deltaH: base, hNet: c, hspace: hs }));
   writeFileSync(join(dir, 'directions', 'plain.safetensors'), encodeDirection({ meta: meta('plain'), timesteps: Int32Array.from([0]), deltaH: base, hspace: hs }));
   host = new InferenceHost({ intraOpThreads: 1 });
   worker = await LoadedModel.open(pkg, { provider: 'cpu', inference: host });
@@ -59,7 +66,7 @@ afterAll(async () => {
 });
 
 function plan(model: LoadedModel, text: string): EditPlan {
-  return planEdit(model.manifest, parseRecipe(`${text} steps:8`, { directions: ['n', 'plain'] }), (name) => model.direction(name));
+  return planEdit(model.manifest, parseRecipe(`${text} steps:8`, { directions: ['n', 'k', 'c', 'plain'] }), (name) => model.direction(name));
 }
 
 /** Two images edited together (two h-net rows per call), x_T given so only generation runs. */
@@ -85,6 +92,24 @@ function recording(unet: UNet, seen: (HNetRows | undefined)[]): UNet {
   };
 }
 
+/**
+ * The largest difference of `got` from the two images generated with the plan's whole Δh_t (h-net included,
+ * by addHNet) evaluated on this thread and handed to the UNet as it is: the path before the worker.
+ */
+async function farFromThisThread(text: string, got: readonly Float32Array[]): Promise<number> {
+  const p = plan(inline, text);
+  const size = inline.unet.sampleSize;
+  const seq = timestepSequence(p.generationSteps, inline.manifest.schedule.trainSteps - 1);
+  const old = [5, 6].map((seed) => {
+    const rng = new GaussianRng(p.seed);
+    return new GenerationTrajectory(new GaussianRng(seed).fillNormal(new Float32Array(size)), seq, inline.alphasBar, { tEdit: p.tEdit, tBoost: p.tBoost, deltaHAt: p.deltaHAt, noise: (o) => rng.fillNormal(o) });
+  });
+  await runToCompletion(inline.unet, old);
+  let worst = 0;
+  old.forEach((tr, i) => tr.x.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - got[i]![j]!)))));
+  return worst;
+}
+
 describe('h-net in the inference worker', () => {
   it('gives the inline output bit for bit, evaluated in the worker, and what the whole Δh_t on this thread gives', async () => {
     const seen: (HNetRows | undefined)[] = [];
@@ -100,17 +125,7 @@ describe('h-net in the inference worker', () => {
     expect(seen[0]).toBeUndefined();
 
     // The old path: the plan's whole Δh_t (h-net included) evaluated here, handed to the UNet as it is.
-    const p = plan(inline, 'n:1.5');
-    const size = inline.unet.sampleSize;
-    const seq = timestepSequence(p.generationSteps, inline.manifest.schedule.trainSteps - 1);
-    const old = [5, 6].map((seed) => {
-      const rng = new GaussianRng(p.seed);
-      return new GenerationTrajectory(new GaussianRng(seed).fillNormal(new Float32Array(size)), seq, inline.alphasBar, { tEdit: p.tEdit, tBoost: p.tBoost, deltaHAt: p.deltaHAt, noise: (o) => rng.fillNormal(o) });
-    });
-    await runToCompletion(inline.unet, old);
-    let worst = 0;
-    old.forEach((tr, i) => tr.x.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - a[i]![j]!)))));
-    expect(worst).toBeLessThan(1e-6);
+    expect(await farFromThisThread('n:1.5', a)).toBeLessThan(1e-6);
     // And the net matters: without it the image is another.
     expect(same(a, await edit(worker, 'plain:1.5'))).toBe(false);
   });
@@ -167,6 +182,13 @@ describe('h-net in the inference worker', () => {
     const restarts = host.restarts;
     expect(same(await edit(worker, 'n:1'), await edit(inline, 'n:1'))).toBe(true);
     expect(host.restarts).toBe(restarts);
+  });
+
+  it('runs a 3×3-kernel net in the worker as inline, as addHNet’s convolution on this thread, and its neighbours matter', async () => {
+    const a = await edit(worker, 'k:1.5');
+    expect(same(a, await edit(inline, 'k:1.5'))).toBe(true);
+    expect(await farFromThisThread('k:1.5', a)).toBeLessThan(1e-6);
+    expect(same(a, await edit(worker, 'c:1.5'))).toBe(false);
   });
 
   it('releases the worker’s h-nets with the model', async () => {

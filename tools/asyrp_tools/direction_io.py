@@ -117,10 +117,11 @@ def check_arrays(arrays: Dict[str, np.ndarray], channels: int = 0) -> None:
     if missing:
         raise ValueError(f"h-net needs all of {', '.join(TENSORS)}; missing {', '.join(missing)}")
     w1, b1, wt, w2 = (np.asarray(arrays[k]) for k in TENSORS)
-    if w1.ndim != 2 or b1.shape != (w1.shape[0],) or wt.ndim != 2 or wt.shape[0] != w1.shape[0] \
+    kernel_ok = w1.ndim == 2 or (w1.ndim == 4 and w1.shape[2] == w1.shape[3] and w1.shape[2] % 2 == 1)
+    if not kernel_ok or b1.shape != (w1.shape[0],) or wt.ndim != 2 or wt.shape[0] != w1.shape[0] \
             or w2.shape != (w1.shape[1], w1.shape[0]) or wt.shape[1] < 2 or wt.shape[1] % 2:
         raise ValueError(f"h-net shapes do not fit: w1 {w1.shape}, b1 {b1.shape}, wt {wt.shape}, w2 {w2.shape} "
-                         "(need [D,C], [D], [D,E] with E even, [C,D])")
+                         "(need [D,C] or [D,C,K,K] with K odd, [D], [D,E] with E even, [C,D])")
     if channels and w1.shape[1] != channels:
         raise ValueError(f"h-net is for {w1.shape[1]} channels but h has {channels}")
     if not all(np.all(np.isfinite(a)) for a in (w1, b1, wt, w2)):

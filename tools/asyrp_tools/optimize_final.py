@@ -116,6 +116,9 @@ class FinalConfig:
     # where h says the hair line or face outline is, which no linear G can.
     h_net: int = 0
     h_net_embed: int = 32
+    # K of the net's first layer, a K×K convolution over h (hnet.py; 1: per position).  An init
+    # with a smaller kernel is widened around its centre (the run starts exactly at the init).
+    h_net_kernel: int = 1
     # Adam step of the net relative to cfg.lr, sized so one step of each of its layers moves
     # f about as much as one step of Δh moves Δh (see optimize_final).
     h_net_lr: float = 1.0
@@ -217,9 +220,9 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
                                  "(a net can be widened, not cut)")
             # A wider net than the init's: the added units have zero output weights (HNet.widened),
             # so the run starts from exactly the init's edit.
-            net = net.widened(cfg.h_net, seed=cfg.seed)
+            net = net.widened(cfg.h_net, seed=cfg.seed, kernel=max(cfg.h_net_kernel, net.kernel))
         else:
-            net = HNet(c, cfg.h_net, cfg.h_net_embed, scale=h_rms or 1.0, seed=cfg.seed)
+            net = HNet(c, cfg.h_net, cfg.h_net_embed, scale=h_rms or 1.0, seed=cfg.seed, kernel=cfg.h_net_kernel)
     if cfg.window is not None:
         win = gaussian_window(hh, ww, *cfg.window)
         free = expand
@@ -267,7 +270,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         # Wt E values of size ~0.7, W2 D activations of size ~0.5.  Each step is sized to move
         # the pre-activation by ~0.05 and f by one step of Δh (cfg.lr × RMS of h).
         d_hidden, e = cfg.h_net, cfg.h_net_embed
-        groups.append({"params": [net.w1], "lr": cfg.h_net_lr * 0.05 / c})
+        # Divided by W1's fan-in (C·K²): a step moves a pre-activation as much for any kernel.
+        groups.append({"params": [net.w1], "lr": cfg.h_net_lr * 0.05 / (c * net.kernel ** 2)})
         groups.append({"params": [net.b1], "lr": cfg.h_net_lr * 0.05})
         groups.append({"params": [net.wt], "lr": cfg.h_net_lr * 0.05 / e})
         groups.append({"params": [net.w2], "lr": cfg.h_net_lr * cfg.lr * (h_rms or 1.0) * 2 / d_hidden})

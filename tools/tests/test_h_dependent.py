@@ -194,3 +194,67 @@ def test_an_init_h_net_with_fewer_units_is_widened_so_the_run_starts_at_the_init
     moved = optimize_final(unet, guide_for("glasses:1"), faces(), config(iterations=2, h_net=8, h_net_embed=4),
                            init=init, init_net=small.arrays())
     assert moved.h_net["hnet_w2"][:, 4:].any()
+
+
+def test_a_kernel_h_net_convolves_over_h_and_round_trips_through_the_file(tmp_path):
+    # f(h, t)[:, y, x] = W2·SiLU(Σ_{c,i,j} W1[:, c, i, j]·h[c, y+i−1, x+j−1]/s + b1 + Wt·e(t)), zero outside h,
+    # checked against numpy in float64 at each position (corners and edges included) of a non-square h.
+    from asyrp_tools.direction_io import read_h_net, write_direction
+    from asyrp_tools.hnet import HNet, timestep_embedding
+    net = HNet(6, hidden=5, embed=4, scale=2.5, seed=1, kernel=3)
+    with torch.no_grad():
+        net.w2.copy_(torch.randn(6, 5, generator=torch.Generator().manual_seed(2)))
+        net.b1.copy_(torch.linspace(-1, 1, 5))
+    h = torch.randn(2, 6, 3, 4, generator=torch.Generator().manual_seed(3)) * 2.5
+    got = net(h, 613).detach().numpy()
+    arr = {k: v.astype(np.float64) for k, v in net.arrays().items()}
+    assert arr["hnet_w1"].shape == (5, 6, 3, 3)
+    e = timestep_embedding(613, 4).numpy().astype(np.float64)
+    hp = np.pad(h.numpy().astype(np.float64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    for b in range(2):
+        for y in range(3):
+            for x in range(4):
+                z = np.einsum("dcij,cij->d", arr["hnet_w1"], hp[b, :, y:y + 3, x:x + 3]) + arr["hnet_b1"] + arr["hnet_wt"] @ e
+                want = arr["hnet_w2"] @ (z / (1 + np.exp(-z)))
+                assert np.allclose(got[b, :, y, x], want, atol=1e-4)
+    # A neighbour matters: changing h at one position changes f beside it (a per-position net could not).
+    h2 = h.clone()
+    h2[:, :, 1, 1] += 3.0
+    assert not torch.allclose(net(h2, 613)[:, :, 1, 2], net(h, 613)[:, :, 1, 2], atol=1e-4)
+    p = str(tmp_path / "k.safetensors")
+    write_direction(p, np.zeros((1, 6, 3, 4), np.float32), [300], {"name": "k"}, h_net=net.arrays())
+    back = read_h_net(p)
+    assert back["hnet_w1"].shape == (5, 6, 3, 3)
+    assert torch.allclose(HNet.from_arrays(back, scale=2.5)(h, 613), net(h, 613), atol=1e-5)
+    with pytest.raises(ValueError, match="kernel must be odd"):
+        HNet(6, 5, embed=4, kernel=2)
+    with pytest.raises(ValueError, match="do not fit"):
+        write_direction(p, np.zeros((1, 6, 3, 4), np.float32), [300], {},
+                        h_net=dict(net.arrays(), hnet_w1=np.zeros((5, 6, 2, 2), np.float32)))
+
+
+def test_a_per_position_init_widens_into_a_kernel_at_its_centre_so_the_run_starts_at_the_init():
+    from asyrp_tools.hnet import HNet
+    small = HNet(16, 4, 4, scale=1.0, seed=2)
+    with torch.no_grad():
+        small.w2.normal_(0, 0.3, generator=torch.Generator().manual_seed(6))
+        small.b1.normal_(0, 0.3, generator=torch.Generator().manual_seed(8))
+    wide = small.widened(8, seed=1, kernel=3)
+    h = torch.randn(2, 16, 4, 4, generator=torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        assert torch.allclose(wide(h, 613), small(h, 613), atol=1e-6)
+    assert wide.kernel == 3 and not wide.w1[:4, :, 0].any() and not wide.w1[:4, :, :, 2].any()
+    assert torch.equal(wide.w1[:4, :, 1, 1], small.w1[:, :, 0, 0])
+    with pytest.raises(ValueError, match="not cut to 1x1"):
+        wide.widened(8, kernel=1)
+    unet = tiny_unet()
+    init = torch.randn(6, 16, 4, 4, generator=torch.Generator().manual_seed(7)) * 0.1
+    cfg0 = config(iterations=2, h_net=8, h_net_embed=4, h_net_kernel=3, lr=0.0, h_net_lr=0.0)
+    still = optimize_final(unet, guide_for("glasses:1"), faces(), cfg0, init=init, init_net=small.arrays())
+    w1 = still.h_net["hnet_w1"]
+    assert w1.shape == (8, 16, 3, 3)
+    assert np.allclose(w1[:4, :, 1, 1], small.arrays()["hnet_w1"], rtol=1e-6, atol=0)
+    assert not w1[:4, :, 0].any() and not still.h_net["hnet_w2"][:, 4:].any()
+    moved = optimize_final(unet, guide_for("glasses:1"), faces(),
+                           config(iterations=2, h_net=8, h_net_embed=4, h_net_kernel=3), init=init, init_net=small.arrays())
+    assert moved.h_net["hnet_w1"][:4, :, 0].any() and moved.h_net["hnet_w2"][:, 4:].any()

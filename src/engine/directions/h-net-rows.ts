@@ -67,13 +67,14 @@ export function checkHNetRows<N extends HNet>(batch: HNetRows<N>, deltaH: Float3
 /** Checks that a net's weights fit an h-space of `channels` channels (in the worker they arrive as bare arrays). */
 export function checkHNetShape(net: HNet, channels: number): void {
   const { hidden: D, embed: E } = net;
+  const K = net.kernel ?? 1;
   const fits =
-    Number.isInteger(D) && D >= 1 && Number.isInteger(E) && E >= 2 && E % 2 === 0 &&
-    net.w1.length === D * channels && net.b1.length === D && net.wt.length === D * E && net.w2.length === channels * D;
+    Number.isInteger(D) && D >= 1 && Number.isInteger(E) && E >= 2 && E % 2 === 0 && Number.isInteger(K) && K >= 1 && K % 2 === 1 &&
+    net.w1.length === D * channels * K * K && net.b1.length === D && net.wt.length === D * E && net.w2.length === channels * D;
   if (!fits) {
     throw new EngineError(
       'DIRECTION_INVALID',
-      `h-net weights do not fit: D ${D}, E ${E}, C ${channels}; w1 ${net.w1.length}, b1 ${net.b1.length}, wt ${net.wt.length}, w2 ${net.w2.length} values`,
+      `h-net weights do not fit: D ${D}, E ${E}, K ${K}, C ${channels}; w1 ${net.w1.length}, b1 ${net.b1.length}, wt ${net.wt.length}, w2 ${net.w2.length} values`,
     );
   }
 }

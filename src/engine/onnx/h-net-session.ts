@@ -1,11 +1,13 @@
 /**
- * A direction's h-net (f(h, t) = W2 · SiLU(W1 · h + b1 + Wt · e(t)), h-net.ts) evaluated by onnxruntime:
+ * A direction's h-net (f(h, t) = W2 · SiLU(W1 ⋆ h + b1 + Wt · e(t)), h-net.ts) evaluated by onnxruntime:
  * a tiny graph built in memory per net, whose two products are MatMuls (MLAS: SIMD, the session's
  * intra-op threads) instead of the JavaScript loops of addHNet, which ran on one core while onnxruntime's
  * threads waited (6.0 s of the inference worker's 43 s in a profile of bench load; every tick's Δh needs
  * the previous tick's h, so it is on the critical path).
  *
- *   h [N, C, P], bias [N, D, 1]  ->  z = W1 · h + bias,  a = z · σ(z),  f = W2 · a  [N, C, P]
+ *   per position (K = 1):  h [N, C, P], bias [N, D, 1]  ->  z = W1 · h + bias,  a = z · σ(z),  f = W2 · a  [N, C, P]
+ *   K×K kernel:  h [N, C, H, W], bias [N, D, 1, 1]  ->  z = Conv(h, W1, pads K/2) + bias, a as above,
+ *                f = Conv(a, W2 as [C, D, 1, 1])  [N, C, H, W]  (the same values, laid out as h)
  *
  * N rows (the batch's rows that use this net, one call per net and tick), P = H·W positions; the bias
  * b1 + Wt · e(t_r) per row is computed here (D·E multiply-adds, h-net.ts hNetBias) since it depends only on t.
@@ -21,6 +23,29 @@ import { encodeOnnxModel } from './onnx-proto.js';
 /** The h-net graph of `net` for an h-space of `channels` channels, serialized. */
 export function hNetModel(net: HNet, channels: number): Uint8Array {
   const { hidden: D } = net;
+  const K = net.kernel ?? 1;
+  if (K > 1) {
+    const r = (K - 1) / 2;
+    return encodeOnnxModel({
+      name: 'h_net',
+      nodes: [
+        { op: 'Conv', inputs: ['h', 'w1'], outputs: ['w1h'], attributes: { pads: [r, r, r, r] } },
+        { op: 'Add', inputs: ['w1h', 'bias'], outputs: ['z'] },
+        { op: 'Sigmoid', inputs: ['z'], outputs: ['sz'] },
+        { op: 'Mul', inputs: ['z', 'sz'], outputs: ['a'] },
+        { op: 'Conv', inputs: ['a', 'w2'], outputs: ['f'] },
+      ],
+      initializers: [
+        { name: 'w1', dims: [D, channels, K, K], data: net.w1 },
+        { name: 'w2', dims: [channels, D, 1, 1], data: net.w2 },
+      ],
+      inputs: [
+        { name: 'h', dims: ['rows', channels, 'height', 'width'] },
+        { name: 'bias', dims: ['rows', D, 1, 1] },
+      ],
+      outputs: [{ name: 'f', dims: ['rows', channels, 'height', 'width'] }],
+    });
+  }
   return encodeOnnxModel({
     name: 'h_net',
     nodes: [
@@ -72,17 +97,18 @@ export class HNetSession {
     }
   }
 
-  /** f(h_r, t_r) for N rows: h [N·C·P], ts [N]; returns [N·C·P]. */
-  async f(h: Float32Array, ts: readonly number[], positions: number): Promise<Float32Array> {
+  /** f(h_r, t_r) for N rows: h [N·C·H·W], ts [N], grid [H, W] of h's positions; returns [N·C·H·W]. */
+  async f(h: Float32Array, ts: readonly number[], grid: readonly [number, number]): Promise<Float32Array> {
     const N = ts.length;
     const { hidden: D } = this.net;
     const bias = new Float32Array(N * D);
     ts.forEach((t, r) => bias.set(hNetBias(this.net, t), r * D));
+    const conv = (this.net.kernel ?? 1) > 1;
     let out: ort.InferenceSession.ReturnType;
     try {
       out = await this.session.run({
-        h: new ort.Tensor('float32', h, [N, this.channels, positions]),
-        bias: new ort.Tensor('float32', bias, [N, D, 1]),
+        h: new ort.Tensor('float32', h, conv ? [N, this.channels, grid[0], grid[1]] : [N, this.channels, grid[0] * grid[1]]),
+        bias: new ort.Tensor('float32', bias, conv ? [N, D, 1, 1] : [N, D, 1]),
       });
     } catch (e) {
       throw asEngineError(e, 'INFERENCE_FAILED', 'onnxruntime h-net run failed');
@@ -124,7 +150,7 @@ export async function addHNetRowsOrt<N extends HNet>(
     const all = list.length === batch.rows.length && list.every((u, k) => u.i === k);
     const h = all ? batch.h : new Float32Array(list.length * size);
     if (!all) list.forEach((u, k) => h.set(batch.h.subarray(u.i * size, (u.i + 1) * size), k * size));
-    const f = await session.f(h, list.map((u) => u.t), hspace[1] * hspace[2]);
+    const f = await session.f(h, list.map((u) => u.t), [hspace[1], hspace[2]]);
     list.forEach((u, k) => {
       const out = deltaH.subarray(u.row * size, (u.row + 1) * size);
       const fk = f.subarray(k * size, (k + 1) * size);

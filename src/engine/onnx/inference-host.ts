@@ -86,7 +86,7 @@ class WorkerGraph implements InferenceGraph {
         const e = entry;
         e.loadedIn = this.loadedIn;
         // A copy: the direction keeps its own arrays (inline runs and later jobs read them).
-        const weights: HNet = { hidden: net.hidden, embed: net.embed, w1: net.w1.slice(), b1: net.b1.slice(), wt: net.wt.slice(), w2: net.w2.slice() };
+        const weights: HNet = { hidden: net.hidden, embed: net.embed, ...(net.kernel ? { kernel: net.kernel } : {}), w1: net.w1.slice(), b1: net.b1.slice(), wt: net.wt.slice(), w2: net.w2.slice() };
         const buffers = tensorBuffers([weights.w1, weights.b1, weights.wt, weights.w2].map((data) => ({ data, dims: [] })));
         loads.push(
           this.host.request({ op: 'loadHNet', graph: this.id, net: e.id, weights }, buffers).catch((err: unknown) => {

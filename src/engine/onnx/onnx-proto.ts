@@ -1,17 +1,19 @@
 /**
  * A minimal writer of ONNX models (protobuf wire format) for graphs the engine builds in memory: float32
- * tensors, plain nodes without attributes, inputs and outputs with fixed or named dims. Enough for the
- * h-net graph (h-net-session.ts); anything larger comes from the Python tools as a file.
+ * tensors, nodes with integer-list attributes (a Conv's pads), inputs and outputs with fixed or named dims.
+ * Enough for the h-net graph (h-net-session.ts); anything larger comes from the Python tools as a file.
  *
  * Field numbers from onnx.proto (checked against the onnx package's descriptors): ModelProto ir_version 1,
  * producer_name 2, graph 7, opset_import 8; OperatorSetIdProto domain 1, version 2; GraphProto node 1,
- * name 2, initializer 5, input 11, output 12; NodeProto input 1, output 2, name 3, op_type 4; TensorProto
+ * name 2, initializer 5, input 11, output 12; NodeProto input 1, output 2, name 3, op_type 4, attribute 5;
+ * AttributeProto name 1, ints 8, type 20 (AttributeType INTS = 7); TensorProto
  * dims 1, data_type 2, name 8, raw_data 9 (little-endian); ValueInfoProto name 1, type 2; TypeProto
  * tensor_type 1; TypeProto.Tensor elem_type 1, shape 2; TensorShapeProto dim 1; Dimension dim_value 1,
  * dim_param 2. onnx.proto is proto2, so repeated scalars (dims) are written unpacked, one tag each.
  */
 
 const FLOAT = 1;
+const ATTRIBUTE_INTS = 7;
 
 /** Protobuf bytes of one message under construction. */
 class ProtoWriter {
@@ -75,6 +77,8 @@ export interface OnnxNode {
   readonly op: string;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
+  /** Integer-list attributes by name (non-negative values only), e.g. a Conv's `pads`. */
+  readonly attributes?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface OnnxValue {
@@ -123,7 +127,13 @@ export function encodeOnnxModel(g: OnnxGraph, producer = 'asyrp'): Uint8Array {
     const node = new ProtoWriter();
     for (const x of n.inputs) node.string(1, x);
     for (const y of n.outputs) node.string(2, y);
-    graph.message(1, node.string(3, `${n.op.toLowerCase()}_${i}`).string(4, n.op));
+    node.string(3, `${n.op.toLowerCase()}_${i}`).string(4, n.op);
+    for (const [name, ints] of Object.entries(n.attributes ?? {})) {
+      const a = new ProtoWriter().string(1, name);
+      for (const v of ints) a.int(8, v);
+      node.message(5, a.int(20, ATTRIBUTE_INTS));
+    }
+    graph.message(1, node);
   });
   graph.string(2, g.name);
   for (const t of g.initializers) graph.message(5, tensorProto(t));
