@@ -119,12 +119,14 @@ export function addHNet(net: HNet, h: Float32Array, t: number, w: number, hspace
   const K = net.kernel ?? 1;
   const bias = hNetBias(net, t);
   // Hidden activations [D,P]: z = W1 ⋆ h + b1 + Wt·e(t) (the bias shared by every position), then SiLU(z) = z·σ(z).
+  // A K×K kernel reads h through its K² shifted copies (shifted below), so both cases are one blocked product.
+  const src = K === 1 ? h : shifted(h, C, K, H, W);
+  const n = C * K * K;
   const a = new Float32Array(D * P);
   for (let d = 0; d < D; d++) {
     const row = d * P;
     a.fill(bias[d]!, row, row + P);
-    if (K === 1) addRows(a, row, h, w1, d * C, 1, C, P);
-    else addConv(a, row, h, w1, d, C, K, H, W);
+    addRows(a, row, src, w1, d * n, 1, n, P);
     for (let p = row; p < row + P; p++) a[p] = a[p]! / (1 + Math.exp(-a[p]!));
   }
   for (let c = 0; c < C; c++) addRows(out, c * P, a, w2, c * D, w, D, P);
@@ -132,28 +134,31 @@ export function addHNet(net: HNet, h: Float32Array, t: number, w: number, hspace
 }
 
 /**
- * dst[at + y·W + x] += Σ_{c,ky,kx} w1[d,c,ky,kx] · h[c, y + ky − K/2, x + kx − K/2], the terms outside h being zero
- * (the K×K convolution's "same" padding, as torch's conv2d with padding K/2 and onnxruntime's Conv with those pads).
+ * h's K² shifted copies as rows [(c·K² + ky·K + kx)·P + y·W + x] = h[c, y + ky − K/2, x + kx − K/2], zero where
+ * that falls outside h (the convolution's "same" padding, as torch's conv2d with padding K/2 and onnxruntime's
+ * Conv with those pads): row c·K² + tap lines up with W1[d, c, tap], so W1 ⋆ h is the per-position product
+ * over C·K² rows.
  */
-function addConv(dst: Float32Array, at: number, h: Float32Array, w1: Float32Array, d: number, C: number, K: number, H: number, W: number): void {
+function shifted(h: Float32Array, C: number, K: number, H: number, W: number): Float32Array {
   const r = (K - 1) / 2;
   const P = H * W;
+  const out = new Float32Array(C * K * K * P);
   for (let c = 0; c < C; c++) {
     for (let ky = 0; ky < K; ky++) {
       const dy = ky - r;
       const y0 = Math.max(0, -dy), y1 = Math.min(H, H - dy);
       for (let kx = 0; kx < K; kx++) {
-        const k = w1[((d * C + c) * K + ky) * K + kx]!;
-        if (k === 0) continue;
         const dx = kx - r;
         const x0 = Math.max(0, -dx), x1 = Math.min(W, W - dx);
+        const at = ((c * K + ky) * K + kx) * P;
         for (let y = y0; y < y1; y++) {
-          const o = at + y * W, s = c * P + (y + dy) * W + dx;
-          for (let x = x0; x < x1; x++) dst[o + x]! += k * h[s + x]!;
+          const from = c * P + (y + dy) * W + dx;
+          out.set(h.subarray(from + x0, from + x1), at + y * W + x0);
         }
       }
     }
   }
+  return out;
 }
 
 /** dst[at .. at+P) += scale · Σ_k weights[from + k] · src[k·P .. k·P+P), for k < n; eight source rows per pass. */
