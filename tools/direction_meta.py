@@ -62,6 +62,7 @@ def main(argv=None):
         write_direction(args.out or args.file, dh, ts, meta, h_gain=gain, h_net=net)
     print(json.dumps({"shape": list(dh.shape), "timesteps": [int(ts[0]), int(ts[-1])], "hGain": gain is not None,
                       "hNet": None if net is None else int(net["hnet_w1"].shape[0]),
+                      "hNetKernel": None if net is None else (int(net["hnet_w1"].shape[2]) if net["hnet_w1"].ndim == 4 else 1),
                       "metadata": meta}, indent=2))
 
 
