@@ -332,40 +332,23 @@ def analytic_fixture(n, suffix, dname, strength, t_edit, t_boost, directions):
     }
 
 
-def hnet_fixture():
+def hnet_fixture(kernel=1):
     """f(h, t) of a small random h-net, computed by the module that trains it
-    (asyrp_tools/hnet.py, PyTorch float32): the engine must run what training learned."""
+    (asyrp_tools/hnet.py, PyTorch float32): the engine must run what training learned.
+    kernel 3: a 3x3 convolution as the first layer, on a non-square h so that rows and
+    columns cannot be swapped unseen."""
     import torch
     from asyrp_tools.hnet import HNet
-    C, H, W, D, E = 3, 2, 2, 5, 6
-    g = torch.Generator().manual_seed(14)
-    net = HNet(C, D, E, scale=1.7, seed=3)
+    C, H, W, D, E = (3, 2, 2, 5, 6) if kernel == 1 else (3, 3, 4, 5, 6)
+    g = torch.Generator().manual_seed(14 if kernel == 1 else 15)
+    net = HNet(C, D, E, scale=1.7, seed=3 if kernel == 1 else 4, kernel=kernel)
     with torch.no_grad():
         net.w2.copy_(torch.randn(C, D, generator=g) * 0.5)
         net.b1.copy_(torch.randn(D, generator=g) * 0.3)
     h = torch.randn(1, C, H, W, generator=g) * 1.7
     arrays = net.arrays()
     cases = [{"t": t, "f": net(h, t)[0].detach().double().flatten().tolist()} for t in (300, 614, 999)]
-    return {"hspace": [C, H, W], "hidden": D, "embed": E,
-            **{k: v.astype(np.float64).flatten().tolist() for k, v in arrays.items()},
-            "h": h[0].double().flatten().tolist(), "cases": cases}
-
-
-def hnet_conv_fixture():
-    """As hnet_fixture, for a net whose first layer is a 3x3 convolution over h (hnet.py kernel=3), on a
-    non-square h so that rows and columns cannot be swapped unseen."""
-    import torch
-    from asyrp_tools.hnet import HNet
-    C, H, W, D, E = 3, 3, 4, 5, 6
-    g = torch.Generator().manual_seed(15)
-    net = HNet(C, D, E, scale=1.7, seed=4, kernel=3)
-    with torch.no_grad():
-        net.w2.copy_(torch.randn(C, D, generator=g) * 0.5)
-        net.b1.copy_(torch.randn(D, generator=g) * 0.3)
-    h = torch.randn(1, C, H, W, generator=g) * 1.7
-    arrays = net.arrays()
-    cases = [{"t": t, "f": net(h, t)[0].detach().double().flatten().tolist()} for t in (300, 614, 999)]
-    return {"hspace": [C, H, W], "hidden": D, "embed": E, "kernel": 3,
+    return {"hspace": [C, H, W], "hidden": D, "embed": E, **({"kernel": kernel} if kernel > 1 else {}),
             **{k: v.astype(np.float64).flatten().tolist() for k, v in arrays.items()},
             "h": h[0].double().flatten().tolist(), "cases": cases}
 
@@ -396,7 +379,7 @@ def main(argv=None):
             write_json(os.path.join(args.out, f"analytic-n{n}-{suffix}.json"),
                        analytic_fixture(n, suffix, dname, strength, t_edit, t_boost, directions))
     write_json(os.path.join(args.out, "h-net.json"), hnet_fixture())
-    write_json(os.path.join(args.out, "h-net-conv.json"), hnet_conv_fixture())
+    write_json(os.path.join(args.out, "h-net-conv.json"), hnet_fixture(kernel=3))
     print(f"wrote fixtures to {args.out}")
 
 
