@@ -262,7 +262,9 @@ def main(argv=None):
         if args.h_gain:
             shape += " + G·h, h from the previous step"
         if args.h_net:
-            w1h = "W1·h" if args.h_net_kernel == 1 else f"W1⋆h ({args.h_net_kernel}x{args.h_net_kernel})"
+            # The kernel the file holds: an --init's larger kernel is kept whatever --h-net-kernel says.
+            w1 = res.h_net["hnet_w1"]
+            w1h = "W1·h" if w1.ndim == 2 else f"W1⋆h ({w1.shape[2]}x{w1.shape[3]})"
             shape += f" + W2·SiLU({w1h} + b1 + Wt·e(t)) with {args.h_net} hidden units, h from the previous step"
         method = (f"optimized ({shape}; loss on the finished generation: guide + L1 to the "
                   "reconstruction" + (" + the change of matched example pairs" if pos is not None else "") +

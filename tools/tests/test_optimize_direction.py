@@ -113,7 +113,7 @@ def test_direction_file_round_trip(tmp_path):
         write_direction(p, dh, [600, 500, 999], {})
 
 
-def test_cli_writes_a_valid_direction(tmp_path):
+def test_cli_writes_a_valid_direction(tmp_path, capsys):
     import optimize_direction as cli
     ck = str(tmp_path / "ck.pt")
     unet = tiny_unet()
@@ -143,6 +143,23 @@ def test_cli_writes_a_valid_direction(tmp_path):
     net = read_h_net(net_out)
     assert net["hnet_w1"].shape == (6, 16) and net["hnet_wt"].shape == (6, 32) and net["hnet_w2"].any()
     assert "SiLU" in read_direction(net_out)[2]["method"]
+    # --h-net-kernel 3 continues that net with 3x3 kernels (written [D,C,3,3], named in the method);
+    # direction_meta reports the kernel; an even kernel is refused before any work.
+    conv_out = str(tmp_path / "directions" / "conv.safetensors")
+    cli.main([a if a != out else conv_out for a in argv] + final + ["--h-net-kernel", "3", "--init", net_out])
+    assert read_h_net(conv_out)["hnet_w1"].shape == (6, 16, 3, 3)
+    assert "W1⋆h (3x3)" in read_direction(conv_out)[2]["method"]
+    # Continued without --h-net-kernel, the file keeps (and its method names) the init's 3x3 kernel.
+    again_out = str(tmp_path / "directions" / "conv2.safetensors")
+    cli.main([a if a != out else again_out for a in argv] + final + ["--init", conv_out])
+    assert read_h_net(again_out)["hnet_w1"].shape == (6, 16, 3, 3)
+    assert "W1⋆h (3x3)" in read_direction(again_out)[2]["method"]
+    import direction_meta
+    direction_meta.main([conv_out])
+    assert '"hNetKernel": 3' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli.main([a if a != out else conv_out for a in argv] + final + ["--h-net-kernel", "2"])
+    assert "--h-net-kernel must be odd" in capsys.readouterr().err
     with pytest.raises(SystemExit, match="continue it with --h-net 6"):
         cli.main(argv + ["--objective", "final", "--iterations", "1", "--init", net_out])
     with pytest.raises(SystemExit, match="h-dependent part"):
