@@ -67,6 +67,9 @@ class FinalConfig:
     pair_outline: float = 0.0
     # With pair_balance: each face's region error divided by the size of its change (pair_loss.py).
     pair_relative: bool = False
+    # With pair_balance, instead of pair_relative: the region term as the judge's L2 ratio (1 − progress)
+    # plus this weight times its shortfall from PROGRESS_AIM (pair_loss.py); None: off.
+    pair_progress: Optional[float] = None
     # (cy, cx, sy, sx): Δh_t is multiplied by this Gaussian window over h's positions (delta_window.py),
     # an init included; None: Δh over all of h, as the paper.
     window: Optional[Tuple[float, float, float, float]] = None
@@ -164,8 +167,10 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             raise ValueError("pos_negative and mix_with cannot be combined: each takes every second batch")
     if not cfg.pair_outside >= 0:
         raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
-    if not cfg.pair_outline >= 0 or ((cfg.pair_outline or cfg.pair_relative) and not cfg.pair_balance):
-        raise ValueError(f"pair_outline (here {cfg.pair_outline}) must be 0 or more; it and pair_relative need pair_balance")
+    if not cfg.pair_outline >= 0 or ((cfg.pair_outline or cfg.pair_relative or cfg.pair_progress is not None) and not cfg.pair_balance):
+        raise ValueError(f"pair_outline (here {cfg.pair_outline}) must be 0 or more; it, pair_relative and pair_progress need pair_balance")
+    if cfg.pair_progress is not None and (cfg.pair_relative or not cfg.pair_progress >= 0):
+        raise ValueError(f"pair_progress (a hinge weight >= 0, here {cfg.pair_progress}) replaces pair_relative; give one of them")
     # Settings are checked before the inversion, which is most of a short run's time.
     if cfg.t_max is not None:
         if cfg.t_max < cfg.t_edit:
@@ -325,7 +330,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             # top of the other direction's edit (edits add in h), not in place of it.
             goal = pos_negative if (pos_negative is not None and it % 2 == 0) else pos
             pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance, cfg.pair_outline,
-                              cfg.pair_relative)
+                              cfg.pair_relative, cfg.pair_progress)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

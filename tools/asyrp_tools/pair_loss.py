@@ -12,6 +12,11 @@ outside pixels (docs/research/twin-guided-directions.md).  With `relative`, each
 is divided by the size of the change it asks for (relative to the batch's mean), as the judge's progress
 is: the grin's change on dark skin is a quarter of that on light skin (L2 240 against 986 on the choose
 set), so in an absolute loss the dark faces looked nearly done while the judge failed them.
+With `progress`, the region term is the judge's own reading instead: per face the L2 ratio
+‖(out − src) − (pos − neg)‖_R / ‖pos − neg‖_R, which is 1 − the judge's progress when src is the input,
+plus `progress` times how far that ratio is above 1 − PROGRESS_AIM (a hinge: a face short of the aim
+weighs more, one past it no more than the ratio itself).  L1 forgives a few large errors (a frame
+pixel left out on dark skin) that the judge's L2 counts most.
 """
 from __future__ import annotations
 
@@ -20,6 +25,10 @@ import torch
 # An edge pixel: the face's largest neighbour step (down plus right, max over channels) above this,
 # in [-1, 1] units (60 of 0..255): outline against background or hair, hair line, eyes, mouth.
 EDGE_STEP = 60 / 127.5
+# The progress the hinge of `progress` aims for: the judge's success is 0.5 (twin-judge.ts); the
+# margin is for what differs between a training batch and the judged edit (the quality boosting's
+# noise, unseen faces).
+PROGRESS_AIM = 0.6
 
 
 def outline_mask(face: torch.Tensor) -> torch.Tensor:
@@ -33,7 +42,7 @@ def outline_mask(face: torch.Tensor) -> torch.Tensor:
 
 def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: torch.Tensor,
                outside: float = 1.0, balance: bool = False, outline: float = 0.0,
-               relative: bool = False) -> torch.Tensor:
+               relative: bool = False, progress: float | None = None) -> torch.Tensor:
     """The pair term |(out − src) − (pos − neg)|_1, mean over pixels; pixels the pair leaves
     unchanged (no channel moves) weigh `outside` times the changed ones.
 
@@ -46,7 +55,11 @@ def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: tor
     number of the rest's pixels (the judge's mean plus `outline` times the edges' share of it).
     relative (balance only): face i's region error is multiplied by m / a_i, a_i the mean |pos − neg|
     over its region and m the batch's mean of a: the judge's progress divides by the change asked for,
-    and so does this, while the term keeps its scale beside the outside term."""
+    and so does this, while the term keeps its scale beside the outside term.
+    progress (balance only; a hinge weight >= 0, None: off): face i's region term is
+    m · (r_i + progress · max(0, r_i − (1 − PROGRESS_AIM))), r_i the L2 ratio of its error to its change
+    over the region (the judge's 1 − progress) and m the batch's mean L1 change, the scale `relative`
+    gives the term, so the outside weight means the same in both."""
     change = pos - neg
     err = ((out - src) - change).abs()
     if balance:
@@ -56,14 +69,22 @@ def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: tor
         weight = rest * (1.0 + outline * outline_mask(neg)) if outline else rest
         per_px = err.mean(dim=1, keepdim=True)
         inside = (per_px * region).sum(dim=(1, 2, 3)) / region.sum(dim=(1, 2, 3)).clamp(min=1.0)
-        if relative:
+        if relative or progress is not None:
             size = (change.abs().mean(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3)) / region.sum(dim=(1, 2, 3)).clamp(min=1.0)
             size = size.clamp(min=1e-3)
             inside = inside * (size.mean() / size)
+        if progress is not None:
+            if relative or not progress >= 0:
+                raise ValueError(f"progress (a hinge weight >= 0, here {progress}) replaces relative; give one of them")
+            left = ((((out - src) - change) ** 2).sum(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3))
+            asked = ((change ** 2).sum(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3)).clamp(min=1e-6)
+            # The epsilon keeps the square root's gradient finite at an exact hit.
+            ratio = (left / asked + 1e-8).sqrt()
+            inside = size.mean() * (ratio + progress * torch.relu(ratio - (1.0 - PROGRESS_AIM)))
         kept = (per_px * weight).sum(dim=(1, 2, 3)) / rest.sum(dim=(1, 2, 3)).clamp(min=1.0)
         return (inside + outside * kept).mean()
-    if outline or relative:
-        raise ValueError("outline and relative shape the balanced pair term only (balance=True)")
+    if outline or relative or progress is not None:
+        raise ValueError("outline, relative and progress shape the balanced pair term only (balance=True)")
     if outside != 1.0:
         unchanged = change.abs().amax(dim=1, keepdim=True) < 1e-3
         err = err * (1.0 + (outside - 1.0) * unchanged.to(err.dtype))

@@ -137,6 +137,30 @@ def test_pairs_term_pulls_toward_the_pairs_change():
         optimize_final(unet, guide_for("glasses:1"), neg, config(pair_outside=-1.0), pos=pos)
 
 
+def test_pair_progress_moves_the_judges_own_ratio_and_is_checked_before_any_work():
+    # The region read as the judge reads it (pair_loss.py, progress): after the run, the L2 ratio of each
+    # face's remaining error to its asked change (1 - the judge's progress) is lower than at the start.
+    unet, neg = tiny_unet(), faces()
+    pos = neg.clone()
+    pos[:, :, 2:5, 2:6] = 0.8
+    cfg = config(iterations=12, lr=0.05, guide_weight=0.0, l1_weight=0.0, pair_weight=1.0, augment_shift=0,
+                 pair_balance=True, pair_progress=2.0)
+    res = optimize_final(unet, guide_for("glasses:1"), neg, cfg, pos=pos)
+    x_T = invert(unet, neg, cfg.inversion_steps, cfg.batch)
+    src = generate(unet, x_T, 10, cfg.t_edit)
+    table = dict(zip(res.timesteps, res.delta_h))
+    out = generate(unet, x_T, 10, cfg.t_edit, lambda t: table[t][None])
+    region = (pos - neg).abs().amax(dim=1, keepdim=True) > 0
+    def ratio(edit):
+        return float(((((edit - src) - (pos - neg)) ** 2) * region).sum().sqrt() / (((pos - neg) ** 2) * region).sum().sqrt())
+    assert ratio(out) < ratio(src) - 1e-3, (ratio(src), ratio(out))
+    for bad, match in ((dict(pair_progress=1.0), "need pair_balance"),
+                       (dict(pair_balance=True, pair_relative=True, pair_progress=1.0), "replaces pair_relative"),
+                       (dict(pair_balance=True, pair_progress=-0.5), "replaces pair_relative")):
+        with pytest.raises(ValueError, match=match):
+            optimize_final(unet, guide_for("glasses:1"), neg, config(**bad), pos=pos)
+
+
 def test_pairs_with_mix_measure_the_change_from_the_other_directions_edit():
     # On the mixed batches the pair's change is asked on top of the other direction's edit:
     # pairs that change nothing (pos == neg) leave a zero direction at zero, mixed or not.

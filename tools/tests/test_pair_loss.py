@@ -99,3 +99,49 @@ def test_pair_error_balance_reads_the_region_and_the_rest_as_two_means():
     far = src + (pos - neg)
     far[:, :, 7, 7] = 1.0
     assert float(pair_error(far, src, neg, pos, outside=2.0, balance=True)) == pytest.approx(2.0 / 48)
+
+
+def judge_ratio(edit, face, twin, region):
+    """1 - the twin judge's progress (src/engine/eval/twin-judge.ts), written out in numpy in float64."""
+    import numpy as np
+    e, x, w = (np.asarray(a, dtype=np.float64) for a in (edit, face, twin))
+    r = np.asarray(region, dtype=bool)
+    return float(np.sqrt(((e - w) ** 2)[:, r].sum() / ((x - w) ** 2)[:, r].sum()))
+
+
+def test_progress_reads_each_face_as_the_judge_does_and_weighs_a_face_short_of_the_aim():
+    from asyrp_tools.pair_loss import PROGRESS_AIM
+    g = torch.Generator().manual_seed(3)
+    neg = torch.rand(2, 3, 8, 8, generator=g, dtype=torch.float64) * 2 - 1
+    pos = neg.clone()
+    pos[0, :, 2:4, 2:5] = torch.rand(3, 2, 3, generator=g, dtype=torch.float64)   # face 0: a big change
+    pos[1, :, 5, 3:6] = neg[1, :, 5, 3:6] - 0.1                                    # face 1: a faint one
+    region = ((pos - neg).abs().amax(dim=1) > 0)
+    # Face 0 edited most of the way, face 1 a quarter of it with an error of its own; the rest kept (src = face).
+    noise = torch.rand(2, 3, 8, 8, generator=g, dtype=torch.float64) * 0.02
+    out = neg + torch.tensor([0.8, 0.25], dtype=torch.float64).view(2, 1, 1, 1) * (pos - neg) + noise * region.unsqueeze(1)
+    ratios = [judge_ratio(out[i], neg[i], pos[i], region[i]) for i in range(2)]
+    assert ratios[0] < 1 - PROGRESS_AIM < ratios[1]          # one face past the aim, one short of it
+    size = torch.stack([(pos - neg)[i].abs().mean(dim=0)[region[i]].mean() for i in range(2)])
+    m = float(size.mean())
+    for hinge in (0.0, 2.0):
+        want = m * sum(r + hinge * max(0.0, r - (1 - PROGRESS_AIM)) for r in ratios) / 2
+        got = float(pair_error(out, neg, neg, pos, outside=2.0, balance=True, progress=hinge))
+        assert got == pytest.approx(want, rel=1e-6)
+    # The judge's own progress, not the L1 the other region terms take: a change done exactly costs nothing.
+    assert float(pair_error(pos, neg, neg, pos, balance=True, progress=2.0)) == pytest.approx(0.0, abs=1e-4)
+    # Its gradient pulls the short face harder than the one past the aim.
+    o = out.clone().requires_grad_(True)
+    pair_error(o, neg, neg, pos, balance=True, progress=2.0).backward()
+    pull = [float(o.grad[i].abs().sum() / (pos - neg)[i].abs().sum()) for i in range(2)]
+    assert pull[1] > pull[0]
+
+
+def test_progress_replaces_relative_and_needs_the_balanced_term():
+    neg = face_with_square()
+    with pytest.raises(ValueError, match="balanced"):
+        pair_error(neg, neg, neg, neg, progress=1.0)
+    with pytest.raises(ValueError, match="replaces relative"):
+        pair_error(neg, neg, neg, neg, balance=True, relative=True, progress=1.0)
+    with pytest.raises(ValueError, match="replaces relative"):
+        pair_error(neg, neg, neg, neg, balance=True, progress=-1.0)
