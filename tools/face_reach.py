@@ -28,7 +28,7 @@ from asyrp_tools.direction_io import read_direction  # noqa: E402
 from asyrp_tools.export import load_unet_from_package  # noqa: E402
 from asyrp_tools.optimize import prepare  # noqa: E402
 from asyrp_tools.optimize_final import FinalConfig, generate, optimize_final  # noqa: E402
-from asyrp_tools.pairs import PAIRS_SEED, parse_where  # noqa: E402
+from asyrp_tools.pairs import PAIRS_SEED, matches, parse_where  # noqa: E402
 from asyrp_tools.renderer import params_for_seed, render, to_array  # noqa: E402
 from asyrp_tools.twins import outside_change, region_of, twin_of  # noqa: E402
 
@@ -42,7 +42,7 @@ def faces_for(key, where, count, first, size):
     while len(out) < count:
         p = params_for_seed(PAIRS_SEED * 1_000_003 + i)
         q = twin_of(p, key)
-        if q is not None and all(str(getattr(p, k)) == v for k, v in where.items()):
+        if q is not None and matches(p, where):
             out.append((i, p, q))
         i += 1
         if i - first > 1000 * count:

@@ -58,7 +58,7 @@ def parse_where(items) -> Dict[str, str]:
     return where
 
 
-def _matches(p: FaceParams, where: Dict[str, str]) -> bool:
+def matches(p: FaceParams, where: Dict[str, str]) -> bool:
     # Booleans as labels.jsonl writes them (eyes_open=0), not as Python prints them (False).
     def label(v):
         return str(int(v)) if isinstance(v, bool) else str(v)
@@ -99,7 +99,7 @@ def write_pairs(attribute: str, out: str, count: int = 512, size: int = 32,
         p = params_for_seed(PAIRS_SEED * 1_000_003 + i)
         i += 1
         q = edit(p)
-        if q is None or not _matches(p, where):
+        if q is None or not matches(p, where):
             continue
         render(p, size).save(os.path.join(out, "neg", f"{number_from + k:04d}.png"))
         render(q, size).save(os.path.join(out, "pos", f"{number_from + k:04d}.png"))
