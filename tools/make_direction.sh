@@ -42,6 +42,7 @@
 # judge's progress does (a grin on dark skin is a quarter of the change on light skin).  PROGRESS=W instead reads
 # each face's region as the judge does, its L2 ratio 1 − progress, plus W times its shortfall from progress 0.6
 # (--pair-progress: L1 forgave the few large errors, a frame pixel left out, that the judge's L2 counts most).
+# FREE=U leaves a face's outside unpressed up to a mean change of U (0..255; the judge keeps up to 8; --pair-free).
 # TEDIT=T edits at t >= T (--t-edit; the file records it as its tEdit and the engine edits from there,
 # src/engine/pipeline/edit-plan.ts); an INIT made for another tEdit is resampled to the nearest of its timesteps
 # (zero outside its range: a lower TEDIT starts the new low steps from nothing).
@@ -53,7 +54,7 @@
 # scales applied since the file was optimized as strengthScale (the optimizer writes fresh metadata, so a file
 # optimized from a scaled INIT starts again at 1; the INIT's scale is in its weights and its recipe). With STEPS="calibrate choose install" and no optimize, the INIT (by default the
 # installed file) is calibrated as it is.
-# Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), PROGRESS (none), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
+# Environment: PKG (models/toyfaces-32), PAIRS (96), TEDIT (300), MORE (none), OUTLINE (0), WINDOW (none), RELATIVE (0), PROGRESS (none), FREE (0), CHOOSE (60), ITER (50), BUDGET (none), BATCH (8), LR (0.03),
 # OUTSIDE (2), BALANCE (1), HNET (32), HNET_LR (1), HNET_KERNEL (1), FROWN (1), INIT (the shipped file, or "none" to start from zero), TAG (a suffix of the
 # run folder tools/runs/twin-<name>[-TAG], to keep several settings apart), SCALES, STEPS (make optimize calibrate choose install).
 set -euo pipefail
@@ -127,6 +128,7 @@ if has optimize && [ ! -f "$new" ]; then
   [ -z "${BUDGET:-}" ] || extra+=(--time-budget "$BUDGET")
   [ "${RELATIVE:-0}" = 0 ] || extra+=(--pair-relative)
   [ -z "${PROGRESS:-}" ] || extra+=(--pair-progress "$PROGRESS")
+  [ "${FREE:-0}" = 0 ] || extra+=(--pair-free "$FREE")
   [ -z "${also:-}" ] || extra+=(--pairs-negative "$make/$also")
   (cd tools && OMP_NUM_THREADS=1 "$PY" optimize_direction.py --model-dir "$PKG" --reader "$PKG/attributes.onnx" \
     --schema "$PKG/attributes.json" --objective final --target "$target" --name "$name" --t-edit "$TEDIT" --t-boost 50 \

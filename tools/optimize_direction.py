@@ -126,6 +126,9 @@ def main(argv=None):
     ap.add_argument("--pair-relative", action="store_true",
                     help="with --pair-balance: each face's region error divided by the size of the change its pair asks for "
                          "(relative to the batch), as the judge's progress is (asyrp_tools/pair_loss.py)")
+    ap.add_argument("--pair-free", type=float, default=0.0, metavar="UNITS",
+                    help="with --pair-balance: a face's outside term counts only above this mean change, in 0..255 units "
+                         "(the judge keeps a face up to 8; asyrp_tools/pair_loss.py; 0: every change counts)")
     ap.add_argument("--pair-progress", type=float, default=None, metavar="HINGE",
                     help="with --pair-balance, instead of --pair-relative: each face's region term is the judge's own L2 ratio "
                          "(1 - progress) plus HINGE times its shortfall from progress 0.6 (asyrp_tools/pair_loss.py)")
@@ -245,7 +248,7 @@ def main(argv=None):
         fcfg = FinalConfig(t_edit=args.t_edit, generation_steps=args.steps, inversion_steps=args.steps, inversion_refine=refine,
                            batch=args.batch, iterations=args.iterations, time_budget_s=args.time_budget, lr=args.lr, l1_weight=args.l1,
                            guide_weight=args.guide_weight, pair_weight=args.pair_weight, pair_outside=args.pair_outside, pair_balance=args.pair_balance,
-                           pair_outline=args.pair_outline, pair_relative=args.pair_relative, pair_progress=args.pair_progress, window=window,
+                           pair_outline=args.pair_outline, pair_relative=args.pair_relative, pair_progress=args.pair_progress, pair_free=args.pair_free, window=window,
                            t_max=args.t_max, seed=args.seed, time_basis=args.time_basis, lr_end=args.lr_end, h_gain=args.h_gain, gain_lr=args.gain_lr,
                            h_net=args.h_net, h_net_lr=args.h_net_lr, h_net_kernel=args.h_net_kernel,
                            cache_dir=args.cache, log=log)

@@ -70,6 +70,8 @@ class FinalConfig:
     # With pair_balance, instead of pair_relative: the region term as the judge's L2 ratio (1 − progress)
     # plus this weight times its shortfall from PROGRESS_AIM (pair_loss.py); None: off.
     pair_progress: Optional[float] = None
+    # With pair_balance: a face's outside term counts only above this mean change (0..255 units; pair_loss.py).
+    pair_free: float = 0.0
     # (cy, cx, sy, sx): Δh_t is multiplied by this Gaussian window over h's positions (delta_window.py),
     # an init included; None: Δh over all of h, as the paper.
     window: Optional[Tuple[float, float, float, float]] = None
@@ -169,6 +171,8 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
         raise ValueError(f"pair_outside must be 0 or more, not {cfg.pair_outside}")
     if not cfg.pair_outline >= 0 or ((cfg.pair_outline or cfg.pair_relative or cfg.pair_progress is not None) and not cfg.pair_balance):
         raise ValueError(f"pair_outline (here {cfg.pair_outline}) must be 0 or more; it, pair_relative and pair_progress need pair_balance")
+    if not cfg.pair_free >= 0 or (cfg.pair_free and not cfg.pair_balance):
+        raise ValueError(f"pair_free (here {cfg.pair_free}) must be 0 or more and needs pair_balance")
     if cfg.pair_progress is not None and (cfg.pair_relative or not cfg.pair_progress >= 0):
         raise ValueError(f"pair_progress (a hinge weight >= 0, here {cfg.pair_progress}) replaces pair_relative; give one of them")
     # Settings are checked before the inversion, which is most of a short run's time.
@@ -330,7 +334,7 @@ def optimize_final(unet, guide: Guide, x0: torch.Tensor, cfg: FinalConfig,
             # top of the other direction's edit (edits add in h), not in place of it.
             goal = pos_negative if (pos_negative is not None and it % 2 == 0) else pos
             pair = pair_error(out, ref, x0[idx], goal[idx], cfg.pair_outside, cfg.pair_balance, cfg.pair_outline,
-                              cfg.pair_relative, cfg.pair_progress)
+                              cfg.pair_relative, cfg.pair_progress, cfg.pair_free)
             loss = loss + cfg.pair_weight * pair
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -17,6 +17,10 @@ With `progress`, the region term is the judge's own reading instead: per face th
 plus `progress` times how far that ratio is above 1 − PROGRESS_AIM (a hinge: a face short of the aim
 weighs more, one past it no more than the ratio itself).  L1 forgives a few large errors (a frame
 pixel left out on dark skin) that the judge's L2 counts most.
+With `free` > 0 the outside term is a hinge as well: a face's outside mean counts only above `free`
+(0..255 units), since the judge keeps a face up to a mean change of 8 and a term that presses every
+face toward 0 spends the region's progress on changes nobody sees (the glasses' outside term was most
+of their loss, with kept faces at 3-6).
 """
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def outline_mask(face: torch.Tensor) -> torch.Tensor:
 
 def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: torch.Tensor,
                outside: float = 1.0, balance: bool = False, outline: float = 0.0,
-               relative: bool = False, progress: float | None = None) -> torch.Tensor:
+               relative: bool = False, progress: float | None = None, free: float = 0.0) -> torch.Tensor:
     """The pair term |(out − src) − (pos − neg)|_1, mean over pixels; pixels the pair leaves
     unchanged (no channel moves) weigh `outside` times the changed ones.
 
@@ -59,7 +63,10 @@ def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: tor
     progress (balance only; a hinge weight >= 0, None: off): face i's region term is
     m · (r_i + progress · max(0, r_i − (1 − PROGRESS_AIM))), r_i the L2 ratio of its error to its change
     over the region (the judge's 1 − progress) and m the batch's mean L1 change, the scale `relative`
-    gives the term, so the outside weight means the same in both."""
+    gives the term, so the outside weight means the same in both.
+    free (balance only; 0..255 units, 0: off): face i's outside term is outside · max(0, kept_i − free/127.5),
+    kept_i its (outline-weighted) mean outside error in [-1, 1] units, so a face well inside the judge's
+    tolerance is not pressed further."""
     change = pos - neg
     err = ((out - src) - change).abs()
     if balance:
@@ -82,9 +89,13 @@ def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: tor
             ratio = (left / asked + 1e-8).sqrt()
             inside = size.mean() * (ratio + progress * torch.relu(ratio - (1.0 - PROGRESS_AIM)))
         kept = (per_px * weight).sum(dim=(1, 2, 3)) / rest.sum(dim=(1, 2, 3)).clamp(min=1.0)
+        if free:
+            if not free > 0:
+                raise ValueError(f"free (0..255 units of outside change left unpressed) must be 0 or more, not {free}")
+            kept = torch.relu(kept - free / 127.5)
         return (inside + outside * kept).mean()
-    if outline or relative or progress is not None:
-        raise ValueError("outline, relative and progress shape the balanced pair term only (balance=True)")
+    if outline or relative or progress is not None or free:
+        raise ValueError("outline, relative, progress and free shape the balanced pair term only (balance=True)")
     if outside != 1.0:
         unchanged = change.abs().amax(dim=1, keepdim=True) < 1e-3
         err = err * (1.0 + (outside - 1.0) * unchanged.to(err.dtype))

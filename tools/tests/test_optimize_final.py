@@ -156,7 +156,9 @@ def test_pair_progress_moves_the_judges_own_ratio_and_is_checked_before_any_work
     assert ratio(out) < ratio(src) - 1e-3, (ratio(src), ratio(out))
     for bad, match in ((dict(pair_progress=1.0), "need pair_balance"),
                        (dict(pair_balance=True, pair_relative=True, pair_progress=1.0), "replaces pair_relative"),
-                       (dict(pair_balance=True, pair_progress=-0.5), "replaces pair_relative")):
+                       (dict(pair_balance=True, pair_progress=-0.5), "replaces pair_relative"),
+                       (dict(pair_free=4.0), "needs pair_balance"),
+                       (dict(pair_balance=True, pair_free=-1.0), "must be 0 or more")):
         with pytest.raises(ValueError, match=match):
             optimize_final(unet, guide_for("glasses:1"), neg, config(**bad), pos=pos)
 

@@ -145,3 +145,26 @@ def test_progress_replaces_relative_and_needs_the_balanced_term():
         pair_error(neg, neg, neg, neg, balance=True, relative=True, progress=1.0)
     with pytest.raises(ValueError, match="replaces relative"):
         pair_error(neg, neg, neg, neg, balance=True, progress=-1.0)
+
+
+def test_free_leaves_an_outside_change_within_the_allowance_unpressed():
+    neg = torch.zeros(2, 3, 8, 8)
+    pos = neg.clone()
+    pos[:, 1, 2:4, 2:4] = 1.0                       # the same 2x2 region on both faces
+    src = torch.zeros_like(neg)
+    out = src + (pos - neg)                          # the region done exactly
+    out[0, :, 7, 7] = 2 * 48 / 127.5                 # face 0: one far pixel off, a mean of 2 units over the 48 far ones
+    out[1, :, 6:8, 6:8] = 6 * 48 / 4 / 127.5         # face 1: four far pixels, a mean of 6 units
+    kept = [2 / 127.5, 6 / 127.5]
+    assert float(pair_error(out, src, neg, pos, outside=3.0, balance=True)) == pytest.approx(3.0 * sum(kept) / 2)
+    # An allowance of 4 units: face 0 costs nothing, face 1 only what exceeds 4.
+    got = float(pair_error(out, src, neg, pos, outside=3.0, balance=True, free=4.0))
+    assert got == pytest.approx(3.0 * (6 - 4) / 127.5 / 2)
+    # Its gradient: nothing on face 0's outside, the full weight on face 1's.
+    o = out.clone().requires_grad_(True)
+    pair_error(o, src, neg, pos, outside=3.0, balance=True, free=4.0).backward()
+    assert float(o.grad[0, :, 7, 7].abs().sum()) == 0.0 and float(o.grad[1, :, 7, 7].abs().sum()) > 0
+    with pytest.raises(ValueError, match="balanced"):
+        pair_error(out, src, neg, pos, free=4.0)
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        pair_error(out, src, neg, pos, balance=True, free=-1.0)
