@@ -19,8 +19,8 @@ weighs more, one past it no more than the ratio itself).  L1 forgives a few larg
 pixel left out on dark skin) that the judge's L2 counts most.
 With `free` > 0 the outside term is a hinge as well: a face's outside mean counts only above `free`
 (0..255 units), since the judge keeps a face up to a mean change of 8 and a term that presses every
-face toward 0 spends the region's progress on changes nobody sees (the glasses' outside term was most
-of their loss, with kept faces at 3-6).
+face toward 0 spends the region's progress on changes nobody sees (the glasses' recipe weighs the
+outside 6 times, its edges 9 times that, and their kept faces sit at 3-6).
 """
 from __future__ import annotations
 
