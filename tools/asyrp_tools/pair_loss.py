@@ -79,8 +79,9 @@ def pair_error(out: torch.Tensor, src: torch.Tensor, neg: torch.Tensor, pos: tor
         if relative or progress is not None:
             size = (change.abs().mean(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3)) / region.sum(dim=(1, 2, 3)).clamp(min=1.0)
             size = size.clamp(min=1e-3)
+        if relative and progress is None:
             inside = inside * (size.mean() / size)
-        if progress is not None:
+        elif progress is not None:
             if relative or not progress >= 0:
                 raise ValueError(f"progress (a hinge weight >= 0, here {progress}) replaces relative; give one of them")
             left = ((((out - src) - change) ** 2).sum(dim=1, keepdim=True) * region).sum(dim=(1, 2, 3))
